@@ -1,0 +1,97 @@
+//! The generated companion columns of date fields (`X_Year`, `X_Month`, `X_sec_epoch`, ...),
+//! which CRM Analytics adds when a date enters a dataflow and which later nodes can use like
+//! any field (`toDate(CloseDate_sec_epoch)`).
+
+use crate::saql::functions::call;
+use crate::schema::{DatePart, Field, FieldType, Schema, derived_date_fields};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result as DFResult;
+use datafusion::logical_expr::{Expr, cast, ident, lit};
+use datafusion::prelude::DataFrame;
+
+/// The expression of one companion column of date column `base`.
+pub fn companion_expr(base: &Field, part: DatePart) -> Expr {
+    companion_expr_of(ident(base.name.as_str()), base, part)
+}
+
+/// The companion column `part` computed from `column`, an expression of date field `base`.
+pub fn companion_expr_of(column: Expr, base: &Field, part: DatePart) -> Expr {
+    let column = match column {
+        Expr::Alias(a) => *a.expr,
+        other => other,
+    };
+    let millis = cast(column.clone(), DataType::Int64);
+    match part {
+        DatePart::SecEpoch => cast(millis, DataType::Float64) / lit(1000.0),
+        DatePart::DayEpoch => {
+            datafusion::functions::expr_fn::floor(cast(millis, DataType::Float64) / lit(86_400_000.0))
+        }
+        _ => {
+            let (offset, year_end, fdow) = match &base.ty {
+                FieldType::Date { fiscal_month_offset, is_year_end_fiscal_year, first_day_of_week, .. } => {
+                    (*fiscal_month_offset, *is_year_end_fiscal_year, *first_day_of_week)
+                }
+                _ => (0, true, 0),
+            };
+            call(
+                "saql_date_part",
+                vec![
+                    column,
+                    lit(part.suffix()),
+                    lit(offset as f64),
+                    lit(if year_end { 1.0 } else { 0.0 }),
+                    lit(fdow as f64),
+                ],
+            )
+        }
+    }
+}
+
+/// Adds the missing companion columns of every date field, right after it.
+pub fn with_companions(df: DataFrame, schema: Schema) -> DFResult<(DataFrame, Schema)> {
+    let needs = schema
+        .fields
+        .iter()
+        .any(|f| f.ty.is_date() && derived_date_fields(f).iter().any(|(_, d)| !schema.contains(&d.name)));
+    if !needs {
+        return Ok((df, schema));
+    }
+    let mut exprs = Vec::new();
+    let mut fields = Vec::new();
+    for f in &schema.fields {
+        if f.derived_from.is_some()
+            && schema.get(f.derived_from.as_deref().unwrap_or_default()).is_some_and(|b| b.ty.is_date())
+        {
+            continue; // re-added below with its base
+        }
+        exprs.push(ident(f.name.as_str()));
+        fields.push(f.clone());
+        if f.ty.is_date() {
+            for (part, d) in derived_date_fields(f) {
+                match schema.get(&d.name) {
+                    Some(existing) if existing.derived_from.is_some() || !matches!(existing.ty, FieldType::Unknown) => {
+                        exprs.push(ident(d.name.as_str()));
+                        fields.push(Field { derived_from: Some(f.name.clone()), ..existing.clone() });
+                    }
+                    _ => {
+                        exprs.push(companion_expr(f, part).alias(d.name.as_str()));
+                        fields.push(d);
+                    }
+                }
+            }
+        }
+    }
+    // plain columns that merely look like companions of a non-date keep their place
+    for f in &schema.fields {
+        if !fields.iter().any(|x| x.name == f.name) {
+            exprs.push(ident(f.name.as_str()));
+            fields.push(f.clone());
+        }
+    }
+    Ok((df.select(exprs)?, Schema::new(fields)))
+}
+
+/// Companion fields for a new date field (schema only, for checking).
+pub fn companion_fields(base: &Field) -> Vec<Field> {
+    derived_date_fields(base).into_iter().map(|(_, f)| f).collect()
+}

@@ -1,0 +1,208 @@
+//! The validated dataflow: nodes with their transformations, the input graph resolved (every
+//! source exists, no cycles) and schemas inferred node by node. Every problem is collected and
+//! reported at once, each with its node and JSON path.
+
+use crate::definition::{RawNode, parse_dataflow};
+use crate::error::{Problem, Problems, suggest, unknown};
+use crate::nodes::{self, CheckCx, Transform};
+use crate::schema::Schema;
+use crate::source::SourceRef;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    pub action: String,
+    pub transform: Box<dyn Transform>,
+    /// Indexes of the nodes this one reads, in parameter order.
+    pub inputs: Vec<usize>,
+    /// The node's optional `schema` block (labels and system-field flags of its output).
+    schema_block: Option<Value>,
+}
+
+/// A dataflow whose nodes parsed and whose graph is sound.
+#[derive(Debug)]
+pub struct Dataflow {
+    pub nodes: Vec<Node>,
+    /// Node indexes in an order where inputs come first.
+    pub order: Vec<usize>,
+}
+
+impl Dataflow {
+    /// Parses definition text and resolves the graph; schemas are not checked yet.
+    pub fn parse(text: &str) -> Result<Dataflow, Problems> {
+        Self::from_raw(parse_dataflow(text)?)
+    }
+
+    pub fn from_raw(raw: Vec<RawNode>) -> Result<Dataflow, Problems> {
+        let mut problems = Vec::new();
+        let names: Vec<String> = raw.iter().map(|n| n.name.clone()).collect();
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut nodes = Vec::new();
+        for r in raw {
+            match nodes::build(&r.name, &r.action, &r.parameters) {
+                Ok(transform) => {
+                    let mut inputs = Vec::new();
+                    for (path, source) in transform.inputs() {
+                        match index.get(source.as_str()) {
+                            Some(&i) if names[i] == r.name => {
+                                problems.push(Problem::new(&r.name, path, "a node cannot read itself"));
+                            }
+                            Some(&i) => inputs.push(i),
+                            None => {
+                                let hint = suggest(&source, names.iter().map(String::as_str));
+                                let msg = if source.is_empty() {
+                                    "must name a node".to_string()
+                                } else {
+                                    unknown("node", &source, hint)
+                                };
+                                problems.push(Problem::new(&r.name, path, msg));
+                            }
+                        }
+                    }
+                    nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block: r.schema });
+                }
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        let order = topological_order(&nodes).map_err(|cycle| {
+            let path: Vec<&str> = cycle.iter().map(|&i| nodes[i].name.as_str()).collect();
+            Problems(vec![Problem::new(
+                &nodes[cycle[0]].name,
+                "",
+                format!("the nodes form a cycle: {} -> {}", path.join(" -> "), path[0]),
+            )])
+        })?;
+        Ok(Dataflow { nodes, order })
+    }
+
+    /// Every outside table the dataflow reads.
+    pub fn sources(&self) -> BTreeSet<SourceRef> {
+        self.nodes.iter().filter_map(|n| n.transform.source()).collect()
+    }
+
+    /// How many nodes read each node.
+    pub fn consumers(&self) -> Vec<usize> {
+        let mut c = vec![0; self.nodes.len()];
+        for n in &self.nodes {
+            for &i in &n.inputs {
+                c[i] += 1;
+            }
+        }
+        c
+    }
+
+    /// Infers every node's output schema. With `sources` the real source schemas are used;
+    /// without, source fields have unknown types and only what can be known is checked.
+    pub fn check(
+        &self,
+        sources: Option<&HashMap<SourceRef, Schema>>,
+        now_millis: i64,
+    ) -> Result<Vec<Schema>, Problems> {
+        let mut schemas: Vec<Option<Schema>> = vec![None; self.nodes.len()];
+        let mut problems = Vec::new();
+        for &i in &self.order {
+            let node = &self.nodes[i];
+            let inputs: Option<Vec<&Schema>> = node.inputs.iter().map(|&j| schemas[j].as_ref()).collect();
+            let Some(inputs) = inputs else {
+                continue; // an input is broken; its problems are reported already
+            };
+            let mut cx = CheckCx { node: &node.name, problems: Vec::new(), sources, now_millis };
+            let out = node.transform.check(&mut cx, &inputs);
+            let out = out.map(|s| apply_schema_block(&mut cx, node.schema_block.as_ref(), s));
+            if let (None, Some(src), Some(_)) = (&out, node.transform.source(), sources)
+                && cx.problems.is_empty()
+            {
+                cx.problem("", format!("{src} could not be read"));
+            }
+            problems.append(&mut cx.problems);
+            schemas[i] = out;
+        }
+        if problems.is_empty() {
+            Ok(schemas.into_iter().map(|s| s.expect("no problems means every schema is known")).collect())
+        } else {
+            Err(Problems(problems))
+        }
+    }
+}
+
+/// Validates a definition without touching data.
+pub fn validate(text: &str) -> Result<Dataflow, Problems> {
+    let flow = Dataflow::parse(text)?;
+    flow.check(None, chrono::Utc::now().timestamp_millis())?;
+    Ok(flow)
+}
+
+/// Kahn's algorithm; on a cycle returns the nodes of one cycle in order.
+fn topological_order(nodes: &[Node]) -> Result<Vec<usize>, Vec<usize>> {
+    let n = nodes.len();
+    let mut indegree = vec![0usize; n];
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, node) in nodes.iter().enumerate() {
+        for &j in &node.inputs {
+            indegree[i] += 1;
+            readers[j].push(i);
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).rev().collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for &r in readers[i].iter().rev() {
+            indegree[r] -= 1;
+            if indegree[r] == 0 {
+                ready.push(r);
+            }
+        }
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    // walk inputs from a node left in a cycle until one repeats
+    let mut at = (0..n).find(|&i| indegree[i] > 0).expect("a node is left");
+    let mut seen = vec![usize::MAX; n];
+    let mut path = Vec::new();
+    while seen[at] == usize::MAX {
+        seen[at] = path.len();
+        path.push(at);
+        at = *nodes[at].inputs.iter().find(|&&j| indegree[j] > 0).expect("a cycle node has a cycle input");
+    }
+    let mut cycle: Vec<usize> = path[seen[at]..].to_vec();
+    cycle.reverse();
+    Err(cycle)
+}
+
+/// Applies a node's `schema` block: `{"objects": [{"fields": [{"name", "label", "isSystemField"}]}]}`.
+fn apply_schema_block(cx: &mut CheckCx, block: Option<&Value>, mut schema: Schema) -> Schema {
+    let Some(block) = block else { return schema };
+    let objects = block.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
+    for (o, object) in objects.iter().enumerate() {
+        let fields = object.get("fields").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, f) in fields.iter().enumerate() {
+            let path = format!("schema.objects[{o}].fields[{i}]");
+            let Some(name) = f.get("name").and_then(Value::as_str) else {
+                cx.problem(format!("{path}.name"), "is missing");
+                continue;
+            };
+            if schema.open {
+                continue;
+            }
+            let msg = schema.unknown_field(name);
+            let Some(field) = schema.fields.iter_mut().find(|x| x.name == name) else {
+                cx.problem(format!("{path}.name"), msg);
+                continue;
+            };
+            if let Some(label) = f.get("label").and_then(Value::as_str) {
+                field.label = Some(label.to_string());
+            }
+            if let Some(system) = f.get("isSystemField").and_then(Value::as_bool) {
+                field.is_system_field = system;
+            }
+        }
+    }
+    schema
+}

@@ -1,0 +1,31 @@
+//! export: writes the node's rows as CSV and Parquet under the data dir
+//! (`exports/<node>/<run>/`), for tools outside swell. `userId` is accepted and ignored.
+
+use super::{CheckCx, PlanCx, Sink, Transform};
+use crate::schema::Schema;
+use datafusion::common::Result as DFResult;
+use datafusion::prelude::DataFrame;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Export {
+    source: String,
+}
+
+impl Transform for Export {
+    fn inputs(&self) -> Vec<(String, String)> {
+        vec![("parameters.source".into(), self.source.clone())]
+    }
+
+    fn check(&self, _cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
+        Some(inputs[0].clone())
+    }
+
+    fn plan(&self, _cx: &PlanCx, mut inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+        Ok(inputs.remove(0))
+    }
+
+    fn sink(&self) -> Option<Sink> {
+        Some(Sink::Export)
+    }
+}

@@ -1,0 +1,223 @@
+//! Dataflow transformations, one file each. Every transformation is parsed from its
+//! `parameters` into a typed struct, checked against its input schemas (reporting problems
+//! with JSON paths instead of stopping at the first), and planned as DataFusion operations on
+//! its inputs' DataFrames.
+
+// mod append;
+// mod augment;
+mod compute_expression;
+// mod compute_relative;
+// mod delta;
+mod digest;
+// mod dim2mea;
+mod edgemart;
+mod export;
+mod filter;
+// mod flatten;
+mod register;
+mod slice;
+// mod update;
+
+use crate::error::{Problem, suggest, unknown};
+use crate::schema::Schema;
+use crate::source::SourceRef;
+use datafusion::common::Result as DFResult;
+use datafusion::prelude::{DataFrame, SessionContext};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Debug;
+
+pub use register::RegisterTarget;
+
+/// What a check can see.
+pub struct CheckCx<'a> {
+    pub node: &'a str,
+    pub problems: Vec<Problem>,
+    /// Schemas of the sources, when checking against data; `None` when validating statically.
+    pub sources: Option<&'a HashMap<SourceRef, Schema>>,
+    pub now_millis: i64,
+}
+
+impl CheckCx<'_> {
+    pub fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(self.node, path, message));
+    }
+
+    /// Reports `name` missing from `schema` at `path`; returns whether it exists.
+    pub fn require_field(&mut self, schema: &Schema, name: &str, path: impl Into<String>) -> bool {
+        if schema.contains(name) {
+            true
+        } else {
+            let msg = schema.unknown_field(name);
+            self.problem(path, msg);
+            false
+        }
+    }
+}
+
+/// What planning can use.
+pub struct PlanCx<'a> {
+    pub ctx: &'a SessionContext,
+    pub node: &'a str,
+    pub sources: &'a HashMap<SourceRef, DataFrame>,
+    pub now_millis: i64,
+}
+
+/// Where a node's rows go when it is an output of the dataflow.
+#[derive(Debug, Clone)]
+pub enum Sink {
+    /// sfdcRegister: a new dataset version.
+    Dataset(RegisterTarget),
+    /// export: CSV and Parquet files under the data dir.
+    Export,
+}
+
+pub trait Transform: Send + Sync + Debug {
+    /// The nodes this one reads, with the JSON path that names each.
+    fn inputs(&self) -> Vec<(String, String)>;
+
+    /// The table it reads from outside the dataflow, if any.
+    fn source(&self) -> Option<SourceRef> {
+        None
+    }
+
+    /// Checks the node against its inputs and returns its output schema, or `None` when it is
+    /// too broken to say (problems are in `cx`).
+    fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema>;
+
+    /// Builds the node's rows from its inputs' rows.
+    fn plan(&self, cx: &PlanCx, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame>;
+
+    fn sink(&self) -> Option<Sink> {
+        None
+    }
+}
+
+/// Actions of the dataflow language that swell runs.
+pub const ACTIONS: &[&str] = &[
+    "sfdcDigest",
+    "digest",
+    "edgemart",
+    "append",
+    "augment",
+    "computeExpression",
+    "computeRelative",
+    "delta",
+    "dim2mea",
+    "filter",
+    "flatten",
+    "sliceDataset",
+    "update",
+    "sfdcRegister",
+    "export",
+];
+
+/// Builds the transformation of `action` from its parameters.
+pub fn build(node: &str, action: &str, params: &Value) -> Result<Box<dyn Transform>, Vec<Problem>> {
+    let one = |p: Problem| vec![p];
+    match action {
+        "sfdcDigest" => digest::Digest::parse(node, params, true).map(boxed).map_err(one),
+        "digest" => digest::Digest::parse(node, params, false).map(boxed).map_err(one),
+        "edgemart" => parse::<edgemart::Edgemart>(node, params).map(boxed).map_err(one),
+        "append" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "augment" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "computeExpression" => compute_expression::ComputeExpression::parse(node, params).map(boxed),
+        "computeRelative" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "delta" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "dim2mea" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "filter" => filter::Filter::parse(node, params).map(boxed),
+        "flatten" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "sliceDataset" => parse::<slice::Slice>(node, params).map(boxed).map_err(one),
+        "update" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "sfdcRegister" => register::Register::parse(node, params).map(boxed),
+        "export" => parse::<export::Export>(node, params).map(boxed).map_err(one),
+        "prediction" => Err(one(Problem::new(
+            node,
+            "action",
+            "'prediction' is not supported: it scores rows with an Einstein Discovery model, which swell does not have",
+        ))),
+        other => {
+            let hint = suggest(other, ACTIONS.iter().copied());
+            let mut msg = unknown("action", other, hint);
+            if hint.is_none() {
+                msg.push_str(&format!(" (swell runs: {})", ACTIONS.join(", ")));
+            }
+            Err(one(Problem::new(node, "action", msg)))
+        }
+    }
+}
+
+fn boxed<T: Transform + 'static>(t: T) -> Box<dyn Transform> {
+    Box::new(t)
+}
+
+/// Deserializes a node's parameters; the error names the JSON path below `parameters`.
+pub fn parse<T: DeserializeOwned>(node: &str, params: &Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(params).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "parameters".to_string() } else { format!("parameters.{path}") };
+        let inner = e.into_inner().to_string();
+        let msg = match inner.find(" at line ") {
+            Some(i) => inner[..i].to_string(),
+            None => inner,
+        };
+        Problem::new(node, path, msg)
+    })
+}
+
+/// A field list written as `["A", "B"]` or `[{"name": "A"}, ...]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum NameRef {
+    Plain(String),
+    Object { name: String },
+}
+
+impl NameRef {
+    pub fn name(&self) -> &str {
+        match self {
+            NameRef::Plain(n) | NameRef::Object { name: n } => n,
+        }
+    }
+}
+
+/// A list of names or a single name.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// Flexible booleans: `true` or `"true"`.
+pub fn de_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Str(String),
+    }
+    match B::deserialize(d)? {
+        B::Bool(b) => Ok(b),
+        B::Str(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        B::Str(s) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
+        B::Str(s) => Err(serde::de::Error::custom(format!("expected true or false, found \"{s}\""))),
+    }
+}
+
+use serde::Deserialize;
+
+/// Projects `df` onto `schema`'s field names, in order.
+pub fn project_to(df: DataFrame, schema: &Schema) -> DFResult<DataFrame> {
+    df.select(schema.fields.iter().map(|f| datafusion::prelude::ident(f.name.as_str())).collect::<Vec<_>>())
+}

@@ -1,0 +1,100 @@
+//! sfdcRegister: writes the node's rows as a new version of a dataset. The rows are written
+//! while the run streams; the version becomes current only when the whole run succeeded (see
+//! [`crate::storage`]). Measures are stored as `Decimal128(precision, scale)`, rounding half
+//! away from zero; a value too large for its precision fails the run naming the field.
+
+use super::{CheckCx, PlanCx, Sink, Transform, parse};
+use crate::error::Problem;
+use crate::schema::{FieldType, Schema};
+use datafusion::common::Result as DFResult;
+use datafusion::logical_expr::{cast, ident};
+use datafusion::prelude::DataFrame;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    alias: String,
+    #[serde(default)]
+    name: Option<String>,
+    source: String,
+    #[serde(default)]
+    row_level_security_filter: Option<String>,
+}
+
+/// The dataset a register node writes.
+#[derive(Debug, Clone)]
+pub struct RegisterTarget {
+    pub alias: String,
+    pub label: String,
+    pub row_level_security_filter: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Register {
+    params: Params,
+}
+
+impl Register {
+    pub fn parse(node: &str, params: &Value) -> Result<Self, Vec<Problem>> {
+        let params: Params = parse(node, params).map_err(|p| vec![p])?;
+        if let Err(msg) = check_alias(&params.alias) {
+            return Err(vec![Problem::new(node, "parameters.alias", msg)]);
+        }
+        Ok(Register { params })
+    }
+}
+
+/// Dataset API names: a letter first, then letters, digits and single underscores, at most 80
+/// characters, not ending with an underscore.
+pub fn check_alias(alias: &str) -> Result<(), String> {
+    let ok = !alias.is_empty()
+        && alias.len() <= 80
+        && alias.starts_with(|c: char| c.is_ascii_alphabetic())
+        && alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !alias.contains("__")
+        && !alias.ends_with('_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{alias}' is not a valid dataset API name: use a letter first, then letters, digits and single underscores (at most 80 characters, not ending with '_')"
+        ))
+    }
+}
+
+impl Transform for Register {
+    fn inputs(&self) -> Vec<(String, String)> {
+        vec![("parameters.source".into(), self.params.source.clone())]
+    }
+
+    fn check(&self, _cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
+        Some(inputs[0].clone())
+    }
+
+    fn plan(&self, _cx: &PlanCx, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+        let df = inputs.remove(0);
+        df.select(
+            out.fields
+                .iter()
+                .map(|f| {
+                    let c = ident(f.name.as_str());
+                    let e = match &f.ty {
+                        FieldType::Numeric { .. } | FieldType::Date { .. } => cast(c, f.ty.storage_type()),
+                        _ => c,
+                    };
+                    e.alias(f.name.as_str())
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn sink(&self) -> Option<Sink> {
+        Some(Sink::Dataset(RegisterTarget {
+            alias: self.params.alias.clone(),
+            label: self.params.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.params.alias.clone()),
+            row_level_security_filter: self.params.row_level_security_filter.clone().filter(|f| !f.is_empty()),
+        }))
+    }
+}

@@ -1,0 +1,321 @@
+//! Executing a dataflow.
+//!
+//! Nodes are composed into DataFusion plans, one per output (sfdcRegister, export, or a node
+//! nobody reads), so each output streams from its sources without materialising the nodes in
+//! between. A node read by several others is computed once into the run's scratch space and
+//! read back by each of them. Every node boundary carries a tap ([`crate::tap`]) that counts
+//! rows live into [`Progress`].
+//!
+//! Registered datasets are written as staged versions and committed together only after every
+//! output succeeded; a failure or a stop leaves every dataset as it was. A stop drops the
+//! executing plans, which aborts DataFusion's tasks, so CPU and memory are released at once.
+//!
+//! Concurrency: one run is one async task; DataFusion parallelises inside each plan across the
+//! configured partitions.
+
+use crate::error::{EngineError, Problems, Result, clean_df_message};
+use crate::flow::Dataflow;
+use crate::nodes::{PlanCx, Sink};
+use crate::report::{NodeReport, NodeStatus, Progress};
+use crate::schema::Schema;
+use crate::source::{Catalog, SourceRef, load};
+use crate::storage::{DataDir, StagedVersion, VersionMetadata, new_version_id};
+use crate::tap::{TapQueryPlanner, tap};
+use chrono::{DateTime, Utc};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext};
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// How to run.
+pub struct RunOptions {
+    /// Where datasets are committed and scratch files live. Without one, a temporary
+    /// directory is used and nothing is kept (except `out_dir` copies).
+    pub data_dir: Option<DataDir>,
+    pub catalog: Arc<dyn Catalog>,
+    /// Also write each registered dataset as `out_dir/ALIAS.parquet`.
+    pub out_dir: Option<PathBuf>,
+    /// The clock for `now()` and SOQL date literals.
+    pub now: DateTime<Utc>,
+    pub cancel: CancellationToken,
+    /// Parallelism inside a plan; defaults to the number of cores.
+    pub target_partitions: Option<usize>,
+    /// Recorded as the writer of the dataset versions.
+    pub dataflow_name: Option<String>,
+}
+
+impl RunOptions {
+    pub fn new(catalog: Arc<dyn Catalog>) -> Self {
+        RunOptions {
+            data_dir: None,
+            catalog,
+            out_dir: None,
+            now: Utc::now(),
+            cancel: CancellationToken::new(),
+            target_partitions: None,
+            dataflow_name: None,
+        }
+    }
+}
+
+/// A dataset version a run committed.
+#[derive(Debug, Clone)]
+pub struct CommittedDataset {
+    pub alias: String,
+    pub version_id: String,
+    pub row_count: u64,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub datasets: Vec<CommittedDataset>,
+    pub exports: Vec<PathBuf>,
+    pub nodes: Vec<NodeReport>,
+}
+
+/// A dataflow ready to run, with its live progress.
+pub struct Run {
+    flow: Dataflow,
+    progress: Arc<Progress>,
+}
+
+impl Run {
+    pub fn new(flow: Dataflow) -> Self {
+        let progress = Arc::new(Progress::new(
+            flow.nodes.iter().map(|n| (n.name.clone(), n.action.clone(), n.inputs.clone())).collect(),
+        ));
+        Run { flow, progress }
+    }
+
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// Runs to the end, to the first failure, or until `options.cancel` fires.
+    pub async fn execute(&self, options: RunOptions) -> Result<RunOutcome> {
+        let run_id = new_version_id();
+        let temp;
+        let data_dir = match &options.data_dir {
+            Some(d) => d.clone(),
+            None => {
+                temp = tempfile_dir()?;
+                DataDir::new(temp.path())
+            }
+        };
+        let scratch = data_dir.scratch(&run_id);
+        let cancel = options.cancel.clone();
+        let result = tokio::select! {
+            r = self.execute_inner(&options, &data_dir, &scratch) => r,
+            _ = cancel.cancelled() => Err(EngineError::Cancelled),
+        };
+        let _ = std::fs::remove_dir_all(&scratch);
+        match &result {
+            Ok(_) => {}
+            Err(EngineError::Cancelled) => {
+                self.progress.finish_rest(NodeStatus::Cancelled, Some("the run was stopped"))
+            }
+            Err(EngineError::Node { node, message }) => {
+                if let Some(i) = self.flow.nodes.iter().position(|n| &n.name == node) {
+                    self.progress.finish(&[i], NodeStatus::Failure, Some(message));
+                }
+                self.progress.finish_rest(NodeStatus::Failure, None);
+            }
+            Err(e) => self.progress.finish_rest(NodeStatus::Failure, Some(&e.to_string())),
+        }
+        result.map(|(datasets, exports)| RunOutcome { datasets, exports, nodes: self.progress.snapshot() })
+    }
+
+    async fn execute_inner(
+        &self,
+        options: &RunOptions,
+        data_dir: &DataDir,
+        scratch: &std::path::Path,
+    ) -> Result<(Vec<CommittedDataset>, Vec<PathBuf>)> {
+        let flow = &self.flow;
+        let ctx = new_context(options.target_partitions);
+        let now_millis = options.now.timestamp_millis();
+
+        // 1. sources: locate, read their schemas, then check the whole flow against them
+        let mut source_frames: HashMap<SourceRef, DataFrame> = HashMap::new();
+        let mut source_schemas: HashMap<SourceRef, Schema> = HashMap::new();
+        for source in flow.sources() {
+            let located = options.catalog.locate(&source).map_err(EngineError::Source)?;
+            let (df, schema) = load(&ctx, &located, &source).await.map_err(EngineError::Source)?;
+            source_frames.insert(source.clone(), df);
+            source_schemas.insert(source, schema);
+        }
+        let schemas = flow.check(Some(&source_schemas), now_millis).map_err(EngineError::Invalid)?;
+
+        // 2. plans, node by node; shared nodes are materialised in the scratch space
+        let consumers = flow.consumers();
+        let mut frames: Vec<Option<DataFrame>> = vec![None; flow.nodes.len()];
+        // nodes whose rows flow in each frame and are not finished yet
+        let mut pending: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); flow.nodes.len()];
+        let mut outputs = Vec::new();
+        for &i in &flow.order {
+            let node = &flow.nodes[i];
+            let inputs: Vec<DataFrame> =
+                node.inputs.iter().map(|&j| frames[j].clone().expect("inputs come first")).collect();
+            let in_schemas: Vec<&Schema> = node.inputs.iter().map(|&j| &schemas[j]).collect();
+            let cx = PlanCx { ctx: &ctx, node: &node.name, sources: &source_frames, now_millis };
+            let df = node
+                .transform
+                .plan(&cx, inputs, &in_schemas, &schemas[i])
+                .map_err(|e| EngineError::node(&node.name, e))?;
+            let (state, plan) = df.into_parts();
+            let df = DataFrame::new(state, tap(plan, i, self.progress.clone()));
+            let mut nodes_in: BTreeSet<usize> = node.inputs.iter().flat_map(|&j| pending[j].iter().copied()).collect();
+            nodes_in.insert(i);
+            if node.transform.sink().is_some() || consumers[i] == 0 {
+                outputs.push((i, df, nodes_in));
+                continue;
+            }
+            if consumers[i] > 1 {
+                let path = scratch.join(format!("node-{i}.parquet"));
+                self.write(df, &path, &node.name, &nodes_in).await?;
+                let read = ctx
+                    .read_parquet(path.display().to_string(), ParquetReadOptions::default())
+                    .await
+                    .map_err(|e| EngineError::node(&node.name, e))?;
+                frames[i] = Some(read);
+            } else {
+                frames[i] = Some(df);
+                pending[i] = nodes_in;
+            }
+        }
+
+        // 3. outputs
+        let mut staged: Vec<(StagedVersion, VersionMetadata, usize)> = Vec::new();
+        let mut exports = Vec::new();
+        for (i, df, nodes_in) in outputs {
+            let node = &flow.nodes[i];
+            match node.transform.sink() {
+                Some(Sink::Dataset(target)) => {
+                    let table = data_dir.dataset(&target.alias);
+                    let version = table.stage(&new_version_id())?;
+                    let path = version.dir().join("part-0.parquet");
+                    self.write(df, &path, &node.name, &nodes_in).await?;
+                    let metadata = VersionMetadata {
+                        name: target.alias.clone(),
+                        label: target.label.clone(),
+                        version_id: version.id().to_string(),
+                        created_date: Utc::now(),
+                        row_count: self.rows_out(i),
+                        fields: schemas[i].fields.clone(),
+                        row_level_security_filter: target.row_level_security_filter.clone(),
+                        source: options.dataflow_name.clone(),
+                    };
+                    staged.push((version, metadata, i));
+                }
+                Some(Sink::Export) => {
+                    let dir = data_dir.exports().join(&node.name).join(new_version_id());
+                    std::fs::create_dir_all(&dir)?;
+                    self.write(df.clone(), &dir.join("data.parquet"), &node.name, &BTreeSet::new()).await?;
+                    df.write_csv(
+                        &dir.join("data.csv").display().to_string(),
+                        DataFrameWriteOptions::new().with_single_file_output(true),
+                        None,
+                    )
+                    .await
+                    .map_err(|e| EngineError::node(&node.name, e))?;
+                    self.progress.finish(&nodes_in.into_iter().collect::<Vec<_>>(), NodeStatus::Success, None);
+                    exports.push(dir);
+                }
+                None => {
+                    // a node nobody reads still runs, as in CRM Analytics; its rows are counted
+                    let mut stream = df.execute_stream().await.map_err(|e| EngineError::node(&node.name, e))?;
+                    use futures::StreamExt;
+                    while let Some(batch) = stream.next().await {
+                        batch.map_err(|e| EngineError::node(&node.name, e))?;
+                    }
+                    self.progress.finish(&nodes_in.into_iter().collect::<Vec<_>>(), NodeStatus::Success, None);
+                }
+            }
+        }
+
+        // 4. commit: all outputs succeeded
+        let mut committed = Vec::new();
+        for (version, metadata, i) in staged {
+            let alias = metadata.name.clone();
+            let v = version.commit(&metadata)?;
+            if let Some(out) = &options.out_dir {
+                std::fs::create_dir_all(out)?;
+                std::fs::copy(v.dir.join("part-0.parquet"), out.join(format!("{alias}.parquet")))?;
+            }
+            committed.push(CommittedDataset {
+                alias,
+                version_id: metadata.version_id,
+                row_count: self.rows_out(i),
+                dir: v.dir,
+            });
+        }
+        Ok((committed, exports))
+    }
+
+    fn rows_out(&self, node: usize) -> u64 {
+        self.progress.snapshot()[node].output_rows
+    }
+
+    /// Executes `df` into one Parquet file and marks the nodes whose rows it carried finished.
+    async fn write(&self, df: DataFrame, path: &std::path::Path, node: &str, nodes_in: &BTreeSet<usize>) -> Result<()> {
+        df.write_parquet(&path.display().to_string(), DataFrameWriteOptions::new().with_single_file_output(true), None)
+            .await
+            .map_err(|e| attribute(node, e))?;
+        self.progress.finish(&nodes_in.iter().copied().collect::<Vec<_>>(), NodeStatus::Success, None);
+        Ok(())
+    }
+}
+
+/// A failure inside a plan is reported on the node that owns the plan's output: DataFusion
+/// does not say which operator failed.
+fn attribute(node: &str, e: datafusion::error::DataFusionError) -> EngineError {
+    EngineError::Node { node: node.to_string(), message: clean_df_message(&e.to_string()) }
+}
+
+fn tempfile_dir() -> Result<TempDir> {
+    let dir = std::env::temp_dir().join(format!("swell-run-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(TempDir(dir))
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The DataFusion session of a run.
+pub fn new_context(target_partitions: Option<usize>) -> SessionContext {
+    let partitions = target_partitions.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
+    let opts = config.options_mut();
+    // the compiler chooses join build sides itself (augment's lookup side); see augment.rs
+    opts.optimizer.join_reordering = false;
+    // strings as Utf8 everywhere, so plans and stored files agree
+    opts.execution.parquet.schema_force_view_types = false;
+    opts.execution.parquet.compression = Some("snappy".to_string());
+    opts.sql_parser.enable_ident_normalization = false;
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_query_planner(Arc::new(TapQueryPlanner))
+        .build();
+    SessionContext::new_with_state(state)
+}
+
+/// Convenience for callers that have definition text.
+pub fn parse_and_check_static(text: &str) -> std::result::Result<Dataflow, Problems> {
+    crate::flow::validate(text)
+}

@@ -1,0 +1,178 @@
+//! Where digest and edgemart nodes read from, and how a file becomes a typed table.
+//!
+//! A [`Catalog`] locates connected objects and datasets: in an objects folder of CSV/Parquet
+//! files named after them (`Account.csv`, `Opportunity.parquet`, `MyDataset.csv`) or in the
+//! data dir's versioned tables. Loading maps the file's Arrow types onto the dataset model
+//! (see [`crate::schema`]) and adds the generated date columns a date field carries.
+
+use crate::dates::with_companions;
+use crate::schema::{Field, FieldType, Schema};
+use crate::storage::{DataDir, VersionMetadata};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, cast, ident};
+use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
+use std::path::{Path, PathBuf};
+
+/// A table a node reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceRef {
+    /// A connected object (sfdcDigest, digest).
+    Object { connection: String, object: String },
+    /// The current version of a dataset (edgemart).
+    Dataset(String),
+}
+
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceRef::Object { connection, object } => write!(f, "object '{object}' of connection '{connection}'"),
+            SourceRef::Dataset(alias) => write!(f, "dataset '{alias}'"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+}
+
+/// A located table: its files and, for stored versions, its metadata.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub files: Vec<PathBuf>,
+    pub format: FileFormat,
+    pub metadata: Option<VersionMetadata>,
+}
+
+/// Finds source tables.
+pub trait Catalog: Send + Sync {
+    fn locate(&self, source: &SourceRef) -> Result<Located, String>;
+}
+
+/// Files in an objects folder first, then the data dir.
+#[derive(Debug, Clone, Default)]
+pub struct FileCatalog {
+    pub objects_dir: Option<PathBuf>,
+    pub data_dir: Option<DataDir>,
+}
+
+fn file_in(dir: &Path, name: &str) -> Option<Located> {
+    for (ext, format) in [("parquet", FileFormat::Parquet), ("csv", FileFormat::Csv)] {
+        let path = dir.join(format!("{name}.{ext}"));
+        if path.is_file() {
+            return Some(Located { files: vec![path], format, metadata: None });
+        }
+    }
+    None
+}
+
+impl Catalog for FileCatalog {
+    fn locate(&self, source: &SourceRef) -> Result<Located, String> {
+        let name = match source {
+            SourceRef::Object { object, .. } => object,
+            SourceRef::Dataset(alias) => alias,
+        };
+        if let Some(dir) = &self.objects_dir
+            && let Some(found) = file_in(dir, name)
+        {
+            return Ok(found);
+        }
+        if let Some(data) = &self.data_dir {
+            let table = match source {
+                SourceRef::Object { connection, object } => data.connected_object(connection, object),
+                SourceRef::Dataset(alias) => data.dataset(alias),
+            };
+            if let Some(version) = table.current().map_err(|e| format!("cannot read {source}: {e}"))? {
+                let files = version.files().map_err(|e| format!("cannot read {source}: {e}"))?;
+                return Ok(Located { files, format: FileFormat::Parquet, metadata: Some(version.metadata) });
+            }
+        }
+        let mut places = Vec::new();
+        if let Some(dir) = &self.objects_dir {
+            places.push(format!("{0}/{name}.csv or {0}/{name}.parquet", dir.display()));
+        }
+        if let Some(data) = &self.data_dir {
+            places.push(format!("the data dir {}", data.root().display()));
+        }
+        let hint = match source {
+            SourceRef::Object { .. } => "it has never been synced",
+            SourceRef::Dataset(_) => "no dataflow has registered it",
+        };
+        Err(if places.is_empty() {
+            format!("{source} not found: no objects folder or data dir was given")
+        } else {
+            format!("{source} not found ({hint}); looked in {}", places.join(" and "))
+        })
+    }
+}
+
+/// Reads a located table as a DataFrame in the run representation, with its schema.
+pub async fn load(ctx: &SessionContext, located: &Located, what: &SourceRef) -> Result<(DataFrame, Schema), String> {
+    let paths: Vec<String> = located.files.iter().map(|p| p.display().to_string()).collect();
+    let df = match located.format {
+        FileFormat::Parquet => {
+            if paths.is_empty() {
+                return Err(format!("{what} has no data files"));
+            }
+            ctx.read_parquet(paths, ParquetReadOptions::default()).await
+        }
+        FileFormat::Csv => {
+            let options = CsvReadOptions::new().has_header(true).schema_infer_max_records(10_000);
+            ctx.read_csv(paths, options).await
+        }
+    }
+    .map_err(|e| format!("cannot read {what}: {}", crate::error::clean_df_message(&e.to_string())))?;
+    let declared: Vec<Field> = located.metadata.as_ref().map(|m| m.fields.clone()).unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut exprs: Vec<Expr> = Vec::new();
+    for f in df.schema().fields() {
+        let name = f.name();
+        let field = match declared.iter().find(|d| &d.name == name) {
+            Some(d) => d.clone(),
+            None => {
+                let ty = FieldType::from_arrow(f.data_type()).ok_or_else(|| {
+                    format!("{what}: column '{name}' has type {} which swell cannot read", f.data_type())
+                })?;
+                Field::new(name.clone(), ty)
+            }
+        };
+        exprs.push(to_run_type(ident(name.as_str()), f.data_type(), &field.ty).alias(name.as_str()));
+        fields.push(field);
+    }
+    let df = df.select(exprs).map_err(|e| format!("cannot read {what}: {e}"))?;
+    let (df, schema) = with_companions(df, Schema::new(fields)).map_err(|e| format!("cannot read {what}: {e}"))?;
+    Ok((df, schema))
+}
+
+/// Casts a column read from a file to the run representation of its kind.
+fn to_run_type(e: Expr, from: &DataType, ty: &FieldType) -> Expr {
+    let target = ty.run_type();
+    if from == &target {
+        return e;
+    }
+    if let (DataType::Timestamp(_, Some(_)), FieldType::Date { .. }) = (from, ty) {
+        // instants are UTC; drop the zone without shifting
+        return cast(e, DataType::Int64).pipe_ts(from);
+    }
+    cast(e, target)
+}
+
+trait PipeTs {
+    fn pipe_ts(self, from: &DataType) -> Expr;
+}
+
+impl PipeTs for Expr {
+    /// Int64 in the unit of `from` -> Timestamp(ms) without zone.
+    fn pipe_ts(self, from: &DataType) -> Expr {
+        use datafusion::arrow::datatypes::TimeUnit;
+        let DataType::Timestamp(unit, _) = from else { return self };
+        let millis = match unit {
+            TimeUnit::Second => self * datafusion::prelude::lit(1000i64),
+            TimeUnit::Millisecond => self,
+            TimeUnit::Microsecond => self / datafusion::prelude::lit(1000i64),
+            TimeUnit::Nanosecond => self / datafusion::prelude::lit(1_000_000i64),
+        };
+        cast(millis, FieldType::plain_date().run_type())
+    }
+}

@@ -1,0 +1,45 @@
+//! The `swell` binary: command-line entry points over the engine (and, later, the server).
+//!
+//! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "swell", version, about = "Self-hosted data pipelines for CRM Analytics dataflows")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a dataflow definition without a server.
+    Run(run::RunArgs),
+    /// Check a definition without touching data; prints every problem.
+    Validate {
+        /// The dataflow definition (JSON, as CRM Analytics uses it).
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SWELL_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate { file } => run::validate(&file),
+    }
+}

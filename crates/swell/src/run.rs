@@ -1,0 +1,223 @@
+//! `swell run` and `swell validate`.
+
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use swell_engine::{CancellationToken, DataDir, Dataflow, EngineError, FileCatalog, NodeReport, Run, RunOptions};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The dataflow definition (JSON, as CRM Analytics uses it).
+    file: PathBuf,
+    /// Data directory: connected objects are read from it and datasets are registered into it.
+    #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data")]
+    data_dir: PathBuf,
+    /// Folder of CSV or Parquet files named after the objects (Account.csv, Opportunity.parquet),
+    /// read instead of synced objects; edgemart datasets may be there too (ALIAS.csv).
+    #[arg(long)]
+    objects: Option<PathBuf>,
+    /// Also write every registered dataset as DIR/ALIAS.parquet.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Fix the clock for now() (ISO-8601), for reproducible runs.
+    #[arg(long, hide = true, env = "SWELL_NOW")]
+    now: Option<String>,
+    /// No progress bars, only the final table.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn read_definition(file: &Path) -> Result<String, ExitCode> {
+    std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", file.display());
+        ExitCode::from(2)
+    })
+}
+
+pub fn validate(file: &Path) -> ExitCode {
+    let text = match read_definition(file) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match swell_engine::validate(&text) {
+        Ok(flow) => {
+            println!("{}: valid ({} nodes)", file.display(), flow.nodes.len());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{}: {} problem(s)", file.display(), problems.0.len());
+            for p in &problems.0 {
+                eprintln!("  {p}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let text = match read_definition(&args.file) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let flow = match Dataflow::parse(&text) {
+        Ok(f) => f,
+        Err(problems) => {
+            eprintln!("{}: {} problem(s)", args.file.display(), problems.0.len());
+            for p in &problems.0 {
+                eprintln!("  {p}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let now = match &args.now {
+        None => chrono::Utc::now(),
+        Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(d) => d.with_timezone(&chrono::Utc),
+            Err(e) => {
+                eprintln!("error: --now {s}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let data_dir = DataDir::new(&args.data_dir);
+    let catalog = FileCatalog { objects_dir: args.objects.clone(), data_dir: Some(data_dir.clone()) };
+    let cancel = CancellationToken::new();
+    let mut options = RunOptions::new(Arc::new(catalog));
+    options.data_dir = Some(data_dir);
+    options.out_dir = args.out.clone();
+    options.now = now;
+    options.cancel = cancel.clone();
+    options.dataflow_name = args.file.file_stem().map(|s| s.to_string_lossy().to_string());
+    let run = Run::new(flow);
+    let progress = run.progress();
+    let quiet = args.quiet;
+    let result = runtime.block_on(async {
+        let ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ctrl_c.cancel();
+            }
+        });
+        let bars = (!quiet).then(|| Bars::new(&progress.snapshot()));
+        let mut changed = progress.changed();
+        let exec = run.execute(options);
+        tokio::pin!(exec);
+        loop {
+            tokio::select! {
+                r = &mut exec => break r,
+                _ = changed.changed() => {
+                    if let Some(b) = &bars { b.update(&progress.snapshot()); }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        .inspect(|_| {
+            if let Some(b) = &bars {
+                b.finish(&progress.snapshot());
+            }
+        })
+        .inspect_err(|_| {
+            if let Some(b) = &bars {
+                b.finish(&progress.snapshot());
+            }
+        })
+    });
+    print_table(&progress.snapshot());
+    match result {
+        Ok(outcome) => {
+            for d in &outcome.datasets {
+                println!("registered {} version {} ({} rows)", d.alias, d.version_id, d.row_count);
+            }
+            if let Some(out) = &args.out {
+                println!("wrote {} dataset(s) to {}", outcome.datasets.len(), out.display());
+            }
+            for e in &outcome.exports {
+                println!("exported to {}", e.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(EngineError::Invalid(problems)) => {
+            eprintln!("{}: {} problem(s)", args.file.display(), problems.0.len());
+            for p in &problems.0 {
+                eprintln!("  {p}");
+            }
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+struct Bars {
+    multi: MultiProgress,
+    bars: Vec<ProgressBar>,
+}
+
+impl Bars {
+    fn new(nodes: &[NodeReport]) -> Self {
+        let multi = MultiProgress::new();
+        let style = ProgressStyle::with_template("{spinner} {prefix:<32} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bars = nodes
+            .iter()
+            .map(|n| {
+                let b = multi.add(ProgressBar::new_spinner());
+                b.set_style(style.clone());
+                b.set_prefix(format!("{} ({})", n.name, n.action));
+                b.set_message("queued");
+                b
+            })
+            .collect();
+        Bars { multi, bars }
+    }
+
+    fn update(&self, nodes: &[NodeReport]) {
+        for (b, n) in self.bars.iter().zip(nodes) {
+            b.set_message(format!("{} {} rows", n.status.as_str(), n.output_rows));
+            b.tick();
+        }
+    }
+
+    fn finish(&self, nodes: &[NodeReport]) {
+        for (b, n) in self.bars.iter().zip(nodes) {
+            b.finish_with_message(format!("{} {} rows", n.status.as_str(), n.output_rows));
+        }
+        let _ = self.multi.clear();
+    }
+}
+
+fn print_table(nodes: &[NodeReport]) {
+    let w = nodes.iter().map(|n| n.name.len()).max().unwrap_or(4).max(4);
+    let a = nodes.iter().map(|n| n.action.len()).max().unwrap_or(6).max(6);
+    println!(
+        "{:<w$}  {:<a$}  {:<9}  {:>12}  {:>12}  {:>10}",
+        "NODE", "ACTION", "STATUS", "ROWS IN", "ROWS OUT", "DURATION"
+    );
+    for n in nodes {
+        let dur = n.duration_ms.map_or("-".to_string(), |ms| format!("{:.3}s", ms as f64 / 1000.0));
+        println!(
+            "{:<w$}  {:<a$}  {:<9}  {:>12}  {:>12}  {:>10}",
+            n.name,
+            n.action,
+            n.status.as_str(),
+            n.input_rows,
+            n.output_rows,
+            dur
+        );
+        if let Some(m) = &n.message {
+            println!("{:<w$}  {m}", "");
+        }
+    }
+}
