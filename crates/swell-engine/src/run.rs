@@ -165,6 +165,7 @@ impl Run {
             let df = node
                 .transform
                 .plan(&cx, inputs, &in_schemas, &schemas[i])
+                .await
                 .map_err(|e| EngineError::node(&node.name, e))?;
             let (state, plan) = df.into_parts();
             let df = DataFrame::new(state, tap(plan, i, self.progress.clone()));
@@ -174,7 +175,8 @@ impl Run {
                 outputs.push((i, df, nodes_in));
                 continue;
             }
-            if consumers[i] > 1 {
+            let reread = flow.nodes.iter().any(|n| n.inputs.contains(&i) && n.transform.rereads_inputs());
+            if consumers[i] > 1 || reread {
                 let path = scratch.join(format!("node-{i}.parquet"));
                 self.write(df, &path, &node.name, &nodes_in).await?;
                 let read = ctx

@@ -183,6 +183,7 @@ impl ComputeExpression {
     }
 }
 
+#[async_trait::async_trait]
 impl Transform for ComputeExpression {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![("parameters.source".into(), self.params.source.clone())]
@@ -200,9 +201,9 @@ impl Transform for ComputeExpression {
         Some(self.output(inputs[0], all))
     }
 
-    fn plan(
+    async fn plan(
         &self,
-        cx: &PlanCx,
+        cx: &PlanCx<'_>,
         mut inputs: Vec<DataFrame>,
         in_schemas: &[&Schema],
         out: &Schema,

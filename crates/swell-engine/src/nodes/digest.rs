@@ -147,6 +147,7 @@ impl Digest {
     }
 }
 
+#[async_trait::async_trait]
 impl Transform for Digest {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![]
@@ -226,7 +227,7 @@ impl Transform for Digest {
         Some(out)
     }
 
-    fn plan(&self, cx: &PlanCx, _inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(&self, cx: &PlanCx<'_>, _inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
         let source = self.source_ref();
         let mut df = cx
             .sources

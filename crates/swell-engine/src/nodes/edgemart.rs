@@ -12,6 +12,7 @@ pub struct Edgemart {
     alias: String,
 }
 
+#[async_trait::async_trait]
 impl Transform for Edgemart {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![]
@@ -32,7 +33,7 @@ impl Transform for Edgemart {
         }
     }
 
-    fn plan(&self, cx: &PlanCx, _inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(&self, cx: &PlanCx<'_>, _inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
         cx.sources
             .get(&SourceRef::Dataset(self.alias.clone()))
             .cloned()

@@ -12,6 +12,7 @@ pub struct Export {
     source: String,
 }
 
+#[async_trait::async_trait]
 impl Transform for Export {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![("parameters.source".into(), self.source.clone())]
@@ -21,7 +22,7 @@ impl Transform for Export {
         Some(inputs[0].clone())
     }
 
-    fn plan(&self, _cx: &PlanCx, mut inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
         Ok(inputs.remove(0))
     }
 

@@ -212,6 +212,7 @@ fn parse_compact(src: &str) -> Result<Vec<Compact>, String> {
     Ok(out)
 }
 
+#[async_trait::async_trait]
 impl Transform for Filter {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![("parameters.source".into(), self.source.clone())]
@@ -224,9 +225,9 @@ impl Transform for Filter {
         Some(inputs[0].clone())
     }
 
-    fn plan(
+    async fn plan(
         &self,
-        cx: &PlanCx,
+        cx: &PlanCx<'_>,
         mut inputs: Vec<DataFrame>,
         in_schemas: &[&Schema],
         _out: &Schema,

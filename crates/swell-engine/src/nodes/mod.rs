@@ -3,20 +3,21 @@
 //! with JSON paths instead of stopping at the first), and planned as DataFusion operations on
 //! its inputs' DataFrames.
 
-// mod append;
-// mod augment;
+mod append;
+mod augment;
 mod compute_expression;
 // mod compute_relative;
-// mod delta;
+mod delta;
 mod digest;
-// mod dim2mea;
+mod dim2mea;
 mod edgemart;
 mod export;
 mod filter;
 // mod flatten;
+mod lookup;
 mod register;
 mod slice;
-// mod update;
+mod update;
 
 use crate::error::{Problem, suggest, unknown};
 use crate::schema::Schema;
@@ -73,6 +74,7 @@ pub enum Sink {
     Export,
 }
 
+#[async_trait::async_trait]
 pub trait Transform: Send + Sync + Debug {
     /// The nodes this one reads, with the JSON path that names each.
     fn inputs(&self) -> Vec<(String, String)>;
@@ -87,7 +89,14 @@ pub trait Transform: Send + Sync + Debug {
     fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema>;
 
     /// Builds the node's rows from its inputs' rows.
-    fn plan(&self, cx: &PlanCx, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame>;
+    async fn plan(&self, cx: &PlanCx<'_>, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame>;
+
+    /// Whether the node reads its inputs more than once while planning (flatten collects its
+    /// hierarchy first); such inputs are materialised so their rows are computed and counted
+    /// once.
+    fn rereads_inputs(&self) -> bool {
+        false
+    }
 
     fn sink(&self) -> Option<Sink> {
         None
@@ -120,16 +129,16 @@ pub fn build(node: &str, action: &str, params: &Value) -> Result<Box<dyn Transfo
         "sfdcDigest" => digest::Digest::parse(node, params, true).map(boxed).map_err(one),
         "digest" => digest::Digest::parse(node, params, false).map(boxed).map_err(one),
         "edgemart" => parse::<edgemart::Edgemart>(node, params).map(boxed).map_err(one),
-        "append" => Err(one(Problem::new(node, "action", "not implemented yet"))),
-        "augment" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "append" => parse::<append::Append>(node, params).map(boxed).map_err(one),
+        "augment" => parse::<augment::Augment>(node, params).map(boxed).map_err(one),
         "computeExpression" => compute_expression::ComputeExpression::parse(node, params).map(boxed),
         "computeRelative" => Err(one(Problem::new(node, "action", "not implemented yet"))),
-        "delta" => Err(one(Problem::new(node, "action", "not implemented yet"))),
-        "dim2mea" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "delta" => parse::<delta::Delta>(node, params).map(boxed).map_err(one),
+        "dim2mea" => parse::<dim2mea::Dim2Mea>(node, params).map(boxed).map_err(one),
         "filter" => filter::Filter::parse(node, params).map(boxed),
         "flatten" => Err(one(Problem::new(node, "action", "not implemented yet"))),
         "sliceDataset" => parse::<slice::Slice>(node, params).map(boxed).map_err(one),
-        "update" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "update" => parse::<update::Update>(node, params).map(boxed).map_err(one),
         "sfdcRegister" => register::Register::parse(node, params).map(boxed),
         "export" => parse::<export::Export>(node, params).map(boxed).map_err(one),
         "prediction" => Err(one(Problem::new(

@@ -64,6 +64,7 @@ pub fn check_alias(alias: &str) -> Result<(), String> {
     }
 }
 
+#[async_trait::async_trait]
 impl Transform for Register {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![("parameters.source".into(), self.params.source.clone())]
@@ -73,7 +74,7 @@ impl Transform for Register {
         Some(inputs[0].clone())
     }
 
-    fn plan(&self, _cx: &PlanCx, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
         let df = inputs.remove(0);
         df.select(
             out.fields

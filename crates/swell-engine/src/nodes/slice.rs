@@ -18,6 +18,7 @@ pub struct Slice {
     ignore_missing_fields: bool,
 }
 
+#[async_trait::async_trait]
 impl Transform for Slice {
     fn inputs(&self) -> Vec<(String, String)> {
         vec![("parameters.source".into(), self.source.clone())]
@@ -50,7 +51,7 @@ impl Transform for Slice {
         Some(Schema::new(fields))
     }
 
-    fn plan(&self, _cx: &PlanCx, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
         project_to(inputs.remove(0), out)
     }
 }

@@ -1,0 +1,103 @@
+//! The keyed lookup shared by augment and update: every left row is kept and gets at most one
+//! matching right row.
+//!
+//! The right side is reduced to one row per key first (the row whose selected values sort
+//! lowest, so the choice is deterministic), then hash-joined with the right side as the build
+//! side: the compiler pins the build side itself instead of trusting DataFusion's file
+//! statistics, which picked the 10M-row side in measurements (3.7x slower; see
+//! spec/dependencies.md). Null keys never match; empty strings match empty strings.
+
+use crate::schema::Schema;
+use datafusion::common::Result as DFResult;
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, JoinType, ident, lit};
+use datafusion::prelude::DataFrame;
+
+/// Name of the i-th right key column while joining.
+pub fn key_name(i: usize) -> String {
+    format!("__swell_key{i}")
+}
+
+/// Checks that key lists pair up and name existing fields of compatible kinds.
+pub fn check_keys(
+    cx: &mut super::CheckCx,
+    left: &Schema,
+    left_keys: &[String],
+    left_path: &str,
+    right: &Schema,
+    right_keys: &[String],
+    right_path: &str,
+) -> bool {
+    let mut ok = true;
+    if left_keys.is_empty() {
+        cx.problem(left_path, "must list at least one key field");
+        ok = false;
+    }
+    if left_keys.len() != right_keys.len() {
+        cx.problem(right_path, format!("has {} key field(s) but the left side has {}", right_keys.len(), left_keys.len()));
+        return false;
+    }
+    for (i, (l, r)) in left_keys.iter().zip(right_keys).enumerate() {
+        let lt = left.type_of(l);
+        let rt = right.type_of(r);
+        if lt.is_none() {
+            cx.problem(format!("{left_path}[{i}]"), left.unknown_field(l));
+            ok = false;
+        }
+        if rt.is_none() {
+            cx.problem(format!("{right_path}[{i}]"), right.unknown_field(r));
+            ok = false;
+        }
+        if let (Some(lt), Some(rt)) = (lt, rt) {
+            use crate::schema::FieldType::{MultiValue, Unknown};
+            if lt == MultiValue || rt == MultiValue {
+                cx.problem(format!("{left_path}[{i}]"), "multi-value fields cannot be keys");
+                ok = false;
+            } else if lt != Unknown && rt != Unknown && lt.kind_name() != rt.kind_name() {
+                cx.problem(
+                    format!("{right_path}[{i}]"),
+                    format!("key '{r}' is {} but left key '{l}' is {}", rt.kind_name(), lt.kind_name()),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// Joins `left` with at most one row of `right` per key. `right_cols` are (expression over the
+/// right side, output name); the result has every left column then the right columns.
+pub fn lookup(
+    left: DataFrame,
+    left_keys: &[String],
+    right: DataFrame,
+    right_keys: &[String],
+    right_cols: Vec<(Expr, String)>,
+) -> DFResult<DataFrame> {
+    let mut exprs: Vec<Expr> = right_keys.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
+    exprs.extend(right_cols.iter().map(|(e, name)| e.clone().alias(name.as_str())));
+    let right = right.select(exprs)?.filter(not_null_keys(right_keys.len()))?;
+    let keys: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
+    let order = right_cols.iter().map(|(_, name)| ident(name.as_str()).sort(true, false)).collect();
+    let rank = row_number().partition_by(keys).order_by(order).build()?;
+    let mut kept: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
+    kept.extend(right_cols.iter().map(|(_, name)| ident(name.as_str())));
+    let one_per_key =
+        right.window(vec![rank.alias("__swell_rank")])?.filter(ident("__swell_rank").eq(lit(1u64)))?.select(kept)?;
+    join_right_build(left, left_keys, one_per_key, right_cols.iter().map(|(_, n)| n.clone()).collect())
+}
+
+fn not_null_keys(n: usize) -> Expr {
+    (0..n).map(|i| ident(key_name(i)).is_not_null()).reduce(Expr::and).unwrap_or_else(|| lit(true))
+}
+
+/// `left LEFT JOIN build ON keys`, written as `build RIGHT JOIN left` so that the (smaller)
+/// lookup side is the hash table; with join reordering off DataFusion keeps that side.
+pub fn join_right_build(left: DataFrame, left_keys: &[String], build: DataFrame, build_cols: Vec<String>) -> DFResult<DataFrame> {
+    let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let on: Vec<Expr> = left_keys.iter().enumerate().map(|(i, k)| ident(key_name(i)).eq(ident(k.as_str()))).collect();
+    let joined = build.join_on(left, JoinType::Right, on)?;
+    let mut out: Vec<Expr> = left_names.iter().map(|n| ident(n.as_str())).collect();
+    out.extend(build_cols.iter().map(|n| ident(n.as_str())));
+    joined.select(out)
+}
