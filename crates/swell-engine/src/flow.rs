@@ -27,6 +27,32 @@ pub struct Dataflow {
     pub nodes: Vec<Node>,
     /// Node indexes in an order where inputs come first.
     pub order: Vec<usize>,
+    /// Problems of nodes whose parameters could not be read; such nodes stay in the graph as
+    /// broken so that the rest of the flow is still checked and every problem is reported.
+    parse_problems: Vec<Problem>,
+}
+
+/// Stands in for a node whose parameters are wrong: no inputs, no schema.
+#[derive(Debug)]
+struct Broken;
+
+#[async_trait::async_trait]
+impl Transform for Broken {
+    fn inputs(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+    fn check(&self, _cx: &mut CheckCx, _inputs: &[&Schema]) -> Option<Schema> {
+        None
+    }
+    async fn plan(
+        &self,
+        _cx: &nodes::PlanCx<'_>,
+        _inputs: Vec<datafusion::prelude::DataFrame>,
+        _in: &[&Schema],
+        _out: &Schema,
+    ) -> datafusion::common::Result<datafusion::prelude::DataFrame> {
+        datafusion::common::plan_err!("the node is invalid")
+    }
 }
 
 impl Dataflow {
@@ -63,21 +89,39 @@ impl Dataflow {
                     }
                     nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block: r.schema });
                 }
-                Err(mut p) => problems.append(&mut p),
+                Err(mut p) => {
+                    problems.append(&mut p);
+                    nodes.push(Node {
+                        name: r.name,
+                        action: r.action,
+                        transform: Box::new(Broken),
+                        inputs: vec![],
+                        schema_block: None,
+                    });
+                }
             }
         }
-        if !problems.is_empty() {
-            return Err(Problems(problems));
-        }
-        let order = topological_order(&nodes).map_err(|cycle| {
-            let path: Vec<&str> = cycle.iter().map(|&i| nodes[i].name.as_str()).collect();
-            Problems(vec![Problem::new(
-                &nodes[cycle[0]].name,
-                "",
-                format!("the nodes form a cycle: {} -> {}", path.join(" -> "), path[0]),
-            )])
-        })?;
-        Ok(Dataflow { nodes, order })
+        let order = match topological_order(&nodes) {
+            Ok(order) => order,
+            Err(mut cycle) => {
+                // start at the node written first, so the message is stable
+                let first = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
+                cycle.rotate_left(first);
+                let path: Vec<&str> = cycle.iter().map(|&i| nodes[i].name.as_str()).collect();
+                problems.push(Problem::new(
+                    &nodes[cycle[0]].name,
+                    "",
+                    format!("the nodes form a cycle: {} -> {}", path.join(" -> "), path[0]),
+                ));
+                return Err(Problems(problems));
+            }
+        };
+        Ok(Dataflow { nodes, order, parse_problems: problems })
+    }
+
+    /// Whether some node's parameters could not be read.
+    pub fn has_parse_problems(&self) -> bool {
+        !self.parse_problems.is_empty()
     }
 
     /// Every outside table the dataflow reads.
@@ -103,8 +147,25 @@ impl Dataflow {
         sources: Option<&HashMap<SourceRef, Schema>>,
         now_millis: i64,
     ) -> Result<Vec<Schema>, Problems> {
+        let (schemas, problems) = self.check_all(sources, now_millis);
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        schemas
+            .into_iter()
+            .zip(&self.nodes)
+            .map(|(s, n)| s.ok_or_else(|| Problems(vec![Problem::new(&n.name, "", "its input could not be read")])))
+            .collect()
+    }
+
+    /// Every node's schema where it could be inferred, and every problem found.
+    pub fn check_all(
+        &self,
+        sources: Option<&HashMap<SourceRef, Schema>>,
+        now_millis: i64,
+    ) -> (Vec<Option<Schema>>, Vec<Problem>) {
         let mut schemas: Vec<Option<Schema>> = vec![None; self.nodes.len()];
-        let mut problems = Vec::new();
+        let mut problems = self.parse_problems.clone();
         for &i in &self.order {
             let node = &self.nodes[i];
             let inputs: Option<Vec<&Schema>> = node.inputs.iter().map(|&j| schemas[j].as_ref()).collect();
@@ -114,19 +175,10 @@ impl Dataflow {
             let mut cx = CheckCx { node: &node.name, problems: Vec::new(), sources, now_millis };
             let out = node.transform.check(&mut cx, &inputs);
             let out = out.map(|s| apply_schema_block(&mut cx, node.schema_block.as_ref(), s));
-            if let (None, Some(src), Some(_)) = (&out, node.transform.source(), sources)
-                && cx.problems.is_empty()
-            {
-                cx.problem("", format!("{src} could not be read"));
-            }
             problems.append(&mut cx.problems);
             schemas[i] = out;
         }
-        if problems.is_empty() {
-            Ok(schemas.into_iter().map(|s| s.expect("no problems means every schema is known")).collect())
-        } else {
-            Err(Problems(problems))
-        }
+        (schemas, problems)
     }
 }
 

@@ -139,16 +139,35 @@ impl Run {
         let ctx = new_context(options.target_partitions);
         let now_millis = options.now.timestamp_millis();
 
-        // 1. sources: locate, read their schemas, then check the whole flow against them
+        // 1. sources: locate and read their schemas, then check the whole flow against them;
+        // definition problems are reported before unreadable sources
         let mut source_frames: HashMap<SourceRef, DataFrame> = HashMap::new();
         let mut source_schemas: HashMap<SourceRef, Schema> = HashMap::new();
+        let mut unreadable = Vec::new();
         for source in flow.sources() {
-            let located = options.catalog.locate(&source).map_err(EngineError::Source)?;
-            let (df, schema) = load(&ctx, &located, &source).await.map_err(EngineError::Source)?;
-            source_frames.insert(source.clone(), df);
-            source_schemas.insert(source, schema);
+            let loaded = match options.catalog.locate(&source) {
+                Ok(located) => load(&ctx, &located, &source).await,
+                Err(e) => Err(e),
+            };
+            match loaded {
+                Ok((df, schema)) => {
+                    source_frames.insert(source.clone(), df);
+                    source_schemas.insert(source, schema);
+                }
+                Err(e) => unreadable.push(e),
+            }
         }
-        let schemas = flow.check(Some(&source_schemas), now_millis).map_err(EngineError::Invalid)?;
+        let (schemas, problems) = flow.check_all(Some(&source_schemas), now_millis);
+        if !problems.is_empty() {
+            return Err(EngineError::Invalid(Problems(problems)));
+        }
+        if !unreadable.is_empty() {
+            return Err(EngineError::Source(unreadable.join("; ")));
+        }
+        let schemas: Vec<Schema> = match schemas.into_iter().collect::<Option<Vec<_>>>() {
+            Some(s) => s,
+            None => return Err(EngineError::Internal("a node's schema is unknown without a reported problem".into())),
+        };
 
         // 2. plans, node by node; shared nodes are materialised in the scratch space
         let consumers = flow.consumers();

@@ -53,14 +53,22 @@ impl Transform for Append {
                 match out.fields.iter_mut().find(|o| o.name == f.name) {
                     None => out.fields.push(f.clone()),
                     Some(o) => match (&mut o.ty, &f.ty) {
-                        (FieldType::Numeric { precision: p1, scale: s1 }, FieldType::Numeric { precision: p2, scale: s2 }) => {
+                        (
+                            FieldType::Numeric { precision: p1, scale: s1 },
+                            FieldType::Numeric { precision: p2, scale: s2 },
+                        ) => {
                             *s1 = (*s1).max(*s2);
                             *p1 = (*p1).max(*p2).max(*s1);
                         }
                         (a, b) if a.kind_name() == b.kind_name() => {}
                         (a, b) => cx.problem(
                             path.clone(),
-                            format!("field '{}' is {} here but {} in an earlier source", f.name, b.kind_name(), a.kind_name()),
+                            format!(
+                                "field '{}' is {} here but {} in an earlier source",
+                                f.name,
+                                b.kind_name(),
+                                a.kind_name()
+                            ),
                         ),
                     },
                 }
@@ -69,7 +77,13 @@ impl Transform for Append {
         Some(out)
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame> {
         let mut result: Option<DataFrame> = None;
         for (df, schema) in inputs.into_iter().zip(in_schemas) {
             let exprs: Vec<Expr> = out

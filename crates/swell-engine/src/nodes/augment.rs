@@ -106,7 +106,10 @@ impl Transform for Augment {
         let mut out = left.clone();
         for (_, o) in self.selected(right, multi) {
             if left.get(&o.name).is_some() {
-                cx.problem("parameters.relationship", format!("field '{}' already exists in the left stream; choose another relationship", o.name));
+                cx.problem(
+                    "parameters.relationship",
+                    format!("field '{}' already exists in the left stream; choose another relationship", o.name),
+                );
                 continue;
             }
             out.fields.push(o);
@@ -115,7 +118,13 @@ impl Transform for Augment {
         Some(out)
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, inputs: Vec<DataFrame>, in_schemas: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
         let mut inputs = inputs.into_iter();
         let (left, right) = (inputs.next().expect("left"), inputs.next().expect("right"));
         let multi = self.multi().unwrap_or(false);
@@ -130,19 +139,27 @@ impl Transform for Augment {
                     let agg = match f.ty {
                         FieldType::Numeric { .. } => sum(c),
                         FieldType::Date { .. } => array_sort(
-                            array_agg(crate::saql::functions::call("saql_format_date", vec![c, lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")]))
-                                .distinct()
-                                .build()
-                                .expect("distinct aggregate"),
+                            array_agg(crate::saql::functions::call(
+                                "saql_format_date",
+                                vec![c, lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")],
+                            ))
+                            .distinct()
+                            .build()
+                            .expect("distinct aggregate"),
                             lit("ASC"),
                             lit("NULLS LAST"),
                         ),
-                        _ => array_sort(array_agg(cast(c, DataType::Utf8)).distinct().build().expect("distinct aggregate"), lit("ASC"), lit("NULLS LAST")),
+                        _ => array_sort(
+                            array_agg(cast(c, DataType::Utf8)).distinct().build().expect("distinct aggregate"),
+                            lit("ASC"),
+                            lit("NULLS LAST"),
+                        ),
                     };
                     agg.alias(o.name.as_str())
                 })
                 .collect();
-            let notnull = (0..rk.len()).map(|i| ident(key_name(i)).is_not_null()).reduce(Expr::and).unwrap_or(lit(true));
+            let notnull =
+                (0..rk.len()).map(|i| ident(key_name(i)).is_not_null()).reduce(Expr::and).unwrap_or(lit(true));
             let grouped = right.aggregate(keys, aggs)?.filter(notnull)?;
             let grouped = grouped.select(
                 (0..rk.len())

@@ -138,8 +138,8 @@ impl ComputeExpression {
         Ok(ComputeExpression { params })
     }
 
-    /// Walks the computed fields in order, growing the schema; calls `each` with the field
-    /// index, field and compiled expression.
+    /// Walks the computed fields in order, growing the schema; calls `each` with the schema the
+    /// field is computed from, the field and its compiled expression.
     fn walk(
         &self,
         input: &Schema,
@@ -148,6 +148,7 @@ impl ComputeExpression {
         mut each: impl FnMut(&Schema, &Field, Expr),
     ) -> Schema {
         let mut schema = input.clone();
+        let mut computed: Vec<String> = Vec::new();
         for (i, cf) in self.params.computed_fields.iter().enumerate() {
             let field = match cf.field() {
                 Ok(f) => f,
@@ -156,7 +157,10 @@ impl ComputeExpression {
                     continue;
                 }
             };
-            if schema.get(&cf.name).is_some() {
+            // without merging, a computed field may reuse a source field's name: it replaces it
+            let clash =
+                computed.contains(&cf.name) || (self.params.merge_with_source && schema.get(&cf.name).is_some());
+            if clash {
                 on_error(i, "name".into(), format!("field '{}' already exists; choose another name", cf.name));
                 continue;
             }
@@ -166,20 +170,18 @@ impl ComputeExpression {
                 Err((p, m)) => on_error(i, p, m),
             }
             // later fields may use this one even when its expression is wrong
-            schema.fields.push(field.clone());
-            if field.ty.is_date() {
-                schema.fields.extend(companion_fields(&field));
-            }
+            let companions = if field.ty.is_date() { companion_fields(&field) } else { vec![] };
+            schema.fields.retain(|f| f.name != field.name && f.derived_from.as_deref() != Some(&field.name));
+            computed.push(field.name.clone());
+            computed.extend(companions.iter().map(|c| c.name.clone()));
+            schema.fields.push(field);
+            schema.fields.extend(companions);
+        }
+        if !self.params.merge_with_source {
+            schema.fields.retain(|f| computed.contains(&f.name));
+            schema.open = false;
         }
         schema
-    }
-
-    fn output(&self, input: &Schema, all: Schema) -> Schema {
-        if self.params.merge_with_source {
-            all
-        } else {
-            Schema::new(all.fields.into_iter().skip(input.fields.len()).collect())
-        }
     }
 }
 
@@ -194,11 +196,11 @@ impl Transform for ComputeExpression {
             cx.problem("parameters.computedFields", "must list at least one field");
         }
         let mut errors = Vec::new();
-        let all = self.walk(inputs[0], cx.now_millis, |i, p, m| errors.push((i, p, m)), |_, _, _| {});
+        let out = self.walk(inputs[0], cx.now_millis, |i, p, m| errors.push((i, p, m)), |_, _, _| {});
         for (i, p, m) in errors {
             cx.problem(format!("parameters.computedFields[{i}].{p}"), m);
         }
-        Some(self.output(inputs[0], all))
+        Some(out)
     }
 
     async fn plan(
@@ -216,7 +218,12 @@ impl Transform for ComputeExpression {
             cx.now_millis,
             |i, p, m| failure = Some(format!("computedFields[{i}].{p}: {m}")),
             |schema, field, e| {
-                let mut exprs: Vec<Expr> = schema.fields.iter().map(|f| ident(f.name.as_str())).collect();
+                let mut exprs: Vec<Expr> = schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.name != field.name && f.derived_from.as_deref() != Some(&field.name))
+                    .map(|f| ident(f.name.as_str()))
+                    .collect();
                 exprs.push(e.alias(field.name.as_str()));
                 steps.push((exprs, field.clone()));
             },

@@ -33,7 +33,10 @@ impl Transform for Delta {
         match input.type_of(&self.epoch) {
             None => cx.problem("parameters.epoch", input.unknown_field(&self.epoch)),
             Some(FieldType::Numeric { .. } | FieldType::Date { .. } | FieldType::Unknown) => {}
-            Some(other) => cx.problem("parameters.epoch", format!("'{}' is {}; use an epoch field such as X_day_epoch", self.epoch, other.kind_name())),
+            Some(other) => cx.problem(
+                "parameters.epoch",
+                format!("'{}' is {}; use an epoch field such as X_day_epoch", self.epoch, other.kind_name()),
+            ),
         }
         let ty = match input.type_of(&self.input_measure) {
             None => {
@@ -42,7 +45,10 @@ impl Transform for Delta {
             }
             Some(t @ (FieldType::Numeric { .. } | FieldType::Unknown)) => t,
             Some(other) => {
-                cx.problem("parameters.inputMeasure", format!("'{}' is {}, not a measure", self.input_measure, other.kind_name()));
+                cx.problem(
+                    "parameters.inputMeasure",
+                    format!("'{}' is {}, not a measure", self.input_measure, other.kind_name()),
+                );
                 return None;
             }
         };
@@ -54,7 +60,13 @@ impl Transform for Delta {
         Some(out)
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, in_schemas: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
         let m = ident(self.input_measure.as_str());
         let previous = lag(m.clone(), Some(1), None)
             .partition_by(vec![ident(self.dimension.as_str())])

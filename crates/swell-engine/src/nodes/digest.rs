@@ -227,7 +227,13 @@ impl Transform for Digest {
         Some(out)
     }
 
-    async fn plan(&self, cx: &PlanCx<'_>, _inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        cx: &PlanCx<'_>,
+        _inputs: Vec<DataFrame>,
+        _in: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame> {
         let source = self.source_ref();
         let mut df = cx
             .sources
@@ -289,6 +295,10 @@ fn convert(e: Expr, from: &DataType, to: &FieldType, f: &DigestField) -> Expr {
         }
         FieldType::Numeric { .. } if matches!(from, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
             try_cast(e, DataType::Float64)
+        }
+        // numbers read as text keep their plain form: 100, not 100.0
+        FieldType::Text if matches!(from, DataType::Float64) => {
+            crate::saql::functions::call("saql_number_to_string", vec![e, lit("0.##########")])
         }
         FieldType::Text if matches!(from, DataType::Timestamp(..)) => {
             crate::saql::functions::call("saql_format_date", vec![e, lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")])

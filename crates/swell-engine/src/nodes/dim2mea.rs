@@ -47,7 +47,10 @@ impl Transform for Dim2Mea {
         match input.type_of(&self.dimension) {
             None => cx.problem("parameters.dimension", input.unknown_field(&self.dimension)),
             Some(FieldType::Text | FieldType::Unknown) => {}
-            Some(other) => cx.problem("parameters.dimension", format!("'{}' is {}, not a text dimension", self.dimension, other.kind_name())),
+            Some(other) => cx.problem(
+                "parameters.dimension",
+                format!("'{}' is {}, not a text dimension", self.dimension, other.kind_name()),
+            ),
         }
         if input.get(&self.measure).is_some() {
             cx.problem("parameters.measure", format!("field '{}' already exists", self.measure));
@@ -65,8 +68,17 @@ impl Transform for Dim2Mea {
         Some(out)
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, in_schemas: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
-        let parsed = trunc(vec![try_cast(datafusion::functions::expr_fn::btrim(vec![cast(ident(self.dimension.as_str()), DataType::Utf8)]), DataType::Float64)]);
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
+        let parsed = trunc(vec![try_cast(
+            datafusion::functions::expr_fn::btrim(vec![cast(ident(self.dimension.as_str()), DataType::Utf8)]),
+            DataType::Float64,
+        )]);
         let value = coalesce(vec![parsed, lit(self.default_value().unwrap_or(0.0))]);
         let mut exprs: Vec<Expr> = in_schemas[0].fields.iter().map(|f| ident(f.name.as_str())).collect();
         exprs.push(value.alias(self.measure.as_str()));

@@ -33,7 +33,13 @@ impl Transform for Edgemart {
         }
     }
 
-    async fn plan(&self, cx: &PlanCx<'_>, _inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        cx: &PlanCx<'_>,
+        _inputs: Vec<DataFrame>,
+        _in: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
         cx.sources
             .get(&SourceRef::Dataset(self.alias.clone()))
             .cloned()

@@ -22,7 +22,13 @@ impl Transform for Export {
         Some(inputs[0].clone())
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], _out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        _in: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
         Ok(inputs.remove(0))
     }
 

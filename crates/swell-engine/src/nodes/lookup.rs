@@ -34,7 +34,10 @@ pub fn check_keys(
         ok = false;
     }
     if left_keys.len() != right_keys.len() {
-        cx.problem(right_path, format!("has {} key field(s) but the left side has {}", right_keys.len(), left_keys.len()));
+        cx.problem(
+            right_path,
+            format!("has {} key field(s) but the left side has {}", right_keys.len(), left_keys.len()),
+        );
         return false;
     }
     for (i, (l, r)) in left_keys.iter().zip(right_keys).enumerate() {
@@ -74,7 +77,8 @@ pub fn lookup(
     right_keys: &[String],
     right_cols: Vec<(Expr, String)>,
 ) -> DFResult<DataFrame> {
-    let mut exprs: Vec<Expr> = right_keys.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
+    let mut exprs: Vec<Expr> =
+        right_keys.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
     exprs.extend(right_cols.iter().map(|(e, name)| e.clone().alias(name.as_str())));
     let right = right.select(exprs)?.filter(not_null_keys(right_keys.len()))?;
     let keys: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
@@ -93,7 +97,12 @@ fn not_null_keys(n: usize) -> Expr {
 
 /// `left LEFT JOIN build ON keys`, written as `build RIGHT JOIN left` so that the (smaller)
 /// lookup side is the hash table; with join reordering off DataFusion keeps that side.
-pub fn join_right_build(left: DataFrame, left_keys: &[String], build: DataFrame, build_cols: Vec<String>) -> DFResult<DataFrame> {
+pub fn join_right_build(
+    left: DataFrame,
+    left_keys: &[String],
+    build: DataFrame,
+    build_cols: Vec<String>,
+) -> DFResult<DataFrame> {
     let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
     let on: Vec<Expr> = left_keys.iter().enumerate().map(|(i, k)| ident(key_name(i)).eq(ident(k.as_str()))).collect();
     let joined = build.join_on(left, JoinType::Right, on)?;

@@ -89,7 +89,13 @@ pub trait Transform: Send + Sync + Debug {
     fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema>;
 
     /// Builds the node's rows from its inputs' rows.
-    async fn plan(&self, cx: &PlanCx<'_>, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame>;
+    async fn plan(
+        &self,
+        cx: &PlanCx<'_>,
+        inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame>;
 
     /// Whether the node reads its inputs more than once while planning (flatten collects its
     /// hierarchy first); such inputs are materialised so their rows are computed and counted

@@ -74,7 +74,13 @@ impl Transform for Register {
         Some(inputs[0].clone())
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        _in: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame> {
         let df = inputs.remove(0);
         df.select(
             out.fields

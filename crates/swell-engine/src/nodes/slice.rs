@@ -51,7 +51,13 @@ impl Transform for Slice {
         Some(Schema::new(fields))
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, mut inputs: Vec<DataFrame>, _in: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        _in: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame> {
         project_to(inputs.remove(0), out)
     }
 }

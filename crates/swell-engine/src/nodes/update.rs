@@ -85,12 +85,21 @@ impl Transform for Update {
                 }
             }
         } else if !left.open && !right.open && self.mapping(left, right).is_empty() {
-            cx.problem("parameters.update_columns", "no right field has the name of a left field: say which fields to update");
+            cx.problem(
+                "parameters.update_columns",
+                "no right field has the name of a left field: say which fields to update",
+            );
         }
         Some(left.clone())
     }
 
-    async fn plan(&self, _cx: &PlanCx<'_>, inputs: Vec<DataFrame>, in_schemas: &[&Schema], out: &Schema) -> DFResult<DataFrame> {
+    async fn plan(
+        &self,
+        _cx: &PlanCx<'_>,
+        inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        out: &Schema,
+    ) -> DFResult<DataFrame> {
         let mut inputs = inputs.into_iter();
         let (left, right) = (inputs.next().expect("left"), inputs.next().expect("right"));
         let (lk, rk) = (self.left_key.clone().into_vec(), self.right_key.clone().into_vec());
