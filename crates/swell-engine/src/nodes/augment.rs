@@ -139,13 +139,10 @@ impl Transform for Augment {
                     let agg = match f.ty {
                         FieldType::Numeric { .. } => sum(c),
                         FieldType::Date { .. } => array_sort(
-                            array_agg(crate::saql::functions::call(
-                                "saql_format_date",
-                                vec![c, lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")],
-                            ))
-                            .distinct()
-                            .build()
-                            .expect("distinct aggregate"),
+                            array_agg(crate::saql::functions::to_text(c, &f.ty))
+                                .distinct()
+                                .build()
+                                .expect("distinct aggregate"),
                             lit("ASC"),
                             lit("NULLS LAST"),
                         ),

@@ -298,10 +298,10 @@ fn convert(e: Expr, from: &DataType, to: &FieldType, f: &DigestField) -> Expr {
         }
         // numbers read as text keep their plain form: 100, not 100.0
         FieldType::Text if matches!(from, DataType::Float64) => {
-            crate::saql::functions::call("saql_number_to_string", vec![e, lit("0.##########")])
+            crate::saql::functions::to_text(e, &FieldType::numeric(MAX_PRECISION, 0))
         }
         FieldType::Text if matches!(from, DataType::Timestamp(..)) => {
-            crate::saql::functions::call("saql_format_date", vec![e, lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")])
+            crate::saql::functions::to_text(e, &FieldType::plain_date())
         }
         other => {
             let t = other.run_type();

@@ -109,10 +109,7 @@ fn value_expr(v: &str, ty: &FieldType, field: &str) -> Result<Expr, String> {
 
 fn compact_expr(c: &Compact, ty: &FieldType) -> Result<Expr, String> {
     let column = if ty.is_date() {
-        crate::saql::functions::call(
-            "saql_format_date",
-            vec![ident(c.field.as_str()), lit("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")],
-        )
+        crate::saql::functions::to_text(ident(c.field.as_str()), ty)
     } else {
         ident(c.field.as_str())
     };

@@ -6,14 +6,14 @@
 mod append;
 mod augment;
 mod compute_expression;
-// mod compute_relative;
+mod compute_relative;
 mod delta;
 mod digest;
 mod dim2mea;
 mod edgemart;
 mod export;
 mod filter;
-// mod flatten;
+mod flatten;
 mod lookup;
 mod register;
 mod slice;
@@ -138,11 +138,11 @@ pub fn build(node: &str, action: &str, params: &Value) -> Result<Box<dyn Transfo
         "append" => parse::<append::Append>(node, params).map(boxed).map_err(one),
         "augment" => parse::<augment::Augment>(node, params).map(boxed).map_err(one),
         "computeExpression" => compute_expression::ComputeExpression::parse(node, params).map(boxed),
-        "computeRelative" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "computeRelative" => compute_relative::ComputeRelative::parse(node, params).map(boxed),
         "delta" => parse::<delta::Delta>(node, params).map(boxed).map_err(one),
         "dim2mea" => parse::<dim2mea::Dim2Mea>(node, params).map(boxed).map_err(one),
         "filter" => filter::Filter::parse(node, params).map(boxed),
-        "flatten" => Err(one(Problem::new(node, "action", "not implemented yet"))),
+        "flatten" => parse::<flatten::Flatten>(node, params).map(boxed).map_err(one),
         "sliceDataset" => parse::<slice::Slice>(node, params).map(boxed).map_err(one),
         "update" => parse::<update::Update>(node, params).map(boxed).map_err(one),
         "sfdcRegister" => register::Register::parse(node, params).map(boxed),

@@ -110,8 +110,6 @@ pub struct Scope<'a> {
     pub relative: Option<&'a dyn Relative>,
 }
 
-const ISO_FORMAT: &str = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
-
 impl Scope<'_> {
     pub fn compile(&self, e: &Ast) -> CResult<Typed> {
         match &e.kind {
@@ -187,7 +185,7 @@ impl Scope<'_> {
         };
         let column = ident(name);
         if field.ty.is_date() {
-            let text = call("saql_format_date", vec![column, lit(ISO_FORMAT)]);
+            let text = super::functions::to_text(column, &field.ty);
             return Ok(Typed { ty: SType::Text, expr: text });
         }
         Ok(Typed { ty: SType::of_field(&field.ty), expr: column })

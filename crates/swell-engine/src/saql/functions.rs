@@ -75,6 +75,20 @@ fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, None)
 }
 
+/// A value as text, the way CRM Analytics shows it: numbers without a trailing `.0`, dates in
+/// ISO form.
+pub fn to_text(e: Expr, ty: &crate::schema::FieldType) -> Expr {
+    use crate::schema::FieldType;
+    match ty {
+        FieldType::Numeric { .. } => call("saql_number_to_string", vec![e, datafusion::prelude::lit("0.##########")]),
+        FieldType::Date { .. } => call("saql_format_date", vec![e, datafusion::prelude::lit(ISO_FORMAT)]),
+        _ => datafusion::logical_expr::cast(e, DataType::Utf8),
+    }
+}
+
+/// The text form of dates: `2018-02-25T00:00:03.000Z`.
+pub const ISO_FORMAT: &str = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
+
 /// Builds a call of the named SAQL function.
 pub fn call(name: &'static str, args: Vec<Expr>) -> Expr {
     Arc::new(udf(name)).call(args)

@@ -1,0 +1,340 @@
+//! computeRelative: fields computed from other rows of the same partition, in order.
+//!
+//! Rows are grouped by `partitionBy` and sorted by `orderBy` (several fields allowed, `asc` by
+//! default, nulls last). Two forms of computed field:
+//!
+//! * legacy: `{"name", "expression": {"sourceField", "offset": "previous()" | "next()" |
+//!   "first()" | "current()", "default"}}`; `default` fills rows where the offset row does not
+//!   exist;
+//! * SAQL: `{"name", "type", "saqlExpression", "precision", "scale", "default"}` where
+//!   `previous(f)`, `next(f)`, `first(f)` and `current(f)` read other rows (null where there is
+//!   no such row). A field may read its own previous value (`previous(RunningTotal)`), which
+//!   makes it a running computation.
+//!
+//! Non-recursive fields are DataFusion window functions (lag, lead, first_value). A field that
+//! reads its own previous value cannot be vectorised: it is a window function of swell's
+//! ([`recursive`]) that evaluates the expression row by row within each sorted partition,
+//! feeding each row's result to the next.
+
+mod recursive;
+
+use super::compute_expression::ComputedField;
+use super::digest::default_literal;
+use super::{CheckCx, OneOrMany, PlanCx, Transform, parse};
+use crate::error::Problem;
+use crate::saql::{RelFn, Relative, SType, Scope, Typed};
+use crate::schema::{Field, Schema};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DataFusionError, Result as DFResult};
+use datafusion::functions_window::expr_fn::{first_value, lag, lead};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, cast, ident};
+use datafusion::prelude::DataFrame;
+use serde::Deserialize;
+use serde_json::Value;
+use std::cell::Cell;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    source: String,
+    partition_by: OneOrMany,
+    #[serde(default)]
+    order_by: Vec<OrderBy>,
+    computed_fields: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OrderBy {
+    Name(String),
+    Field {
+        #[serde(alias = "fieldName")]
+        name: String,
+        #[serde(default)]
+        direction: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Legacy {
+    name: String,
+    #[serde(default)]
+    label: Option<String>,
+    expression: LegacyExpression,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyExpression {
+    source_field: String,
+    offset: String,
+    #[serde(default)]
+    default: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+enum Computed {
+    Legacy(Legacy),
+    Saql(ComputedField),
+}
+
+#[derive(Debug)]
+pub struct ComputeRelative {
+    source: String,
+    partition_by: Vec<String>,
+    order_by: Vec<(String, bool)>,
+    fields: Vec<Computed>,
+}
+
+/// Placeholder column for a field's own previous value.
+const PREVIOUS_SELF: &str = "__swell_previous_self";
+
+impl ComputeRelative {
+    pub fn parse(node: &str, params: &Value) -> Result<Self, Vec<Problem>> {
+        let p: Params = parse(node, params).map_err(|e| vec![e])?;
+        let mut problems = Vec::new();
+        let mut order_by = Vec::new();
+        for (i, o) in p.order_by.into_iter().enumerate() {
+            match o {
+                OrderBy::Name(n) => order_by.push((n, true)),
+                OrderBy::Field { name, direction } => {
+                    match direction.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                        None | Some("asc") => order_by.push((name, true)),
+                        Some("desc") => order_by.push((name, false)),
+                        Some(other) => problems.push(Problem::new(
+                            node,
+                            format!("parameters.orderBy[{i}].direction"),
+                            format!("unknown direction '{other}' (asc or desc)"),
+                        )),
+                    }
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        for (i, v) in p.computed_fields.iter().enumerate() {
+            let path = format!("parameters.computedFields[{i}]");
+            let parsed = if v.get("expression").is_some() {
+                parse::<Legacy>(node, v).map(Computed::Legacy)
+            } else {
+                parse::<ComputedField>(node, v).map(Computed::Saql)
+            };
+            match parsed {
+                Ok(c) => fields.push(c),
+                Err(mut e) => {
+                    e.path = e.path.replacen("parameters", &path, 1);
+                    problems.push(e);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(ComputeRelative { source: p.source, partition_by: p.partition_by.into_vec(), order_by, fields })
+    }
+
+    fn window(&self) -> (Vec<Expr>, Vec<SortExpr>) {
+        let partition = self.partition_by.iter().map(|p| ident(p.as_str())).collect();
+        let order = self.order_by.iter().map(|(n, asc)| ident(n.as_str()).sort(*asc, !*asc)).collect();
+        (partition, order)
+    }
+
+    /// Compiles field `i` against `schema`: the output field, its expression and whether it
+    /// reads its own previous value.
+    fn compile(&self, i: usize, schema: &Schema, now_millis: i64) -> Result<(Field, Expr, bool), (String, String)> {
+        let (partition, order) = self.window();
+        match &self.fields[i] {
+            Computed::Legacy(l) => {
+                let src = schema.get(&l.expression.source_field).ok_or_else(|| {
+                    ("expression.sourceField".to_string(), schema.unknown_field(&l.expression.source_field))
+                })?;
+                let mut field = Field::new(l.name.clone(), src.ty.clone());
+                field.label = l.label.clone();
+                let default = match &l.expression.default {
+                    None | Some(Value::Null) => None,
+                    Some(d) => match default_literal(d, &src.ty).map_err(|m| ("expression.default".to_string(), m))? {
+                        Expr::Literal(v, _) => Some(v),
+                        _ => None,
+                    },
+                };
+                let column = ident(src.name.as_str());
+                let e = match l.expression.offset.replace(' ', "").to_ascii_lowercase().as_str() {
+                    "previous()" => lag(column, Some(1), default),
+                    "next()" => lead(column, Some(1), default),
+                    "first()" => first_value(column),
+                    "current()" => return Ok((field, ident(src.name.as_str()), false)),
+                    other => {
+                        return Err((
+                            "expression.offset".into(),
+                            format!("unknown offset '{other}' (previous(), next(), first() or current())"),
+                        ));
+                    }
+                };
+                let e = e
+                    .partition_by(partition)
+                    .order_by(order)
+                    .build()
+                    .map_err(|e| ("expression".to_string(), e.to_string()))?;
+                Ok((field, e, false))
+            }
+            Computed::Saql(cf) => {
+                let field = cf.field()?;
+                let rel = Rel { schema, field: &field, partition, order, recursive: Cell::new(false) };
+                let scope = Scope { schema, now_millis, relative: Some(&rel) };
+                let e = cf.compile(&field, &scope)?;
+                let recursive = rel.recursive.get();
+                Ok((field, e, recursive))
+            }
+        }
+    }
+
+    fn name(&self, i: usize) -> &str {
+        match &self.fields[i] {
+            Computed::Legacy(l) => &l.name,
+            Computed::Saql(c) => &c.name,
+        }
+    }
+}
+
+/// Resolves `previous(f)` and friends to window functions over the node's partitions.
+struct Rel<'a> {
+    schema: &'a Schema,
+    field: &'a Field,
+    partition: Vec<Expr>,
+    order: Vec<SortExpr>,
+    recursive: Cell<bool>,
+}
+
+impl Relative for Rel<'_> {
+    fn relative(&self, func: RelFn, name: &str) -> Result<Typed, String> {
+        if name == self.field.name {
+            return match func {
+                RelFn::Previous => {
+                    self.recursive.set(true);
+                    Ok(Typed { ty: stype(&self.field.ty), expr: ident(PREVIOUS_SELF) })
+                }
+                _ => Err(format!("a field can only read its own previous value, not {}({name})", fn_name(func))),
+            };
+        }
+        let Some(f) = self.schema.get(name) else {
+            return Err(self.schema.unknown_field(name));
+        };
+        if f.ty == crate::schema::FieldType::MultiValue {
+            return Err(format!("multi-value field '{name}' cannot be used here"));
+        }
+        let column = ident(name);
+        let e = match func {
+            RelFn::Current => return Ok(Typed { ty: stype(&f.ty), expr: as_saql(column, &f.ty) }),
+            RelFn::Previous => lag(column, Some(1), None),
+            RelFn::Next => lead(column, Some(1), None),
+            RelFn::First => first_value(column),
+        };
+        let e =
+            e.partition_by(self.partition.clone()).order_by(self.order.clone()).build().map_err(|e| e.to_string())?;
+        Ok(Typed { ty: stype(&f.ty), expr: as_saql(e, &f.ty) })
+    }
+}
+
+fn fn_name(f: RelFn) -> &'static str {
+    match f {
+        RelFn::Previous => "previous",
+        RelFn::Next => "next",
+        RelFn::First => "first",
+        RelFn::Current => "current",
+    }
+}
+
+/// Date columns read as their ISO text in SAQL, as elsewhere.
+fn as_saql(e: Expr, ty: &crate::schema::FieldType) -> Expr {
+    if ty.is_date() { crate::saql::functions::to_text(e, ty) } else { e }
+}
+
+/// The SAQL type of a computed field's own value.
+fn stype(ty: &crate::schema::FieldType) -> SType {
+    match ty {
+        crate::schema::FieldType::Date { .. } => SType::Date,
+        other => SType::of_field(other),
+    }
+}
+
+#[async_trait::async_trait]
+impl Transform for ComputeRelative {
+    fn inputs(&self) -> Vec<(String, String)> {
+        vec![("parameters.source".into(), self.source.clone())]
+    }
+
+    fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
+        let mut schema = inputs[0].clone();
+        for (i, p) in self.partition_by.iter().enumerate() {
+            cx.require_field(&schema, p, format!("parameters.partitionBy[{i}]"));
+        }
+        if self.order_by.is_empty() {
+            cx.problem("parameters.orderBy", "must list at least one field to order the rows by");
+        }
+        for (i, (o, _)) in self.order_by.iter().enumerate() {
+            cx.require_field(&schema, o, format!("parameters.orderBy[{i}].name"));
+        }
+        for i in 0..self.fields.len() {
+            if schema.get(self.name(i)).is_some() {
+                cx.problem(
+                    format!("parameters.computedFields[{i}].name"),
+                    format!("field '{}' already exists", self.name(i)),
+                );
+                continue;
+            }
+            match self.compile(i, &schema, cx.now_millis) {
+                Ok((field, _, _)) => schema.fields.push(field),
+                Err((p, m)) => cx.problem(format!("parameters.computedFields[{i}].{p}"), m),
+            }
+        }
+        Some(schema)
+    }
+
+    async fn plan(
+        &self,
+        cx: &PlanCx<'_>,
+        mut inputs: Vec<DataFrame>,
+        in_schemas: &[&Schema],
+        _out: &Schema,
+    ) -> DFResult<DataFrame> {
+        let mut df = inputs.remove(0);
+        let mut schema = in_schemas[0].clone();
+        for i in 0..self.fields.len() {
+            let (field, e, is_recursive) = self
+                .compile(i, &schema, cx.now_millis)
+                .map_err(|(p, m)| DataFusionError::Plan(format!("computedFields[{i}].{p}: {m}")))?;
+            let e = if is_recursive { self.recursive_expr(cx, &mut df, &field, e)? } else { e };
+            let mut exprs: Vec<Expr> = schema.fields.iter().map(|f| ident(f.name.as_str())).collect();
+            exprs.push(cast(e, field.ty.run_type()).alias(field.name.as_str()));
+            df = df.select(exprs)?;
+            schema.fields.push(field);
+        }
+        Ok(df)
+    }
+}
+
+impl ComputeRelative {
+    /// Turns an expression that reads `previous(self)` into swell's recursive window function:
+    /// window sub-expressions become columns first, then the rest is evaluated row by row.
+    fn recursive_expr(&self, cx: &PlanCx<'_>, df: &mut DataFrame, field: &Field, e: Expr) -> DFResult<Expr> {
+        let mut windows: Vec<Expr> = Vec::new();
+        let rewritten = e
+            .transform_down(|node| {
+                if matches!(node, Expr::WindowFunction(_)) {
+                    let name = format!("__swell_w{}", windows.len());
+                    windows.push(node.alias(name.as_str()));
+                    Ok(Transformed::yes(ident(name)))
+                } else {
+                    Ok(Transformed::no(node))
+                }
+            })?
+            .data;
+        if !windows.is_empty() {
+            let mut exprs: Vec<Expr> = df.schema().fields().iter().map(|f| ident(f.name().as_str())).collect();
+            exprs.extend(windows);
+            *df = df.clone().select(exprs)?;
+        }
+        let (partition, order) = self.window();
+        recursive::call(cx.ctx, df.schema(), rewritten, field.ty.run_type(), PREVIOUS_SELF, partition, order)
+    }
+}
