@@ -172,6 +172,9 @@ impl Dataflow {
             let Some(inputs) = inputs else {
                 continue; // an input is broken; its problems are reported already
             };
+            if inputs.len() != node.transform.inputs().len() {
+                continue; // an input does not exist; reported while resolving the graph
+            }
             let mut cx = CheckCx { node: &node.name, problems: Vec::new(), sources, now_millis };
             let out = node.transform.check(&mut cx, &inputs);
             let out = out.map(|s| apply_schema_block(&mut cx, node.schema_block.as_ref(), s));

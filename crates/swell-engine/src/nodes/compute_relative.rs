@@ -335,6 +335,15 @@ impl ComputeRelative {
             *df = df.clone().select(exprs)?;
         }
         let (partition, order) = self.window();
-        recursive::call(cx.ctx, df.schema(), rewritten, field.ty.run_type(), PREVIOUS_SELF, partition, order)
+        recursive::call(
+            cx.ctx,
+            cx.cancel.clone(),
+            df.schema(),
+            rewritten,
+            field.ty.run_type(),
+            PREVIOUS_SELF,
+            partition,
+            order,
+        )
     }
 }

@@ -60,6 +60,8 @@ impl CheckCx<'_> {
 /// What planning can use.
 pub struct PlanCx<'a> {
     pub ctx: &'a SessionContext,
+    /// Fires when the run is stopped; long-running code of swell's own checks it.
+    pub cancel: &'a tokio_util::sync::CancellationToken,
     pub node: &'a str,
     pub sources: &'a HashMap<SourceRef, DataFrame>,
     pub now_millis: i64,

@@ -10,7 +10,7 @@
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
-use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
+use datafusion::common::{DFSchema, DataFusionError, Result as DFResult, ScalarValue};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::{
@@ -22,6 +22,7 @@ use datafusion::prelude::SessionContext;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_util::sync::CancellationToken;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -33,6 +34,7 @@ struct Recursive {
     /// Schema of one evaluation row: the argument columns then the previous value.
     row_schema: Arc<Schema>,
     out: DataType,
+    cancel: CancellationToken,
 }
 
 impl PartialEq for Recursive {
@@ -55,7 +57,12 @@ impl WindowUDFImpl for Recursive {
         &self.signature
     }
     fn partition_evaluator(&self, _args: PartitionEvaluatorArgs) -> DFResult<Box<dyn PartitionEvaluator>> {
-        Ok(Box::new(Evaluator { expr: self.expr.clone(), row_schema: self.row_schema.clone(), out: self.out.clone() }))
+        Ok(Box::new(Evaluator {
+            expr: self.expr.clone(),
+            row_schema: self.row_schema.clone(),
+            out: self.out.clone(),
+            cancel: self.cancel.clone(),
+        }))
     }
     fn field(&self, field_args: WindowUDFFieldArgs) -> DFResult<FieldRef> {
         Ok(Arc::new(Field::new(field_args.name(), self.out.clone(), true)))
@@ -67,6 +74,8 @@ struct Evaluator {
     expr: Arc<dyn PhysicalExpr>,
     row_schema: Arc<Schema>,
     out: DataType,
+    /// A partition can take seconds; a stopped run must not keep a core busy that long.
+    cancel: CancellationToken,
 }
 
 impl PartitionEvaluator for Evaluator {
@@ -74,6 +83,9 @@ impl PartitionEvaluator for Evaluator {
         let mut results: Vec<ScalarValue> = Vec::with_capacity(num_rows);
         let mut previous: ArrayRef = new_null_array(&self.out, 1);
         for i in 0..num_rows {
+            if i % 4096 == 0 && self.cancel.is_cancelled() {
+                return Err(DataFusionError::Execution("the run was stopped".into()));
+            }
             let columns_in = &values[..values.len().saturating_sub(1)];
             let mut columns: Vec<ArrayRef> = columns_in.iter().map(|v| v.slice(i, 1)).collect();
             columns.push(previous.clone());
@@ -92,8 +104,10 @@ impl PartitionEvaluator for Evaluator {
 
 /// Builds the window call evaluating `expr` (over columns of `input` and `previous`) row by
 /// row within `partition` ordered by `order`.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the arguments
 pub fn call(
     ctx: &SessionContext,
+    cancel: CancellationToken,
     input: &DFSchema,
     expr: Expr,
     out: DataType,
@@ -123,6 +137,7 @@ pub fn call(
         expr: physical,
         row_schema,
         out,
+        cancel,
     });
     // one constant argument more, so that an expression of no column still has an argument
     let mut args: Vec<Expr> = names.iter().map(|n| ident(n.as_str())).collect();

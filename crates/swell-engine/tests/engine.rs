@@ -1,0 +1,170 @@
+//! Engine behaviour beyond single fixtures: stopping a run, atomic commits, live progress.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use swell_engine::storage::DataDir as Dir;
+use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeStatus, Run, RunOptions};
+
+fn write_sales(dir: &Path, rows: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("Sales.csv")).unwrap());
+    writeln!(f, "Region,Seq,Amount,Code").unwrap();
+    for i in 0..rows {
+        writeln!(f, "R{},{},{},{}", i % 7, i, (i * 37) % 1000, i % 13).unwrap();
+    }
+}
+
+fn options(data: &Path, objects: &Path) -> RunOptions {
+    let catalog = FileCatalog { objects_dir: Some(objects.to_path_buf()), data_dir: Some(DataDir::new(data)) };
+    let mut o = RunOptions::new(Arc::new(catalog));
+    o.data_dir = Some(DataDir::new(data));
+    o.target_partitions = Some(2);
+    o
+}
+
+const SIMPLE: &str = r#"{
+  "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Amount"}, {"name": "Code"}]}},
+  "c": {"action": "computeExpression", "parameters": {"source": "d", "computedFields": [
+      {"name": "Parsed", "type": "Numeric", "saqlExpression": "string_to_number(Region)"}]}},
+  "r": {"action": "sfdcRegister", "parameters": {"alias": "Sales", "name": "Sales", "source": "d"}},
+  "r2": {"action": "sfdcRegister", "parameters": {"alias": "Parsed", "name": "Parsed", "source": "c"}}
+}"#;
+
+const OK_FLOW: &str = r#"{
+  "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Amount"}]}},
+  "r": {"action": "sfdcRegister", "parameters": {"alias": "Sales", "name": "Sales", "source": "d"}}
+}"#;
+
+/// A run that fails after one output was written leaves every dataset as it was.
+#[tokio::test]
+async fn failed_run_commits_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 100);
+    let first = Run::new(Dataflow::parse(OK_FLOW).unwrap()).execute(options(&data, &objects)).await.unwrap();
+    assert_eq!(first.datasets[0].row_count, 100);
+
+    let run = Run::new(Dataflow::parse(SIMPLE).unwrap());
+    let err = run.execute(options(&data, &objects)).await.unwrap_err();
+    assert!(matches!(err, EngineError::Node { .. }), "{err}");
+    assert!(err.to_string().contains("is not a number"), "{err}");
+    let table = Dir::new(&data).dataset("Sales");
+    let current = table.current().unwrap().unwrap();
+    assert_eq!(current.metadata.version_id, first.datasets[0].version_id, "the previous version stays current");
+    assert_eq!(table.versions().unwrap().len(), 1, "no new version is visible");
+    assert!(Dir::new(&data).dataset("Parsed").current().unwrap().is_none());
+    let leftovers: Vec<_> =
+        std::fs::read_dir(table.dir().join("versions")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no staging directory is left: {leftovers:?}");
+    assert!(run.progress().snapshot().iter().any(|n| n.status == NodeStatus::Failure));
+}
+
+/// Stopping a run returns within a second, marks nodes cancelled and commits nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_is_prompt_and_commits_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 400_000);
+    // a running total is evaluated row by row: slow enough to stop midway
+    let flow = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Seq"}, {"name": "Amount"}]}},
+      "cr": {"action": "computeRelative", "parameters": {"source": "d", "partitionBy": ["Region"], "orderBy": [{"name": "Seq", "direction": "asc"}],
+        "computedFields": [{"name": "Running", "type": "Numeric", "saqlExpression": "coalesce(previous(Running), 0) + Amount"}]}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "Running", "name": "Running", "source": "cr"}}
+    }"#;
+    let run = Arc::new(Run::new(Dataflow::parse(flow).unwrap()));
+    let opts = options(&data, &objects);
+    let cancel = opts.cancel.clone();
+    let task = {
+        let run = run.clone();
+        tokio::spawn(async move { run.execute(opts).await })
+    };
+    // wait until rows flow
+    let started = Instant::now();
+    while run.progress().snapshot()[0].output_rows == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // let the row-by-row evaluation get going
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stop = Instant::now();
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(5), task).await.expect("the run stops").unwrap();
+    let took = stop.elapsed();
+    assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
+    assert!(took < Duration::from_secs(1), "stopping took {took:?}");
+    assert!(Dir::new(&data).dataset("Running").current().unwrap().is_none());
+    let snapshot = run.progress().snapshot();
+    assert!(snapshot.iter().all(|n| n.status == NodeStatus::Cancelled), "{snapshot:?}");
+    let staging = Dir::new(&data).dataset("Running").dir().join("versions");
+    let left = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "nothing is left in {}", staging.display());
+}
+
+/// Progress is visible while the run executes and complete at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_live_and_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 50_000);
+    let flow = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Amount"}]}},
+      "f": {"action": "filter", "parameters": {"source": "d", "filter": "Region:EQ:R1|R2"}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "Some", "name": "Some", "source": "f"}}
+    }"#;
+    let run = Arc::new(Run::new(Dataflow::parse(flow).unwrap()));
+    let mut changed = run.progress().changed();
+    let watcher = {
+        let progress = run.progress();
+        tokio::spawn(async move {
+            let mut saw_running = false;
+            while changed.changed().await.is_ok() {
+                let s = progress.snapshot();
+                saw_running |= s.iter().any(|n| n.status == NodeStatus::Running);
+                if s.iter().all(|n| n.status == NodeStatus::Success) {
+                    break;
+                }
+            }
+            saw_running
+        })
+    };
+    let outcome = run.execute(options(&data, &objects)).await.unwrap();
+    assert!(tokio::time::timeout(Duration::from_secs(5), watcher).await.unwrap().unwrap(), "a node was seen running");
+    let nodes = &outcome.nodes;
+    assert_eq!(nodes[0].output_rows, 50_000);
+    let expected = (0..50_000).filter(|i| i % 7 == 1 || i % 7 == 2).count() as u64;
+    assert_eq!(nodes[1].input_rows, 50_000);
+    assert_eq!(nodes[1].output_rows, expected);
+    assert_eq!(nodes[2].output_rows, expected);
+    assert_eq!(outcome.datasets[0].row_count, expected);
+    assert!(nodes.iter().all(|n| n.start_date.is_some() && n.duration_ms.is_some()));
+}
+
+/// Static validation reports every problem without data.
+#[test]
+fn validate_without_data_reports_everything() {
+    let text = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Opportunity", "fields": [{"name": "Amount"}, {"name": "Stage"}]}},
+      "c": {"action": "computeExpression", "parameters": {"source": "d", "computedFields": [
+          {"name": "x", "type": "Numeric", "saqlExpression": "Amount * "},
+          {"name": "y", "type": "Text", "saqlExpression": "Stag + \"!\""}]}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "X", "name": "X", "source": "cc"}}
+    }"#;
+    let problems = swell_engine::validate(text).unwrap_err();
+    let text = problems.to_string();
+    assert_eq!(problems.0.len(), 3, "{text}");
+    assert!(text.contains("c.parameters.computedFields[0].saqlExpression: at position 10"), "{text}");
+    assert!(
+        text.contains(
+            "c.parameters.computedFields[1].saqlExpression: at position 1: unknown field 'Stag' (did you mean 'Stage'?)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("r.parameters.source: unknown node 'cc' (did you mean 'c'?)"), "{text}");
+    // an edgemart's fields are unknown until run time: references to them are accepted
+    let edgemart = r#"{"e": {"action": "edgemart", "parameters": {"alias": "A"}},
+      "c": {"action": "computeExpression", "parameters": {"source": "e", "computedFields": [{"name": "x", "type": "Numeric", "saqlExpression": "Anything + 1"}]}}}"#;
+    swell_engine::validate(edgemart).unwrap();
+}
