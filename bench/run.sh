@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Benchmark: the bench dataflow on generated CRM-like data, swell against DuckDB in the same run.
+#   bench/run.sh [SCALE]      (1.0 = Opportunity 10M rows, Account 1M)
+# Prints wall time and peak RSS of each, and the ratio. Needs a release build of swell
+# (cargo build --release) and Python 3 with the packages of bench/requirements.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE="${1:-1.0}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+SWELL="$TARGET/release/swell"
+DATA="bench/data/scale-$SCALE"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+python3 -c "import duckdb, numpy, pyarrow" 2>/dev/null || pip install -q -r bench/requirements.txt
+[ -x "$SWELL" ] || cargo build --release -p swell
+[ -f "$DATA/Opportunity.parquet" ] || python3 bench/generate.py "$DATA" --scale "$SCALE"
+
+measure() { # name, command...: prints "name seconds peak_rss_mb"
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out"; exit 1; }
+  read -r secs kb < "$WORK/$name.time"
+  echo "$name $secs $((kb / 1024))"
+}
+
+echo "scale $SCALE: $(python3 -c "import pyarrow.parquet as pq; print(f'{pq.ParquetFile(\"$DATA/Opportunity.parquet\").metadata.num_rows:,}')") opportunities"
+S=$(measure swell env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/dataflow.json --objects "$DATA" --data-dir "$WORK/swell-data" --out "$WORK/swell-out" --quiet)
+D=$(measure duckdb python3 bench/run_duckdb.py "$DATA" "$WORK/duckdb.parquet" 2)
+grep -E "registered" "$WORK/swell.out" || true
+cat "$WORK/duckdb.out"
+read -r _ ss sm <<< "$S"; read -r _ ds dm <<< "$D"
+printf "%-8s %10s %14s\n" engine "wall (s)" "peak RSS (MB)"
+printf "%-8s %10s %14s\n" swell "$ss" "$sm"
+printf "%-8s %10s %14s\n" duckdb "$ds" "$dm"
+python3 -c "print(f'swell / duckdb wall time: {$ss / $ds:.2f}x')"
