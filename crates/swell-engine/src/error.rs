@@ -105,34 +105,44 @@ impl EngineError {
     }
 }
 
-/// DataFusion prefixes messages with layers of context ("Arrow error: External error: ...");
-/// users need the innermost sentence.
+/// DataFusion prefixes messages with layers of context ("Arrow error: External error: ...")
+/// and chains causes with "caused by"; users need the sentences, once each, on one line.
 pub(crate) fn clean_df_message(msg: &str) -> String {
-    let mut m = msg.trim();
-    loop {
-        let before = m;
-        for prefix in [
-            "Arrow error: ",
-            "External error: ",
-            "Execution error: ",
-            "Error during planning: ",
-            "Optimizer rule 'simplify_expressions' failed\ncaused by\n",
-            "Invalid argument error: ",
-            "Cast error: ",
-            "Internal error: ",
-            "Schema error: ",
-            "Object Store error: ",
-            "Parquet error: ",
-        ] {
-            if let Some(rest) = m.strip_prefix(prefix) {
-                m = rest.trim();
+    const PREFIXES: [&str; 14] = [
+        "Arrow error: ",
+        "External error: ",
+        "Execution error: ",
+        "Error during planning: ",
+        "Invalid argument error: ",
+        "Cast error: ",
+        "Csv error: ",
+        "Internal error: ",
+        "Schema error: ",
+        "Object Store error: ",
+        "Parquet error: ",
+        "Parser error: ",
+        "Compute error: ",
+        "Optimizer rule 'simplify_expressions' failed",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    for part in msg.split("caused by") {
+        let mut m = part.trim();
+        loop {
+            let before = m;
+            for prefix in PREFIXES {
+                if let Some(rest) = m.strip_prefix(prefix) {
+                    m = rest.trim();
+                }
+            }
+            if m == before {
+                break;
             }
         }
-        if m == before {
-            break;
+        if !m.is_empty() && !parts.iter().any(|p| p == m) {
+            parts.push(m.to_string());
         }
     }
-    m.to_string()
+    parts.join(": ")
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -124,6 +124,7 @@ impl Run {
                 }
                 self.progress.finish_rest(NodeStatus::Failure, None);
             }
+            Err(EngineError::Source(_)) => self.progress.finish_rest(NodeStatus::Failure, None),
             Err(e) => self.progress.finish_rest(NodeStatus::Failure, Some(&e.to_string())),
         }
         result.map(|(datasets, exports)| RunOutcome { datasets, exports, nodes: self.progress.snapshot() })
@@ -154,7 +155,12 @@ impl Run {
                     source_frames.insert(source.clone(), df);
                     source_schemas.insert(source, schema);
                 }
-                Err(e) => unreadable.push(e),
+                Err(e) => {
+                    let readers: Vec<usize> =
+                        (0..flow.nodes.len()).filter(|&i| flow.nodes[i].transform.source().as_ref() == Some(&source)).collect();
+                    self.progress.finish(&readers, NodeStatus::Failure, Some(&e));
+                    unreadable.push(e);
+                }
             }
         }
         let (schemas, problems) = flow.check_all(Some(&source_schemas), now_millis);
