@@ -156,8 +156,9 @@ impl Run {
                     source_schemas.insert(source, schema);
                 }
                 Err(e) => {
-                    let readers: Vec<usize> =
-                        (0..flow.nodes.len()).filter(|&i| flow.nodes[i].transform.source().as_ref() == Some(&source)).collect();
+                    let readers: Vec<usize> = (0..flow.nodes.len())
+                        .filter(|&i| flow.nodes[i].transform.source().as_ref() == Some(&source))
+                        .collect();
                     self.progress.finish(&readers, NodeStatus::Failure, Some(&e));
                     unreadable.push(e);
                 }

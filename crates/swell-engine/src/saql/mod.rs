@@ -26,10 +26,57 @@ mod tests {
     #[test]
     fn arbitrary_input_never_panics() {
         const PIECES: &[&str] = &[
-            "Amount", "'Name'", "\"x\"", "1", "2.5", "-", "+", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||", "!",
-            "(", ")", "[", "]", ",", "..", "case", "when", "then", "else", "end", "in", "not", "like", "matches",
-            "is", "null", "true", "substr(", "toDate(", "now()", "coalesce(", "previous(", "'", "\"", "\\", "--", "/*",
-            "é", "\u{0}", "date_diff(\"day\",", "number_to_string(", "CloseDate", "Flags",
+            "Amount",
+            "'Name'",
+            "\"x\"",
+            "1",
+            "2.5",
+            "-",
+            "+",
+            "*",
+            "/",
+            "%",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "&&",
+            "||",
+            "!",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "..",
+            "case",
+            "when",
+            "then",
+            "else",
+            "end",
+            "in",
+            "not",
+            "like",
+            "matches",
+            "is",
+            "null",
+            "true",
+            "substr(",
+            "toDate(",
+            "now()",
+            "coalesce(",
+            "previous(",
+            "'",
+            "\"",
+            "\\",
+            "--",
+            "/*",
+            "é",
+            "\u{0}",
+            "date_diff(\"day\",",
+            "number_to_string(",
+            "CloseDate",
+            "Flags",
         ];
         let schema = Schema::new(vec![
             Field::new("Amount", FieldType::numeric(18, 2)),
@@ -47,7 +94,8 @@ mod tests {
         };
         for _ in 0..20_000 {
             let len = (next() % 12) as usize;
-            let src: String = (0..len).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect::<Vec<_>>().join(" ");
+            let src: String =
+                (0..len).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect::<Vec<_>>().join(" ");
             let _ = compile(&src, &scope);
         }
     }
