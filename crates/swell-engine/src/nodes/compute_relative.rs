@@ -304,9 +304,7 @@ impl Transform for ComputeRelative {
                 .compile(i, &schema, cx.now_millis)
                 .map_err(|(p, m)| DataFusionError::Plan(format!("computedFields[{i}].{p}: {m}")))?;
             let e = if is_recursive { self.recursive_expr(cx, &mut df, &field, e)? } else { e };
-            let mut exprs: Vec<Expr> = schema.fields.iter().map(|f| ident(f.name.as_str())).collect();
-            exprs.push(cast(e, field.ty.run_type()).alias(field.name.as_str()));
-            df = df.select(exprs)?;
+            df = super::add_field(df, &schema, cast(e, field.ty.run_type()), &field.name)?;
             schema.fields.push(field);
         }
         Ok(df)

@@ -7,7 +7,7 @@ use crate::schema::{Field, FieldType, Schema};
 use datafusion::common::Result as DFResult;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_window::expr_fn::lag;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, ident, lit};
+use datafusion::logical_expr::{ExprFunctionExt, ident, lit};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 
@@ -73,8 +73,6 @@ impl Transform for Delta {
             .order_by(vec![ident(self.epoch.as_str()).sort(true, true)])
             .build()?;
         let delta = coalesce(vec![m - previous, lit(0.0)]);
-        let mut exprs: Vec<Expr> = in_schemas[0].fields.iter().map(|f| ident(f.name.as_str())).collect();
-        exprs.push(delta.alias(self.output_measure.as_str()));
-        inputs.remove(0).select(exprs)
+        super::add_field(inputs.remove(0), in_schemas[0], delta, &self.output_measure)
     }
 }

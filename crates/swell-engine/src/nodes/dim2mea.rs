@@ -7,7 +7,7 @@ use crate::schema::{Field, FieldType, MAX_PRECISION, Schema};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
 use datafusion::functions::expr_fn::{coalesce, trunc};
-use datafusion::logical_expr::{Expr, cast, ident, lit, try_cast};
+use datafusion::logical_expr::{cast, ident, lit, try_cast};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
@@ -80,8 +80,6 @@ impl Transform for Dim2Mea {
             DataType::Float64,
         )]);
         let value = coalesce(vec![parsed, lit(self.default_value().unwrap_or(0.0))]);
-        let mut exprs: Vec<Expr> = in_schemas[0].fields.iter().map(|f| ident(f.name.as_str())).collect();
-        exprs.push(value.alias(self.measure.as_str()));
-        inputs.remove(0).select(exprs)
+        super::add_field(inputs.remove(0), in_schemas[0], value, &self.measure)
     }
 }

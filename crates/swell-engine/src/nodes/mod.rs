@@ -234,6 +234,14 @@ pub fn de_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error>
 
 use serde::Deserialize;
 
+/// `df`'s fields of `schema`, in order, then `expr` as a new field `name`.
+pub fn add_field(df: DataFrame, schema: &Schema, expr: datafusion::prelude::Expr, name: &str) -> DFResult<DataFrame> {
+    let mut exprs: Vec<datafusion::prelude::Expr> =
+        schema.fields.iter().map(|f| datafusion::prelude::ident(f.name.as_str())).collect();
+    exprs.push(expr.alias(name));
+    df.select(exprs)
+}
+
 /// Projects `df` onto `schema`'s field names, in order.
 pub fn project_to(df: DataFrame, schema: &Schema) -> DFResult<DataFrame> {
     df.select(schema.fields.iter().map(|f| datafusion::prelude::ident(f.name.as_str())).collect::<Vec<_>>())
