@@ -1,0 +1,12 @@
+//! swell-core: the domain vocabulary shared by every layer: Salesforce ids with their key
+//! prefixes and checksums, the job state machine, and the wire formats of dates.
+//!
+//! It does no I/O and knows no HTTP, SQL or DataFusion, so that every other crate can depend
+//! on it cheaply.
+
+pub mod dates;
+pub mod id;
+pub mod job;
+
+pub use id::{IdError, KeyPrefix, SalesforceId};
+pub use job::{JobStatus, JobType, Transition, TransitionError};
