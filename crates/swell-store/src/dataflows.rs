@@ -1,0 +1,194 @@
+//! Dataflows and their definition histories (the last 20 are kept).
+
+use crate::{Result, Store, StoreError, from_millis, millis, parse_id};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use swell_core::{KeyPrefix, SalesforceId};
+
+/// How many definition versions a dataflow keeps.
+pub const HISTORY_LIMIT: i64 = 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataflowRecord {
+    pub id: SalesforceId,
+    pub name: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub definition: Value,
+    pub created_date: DateTime<Utc>,
+    pub last_modified_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    pub id: SalesforceId,
+    pub dataflow_id: SalesforceId,
+    pub label: String,
+    pub definition: Value,
+    pub created_date: DateTime<Utc>,
+}
+
+fn dataflow(row: &SqliteRow) -> Result<DataflowRecord> {
+    let text: String = row.get("definition");
+    Ok(DataflowRecord {
+        id: parse_id(row.get("id"))?,
+        name: row.get("name"),
+        label: row.get("label"),
+        description: row.get("description"),
+        definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_date: from_millis(row.get("created_date")),
+        last_modified_date: from_millis(row.get("last_modified_date")),
+    })
+}
+
+fn history(row: &SqliteRow) -> Result<HistoryRecord> {
+    let text: String = row.get("definition");
+    Ok(HistoryRecord {
+        id: parse_id(row.get("id"))?,
+        dataflow_id: parse_id(row.get("dataflow_id"))?,
+        label: row.get("label"),
+        definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_date: from_millis(row.get("created_date")),
+    })
+}
+
+impl Store {
+    /// Creates a dataflow and its first history entry.
+    pub async fn create_dataflow(
+        &self,
+        name: &str,
+        label: &str,
+        description: Option<&str>,
+        definition: &Value,
+    ) -> Result<DataflowRecord> {
+        if self.dataflow_by_name(name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("a dataflow named '{name}' already exists")));
+        }
+        let id = self.next_id(KeyPrefix::Dataflow).await?;
+        let now = Utc::now();
+        sqlx::query(
+            "INSERT INTO dataflow (id, name, label, description, definition, created_date, last_modified_date)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id.as_str())
+        .bind(name)
+        .bind(label)
+        .bind(description)
+        .bind(definition.to_string())
+        .bind(millis(&now))
+        .execute(&self.pool)
+        .await?;
+        self.add_history(&id, "Initial version", definition).await?;
+        self.dataflow(&id).await
+    }
+
+    pub async fn dataflow(&self, id: &SalesforceId) -> Result<DataflowRecord> {
+        let row =
+            sqlx::query("SELECT * FROM dataflow WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(dataflow).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataflow {id}")))
+    }
+
+    pub async fn dataflow_by_name(&self, name: &str) -> Result<Option<DataflowRecord>> {
+        let row = sqlx::query("SELECT * FROM dataflow WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(dataflow).transpose()
+    }
+
+    /// Dataflows whose name or label contains every word of `q` (case-insensitive), by label.
+    pub async fn list_dataflows(&self, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
+        let rows = sqlx::query("SELECT * FROM dataflow ORDER BY lower(label), id").fetch_all(&self.pool).await?;
+        let words: Vec<String> = q.unwrap_or("").split_whitespace().map(|w| w.to_lowercase()).collect();
+        rows.iter()
+            .map(dataflow)
+            .filter(|r| match r {
+                Ok(d) => {
+                    let hay = format!("{} {}", d.name, d.label).to_lowercase();
+                    words.iter().all(|w| hay.contains(w.trim_end_matches('*')))
+                }
+                Err(_) => true,
+            })
+            .collect()
+    }
+
+    /// Replaces the definition (and optionally label/description) and records a history entry.
+    pub async fn update_dataflow(
+        &self,
+        id: &SalesforceId,
+        label: Option<&str>,
+        description: Option<&str>,
+        definition: Option<&Value>,
+        history_label: Option<&str>,
+    ) -> Result<DataflowRecord> {
+        let current = self.dataflow(id).await?;
+        let now = Utc::now();
+        sqlx::query(
+            "UPDATE dataflow SET label = $2, description = $3, definition = $4, last_modified_date = $5 WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(label.unwrap_or(&current.label))
+        .bind(description.or(current.description.as_deref()))
+        .bind(definition.unwrap_or(&current.definition).to_string())
+        .bind(millis(&now))
+        .execute(&self.pool)
+        .await?;
+        if let Some(def) = definition {
+            self.add_history(id, history_label.unwrap_or("Updated"), def).await?;
+        }
+        self.dataflow(id).await
+    }
+
+    async fn add_history(&self, dataflow_id: &SalesforceId, label: &str, definition: &Value) -> Result<()> {
+        let id = self.next_id(KeyPrefix::History).await?;
+        sqlx::query("INSERT INTO dataflow_history (id, dataflow_id, label, definition, created_date) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.as_str())
+            .bind(dataflow_id.as_str())
+            .bind(label)
+            .bind(definition.to_string())
+            .bind(millis(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        // keep the newest HISTORY_LIMIT
+        sqlx::query(
+            "DELETE FROM dataflow_history WHERE dataflow_id = $1 AND id NOT IN
+               (SELECT id FROM dataflow_history WHERE dataflow_id = $1 ORDER BY created_date DESC, id DESC LIMIT $2)",
+        )
+        .bind(dataflow_id.as_str())
+        .bind(HISTORY_LIMIT)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Histories, newest first.
+    pub async fn histories(&self, dataflow_id: &SalesforceId) -> Result<Vec<HistoryRecord>> {
+        self.dataflow(dataflow_id).await?;
+        let rows =
+            sqlx::query("SELECT * FROM dataflow_history WHERE dataflow_id = $1 ORDER BY created_date DESC, id DESC")
+                .bind(dataflow_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(history).collect()
+    }
+
+    /// Makes a saved definition current again (recorded as a new history entry).
+    pub async fn revert_dataflow(
+        &self,
+        id: &SalesforceId,
+        history_id: &SalesforceId,
+        label: Option<&str>,
+    ) -> Result<DataflowRecord> {
+        let row = sqlx::query("SELECT * FROM dataflow_history WHERE id = $1 AND dataflow_id = $2")
+            .bind(history_id.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        let h = row
+            .as_ref()
+            .map(history)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("history {history_id} of dataflow {id}")))?;
+        let label = label.map(str::to_string).unwrap_or_else(|| format!("Reverted to {}", h.label));
+        self.update_dataflow(id, None, None, Some(&h.definition), Some(&label)).await
+    }
+}

@@ -1,0 +1,152 @@
+//! Datasets and their versions, mirroring what the engine committed under the data dir.
+
+use crate::{Result, Store, StoreError, from_millis, millis, parse_id};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use swell_core::{KeyPrefix, SalesforceId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetRecord {
+    pub id: SalesforceId,
+    pub name: String,
+    pub label: String,
+    pub current_version_id: Option<SalesforceId>,
+    pub created_date: DateTime<Utc>,
+    pub last_modified_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetVersionRecord {
+    pub id: SalesforceId,
+    pub dataset_id: SalesforceId,
+    pub storage_version: String,
+    pub row_count: i64,
+    pub job_id: Option<SalesforceId>,
+    pub created_date: DateTime<Utc>,
+}
+
+fn dataset(row: &SqliteRow) -> Result<DatasetRecord> {
+    Ok(DatasetRecord {
+        id: parse_id(row.get("id"))?,
+        name: row.get("name"),
+        label: row.get("label"),
+        current_version_id: row.get::<Option<String>, _>("current_version_id").as_deref().map(parse_id).transpose()?,
+        created_date: from_millis(row.get("created_date")),
+        last_modified_date: from_millis(row.get("last_modified_date")),
+    })
+}
+
+fn version(row: &SqliteRow) -> Result<DatasetVersionRecord> {
+    Ok(DatasetVersionRecord {
+        id: parse_id(row.get("id"))?,
+        dataset_id: parse_id(row.get("dataset_id"))?,
+        storage_version: row.get("storage_version"),
+        row_count: row.get("row_count"),
+        job_id: row.get::<Option<String>, _>("job_id").as_deref().map(parse_id).transpose()?,
+        created_date: from_millis(row.get("created_date")),
+    })
+}
+
+impl Store {
+    /// Records a committed version and makes it current, creating the dataset on first use.
+    pub async fn record_dataset_version(
+        &self,
+        name: &str,
+        label: &str,
+        storage_version: &str,
+        row_count: i64,
+        job_id: Option<&SalesforceId>,
+    ) -> Result<(DatasetRecord, DatasetVersionRecord)> {
+        let now = millis(&Utc::now());
+        let dataset_id = match self.dataset_by_name(name).await? {
+            Some(d) => d.id,
+            None => {
+                let id = self.next_id(KeyPrefix::Dataset).await?;
+                sqlx::query("INSERT INTO dataset (id, name, label, created_date, last_modified_date) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(id.as_str())
+                    .bind(name)
+                    .bind(label)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                id
+            }
+        };
+        let version_id = self.next_id(KeyPrefix::DatasetVersion).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, job_id, created_date) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(version_id.as_str())
+        .bind(dataset_id.as_str())
+        .bind(storage_version)
+        .bind(row_count)
+        .bind(job_id.map(|j| j.as_str().to_string()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE dataset SET current_version_id = $2, label = $3, last_modified_date = $4 WHERE id = $1")
+            .bind(dataset_id.as_str())
+            .bind(version_id.as_str())
+            .bind(label)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((self.dataset(&dataset_id).await?, self.dataset_version(&version_id).await?))
+    }
+
+    pub async fn dataset(&self, id: &SalesforceId) -> Result<DatasetRecord> {
+        let row =
+            sqlx::query("SELECT * FROM dataset WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(dataset).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataset {id}")))
+    }
+
+    pub async fn dataset_by_name(&self, name: &str) -> Result<Option<DatasetRecord>> {
+        let row = sqlx::query("SELECT * FROM dataset WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(dataset).transpose()
+    }
+
+    pub async fn list_datasets(&self) -> Result<Vec<DatasetRecord>> {
+        let rows = sqlx::query("SELECT * FROM dataset ORDER BY lower(label), id").fetch_all(&self.pool).await?;
+        rows.iter().map(dataset).collect()
+    }
+
+    pub async fn dataset_version(&self, id: &SalesforceId) -> Result<DatasetVersionRecord> {
+        let row = sqlx::query("SELECT * FROM dataset_version WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(version).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataset version {id}")))
+    }
+
+    /// Versions of a dataset, newest first.
+    pub async fn dataset_versions(&self, dataset_id: &SalesforceId) -> Result<Vec<DatasetVersionRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM dataset_version WHERE dataset_id = $1 ORDER BY created_date DESC, id DESC")
+                .bind(dataset_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(version).collect()
+    }
+
+    /// Makes an earlier version current again.
+    pub async fn set_current_version(
+        &self,
+        dataset_id: &SalesforceId,
+        version_id: &SalesforceId,
+    ) -> Result<DatasetRecord> {
+        let v = self.dataset_version(version_id).await?;
+        if &v.dataset_id != dataset_id {
+            return Err(StoreError::NotFound(format!("version {version_id} of dataset {dataset_id}")));
+        }
+        sqlx::query("UPDATE dataset SET current_version_id = $2, last_modified_date = $3 WHERE id = $1")
+            .bind(dataset_id.as_str())
+            .bind(version_id.as_str())
+            .bind(millis(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        self.dataset(dataset_id).await
+    }
+}

@@ -1,0 +1,378 @@
+//! Jobs, their status transitions and their nodes.
+//!
+//! Every status change goes through [`swell_core::JobStatus::apply`] and is written with a
+//! compare-and-set on the previous status, plus a row in `job_transition` (from, to, when), so
+//! that two workers can never both claim or finish one job.
+
+use crate::{Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row};
+use swell_core::{JobStatus, JobType, KeyPrefix, SalesforceId, Transition};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: SalesforceId,
+    pub dataflow_id: SalesforceId,
+    pub job_type: JobType,
+    pub label: String,
+    pub status: JobStatus,
+    pub message: Option<String>,
+    pub progress: f64,
+    pub retry_count: i64,
+    pub stop_requested: bool,
+    pub created_date: DateTime<Utc>,
+    pub executed_date: Option<DateTime<Utc>>,
+    pub end_date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeRecord {
+    pub id: SalesforceId,
+    pub job_id: SalesforceId,
+    pub position: i64,
+    pub name: String,
+    pub node_type: String,
+    pub status: String,
+    pub start_date: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub input_rows: i64,
+    pub output_rows: i64,
+    pub message: Option<String>,
+}
+
+/// A node's state to record (the id is assigned by the store on first write).
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    pub name: String,
+    pub node_type: String,
+    pub status: String,
+    pub start_date: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub input_rows: i64,
+    pub output_rows: i64,
+    pub message: Option<String>,
+}
+
+/// Filters of `GET /wave/dataflowjobs`.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub dataflow_id: Option<SalesforceId>,
+    pub job_types: Vec<JobType>,
+    pub status: Option<JobStatus>,
+    pub q: Option<String>,
+    pub started_after: Option<DateTime<Utc>>,
+    pub started_before: Option<DateTime<Utc>>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+fn job(row: &SqliteRow) -> Result<JobRecord> {
+    let status: String = row.get("status");
+    let job_type: String = row.get("job_type");
+    Ok(JobRecord {
+        id: parse_id(row.get("id"))?,
+        dataflow_id: parse_id(row.get("dataflow_id"))?,
+        job_type: JobType::parse(&job_type).ok_or_else(|| StoreError::Corrupt(format!("job type {job_type}")))?,
+        label: row.get("label"),
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status}")))?,
+        message: row.get("message"),
+        progress: row.get("progress"),
+        retry_count: row.get("retry_count"),
+        stop_requested: row.get::<i64, _>("stop_requested") != 0,
+        created_date: from_millis(row.get("created_date")),
+        executed_date: row.get::<Option<i64>, _>("executed_date").map(from_millis),
+        end_date: row.get::<Option<i64>, _>("end_date").map(from_millis),
+    })
+}
+
+fn node(row: &SqliteRow) -> Result<NodeRecord> {
+    Ok(NodeRecord {
+        id: parse_id(row.get("id"))?,
+        job_id: parse_id(row.get("job_id"))?,
+        position: row.get("position"),
+        name: row.get("name"),
+        node_type: row.get("node_type"),
+        status: row.get("status"),
+        start_date: row.get::<Option<i64>, _>("start_date").map(from_millis),
+        duration_ms: row.get("duration_ms"),
+        input_rows: row.get("input_rows"),
+        output_rows: row.get("output_rows"),
+        message: row.get("message"),
+    })
+}
+
+impl Store {
+    /// Queues a run of `dataflow_id`. When the dataflow already has a queued job the request
+    /// cannot start: it is recorded as a `030` job in Failure and returned as `Err(record)`.
+    pub async fn enqueue_job(
+        &self,
+        dataflow_id: &SalesforceId,
+        job_type: JobType,
+        label: &str,
+    ) -> Result<std::result::Result<JobRecord, JobRecord>> {
+        let mut tx = self.pool.begin().await?;
+        let queued: i64 = sqlx::query("SELECT count(*) FROM job WHERE dataflow_id = $1 AND status = 'Queued'")
+            .bind(dataflow_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        let now = millis(&Utc::now());
+        let (prefix, status, message) = if queued > 0 {
+            (
+                KeyPrefix::JobRequest,
+                JobStatus::Failure,
+                Some("The dataflow job can't start because it's already in the queue."),
+            )
+        } else if job_type == JobType::RecipeV3 {
+            (KeyPrefix::RecipeJob, JobStatus::Queued, None)
+        } else {
+            (KeyPrefix::DataflowJob, JobStatus::Queued, None)
+        };
+        tx.commit().await?;
+        let id = self.next_id(prefix).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.as_str())
+        .bind(dataflow_id.as_str())
+        .bind(job_type.as_str())
+        .bind(label)
+        .bind(status.as_str())
+        .bind(message)
+        .bind(now)
+        .bind(if status.is_finished() { Some(now) } else { None })
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO job_transition (job_id, from_status, to_status, at) VALUES ($1, NULL, $2, $3)")
+            .bind(id.as_str())
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let record = self.job(&id).await?;
+        Ok(if status == JobStatus::Queued { Ok(record) } else { Err(record) })
+    }
+
+    pub async fn job(&self, id: &SalesforceId) -> Result<JobRecord> {
+        let row = sqlx::query("SELECT * FROM job WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(job).transpose()?.ok_or_else(|| StoreError::NotFound(format!("job {id}")))
+    }
+
+    /// Applies `t` to the job if legal from its current status (compare-and-set) and records
+    /// the transition. `message` replaces the job's message when given.
+    pub async fn transition(&self, id: &SalesforceId, t: Transition, message: Option<&str>) -> Result<JobRecord> {
+        let current = self.job(id).await?;
+        let next = current.status.apply(t)?;
+        let now = millis(&Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE job SET status = $3, message = coalesce($4, message),
+                executed_date = CASE WHEN $3 = 'Running' THEN $5 ELSE executed_date END,
+                end_date = CASE WHEN $6 THEN $5 ELSE end_date END,
+                progress = CASE WHEN $6 THEN 1.0 ELSE progress END
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(id.as_str())
+        .bind(current.status.as_str())
+        .bind(next.as_str())
+        .bind(message)
+        .bind(now)
+        .bind(next.is_finished())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("job {id} changed status meanwhile")));
+        }
+        sqlx::query("INSERT INTO job_transition (job_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)")
+            .bind(id.as_str())
+            .bind(current.status.as_str())
+            .bind(next.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(job = %id, from = %current.status, to = %next, "job status");
+        self.job(id).await
+    }
+
+    /// Records a stop request (the API's intent); the runner acts on it.
+    pub async fn request_stop(&self, id: &SalesforceId) -> Result<JobRecord> {
+        sqlx::query("UPDATE job SET stop_requested = 1 WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        self.job(id).await
+    }
+
+    /// The (from, to, when) history of a job's status.
+    pub async fn transitions(&self, id: &SalesforceId) -> Result<Vec<(Option<JobStatus>, JobStatus, DateTime<Utc>)>> {
+        let rows =
+            sqlx::query("SELECT from_status, to_status, at FROM job_transition WHERE job_id = $1 ORDER BY at, rowid")
+                .bind(id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let from: Option<String> = r.get(0);
+                let to: String = r.get(1);
+                Ok((
+                    from.as_deref().and_then(JobStatus::parse),
+                    JobStatus::parse(&to).ok_or_else(|| StoreError::Corrupt(to.clone()))?,
+                    from_millis(r.get(2)),
+                ))
+            })
+            .collect()
+    }
+
+    /// The oldest queued job of `types` whose dataflow is not running now, claimed (moved to
+    /// Running) atomically; `None` when there is nothing to run.
+    pub async fn claim_next(&self, types: &[JobType]) -> Result<Option<JobRecord>> {
+        let type_list: Vec<String> = types.iter().map(|t| format!("'{}'", t.as_str())).collect();
+        // only enum spellings are interpolated, never user input
+        let candidates = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id FROM job j WHERE status = 'Queued' AND job_type IN ({})
+               AND NOT EXISTS (SELECT 1 FROM job r WHERE r.dataflow_id = j.dataflow_id AND r.status = 'Running')
+             ORDER BY created_date, id LIMIT 5",
+            type_list.join(", ")
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for row in candidates {
+            let id = parse_id(row.get(0))?;
+            match self.transition(&id, Transition::Start, None).await {
+                Ok(job) => return Ok(Some(job)),
+                Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // another worker won
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// After a crash: jobs left Running died with the server. Queued jobs stay queued.
+    pub async fn recover_interrupted(&self) -> Result<Vec<JobRecord>> {
+        let rows = sqlx::query("SELECT id FROM job WHERE status = 'Running'").fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let id = parse_id(row.get(0))?;
+            out.push(self.transition(&id, Transition::Crash, Some("The server stopped while this job ran.")).await?);
+            sqlx::query("UPDATE job_node SET status = 'error' WHERE job_id = $1 AND status IN ('running', 'pending')")
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(out)
+    }
+
+    pub async fn count_running(&self, job_type: JobType) -> Result<i64> {
+        Ok(sqlx::query("SELECT count(*) FROM job WHERE status = 'Running' AND job_type = $1")
+            .bind(job_type.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    pub async fn set_progress(&self, id: &SalesforceId, progress: f64) -> Result<()> {
+        sqlx::query("UPDATE job SET progress = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(progress)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Jobs matching `filter`, newest first, and how many match in all.
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<(Vec<JobRecord>, i64)> {
+        let mut conditions = vec!["1 = 1".to_string()];
+        let mut binds: Vec<String> = Vec::new();
+        let mut int_binds: Vec<(usize, i64)> = Vec::new();
+        if let Some(d) = &filter.dataflow_id {
+            binds.push(d.as_str().to_string());
+            conditions.push(format!("dataflow_id = ${}", binds.len()));
+        }
+        if !filter.job_types.is_empty() {
+            let list: Vec<String> = filter.job_types.iter().map(|t| format!("'{}'", t.as_str())).collect();
+            conditions.push(format!("job_type IN ({})", list.join(", ")));
+        }
+        if let Some(s) = filter.status {
+            binds.push(s.as_str().to_string());
+            conditions.push(format!("status = ${}", binds.len()));
+        }
+        if let Some(q) = &filter.q {
+            for word in q.split_whitespace() {
+                binds.push(format!("%{}%", like_escape(&word.to_lowercase())));
+                conditions.push(format!("lower(label) LIKE ${} ESCAPE '\\'", binds.len()));
+            }
+        }
+        let n = binds.len();
+        if let Some(a) = filter.started_after {
+            int_binds.push((n + int_binds.len() + 1, millis(&a)));
+            conditions.push(format!("created_date >= ${}", n + int_binds.len()));
+        }
+        if let Some(b) = filter.started_before {
+            int_binds.push((n + int_binds.len() + 1, millis(&b)));
+            conditions.push(format!("created_date <= ${}", n + int_binds.len()));
+        }
+        let where_ = conditions.join(" AND ");
+        let count_sql = format!("SELECT count(*) FROM job WHERE {where_}");
+        let list_sql = format!(
+            "SELECT * FROM job WHERE {where_} ORDER BY created_date DESC, id DESC LIMIT {} OFFSET {}",
+            filter.limit.max(1),
+            filter.offset.max(0)
+        );
+        // user values are bound; only enum spellings and numbers are interpolated
+        let mut count = sqlx::query(AssertSqlSafe(count_sql));
+        let mut list = sqlx::query(AssertSqlSafe(list_sql));
+        for b in &binds {
+            count = count.bind(b.clone());
+            list = list.bind(b.clone());
+        }
+        for (_, v) in &int_binds {
+            count = count.bind(*v);
+            list = list.bind(*v);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.get(0);
+        let rows = list.fetch_all(&self.pool).await?;
+        Ok((rows.iter().map(job).collect::<Result<Vec<_>>>()?, total))
+    }
+
+    /// Writes the nodes of a job (inserting on first sight, updating after).
+    pub async fn save_nodes(&self, job_id: &SalesforceId, nodes: &[NewNode]) -> Result<()> {
+        let existing = self.nodes(job_id).await?;
+        for (position, n) in nodes.iter().enumerate() {
+            let id = match existing.iter().find(|e| e.position == position as i64) {
+                Some(e) => e.id.clone(),
+                None => self.next_id(KeyPrefix::JobNode).await?,
+            };
+            sqlx::query(
+                "INSERT INTO job_node (id, job_id, position, name, node_type, status, start_date, duration_ms, input_rows, output_rows, message)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (id) DO UPDATE SET status = $6, start_date = $7, duration_ms = $8, input_rows = $9,
+                   output_rows = $10, message = $11",
+            )
+            .bind(id.as_str())
+            .bind(job_id.as_str())
+            .bind(position as i64)
+            .bind(&n.name)
+            .bind(&n.node_type)
+            .bind(&n.status)
+            .bind(n.start_date.as_ref().map(millis))
+            .bind(n.duration_ms)
+            .bind(n.input_rows)
+            .bind(n.output_rows)
+            .bind(&n.message)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A job's nodes in definition order.
+    pub async fn nodes(&self, job_id: &SalesforceId) -> Result<Vec<NodeRecord>> {
+        let rows = sqlx::query("SELECT * FROM job_node WHERE job_id = $1 ORDER BY position")
+            .bind(job_id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(node).collect()
+    }
+}

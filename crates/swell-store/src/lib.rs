@@ -1,0 +1,101 @@
+//! swell-store: the metadata store. Dataflows and their histories, jobs with every status
+//! transition, job nodes, datasets and their versions.
+//!
+//! SQL lives here and nowhere else. The embedded default is SQLite (a file in the data dir,
+//! WAL, foreign keys on, migrations embedded in the binary). Queries use `$n` placeholders and
+//! portable types (epoch-millisecond integers, JSON as text) so that a PostgreSQL backend can be
+//! added behind the same [`Store`] API without touching callers.
+//!
+//! Concurrency: the store is a cheap clone around a connection pool; every mutation that must
+//! not race (claiming a job, a status change) is a compare-and-set on the row.
+
+mod dataflows;
+mod datasets;
+mod jobs;
+
+pub use dataflows::{DataflowRecord, HistoryRecord};
+pub use datasets::{DatasetRecord, DatasetVersionRecord};
+pub use jobs::{JobFilter, JobRecord, NewNode, NodeRecord};
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use swell_core::{KeyPrefix, SalesforceId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid transition: {0}")]
+    Transition(#[from] swell_core::TransitionError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The metadata store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path/to/swell.db` or
+    /// `sqlite::memory:`) and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let memory = url.contains(":memory:");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            // one connection for an in-memory database: each connection would be its own database
+            .max_connections(if memory { 1 } else { 8 })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// A new id of the given kind.
+    pub async fn next_id(&self, prefix: KeyPrefix) -> Result<SalesforceId> {
+        let row = sqlx::query(
+            "INSERT INTO id_sequence (prefix, next_value) VALUES ($1, 1)
+             ON CONFLICT (prefix) DO UPDATE SET next_value = id_sequence.next_value + 1
+             RETURNING next_value",
+        )
+        .bind(prefix.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.get(0);
+        Ok(SalesforceId::new(prefix, n as u64))
+    }
+}
+
+pub(crate) fn millis(d: &DateTime<Utc>) -> i64 {
+    d.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<SalesforceId> {
+    SalesforceId::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).
+pub(crate) fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,143 @@
+//! The store against a real SQLite file.
+
+use serde_json::json;
+use swell_core::{JobStatus, JobType, Transition};
+use swell_store::{JobFilter, NewNode, Store, StoreError};
+
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("swell.db").display());
+    (Store::open(&url).await.unwrap(), dir)
+}
+
+#[tokio::test]
+async fn dataflows_keep_their_last_twenty_histories() {
+    let (s, _d) = store().await;
+    let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
+    assert_eq!(d.id.as_str().len(), 18);
+    assert!(d.id.as_str().starts_with("02K"));
+    assert!(matches!(s.create_dataflow("Sales", "x", None, &json!({})).await, Err(StoreError::Conflict(_))));
+    for i in 0..25 {
+        s.update_dataflow(&d.id, None, None, Some(&json!({"v": i})), Some(&format!("v{i}"))).await.unwrap();
+    }
+    let h = s.histories(&d.id).await.unwrap();
+    assert_eq!(h.len(), 20);
+    assert_eq!(h[0].label, "v24");
+    assert_eq!(s.dataflow(&d.id).await.unwrap().definition, json!({"v": 24}));
+    let back = s.revert_dataflow(&d.id, &h[5].id, None).await.unwrap();
+    assert_eq!(back.definition, json!({"v": 19}));
+    assert_eq!(s.histories(&d.id).await.unwrap()[0].label, "Reverted to v19");
+    assert_eq!(s.list_dataflows(Some("sales FL")).await.unwrap().len(), 1);
+    assert!(s.list_dataflows(Some("nope")).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn jobs_follow_the_state_machine() {
+    let (s, _d) = store().await;
+    let d = s.create_dataflow("F", "F", None, &json!({})).await.unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
+    assert!(job.id.as_str().starts_with("03C"));
+    assert_eq!(job.status, JobStatus::Queued);
+    // a second request while one is queued cannot start: a 030 Failure is recorded
+    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap_err();
+    assert!(refused.id.as_str().starts_with("030"));
+    assert_eq!(refused.status, JobStatus::Failure);
+    assert!(refused.message.unwrap().contains("already in the queue"));
+
+    let claimed = s.claim_next(&[JobType::User]).await.unwrap().unwrap();
+    assert_eq!(claimed.id, job.id);
+    assert_eq!(claimed.status, JobStatus::Running);
+    assert!(claimed.executed_date.is_some());
+    // while it runs, another run of the same dataflow waits
+    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
+    assert!(s.claim_next(&[JobType::User]).await.unwrap().is_none());
+    let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
+    assert_eq!(done.status, JobStatus::Success);
+    assert!(done.end_date.is_some());
+    assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
+    assert_eq!(s.claim_next(&[JobType::User]).await.unwrap().unwrap().id, second.id);
+
+    let history = s.transitions(&job.id).await.unwrap();
+    let path: Vec<(Option<JobStatus>, JobStatus)> = history.iter().map(|(a, b, _)| (*a, *b)).collect();
+    assert_eq!(
+        path,
+        vec![
+            (None, JobStatus::Queued),
+            (Some(JobStatus::Queued), JobStatus::Running),
+            (Some(JobStatus::Running), JobStatus::Success)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn restart_fails_running_jobs_and_keeps_queued_ones() {
+    let (s, _d) = store().await;
+    let a = s.create_dataflow("A", "A", None, &json!({})).await.unwrap();
+    let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
+    let running = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
+    s.claim_next(&[JobType::User]).await.unwrap();
+    let queued = s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
+    s.save_nodes(
+        &running.id,
+        &[NewNode {
+            name: "n".into(),
+            node_type: "filter".into(),
+            status: "running".into(),
+            start_date: None,
+            duration_ms: None,
+            input_rows: 1,
+            output_rows: 1,
+            message: None,
+        }],
+    )
+    .await
+    .unwrap();
+    let recovered = s.recover_interrupted().await.unwrap();
+    assert_eq!(recovered.len(), 1);
+    let r = s.job(&running.id).await.unwrap();
+    assert_eq!(r.status, JobStatus::Failure);
+    assert_eq!(r.message.as_deref(), Some("The server stopped while this job ran."));
+    assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
+    assert_eq!(s.nodes(&running.id).await.unwrap()[0].status, "error");
+}
+
+#[tokio::test]
+async fn list_jobs_filters_and_pages() {
+    let (s, _d) = store().await;
+    let a = s.create_dataflow("A", "Alpha flow", None, &json!({})).await.unwrap();
+    let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
+    for _ in 0..3 {
+        let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().unwrap();
+        s.claim_next(&[JobType::User]).await.unwrap();
+        s.transition(&j.id, Transition::Succeed, None).await.unwrap();
+    }
+    s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().unwrap();
+    let all = |f: JobFilter| {
+        let s = s.clone();
+        async move { s.list_jobs(&JobFilter { limit: 25, ..f }).await.unwrap() }
+    };
+    assert_eq!(all(JobFilter::default()).await.1, 4);
+    assert_eq!(all(JobFilter { dataflow_id: Some(a.id.clone()), ..Default::default() }).await.1, 3);
+    assert_eq!(all(JobFilter { status: Some(JobStatus::Queued), ..Default::default() }).await.1, 1);
+    assert_eq!(all(JobFilter { job_types: vec![JobType::DataSync], ..Default::default() }).await.1, 1);
+    assert_eq!(all(JobFilter { q: Some("beta".into()), ..Default::default() }).await.1, 1);
+    let (page, total) = s.list_jobs(&JobFilter { limit: 2, offset: 2, ..Default::default() }).await.unwrap();
+    assert_eq!((page.len(), total), (2, 4));
+    let (newest, _) = s.list_jobs(&JobFilter { limit: 1, ..Default::default() }).await.unwrap();
+    assert_eq!(newest[0].label, "Beta flow", "newest first");
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert_eq!(all(JobFilter { started_after: Some(future), ..Default::default() }).await.1, 0);
+}
+
+#[tokio::test]
+async fn dataset_versions_and_restore() {
+    let (s, _d) = store().await;
+    let (d1, v1) = s.record_dataset_version("Opps", "Opportunities", "v-1", 10, None).await.unwrap();
+    let (d2, v2) = s.record_dataset_version("Opps", "Opportunities", "v-2", 12, None).await.unwrap();
+    assert_eq!(d1.id, d2.id);
+    assert!(d1.id.as_str().starts_with("0Fb") && v1.id.as_str().starts_with("0Fc"));
+    assert_eq!(d2.current_version_id.as_ref(), Some(&v2.id));
+    assert_eq!(s.dataset_versions(&d1.id).await.unwrap().len(), 2);
+    let restored = s.set_current_version(&d1.id, &v1.id).await.unwrap();
+    assert_eq!(restored.current_version_id, Some(v1.id));
+}
