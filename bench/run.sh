@@ -33,3 +33,13 @@ printf "%-8s %10s %14s\n" engine "wall (s)" "peak RSS (MB)"
 printf "%-8s %10s %14s\n" swell "$ss" "$sm"
 printf "%-8s %10s %14s\n" duckdb "$ds" "$dm"
 python3 -c "print(f'swell / duckdb wall time: {$ss / $ds:.2f}x')"
+
+# the two outputs must hold the same rows (CloseDate differs only in its time-zone annotation)
+python3 - "$WORK/swell-out/Opportunity_Pipeline.parquet" "$WORK/duckdb.parquet" <<'PY'
+import sys, duckdb
+a, b = sys.argv[1], sys.argv[2]
+q = f"SELECT count(*) FROM (SELECT * EXCLUDE (CloseDate) FROM '{a}' EXCEPT ALL SELECT * EXCLUDE (CloseDate) FROM '{b}')"
+diff = duckdb.sql(q).fetchall()[0][0]
+print(f"rows of swell's output not in DuckDB's: {diff}")
+sys.exit(1 if diff else 0)
+PY

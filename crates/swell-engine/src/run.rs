@@ -24,6 +24,8 @@ use crate::tap::{TapQueryPlanner, tap};
 use chrono::{DateTime, Utc};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -45,7 +47,13 @@ pub struct RunOptions {
     pub target_partitions: Option<usize>,
     /// Recorded as the writer of the dataset versions.
     pub dataflow_name: Option<String>,
+    /// Memory the run's operators may hold; sorts and joins spill to disk beyond it.
+    pub memory_limit: usize,
 }
+
+/// Default memory budget of one run: large sorts spill beyond it instead of growing without
+/// bound, so several runs fit on one machine.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1536 * 1024 * 1024;
 
 impl RunOptions {
     pub fn new(catalog: Arc<dyn Catalog>) -> Self {
@@ -57,6 +65,10 @@ impl RunOptions {
             cancel: CancellationToken::new(),
             target_partitions: None,
             dataflow_name: None,
+            memory_limit: std::env::var("SWELL_RUN_MEMORY_MB")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .map_or(DEFAULT_MEMORY_LIMIT, |mb| mb * 1024 * 1024),
         }
     }
 }
@@ -137,7 +149,7 @@ impl Run {
         scratch: &std::path::Path,
     ) -> Result<(Vec<CommittedDataset>, Vec<PathBuf>)> {
         let flow = &self.flow;
-        let ctx = new_context(options.target_partitions);
+        let ctx = new_context(options.target_partitions, options.memory_limit, &scratch.join("spill"));
         let now_millis = options.now.timestamp_millis();
 
         // 1. sources: locate and read their schemas, then check the whole flow against them;
@@ -325,8 +337,9 @@ impl Drop for TempDir {
     }
 }
 
-/// The DataFusion session of a run.
-pub fn new_context(target_partitions: Option<usize>) -> SessionContext {
+/// The DataFusion session of a run: `memory_limit` bytes for its operators, spilling under
+/// `spill_dir` beyond that.
+pub fn new_context(target_partitions: Option<usize>, memory_limit: usize, spill_dir: &std::path::Path) -> SessionContext {
     let partitions = target_partitions.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let mut config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
     let opts = config.options_mut();
@@ -336,8 +349,17 @@ pub fn new_context(target_partitions: Option<usize>) -> SessionContext {
     opts.execution.parquet.schema_force_view_types = false;
     opts.execution.parquet.compression = Some("snappy".to_string());
     opts.sql_parser.enable_ident_normalization = false;
+    let _ = std::fs::create_dir_all(spill_dir);
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(memory_limit, 1.0)
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill_dir.to_path_buf()])),
+        )
+        .build_arc()
+        .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
     let state = SessionStateBuilder::new()
         .with_config(config)
+        .with_runtime_env(runtime)
         .with_default_features()
         .with_query_planner(Arc::new(TapQueryPlanner))
         .build();

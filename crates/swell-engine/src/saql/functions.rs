@@ -578,11 +578,19 @@ fn date_part(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let year_end = opt_num(&year_end, 0).unwrap_or(1.0) != 0.0;
     let fdow = opt_num(&fdow, 0).unwrap_or(0.0) as u32;
     let mut b = StringBuilder::with_capacity(rows, rows * 4);
+    // dates repeat heavily (a few thousand days across millions of rows): render each once
+    let mut cache: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for i in 0..rows {
-        match opt_date(&d, i) {
-            Some(dt) => b.append_value(render_part(&dt, part, offset, year_end, fdow)),
-            None => b.append_null(),
+        if d.is_null(i) {
+            b.append_null();
+            continue;
         }
+        let ms = d.value(i);
+        let text = cache.entry(ms).or_insert_with(|| match from_millis(ms) {
+            Some(dt) => render_part(&dt, part, offset, year_end, fdow),
+            None => String::new(),
+        });
+        b.append_value(text.as_str());
     }
     Ok(Arc::new(b.finish()))
 }

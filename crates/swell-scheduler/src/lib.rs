@@ -1,0 +1,277 @@
+//! swell-scheduler: runs queued jobs.
+//!
+//! The queue is the store: the API writes intent (a Queued job, a stop request) and the runner
+//! alone moves jobs through their states. One loop claims queued jobs (compare-and-set in the
+//! store, so two runners never take one job) within per-type concurrency limits (CRM Analytics'
+//! defaults: 2 dataflows, 3 recipes, 3 data syncs), and never runs two jobs of one dataflow at
+//! once. Each claimed job is a tokio task running the engine; its live node report is written
+//! to the store twice a second. A stop cancels the engine run, which commits nothing.
+//!
+//! On start, jobs found Running died with the previous process: they become Failure; queued
+//! jobs stay queued and run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use swell_core::{JobStatus, JobType, SalesforceId, Transition};
+use swell_engine::{Dataflow, DataDir, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
+use swell_store::{JobRecord, NewNode, Store, StoreError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// How many jobs of each kind may run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub dataflows: usize,
+    pub recipes: usize,
+    pub syncs: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { dataflows: 2, recipes: 3, syncs: 3 }
+    }
+}
+
+impl Limits {
+    fn of(&self, t: JobType) -> usize {
+        match t {
+            JobType::User => self.dataflows,
+            JobType::RecipeV3 => self.recipes,
+            JobType::DataSync => self.syncs,
+        }
+    }
+}
+
+/// The job runner.
+pub struct Runner {
+    store: Store,
+    data_dir: DataDir,
+    limits: Limits,
+    wake: Notify,
+    /// Cancellation handles of the jobs this process runs.
+    active: Mutex<HashMap<SalesforceId, CancellationToken>>,
+    shutdown: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Runner {
+    pub fn new(store: Store, data_dir: DataDir, limits: Limits) -> Arc<Runner> {
+        Arc::new(Runner {
+            store,
+            data_dir,
+            limits,
+            wake: Notify::new(),
+            active: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Recovers after a restart, then runs the claim loop until [`Runner::shutdown`].
+    pub async fn run(self: Arc<Self>) -> Result<(), RunnerError> {
+        for job in self.store.recover_interrupted().await? {
+            tracing::warn!(job = %job.id, "marked as failed: the server stopped while it ran");
+        }
+        loop {
+            if let Err(e) = self.claim_ready().await {
+                tracing::error!(error = %e, "claiming jobs failed");
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = self.shutdown.cancelled() => break,
+            }
+        }
+        // stop what runs; their jobs end Cancelled... no: a shutdown is not a user's stop, so
+        // running jobs are left for the next start to mark as interrupted
+        let tokens: Vec<CancellationToken> = self.lock().values().cloned().collect();
+        for t in tokens {
+            t.cancel();
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SalesforceId, CancellationToken>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the loop to look at the queue now (after a job was queued or a run ended).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    async fn claim_ready(self: &Arc<Self>) -> Result<(), RunnerError> {
+        for job_type in JobType::ALL {
+            while (self.store.count_running(job_type).await? as usize) < self.limits.of(job_type) {
+                let Some(job) = self.store.claim_next(&[job_type]).await? else { break };
+                let token = CancellationToken::new();
+                self.lock().insert(job.id.clone(), token.clone());
+                let runner = self.clone();
+                tokio::spawn(async move {
+                    let id = job.id.clone();
+                    runner.execute(job, token).await;
+                    runner.lock().remove(&id);
+                    runner.wake();
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops a job: a queued one is cancelled at once, a running one is cancelled through its
+    /// engine run. Returns the job as it is after the request.
+    pub async fn stop(&self, id: &SalesforceId) -> Result<JobRecord, StoreError> {
+        let job = self.store.job(id).await?;
+        match job.status {
+            JobStatus::Queued => match self.store.transition(id, Transition::Stop, Some("Stopped by a user.")).await {
+                Ok(j) => Ok(j),
+                // it was claimed meanwhile: stop the run instead
+                Err(StoreError::Conflict(_)) => self.stop_running(id).await,
+                Err(e) => Err(e),
+            },
+            JobStatus::Running => self.stop_running(id).await,
+            _ => Err(StoreError::Transition(swell_core::TransitionError { from: job.status, transition: Transition::Stop })),
+        }
+    }
+
+    async fn stop_running(&self, id: &SalesforceId) -> Result<JobRecord, StoreError> {
+        let job = self.store.request_stop(id).await?;
+        let token = self.lock().get(id).cloned();
+        match token {
+            Some(t) => {
+                t.cancel();
+                // the run ends within a second; report the final state when it has
+                for _ in 0..40 {
+                    let j = self.store.job(id).await?;
+                    if j.status.is_finished() {
+                        return Ok(j);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                self.store.job(id).await
+            }
+            // running in another process: it sees the stop request when it polls
+            None => Ok(job),
+        }
+    }
+
+    async fn execute(&self, job: JobRecord, cancel: CancellationToken) {
+        let outcome = self.execute_inner(&job, cancel).await;
+        let (transition, message) = match outcome {
+            Ok(()) => (Transition::Succeed, None),
+            Err(Failure::Stopped) => (Transition::Stop, Some("Stopped by a user.".to_string())),
+            Err(Failure::Message(m)) => (Transition::Fail, Some(m)),
+        };
+        if let Err(e) = self.store.transition(&job.id, transition, message.as_deref()).await {
+            tracing::error!(job = %job.id, error = %e, "could not record the end of a job");
+        }
+    }
+
+    async fn execute_inner(&self, job: &JobRecord, cancel: CancellationToken) -> Result<(), Failure> {
+        let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
+        let flow = Dataflow::parse(&dataflow.definition.to_string())
+            .map_err(|p| Failure::Message(format!("The dataflow definition is invalid: {p}")))?;
+        let run = Run::new(flow);
+        let progress = run.progress();
+        let catalog = FileCatalog { objects_dir: None, data_dir: Some(self.data_dir.clone()) };
+        let mut options = RunOptions::new(Arc::new(catalog));
+        options.data_dir = Some(self.data_dir.clone());
+        options.cancel = cancel.clone();
+        options.dataflow_name = Some(dataflow.name.clone());
+        let exec = run.execute(options);
+        tokio::pin!(exec);
+        let result = loop {
+            tokio::select! {
+                r = &mut exec => break r,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                    self.save_progress(&job.id, &progress.snapshot()).await;
+                    // a stop requested through another process
+                    if let Ok(j) = self.store.job(&job.id).await && j.stop_requested {
+                        cancel.cancel();
+                    }
+                }
+            }
+        };
+        self.save_progress(&job.id, &progress.snapshot()).await;
+        match result {
+            Ok(outcome) => {
+                for d in outcome.datasets {
+                    let label = d.alias.clone();
+                    let label = self
+                        .data_dir
+                        .dataset(&d.alias)
+                        .version(&d.version_id)
+                        .map(|v| v.metadata.label)
+                        .unwrap_or(label);
+                    self.store
+                        .record_dataset_version(&d.alias, &label, &d.version_id, d.row_count as i64, Some(&job.id))
+                        .await
+                        .map_err(|e| Failure::Message(e.to_string()))?;
+                }
+                Ok(())
+            }
+            Err(EngineError::Cancelled) => Err(Failure::Stopped),
+            Err(e) => Err(Failure::Message(job_message(&e))),
+        }
+    }
+
+    async fn save_progress(&self, id: &SalesforceId, nodes: &[NodeReport]) {
+        let records: Vec<NewNode> = nodes
+            .iter()
+            .map(|n| NewNode {
+                name: n.name.clone(),
+                node_type: n.action.clone(),
+                status: node_status(n.status).to_string(),
+                start_date: n.start_date,
+                duration_ms: n.duration_ms.map(|d| d as i64),
+                input_rows: n.input_rows as i64,
+                output_rows: n.output_rows as i64,
+                message: n.message.clone(),
+            })
+            .collect();
+        let done = nodes.iter().filter(|n| n.status == NodeStatus::Success).count();
+        let fraction = if nodes.is_empty() { 0.0 } else { done as f64 / nodes.len() as f64 };
+        if let Err(e) = self.store.save_nodes(id, &records).await {
+            tracing::warn!(job = %id, error = %e, "could not save node progress");
+        }
+        let _ = self.store.set_progress(id, fraction).await;
+    }
+}
+
+enum Failure {
+    Stopped,
+    Message(String),
+}
+
+/// The job message, naming the node as CRM Analytics does.
+fn job_message(e: &EngineError) -> String {
+    match e {
+        EngineError::Node { node, message } => format!("Something went wrong while executing the {node} node: {message}"),
+        EngineError::Invalid(p) => format!("The dataflow definition is invalid: {p}"),
+        other => other.to_string(),
+    }
+}
+
+/// Node statuses of the nodes API (lowercase: pending, running, success, error, aborted).
+pub fn node_status(s: NodeStatus) -> &'static str {
+    match s {
+        NodeStatus::Queued => "pending",
+        NodeStatus::Running => "running",
+        NodeStatus::Success => "success",
+        NodeStatus::Failure => "error",
+        NodeStatus::Cancelled => "aborted",
+    }
+}

@@ -1,0 +1,129 @@
+//! swell-server: the CRM Analytics ("Wave") REST API over HTTP.
+//!
+//! Only this crate knows HTTP. [`app`] builds the whole service from an [`AppState`] so tests
+//! drive it in process; `swell serve` binds it to a socket. A file per REST resource lives in
+//! `resources/`. Cross-cutting conventions (auth, errors, entity encoding, path tolerance) are
+//! layers here and in `wire.rs`, so handlers only deal with their resource.
+//!
+//! Concurrency: handlers are async and share the store (a connection pool) and the runner.
+
+pub mod error;
+mod resources;
+pub mod wire;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use error::ApiError;
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use swell_engine::DataDir;
+use swell_scheduler::Runner;
+use swell_store::Store;
+use tower::Layer;
+use tower::util::MapRequestLayer;
+
+/// API versions served: `v41.0` to `v66.0`.
+pub const MIN_VERSION: u32 = 41;
+pub const MAX_VERSION: u32 = 66;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub runner: Arc<Runner>,
+    pub data_dir: DataDir,
+    /// The bearer token accepted as the admin user.
+    pub token: Arc<String>,
+}
+
+/// The whole HTTP service: path normalisation in front of the router.
+pub fn app(state: AppState) -> tower::util::MapRequest<Router, fn(Request<Body>) -> Request<Body>> {
+    let wave = resources::routes()
+        .layer(middleware::from_fn(encode_entities))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state);
+    let router = Router::new()
+        .route("/services/data", axum::routing::get(resources::versions::list))
+        .route("/services/data/{version}", axum::routing::get(resources::versions::resources))
+        .merge(wave)
+        .fallback(|| async { ApiError::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "HTTP method not allowed on this resource")
+        });
+    MapRequestLayer::new(wire::normalize as fn(Request<Body>) -> Request<Body>).layer(router)
+}
+
+async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ok = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")))
+        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()));
+    if !ok {
+        return ApiError::session().into_response();
+    }
+    next.run(req).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Escapes HTML entities in every string of a JSON response unless the client opted out.
+async fn encode_entities(req: Request, next: Next) -> Response {
+    let off = req
+        .headers()
+        .get("X-Chatter-Entity-Encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let response = next.run(req).await;
+    if off || !is_json(response.headers()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = body.collect().await.map(|c| c.to_bytes()) else {
+        return ApiError::internal("could not read a response body").into_response();
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) => Response::from_parts(parts, Body::from(wire::escape_value(v).to_string())),
+        Err(_) => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+fn is_json(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The API version of the request (`55.0`), checked against the served range.
+#[derive(Debug, Clone)]
+pub struct Version(pub String);
+
+impl Version {
+    /// `/services/data/v55.0/wave` + `rest`.
+    pub fn url(&self, rest: &str) -> String {
+        format!("/services/data/v{}/wave{rest}", self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Version {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let seg = parts.uri.path().split('/').nth(3).unwrap_or_default().to_string();
+        parse_version(&seg).map(Version).ok_or_else(|| {
+            ApiError::not_found(format!("API version '{seg}' (this server serves v{MIN_VERSION}.0 to v{MAX_VERSION}.0)"))
+        })
+    }
+}
+
+pub fn parse_version(seg: &str) -> Option<String> {
+    let v = seg.strip_prefix('v').or_else(|| seg.strip_prefix('V'))?;
+    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+    let major: u32 = major.parse().ok()?;
+    (minor == "0" && (MIN_VERSION..=MAX_VERSION).contains(&major)).then(|| format!("{major}.0"))
+}

@@ -1,0 +1,162 @@
+//! `/wave/dataflows`: list, create, get, PATCH the definition, PUT a revert, `/histories`.
+//! Definitions are validated with the engine on every write; an invalid one is refused with
+//! every problem, one error entry each.
+
+use crate::error::{ApiError, ApiResult};
+use crate::wire::{body, ok, string_field};
+use crate::{AppState, Version};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use swell_core::dates::to_wire;
+use swell_core::{KeyPrefix, SalesforceId};
+use swell_store::{DataflowRecord, HistoryRecord};
+
+pub fn user() -> Value {
+    let id = SalesforceId::new(KeyPrefix::User, 1);
+    json!({ "id": id.as_str(), "name": "swell admin", "profilePhotoUrl": null })
+}
+
+pub fn representation(v: &Version, d: &DataflowRecord, with_definition: bool) -> Value {
+    let url = v.url(&format!("/dataflows/{}", d.id));
+    let mut out = json!({
+        "id": d.id.as_str(),
+        "type": "dataflow",
+        "name": d.name,
+        "label": d.label,
+        "namespace": "",
+        "url": url,
+        "historiesUrl": format!("{url}/histories"),
+        "emailNotificationLevel": "warnings",
+        "createdBy": user(),
+        "createdDate": to_wire(&d.created_date),
+        "lastModifiedBy": user(),
+        "lastModifiedDate": to_wire(&d.last_modified_date),
+        "definition": if with_definition { d.definition.clone() } else { json!({}) },
+    });
+    if let Some(desc) = &d.description {
+        out["description"] = json!(desc);
+    }
+    out
+}
+
+fn history(v: &Version, h: &HistoryRecord) -> Value {
+    json!({
+        "id": h.id.as_str(),
+        "type": "assethistory",
+        "name": h.label,
+        "label": h.label,
+        "createdBy": user(),
+        "createdDate": to_wire(&h.created_date),
+        "url": v.url(&format!("/dataflows/{}/histories/{}", h.dataflow_id, h.id)),
+        "previewUrl": v.url(&format!("/dataflows/{}?historyId={}", h.dataflow_id, h.id)),
+    })
+}
+
+/// Parses an id that must have `prefix`; any other id is a 400 naming what was expected.
+pub fn id_of(s: &str, prefix: KeyPrefix, what: &str) -> ApiResult<SalesforceId> {
+    let id = SalesforceId::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if !id.has_prefix(prefix) {
+        return Err(ApiError::bad_request(format!("'{s}' is not a {what} id: {what} ids start with {}", prefix.as_str())));
+    }
+    Ok(id)
+}
+
+/// A dataflow by id (15 or 18 characters) or by API name.
+pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DataflowRecord> {
+    if let Ok(id) = SalesforceId::parse(id_or_name)
+        && id.has_prefix(KeyPrefix::Dataflow)
+    {
+        return Ok(state.store.dataflow(&id).await?);
+    }
+    state.store.dataflow_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataflow {id_or_name}")))
+}
+
+/// Checks a definition with the engine; every problem is its own error entry.
+pub fn validate(definition: &Value) -> ApiResult<()> {
+    if !definition.is_object() {
+        return Err(ApiError::bad_request("definition: must be an object of nodes"));
+    }
+    swell_engine::validate(&definition.to_string()).map(|_| ()).map_err(|problems| {
+        ApiError::many(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DEFINITION",
+            problems.0.iter().map(|p| format!("definition.{p}")).collect(),
+        )
+    })
+}
+
+pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
+    let dataflows = state.store.list_dataflows(q.get("q").map(String::as_str)).await?;
+    let items: Vec<Value> = dataflows.iter().map(|d| representation(&v, d, false)).collect();
+    Ok(ok(json!({ "dataflows": items, "url": v.url("/dataflows") })))
+}
+
+pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+    let input = body(&bytes, "dataflow")?;
+    let name = string_field(&input, "name")?.ok_or_else(|| ApiError::bad_request("name: is required"))?;
+    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(ApiError::bad_request(format!("name: '{name}' must start with a letter and use only letters, digits and '_'")));
+    }
+    let label = string_field(&input, "label")?.unwrap_or(name);
+    let description = string_field(&input, "description")?;
+    let definition = input.get("definition").cloned().unwrap_or_else(|| json!({}));
+    if definition.as_object().is_some_and(|o| !o.is_empty()) {
+        validate(&definition)?;
+    }
+    let d = state.store.create_dataflow(name, label, description, &definition).await?;
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let mut d = find(&state, &params["id"]).await?;
+    if let Some(h) = q.get("historyId") {
+        let hid = id_of(h, KeyPrefix::History, "history")?;
+        let found = state.store.histories(&d.id).await?.into_iter().find(|x| x.id == hid);
+        d.definition = found.ok_or_else(|| ApiError::not_found(format!("history {h}")))?.definition;
+    }
+    Ok(ok(representation(&v, &d, true)))
+}
+
+pub async fn patch(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+    let d = find(&state, &params["id"]).await?;
+    let input = body(&bytes, "dataflow")?;
+    let definition = input.get("definition");
+    if let Some(def) = definition {
+        validate(def)?;
+    }
+    let updated = state
+        .store
+        .update_dataflow(
+            &d.id,
+            string_field(&input, "label")?,
+            string_field(&input, "description")?,
+            definition,
+            string_field(&input, "historyLabel")?,
+        )
+        .await?;
+    Ok(ok(representation(&v, &updated, true)))
+}
+
+pub async fn revert(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+    let d = find(&state, &params["id"]).await?;
+    let input = body(&bytes, "dataflow")?;
+    let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
+    let hid = id_of(hid, KeyPrefix::History, "history")?;
+    let updated = state.store.revert_dataflow(&d.id, &hid, string_field(&input, "historyLabel")?).await?;
+    Ok(ok(representation(&v, &updated, true)))
+}
+
+pub async fn histories(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let d = find(&state, &params["id"]).await?;
+    let items: Vec<Value> = state.store.histories(&d.id).await?.iter().map(|h| history(&v, h)).collect();
+    Ok(ok(json!({ "histories": items, "url": v.url(&format!("/dataflows/{}/histories", d.id)) })))
+}

@@ -1,0 +1,98 @@
+//! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
+
+use crate::error::{ApiError, ApiResult};
+use crate::wire::{body, ok};
+use crate::{AppState, Version};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use swell_core::dates::to_wire;
+use swell_core::{KeyPrefix, SalesforceId};
+use swell_store::{DatasetRecord, DatasetVersionRecord};
+
+fn representation(v: &Version, d: &DatasetRecord) -> Value {
+    let url = v.url(&format!("/datasets/{}", d.id));
+    let mut out = json!({
+        "id": d.id.as_str(),
+        "type": "dataset",
+        "name": d.name,
+        "label": d.label,
+        "namespace": "",
+        "url": url,
+        "versionsUrl": format!("{url}/versions"),
+        "datasetType": "default",
+        "visibility": "All",
+        "createdBy": super::dataflows::user(),
+        "createdDate": to_wire(&d.created_date),
+        "lastModifiedDate": to_wire(&d.last_modified_date),
+    });
+    if let Some(c) = &d.current_version_id {
+        out["currentVersionId"] = json!(c.as_str());
+        out["currentVersionUrl"] = json!(format!("{url}/versions/{c}"));
+    }
+    out
+}
+
+fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> Value {
+    json!({
+        "id": x.id.as_str(),
+        "type": "datasetversion",
+        "url": v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
+        "createdBy": super::dataflows::user(),
+        "createdDate": to_wire(&x.created_date),
+        "totalRowCount": x.row_count,
+        "dataset": { "id": d.id.as_str(), "name": d.name, "url": v.url(&format!("/datasets/{}", d.id)) },
+    })
+}
+
+async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DatasetRecord> {
+    if let Ok(id) = SalesforceId::parse(id_or_name)
+        && id.has_prefix(KeyPrefix::Dataset)
+    {
+        return Ok(state.store.dataset(&id).await?);
+    }
+    state.store.dataset_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataset {id_or_name}")))
+}
+
+pub async fn list(State(state): State<AppState>, v: Version) -> ApiResult<Response> {
+    let items: Vec<Value> = state.store.list_datasets().await?.iter().map(|d| representation(&v, d)).collect();
+    let total = items.len();
+    Ok(ok(json!({ "datasets": items, "totalSize": total, "url": v.url("/datasets"), "nextPageUrl": null })))
+}
+
+pub async fn get(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    Ok(ok(representation(&v, &find(&state, &p["id"]).await?)))
+}
+
+pub async fn versions(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let d = find(&state, &p["id"]).await?;
+    let items: Vec<Value> = state.store.dataset_versions(&d.id).await?.iter().map(|x| version(&v, &d, x)).collect();
+    Ok(ok(json!({ "versions": items, "url": v.url(&format!("/datasets/{}/versions", d.id)) })))
+}
+
+/// Restores a version: `{"sourceVersion": {"id": "0Fc..."}}` makes a new current version with
+/// the rows of the source (no copy: both point at the same stored files).
+pub async fn restore(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+    let d = find(&state, &p["id"]).await?;
+    let input = body(&bytes, "datasetVersion")?;
+    let source = input
+        .get("sourceVersion")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("sourceVersion.id: is required"))?;
+    let source = super::dataflows::id_of(source, KeyPrefix::DatasetVersion, "dataset version")?;
+    let src = state.store.dataset_version(&source).await?;
+    if src.dataset_id != d.id {
+        return Err(ApiError::not_found(format!("version {source} of dataset {}", d.name)));
+    }
+    state
+        .data_dir
+        .dataset(&d.name)
+        .set_current(&src.storage_version)
+        .map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
+    let (d, created) = state.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
+    Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
+}

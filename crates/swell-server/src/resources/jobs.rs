@@ -1,0 +1,225 @@
+//! `/wave/dataflowjobs`: start (POST), list with filters and paging, get, stop (PATCH), and the
+//! job's `/nodes`.
+
+use super::dataflows::{find, id_of};
+use crate::error::{ApiError, ApiResult};
+use crate::wire::{body, ok, string_field};
+use crate::{AppState, Version};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use swell_core::dates::to_wire;
+use swell_core::{JobStatus, JobType, KeyPrefix, SalesforceId};
+use swell_store::{JobFilter, JobRecord, NodeRecord};
+
+fn seconds(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    (b - a).num_milliseconds().max(0) / 1000
+}
+
+pub fn representation(v: &Version, j: &JobRecord) -> Value {
+    let url = v.url(&format!("/dataflowjobs/{}", j.id));
+    let mut out = json!({
+        "id": j.id.as_str(),
+        "type": "dataflowjob",
+        "url": url,
+        "label": j.label,
+        "status": j.status.as_str(),
+        "jobType": j.job_type.as_str(),
+        "progress": j.progress,
+        "createdDate": to_wire(&j.created_date),
+        "startDate": to_wire(&j.created_date),
+        "retryCount": j.retry_count,
+        "nodesUrl": format!("{url}/nodes"),
+        "syncDataflows": { "dataflows": [] },
+        "source": {
+            "id": j.dataflow_id.as_str(),
+            "type": "dataflow",
+            "url": v.url(&format!("/dataflows/{}", j.dataflow_id)),
+        },
+        "licenseAttributes": { "type": "einsteinanalytics" },
+    });
+    if let Some(e) = j.executed_date {
+        out["executedDate"] = json!(to_wire(&e));
+        out["waitTime"] = json!(seconds(j.created_date, e));
+        out["duration"] = json!(seconds(e, j.end_date.unwrap_or_else(Utc::now)));
+    }
+    if let Some(end) = j.end_date {
+        out["endDate"] = json!(to_wire(&end));
+    }
+    if let Some(m) = &j.message {
+        out["message"] = json!(m);
+    }
+    out
+}
+
+fn node_representation(v: &Version, n: &NodeRecord) -> Value {
+    let mut out = json!({
+        "id": n.id.as_str(),
+        "type": "dataflowjobnode",
+        "name": n.name,
+        "label": n.name,
+        "nodeType": n.node_type,
+        "status": n.status,
+        "duration": n.duration_ms.unwrap_or(0) / 1000,
+        "inputRows": { "processedCount": n.input_rows, "failedCount": 0 },
+        "outputRows": { "processedCount": n.output_rows, "failedCount": 0 },
+        "message": n.message.clone().unwrap_or_default(),
+        "url": v.url(&format!("/dataflowjobs/{}/nodes/{}", n.job_id, n.id)),
+    });
+    if let Some(s) = n.start_date {
+        out["startDate"] = json!(to_wire(&s));
+    }
+    out
+}
+
+/// A job id: 030, 03C or 0eP; any other id is a 400.
+fn job_id(s: &str) -> ApiResult<SalesforceId> {
+    let id = SalesforceId::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    match id.key_prefix() {
+        Some(KeyPrefix::JobRequest | KeyPrefix::DataflowJob | KeyPrefix::RecipeJob) => Ok(id),
+        _ => Err(ApiError::bad_request(format!("'{s}' is not a dataflow job id: job ids start with 030, 03C or 0eP"))),
+    }
+}
+
+fn command(input: &Value) -> ApiResult<String> {
+    let c = string_field(input, "command")?.ok_or_else(|| ApiError::bad_request("command: is required (start or stop)"))?;
+    Ok(c.to_ascii_lowercase())
+}
+
+pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+    let input = body(&bytes, "dataflowJob")?;
+    if command(&input)? != "start" {
+        return Err(ApiError::bad_request("command: must be start to create a job (stop a job with PATCH on the job)"));
+    }
+    let id = string_field(&input, "dataflowId")?.ok_or_else(|| ApiError::bad_request("dataflowId: is required"))?;
+    let id = id_of(id, KeyPrefix::Dataflow, "dataflow")?;
+    let dataflow = find(&state, id.as_str()).await?;
+    match state.store.enqueue_job(&dataflow.id, JobType::User, &dataflow.label).await? {
+        Ok(job) => {
+            state.runner.wake();
+            Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &job)))
+        }
+        Err(refused) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "JOB_ALREADY_QUEUED",
+            refused.message.unwrap_or_else(|| "The dataflow job can't start.".to_string()),
+        )),
+    }
+}
+
+pub async fn get(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let id = job_id(&params["id"])?;
+    Ok(ok(representation(&v, &state.store.job(&id).await?)))
+}
+
+pub async fn patch(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+    let id = job_id(&params["id"])?;
+    let input = body(&bytes, "dataflowJob")?;
+    match command(&input)?.as_str() {
+        "stop" => {
+            let current = state.store.job(&id).await?;
+            if current.status.is_finished() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_STATE",
+                    format!("The job can't be stopped because it already ended with status {}.", current.status),
+                ));
+            }
+            let job = state.runner.stop(&id).await?;
+            Ok(ok(representation(&v, &job)))
+        }
+        other => Err(ApiError::bad_request(format!("command: '{other}' is not valid here (use stop)"))),
+    }
+}
+
+/// Epoch seconds to a time.
+fn epoch(name: &str, s: &str) -> ApiResult<DateTime<Utc>> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| DateTime::from_timestamp(n, 0))
+        .ok_or_else(|| ApiError::bad_request(format!("{name}: '{s}' is not a time in epoch seconds")))
+}
+
+pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
+    let page_size = match q.get("pageSize") {
+        None => 25,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => return Err(ApiError::bad_request(format!("pageSize: '{s}' must be a number from 1 to 200"))),
+        },
+    };
+    let page = match q.get("page") {
+        None => 1,
+        Some(s) => s.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| ApiError::bad_request(format!("page: '{s}' is not a page token of this server")))?,
+    };
+    let mut filter = JobFilter { limit: page_size, offset: (page - 1) * page_size, ..Default::default() };
+    if let Some(d) = q.get("dataflowId") {
+        filter.dataflow_id = Some(find(&state, d).await?.id);
+    }
+    if let Some(types) = q.get("jobTypes") {
+        for t in types.split(',').filter(|t| !t.trim().is_empty()) {
+            filter.job_types.push(JobType::parse(t).ok_or_else(|| {
+                ApiError::bad_request(format!("jobTypes: unknown job type '{}' (User, DataSync, Recipe_V3)", t.trim()))
+            })?);
+        }
+    }
+    if let Some(s) = q.get("status") {
+        filter.status = Some(JobStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("status: unknown status '{s}' (Queued, Running, Success, Warning, Failure, Cancelled)"))
+        })?);
+    }
+    filter.q = q.get("q").cloned().filter(|s| !s.trim().is_empty());
+    if let Some(s) = q.get("startedAfter") {
+        filter.started_after = Some(epoch("startedAfter", s)?);
+    }
+    if let Some(s) = q.get("startedBefore") {
+        filter.started_before = Some(epoch("startedBefore", s)?);
+    }
+    let (jobs, total) = state.store.list_jobs(&filter).await?;
+    let mut query: Vec<(String, String)> = q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
+    query.sort();
+    let encode = |pairs: &[(String, String)]| {
+        pairs.iter().map(|(k, v)| format!("{}={}", k, percent(v))).collect::<Vec<_>>().join("&")
+    };
+    let base = v.url("/dataflowjobs");
+    let url = if query.is_empty() { base.clone() } else { format!("{base}?{}", encode(&query)) };
+    let next = (page * page_size < total).then(|| {
+        let mut next_q = query.clone();
+        next_q.push(("page".into(), (page + 1).to_string()));
+        format!("{base}?{}", encode(&next_q))
+    });
+    let items: Vec<Value> = jobs.iter().map(|j| representation(&v, j)).collect();
+    Ok(ok(json!({ "dataflowJobs": items, "url": url, "nextPageUrl": next, "totalSize": total })))
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+pub async fn nodes(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let id = job_id(&params["id"])?;
+    let job = state.store.job(&id).await?;
+    let url = v.url(&format!("/dataflowjobs/{}/nodes", job.id));
+    // a 030 request never ran: it has no nodes
+    let items: Vec<Value> = if job.id.has_prefix(KeyPrefix::JobRequest) {
+        vec![]
+    } else {
+        state.store.nodes(&job.id).await?.iter().map(|n| node_representation(&v, n)).collect()
+    };
+    Ok(ok(json!({ "nodes": items, "url": url })))
+}
+
+pub async fn node(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let id = job_id(&params["id"])?;
+    let node_id = id_of(&params["node"], KeyPrefix::JobNode, "dataflow job node")?;
+    let nodes = state.store.nodes(&id).await?;
+    let n = nodes.iter().find(|n| n.id == node_id).ok_or_else(|| ApiError::not_found(format!("node {node_id} of job {id}")))?;
+    Ok(ok(node_representation(&v, n)))
+}

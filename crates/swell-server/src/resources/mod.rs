@@ -1,0 +1,26 @@
+//! One file per REST resource.
+
+pub mod dataflows;
+pub mod datasets;
+pub mod jobs;
+pub mod versions;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    let w = "/services/data/{version}/wave";
+    Router::new()
+        .route(w, get(versions::wave))
+        .route(&format!("{w}/dataflows"), get(dataflows::list).post(dataflows::create))
+        .route(&format!("{w}/dataflows/{{id}}"), get(dataflows::get).patch(dataflows::patch).put(dataflows::revert))
+        .route(&format!("{w}/dataflows/{{id}}/histories"), get(dataflows::histories))
+        .route(&format!("{w}/dataflowjobs"), get(jobs::list).post(jobs::start))
+        .route(&format!("{w}/dataflowjobs/{{id}}"), get(jobs::get).patch(jobs::patch))
+        .route(&format!("{w}/dataflowjobs/{{id}}/nodes"), get(jobs::nodes))
+        .route(&format!("{w}/dataflowjobs/{{id}}/nodes/{{node}}"), get(jobs::node))
+        .route(&format!("{w}/datasets"), get(datasets::list))
+        .route(&format!("{w}/datasets/{{id}}"), get(datasets::get))
+        .route(&format!("{w}/datasets/{{id}}/versions"), get(datasets::versions).post(datasets::restore))
+}

@@ -1,0 +1,111 @@
+//! Salesforce wire conventions: JSON content type, HTML-entity-encoded strings (unless the
+//! client sends `X-Chatter-Entity-Encoding: false`), bodies bare or wrapped, paths matched
+//! case-insensitively and with or without a trailing slash.
+
+use crate::error::ApiError;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+pub const JSON: &str = "application/json;charset=UTF-8";
+
+pub fn json(status: StatusCode, body: Value) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r
+}
+
+pub fn ok(body: Value) -> Response {
+    json(StatusCode::OK, body)
+}
+
+/// Parses a request body; an empty body is `{}`. A wrapped body (`{"schedule": {...}}`) is
+/// unwrapped when its only key is `wrapper` (any case).
+pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Value::Object(Default::default()));
+    }
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", format!("The request body is not valid JSON: {e}"))
+    })?;
+    if let Value::Object(map) = &v
+        && map.len() == 1
+        && let Some((k, inner)) = map.iter().next()
+        && k.eq_ignore_ascii_case(wrapper)
+        && inner.is_object()
+    {
+        return Ok(inner.clone());
+    }
+    Ok(v)
+}
+
+/// Reads a string field of a body, with its JSON path in the error.
+pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match v.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::bad_request(format!("{name}: must be a string"))),
+    }
+}
+
+/// Minimal HTML escaping of Connect API responses.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\\' => out.push_str("&#92;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn escape_value(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(escape(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(escape_value).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, escape_value(v))).collect()),
+        other => other,
+    }
+}
+
+/// Path words matched case-insensitively; everything else (ids, names) is kept as sent.
+const WORDS: &[&str] = &["services", "data", "wave", "dataflows", "dataflowjobs", "datasets", "versions", "nodes", "histories"];
+
+/// Rewrites a request path before routing: known words to lowercase, no trailing slash.
+pub fn normalize<B>(mut req: Request<B>) -> Request<B> {
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let mut segments: Vec<String> = path
+        .split('/')
+        .map(|s| {
+            let lower = s.to_ascii_lowercase();
+            if WORDS.contains(&lower.as_str()) { lower } else { s.to_string() }
+        })
+        .collect();
+    while segments.len() > 1 && segments.last().is_some_and(|s| s.is_empty()) {
+        segments.pop();
+    }
+    let new_path = if segments.len() <= 1 { "/".to_string() } else { segments.join("/") };
+    if new_path != path {
+        let pq = match uri.query() {
+            Some(q) => format!("{new_path}?{q}"),
+            None => new_path,
+        };
+        if let Ok(p) = pq.parse() {
+            let mut parts = uri.into_parts();
+            parts.path_and_query = Some(p);
+            if let Ok(u) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = u;
+            }
+        }
+    }
+    req
+}
