@@ -339,7 +339,11 @@ impl Drop for TempDir {
 
 /// The DataFusion session of a run: `memory_limit` bytes for its operators, spilling under
 /// `spill_dir` beyond that.
-pub fn new_context(target_partitions: Option<usize>, memory_limit: usize, spill_dir: &std::path::Path) -> SessionContext {
+pub fn new_context(
+    target_partitions: Option<usize>,
+    memory_limit: usize,
+    spill_dir: &std::path::Path,
+) -> SessionContext {
     let partitions = target_partitions.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let mut config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
     let opts = config.options_mut();
@@ -369,4 +373,57 @@ pub fn new_context(target_partitions: Option<usize>, memory_limit: usize, spill_
 /// Convenience for callers that have definition text.
 pub fn parse_and_check_static(text: &str) -> std::result::Result<Dataflow, Problems> {
     crate::flow::validate(text)
+}
+
+/// Writes the rows of a CSV or Parquet file as a new current version of `table` (a connected
+/// object or a dataset), with types inferred as for `--objects` files. Used to load bundled
+/// sample data and by tests; the connectors write versions the same way.
+pub async fn import_file(
+    table: &crate::storage::VersionedTable,
+    file: &std::path::Path,
+    name: &str,
+    label: &str,
+) -> Result<crate::storage::Version> {
+    let format = match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("parquet") => crate::source::FileFormat::Parquet,
+        Some("csv") => crate::source::FileFormat::Csv,
+        _ => return Err(EngineError::Source(format!("{}: expected a .csv or .parquet file", file.display()))),
+    };
+    let located = crate::source::Located { files: vec![file.to_path_buf()], format, metadata: None };
+    let ctx = SessionContext::new();
+    let what = SourceRef::Dataset(name.to_string());
+    let (df, schema) = load(&ctx, &located, &what).await.map_err(EngineError::Source)?;
+    let exprs: Vec<datafusion::prelude::Expr> = schema
+        .fields
+        .iter()
+        .map(|f| {
+            datafusion::logical_expr::cast(datafusion::prelude::ident(f.name.as_str()), f.ty.storage_type())
+                .alias(f.name.as_str())
+        })
+        .collect();
+    let df = df.select(exprs).map_err(|e| EngineError::Source(e.to_string()))?;
+    let id = new_version_id();
+    let staged = table.stage(&id)?;
+    let path = staged.dir().join("part-0.parquet");
+    let batches = df
+        .write_parquet(&path.display().to_string(), DataFrameWriteOptions::new().with_single_file_output(true), None)
+        .await
+        .map_err(|e| EngineError::Source(clean_df_message(&e.to_string())))?;
+    let rows: u64 = batches
+        .iter()
+        .filter_map(|b| {
+            b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>().map(|a| a.value(0))
+        })
+        .sum();
+    let metadata = VersionMetadata {
+        name: name.to_string(),
+        label: label.to_string(),
+        version_id: id,
+        created_date: Utc::now(),
+        row_count: rows,
+        fields: schema.fields,
+        row_level_security_filter: None,
+        source: Some(file.display().to_string()),
+    };
+    Ok(staged.commit(&metadata)?)
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
-use swell_engine::{Dataflow, DataDir, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
+use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
 use swell_store::{JobRecord, NewNode, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -143,7 +143,10 @@ impl Runner {
                 Err(e) => Err(e),
             },
             JobStatus::Running => self.stop_running(id).await,
-            _ => Err(StoreError::Transition(swell_core::TransitionError { from: job.status, transition: Transition::Stop })),
+            _ => Err(StoreError::Transition(swell_core::TransitionError {
+                from: job.status,
+                transition: Transition::Stop,
+            })),
         }
     }
 
@@ -259,7 +262,9 @@ enum Failure {
 /// The job message, naming the node as CRM Analytics does.
 fn job_message(e: &EngineError) -> String {
     match e {
-        EngineError::Node { node, message } => format!("Something went wrong while executing the {node} node: {message}"),
+        EngineError::Node { node, message } => {
+            format!("Something went wrong while executing the {node} node: {message}")
+        }
         EngineError::Invalid(p) => format!("The dataflow definition is invalid: {p}"),
         other => other.to_string(),
     }

@@ -40,8 +40,11 @@ pub struct AppState {
     pub token: Arc<String>,
 }
 
+/// The HTTP service: the router behind path normalisation (which must run before routing).
+pub type Service = tower::util::MapRequest<Router, fn(Request<Body>) -> Request<Body>>;
+
 /// The whole HTTP service: path normalisation in front of the router.
-pub fn app(state: AppState) -> tower::util::MapRequest<Router, fn(Request<Body>) -> Request<Body>> {
+pub fn app(state: AppState) -> Service {
     let wave = resources::routes()
         .layer(middleware::from_fn(encode_entities))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
@@ -52,7 +55,11 @@ pub fn app(state: AppState) -> tower::util::MapRequest<Router, fn(Request<Body>)
         .merge(wave)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "HTTP method not allowed on this resource")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "HTTP method not allowed on this resource",
+            )
         });
     MapRequestLayer::new(wire::normalize as fn(Request<Body>) -> Request<Body>).layer(router)
 }
@@ -116,7 +123,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Version {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let seg = parts.uri.path().split('/').nth(3).unwrap_or_default().to_string();
         parse_version(&seg).map(Version).ok_or_else(|| {
-            ApiError::not_found(format!("API version '{seg}' (this server serves v{MIN_VERSION}.0 to v{MAX_VERSION}.0)"))
+            ApiError::not_found(format!(
+                "API version '{seg}' (this server serves v{MIN_VERSION}.0 to v{MAX_VERSION}.0)"
+            ))
         })
     }
 }

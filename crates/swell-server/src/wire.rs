@@ -77,7 +77,8 @@ pub fn escape_value(v: Value) -> Value {
 }
 
 /// Path words matched case-insensitively; everything else (ids, names) is kept as sent.
-const WORDS: &[&str] = &["services", "data", "wave", "dataflows", "dataflowjobs", "datasets", "versions", "nodes", "histories"];
+const WORDS: &[&str] =
+    &["services", "data", "wave", "dataflows", "dataflowjobs", "datasets", "versions", "nodes", "histories"];
 
 /// Rewrites a request path before routing: known words to lowercase, no trailing slash.
 pub fn normalize<B>(mut req: Request<B>) -> Request<B> {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
 
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the Wave REST API and run jobs.
+    Serve(serve::ServeArgs),
     /// Run a dataflow definition without a server.
     Run(run::RunArgs),
     /// Check a definition without touching data; prints every problem.
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Serve(args) => serve::serve(args),
         Command::Run(args) => run::run(args),
         Command::Validate { file } => run::validate(&file),
     }

@@ -60,7 +60,10 @@ fn history(v: &Version, h: &HistoryRecord) -> Value {
 pub fn id_of(s: &str, prefix: KeyPrefix, what: &str) -> ApiResult<SalesforceId> {
     let id = SalesforceId::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if !id.has_prefix(prefix) {
-        return Err(ApiError::bad_request(format!("'{s}' is not a {what} id: {what} ids start with {}", prefix.as_str())));
+        return Err(ApiError::bad_request(format!(
+            "'{s}' is not a {what} id: {what} ids start with {}",
+            prefix.as_str()
+        )));
     }
     Ok(id)
 }
@@ -89,7 +92,11 @@ pub fn validate(definition: &Value) -> ApiResult<()> {
     })
 }
 
-pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    v: Version,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let dataflows = state.store.list_dataflows(q.get("q").map(String::as_str)).await?;
     let items: Vec<Value> = dataflows.iter().map(|d| representation(&v, d, false)).collect();
     Ok(ok(json!({ "dataflows": items, "url": v.url("/dataflows") })))
@@ -98,8 +105,12 @@ pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<Has
 pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
     let input = body(&bytes, "dataflow")?;
     let name = string_field(&input, "name")?.ok_or_else(|| ApiError::bad_request("name: is required"))?;
-    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(ApiError::bad_request(format!("name: '{name}' must start with a letter and use only letters, digits and '_'")));
+    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ApiError::bad_request(format!(
+            "name: '{name}' must start with a letter and use only letters, digits and '_'"
+        )));
     }
     let label = string_field(&input, "label")?.unwrap_or(name);
     let description = string_field(&input, "description")?;
@@ -126,7 +137,12 @@ pub async fn get(
     Ok(ok(representation(&v, &d, true)))
 }
 
-pub async fn patch(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+pub async fn patch(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let d = find(&state, &params["id"]).await?;
     let input = body(&bytes, "dataflow")?;
     let definition = input.get("definition");
@@ -146,7 +162,12 @@ pub async fn patch(State(state): State<AppState>, v: Version, Path(params): Path
     Ok(ok(representation(&v, &updated, true)))
 }
 
-pub async fn revert(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+pub async fn revert(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let d = find(&state, &params["id"]).await?;
     let input = body(&bytes, "dataflow")?;
     let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
@@ -155,7 +176,11 @@ pub async fn revert(State(state): State<AppState>, v: Version, Path(params): Pat
     Ok(ok(representation(&v, &updated, true)))
 }
 
-pub async fn histories(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn histories(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let d = find(&state, &params["id"]).await?;
     let items: Vec<Value> = state.store.histories(&d.id).await?.iter().map(|h| history(&v, h)).collect();
     Ok(ok(json!({ "histories": items, "url": v.url(&format!("/dataflows/{}/histories", d.id)) })))

@@ -63,11 +63,19 @@ pub async fn list(State(state): State<AppState>, v: Version) -> ApiResult<Respon
     Ok(ok(json!({ "datasets": items, "totalSize": total, "url": v.url("/datasets"), "nextPageUrl": null })))
 }
 
-pub async fn get(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    v: Version,
+    Path(p): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     Ok(ok(representation(&v, &find(&state, &p["id"]).await?)))
 }
 
-pub async fn versions(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn versions(
+    State(state): State<AppState>,
+    v: Version,
+    Path(p): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let d = find(&state, &p["id"]).await?;
     let items: Vec<Value> = state.store.dataset_versions(&d.id).await?.iter().map(|x| version(&v, &d, x)).collect();
     Ok(ok(json!({ "versions": items, "url": v.url(&format!("/datasets/{}/versions", d.id)) })))
@@ -75,7 +83,12 @@ pub async fn versions(State(state): State<AppState>, v: Version, Path(p): Path<H
 
 /// Restores a version: `{"sourceVersion": {"id": "0Fc..."}}` makes a new current version with
 /// the rows of the source (no copy: both point at the same stored files).
-pub async fn restore(State(state): State<AppState>, v: Version, Path(p): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+pub async fn restore(
+    State(state): State<AppState>,
+    v: Version,
+    Path(p): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let d = find(&state, &p["id"]).await?;
     let input = body(&bytes, "datasetVersion")?;
     let source = input
@@ -93,6 +106,7 @@ pub async fn restore(State(state): State<AppState>, v: Version, Path(p): Path<Ha
         .dataset(&d.name)
         .set_current(&src.storage_version)
         .map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
-    let (d, created) = state.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
+    let (d, created) =
+        state.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
     Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
 }

@@ -86,7 +86,8 @@ fn job_id(s: &str) -> ApiResult<SalesforceId> {
 }
 
 fn command(input: &Value) -> ApiResult<String> {
-    let c = string_field(input, "command")?.ok_or_else(|| ApiError::bad_request("command: is required (start or stop)"))?;
+    let c =
+        string_field(input, "command")?.ok_or_else(|| ApiError::bad_request("command: is required (start or stop)"))?;
     Ok(c.to_ascii_lowercase())
 }
 
@@ -111,12 +112,21 @@ pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> A
     }
 }
 
-pub async fn get(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let id = job_id(&params["id"])?;
     Ok(ok(representation(&v, &state.store.job(&id).await?)))
 }
 
-pub async fn patch(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>, bytes: Bytes) -> ApiResult<Response> {
+pub async fn patch(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let id = job_id(&params["id"])?;
     let input = body(&bytes, "dataflowJob")?;
     match command(&input)?.as_str() {
@@ -145,7 +155,11 @@ fn epoch(name: &str, s: &str) -> ApiResult<DateTime<Utc>> {
         .ok_or_else(|| ApiError::bad_request(format!("{name}: '{s}' is not a time in epoch seconds")))
 }
 
-pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    v: Version,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let page_size = match q.get("pageSize") {
         None => 25,
         Some(s) => match s.parse::<i64>() {
@@ -155,7 +169,11 @@ pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<Has
     };
     let page = match q.get("page") {
         None => 1,
-        Some(s) => s.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| ApiError::bad_request(format!("page: '{s}' is not a page token of this server")))?,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| ApiError::bad_request(format!("page: '{s}' is not a page token of this server")))?,
     };
     let mut filter = JobFilter { limit: page_size, offset: (page - 1) * page_size, ..Default::default() };
     if let Some(d) = q.get("dataflowId") {
@@ -170,7 +188,9 @@ pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<Has
     }
     if let Some(s) = q.get("status") {
         filter.status = Some(JobStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("status: unknown status '{s}' (Queued, Running, Success, Warning, Failure, Cancelled)"))
+            ApiError::bad_request(format!(
+                "status: unknown status '{s}' (Queued, Running, Success, Warning, Failure, Cancelled)"
+            ))
         })?);
     }
     filter.q = q.get("q").cloned().filter(|s| !s.trim().is_empty());
@@ -181,7 +201,8 @@ pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<Has
         filter.started_before = Some(epoch("startedBefore", s)?);
     }
     let (jobs, total) = state.store.list_jobs(&filter).await?;
-    let mut query: Vec<(String, String)> = q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut query: Vec<(String, String)> =
+        q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
     query.sort();
     let encode = |pairs: &[(String, String)]| {
         pairs.iter().map(|(k, v)| format!("{}={}", k, percent(v))).collect::<Vec<_>>().join("&")
@@ -199,11 +220,21 @@ pub async fn list(State(state): State<AppState>, v: Version, Query(q): Query<Has
 
 fn percent(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
-pub async fn nodes(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn nodes(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let id = job_id(&params["id"])?;
     let job = state.store.job(&id).await?;
     let url = v.url(&format!("/dataflowjobs/{}/nodes", job.id));
@@ -216,10 +247,17 @@ pub async fn nodes(State(state): State<AppState>, v: Version, Path(params): Path
     Ok(ok(json!({ "nodes": items, "url": url })))
 }
 
-pub async fn node(State(state): State<AppState>, v: Version, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+pub async fn node(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
     let id = job_id(&params["id"])?;
     let node_id = id_of(&params["node"], KeyPrefix::JobNode, "dataflow job node")?;
     let nodes = state.store.nodes(&id).await?;
-    let n = nodes.iter().find(|n| n.id == node_id).ok_or_else(|| ApiError::not_found(format!("node {node_id} of job {id}")))?;
+    let n = nodes
+        .iter()
+        .find(|n| n.id == node_id)
+        .ok_or_else(|| ApiError::not_found(format!("node {node_id} of job {id}")))?;
     Ok(ok(node_representation(&v, n)))
 }

@@ -1,0 +1,304 @@
+//! The Wave REST API driven in process: the router of `app(state)` with a real store, runner
+//! and engine underneath.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use swell_engine::DataDir;
+use swell_scheduler::{Limits, Runner};
+use swell_server::{AppState, Service, app};
+use swell_store::Store;
+use tower::ServiceExt;
+
+const TOKEN: &str = "00DSW0000000001!test";
+
+struct Api {
+    app: Service,
+    data: DataDir,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    async fn new() -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
+        let data = DataDir::new(dir.path());
+        let runner = Runner::new(store.clone(), data.clone(), Limits::default());
+        tokio::spawn(runner.clone().run());
+        let state = AppState { store, runner, data_dir: data.clone(), token: Arc::new(TOKEN.to_string()) };
+        Api { app: app(state), data, _dir: dir }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        if !bytes.is_empty() {
+            assert_eq!(ct.as_deref(), Some("application/json;charset=UTF-8"), "{path}");
+        }
+        (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let auth = format!("Bearer {TOKEN}");
+        self.send(method, path, body, &[("Authorization", &auth), ("X-Chatter-Entity-Encoding", "false")]).await
+    }
+
+    /// Loads a CSV as the connected object `object` of SFDC_LOCAL.
+    async fn object(&self, object: &str, csv: &str) {
+        let file = self.data.root().join(format!("{object}.csv"));
+        std::fs::write(&file, csv).unwrap();
+        swell_engine::run::import_file(&self.data.connected_object("SFDC_LOCAL", object), &file, object, object)
+            .await
+            .unwrap();
+    }
+
+    async fn wait_for(&self, job: &str, done: impl Fn(&str) -> bool) -> Value {
+        for _ in 0..400 {
+            let (_, j) = self.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{job}"), None).await;
+            if done(j["status"].as_str().unwrap()) {
+                return j;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("job {job} never reached the expected status");
+    }
+}
+
+const FLOW: &str = r#"{
+  "Extract": {"action": "sfdcDigest", "parameters": {"object": "Account", "fields": [{"name": "Id"}, {"name": "Name"}, {"name": "Revenue"}]}},
+  "Big": {"action": "filter", "parameters": {"source": "Extract", "saqlFilter": "Revenue > 100"}},
+  "Register": {"action": "sfdcRegister", "parameters": {"alias": "BigAccounts", "name": "Big Accounts", "source": "Big"}}
+}"#;
+
+#[tokio::test]
+async fn versions_auth_and_errors() {
+    let api = Api::new().await;
+    let (s, v) = api.send("GET", "/services/data/", None, &[]).await;
+    assert_eq!(s, StatusCode::OK, "the version list needs no token");
+    let versions = v.as_array().unwrap();
+    assert_eq!(versions.first().unwrap()["version"], "41.0");
+    assert_eq!(
+        versions.last().unwrap(),
+        &json!({"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"})
+    );
+    let (s, v) = api.send("GET", "/services/data/v62.0/wave/dataflows", None, &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v, json!([{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}]));
+    let (s, _) =
+        api.send("GET", "/services/data/v62.0/wave/dataflows", None, &[("Authorization", "Bearer wrong")]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = api.call("GET", "/services/data/v40.0/wave/dataflows", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(v[0]["errorCode"], "NOT_FOUND");
+    let (s, v) = api.call("GET", "/services/data/v62.0/wave/nothing", None).await;
+    assert_eq!((s, v[0]["errorCode"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")));
+    let (s, v) = api.call("DELETE", "/services/data/v62.0/wave/dataflowjobs", None).await;
+    assert_eq!((s, v[0]["errorCode"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("METHOD_NOT_ALLOWED")));
+    let (s, v) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs/001000000000000", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs/03C3h000002pSSeXXX", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = api
+        .call(
+            "POST",
+            "/services/data/v62.0/wave/dataflowjobs",
+            Some(json!({"dataflowId": "02K3h000000Mr7KEAS", "command": "start"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let bad = api
+        .send(
+            "POST",
+            "/services/data/v62.0/wave/dataflows",
+            None,
+            &[("Authorization", &format!("Bearer {TOKEN}")), ("Content-Type", "application/json")],
+        )
+        .await;
+    assert_eq!(bad.0, StatusCode::BAD_REQUEST, "a dataflow needs a name");
+}
+
+#[tokio::test]
+async fn a_dataflow_runs_end_to_end() {
+    let api = Api::new().await;
+    api.object("Account", "Id,Name,Revenue\n001A,Acme,500\n001B,Globex,50\n001C,\"O'Neil & Co\",150\n").await;
+    // invalid definitions are refused with every problem
+    let (s, v) = api
+        .call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "Bad", "definition": {"a": {"action": "nope"}, "b": {"action": "filter", "parameters": {"source": "zz", "filter": "x:EQ:1"}}}})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+    let (s, df) = api
+        .call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "Accounts", "label": "Accounts flow", "definition": serde_json::from_str::<Value>(FLOW).unwrap()})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{df}");
+    let id = df["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("02K") && id.len() == 18);
+
+    // start: the seed's body verbatim, wrapped or bare, id of 15 or 18 characters
+    let (s, job) = api
+        .call(
+            "POST",
+            "/services/data/v62.0/wave/dataflowjobs",
+            Some(json!({"dataflowId": &id[..15], "command": "start"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{job}");
+    assert_eq!(job["status"], "Queued");
+    assert_eq!(job["type"], "dataflowjob");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    assert!(job_id.starts_with("03C"));
+    let done = api.wait_for(&job_id, |s| s == "Success" || s == "Failure").await;
+    assert_eq!(done["status"], "Success", "{done}");
+    assert_eq!(done["jobType"], "user");
+    assert!(done["executedDate"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(done["progress"], 1.0);
+
+    let (_, nodes) = api.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{job_id}/nodes"), None).await;
+    let nodes = nodes["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[1]["name"], "Big");
+    assert_eq!(nodes[1]["nodeType"], "filter");
+    assert_eq!(nodes[1]["status"], "success");
+    assert_eq!(nodes[1]["inputRows"]["processedCount"], 3);
+    assert_eq!(nodes[1]["outputRows"]["processedCount"], 2);
+    let node_id = nodes[1]["id"].as_str().unwrap();
+    assert!(node_id.starts_with("03L"));
+    let (s, one) =
+        api.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{job_id}/nodes/{node_id}"), None).await;
+    assert_eq!((s, &one["name"]), (StatusCode::OK, &json!("Big")));
+
+    // the dataset and its version
+    let (_, ds) = api.call("GET", "/services/data/v62.0/wave/datasets/BigAccounts", None).await;
+    assert_eq!(ds["label"], "Big Accounts");
+    let (_, versions) = api
+        .call("GET", &format!("/services/data/v62.0/wave/datasets/{}/versions", ds["id"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(versions["versions"][0]["totalRowCount"], 2);
+
+    // entity encoding unless the client turns it off
+    let auth = format!("Bearer {TOKEN}");
+    let (_, encoded) =
+        api.send("GET", &format!("/services/data/v62.0/wave/dataflows/{id}"), None, &[("Authorization", &auth)]).await;
+    assert_eq!(encoded["definition"]["Big"]["parameters"]["saqlFilter"], "Revenue &gt; 100");
+    // case-insensitive paths, trailing slash
+    let (s, _) = api.call("GET", &format!("/services/data/v62.0/WAVE/DataflowJobs/{job_id}/"), None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // the list: newest first, filters
+    let (_, list) =
+        api.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs?dataflowId={id}&status=success"), None).await;
+    assert_eq!(list["totalSize"], 1);
+    assert_eq!(list["dataflowJobs"][0]["id"], json!(job_id));
+    let (s, v) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs?pageSize=500", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, _) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs?status=Exploded", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // a finished job cannot be stopped
+    let (s, v) = api
+        .call("PATCH", &format!("/services/data/v62.0/wave/dataflowjobs/{job_id}"), Some(json!({"command": "stop"})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // PATCH a definition, histories, revert
+    let mut changed: Value = serde_json::from_str(FLOW).unwrap();
+    changed["Big"]["parameters"]["saqlFilter"] = json!("Revenue > 400");
+    let (s, _) = api
+        .call(
+            "PATCH",
+            &format!("/services/data/v62.0/wave/dataflows/{id}"),
+            Some(json!({"definition": changed, "historyLabel": "stricter"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, h) = api.call("GET", &format!("/services/data/v62.0/wave/dataflows/{id}/histories"), None).await;
+    assert_eq!(h["histories"][0]["label"], "stricter");
+    let first = h["histories"][1]["id"].as_str().unwrap().to_string();
+    let (_, reverted) = api
+        .call(
+            "PUT",
+            &format!("/services/data/v62.0/wave/dataflows/{id}"),
+            Some(json!({"historyId": first, "historyLabel": "back"})),
+        )
+        .await;
+    assert_eq!(reverted["definition"]["Big"]["parameters"]["saqlFilter"], "Revenue > 100");
+}
+
+#[tokio::test]
+async fn a_second_start_while_queued_is_refused_and_stop_stops() {
+    let api = Api::new().await;
+    let mut csv = String::from("Region,Seq,Amount\n");
+    // large enough that the row-by-row running total takes seconds
+    for i in 0..2_000_000 {
+        csv.push_str(&format!("R{},{},{}\n", i % 5, i, i % 1000));
+    }
+    api.object("Sales", &csv).await;
+    let flow = json!({
+        "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Seq"}, {"name": "Amount"}]}},
+        "cr": {"action": "computeRelative", "parameters": {"source": "d", "partitionBy": ["Region"], "orderBy": [{"name": "Seq", "direction": "asc"}],
+            "computedFields": [{"name": "Running", "type": "Numeric", "saqlExpression": "coalesce(previous(Running), 0) + Amount"}]}},
+        "r": {"action": "sfdcRegister", "parameters": {"alias": "Running", "name": "Running", "source": "cr"}}
+    });
+    let (_, df) = api
+        .call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "Slow", "definition": flow})))
+        .await;
+    let id = df["id"].as_str().unwrap().to_string();
+    let (s, job) = api
+        .call(
+            "POST",
+            "/services/data/v62.0/wave/dataflowjobs",
+            Some(json!({"dataflowJob": {"dataflowId": id, "command": "Start"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    api.wait_for(&job_id, |s| s == "Running").await;
+    // running: a second start queues; a third while that one is queued is refused (030 Failure)
+    let (s, _) = api
+        .call("POST", "/services/data/v62.0/wave/dataflowjobs", Some(json!({"dataflowId": id, "command": "start"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, refused) = api
+        .call("POST", "/services/data/v62.0/wave/dataflowjobs", Some(json!({"dataflowId": id, "command": "start"})))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    assert!(refused[0]["message"].as_str().unwrap().contains("already in the queue"));
+    let (_, failures) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs?status=Failure", None).await;
+    let failed_id = failures["dataflowJobs"][0]["id"].as_str().unwrap().to_string();
+    assert!(failed_id.starts_with("030"));
+    let (_, empty) = api.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{failed_id}/nodes"), None).await;
+    assert_eq!(empty["nodes"], json!([]));
+
+    let started = std::time::Instant::now();
+    let (s, stopped) = api
+        .call("PATCH", &format!("/services/data/v62.0/wave/dataflowjobs/{job_id}"), Some(json!({"command": "stop"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{stopped}");
+    let stopped = api.wait_for(&job_id, |s| s == "Cancelled").await;
+    assert!(started.elapsed() < Duration::from_secs(2), "stopping took {:?}", started.elapsed());
+    assert_eq!(stopped["status"], "Cancelled");
+    let (_, ds) = api.call("GET", "/services/data/v62.0/wave/datasets", None).await;
+    assert!(
+        ds["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["name"] != "Running" || d.get("currentVersionId").is_none())
+    );
+}

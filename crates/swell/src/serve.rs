@@ -1,0 +1,144 @@
+//! `swell serve`: the Wave REST API, the job runner and (later) the scheduler in one process.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use swell_engine::DataDir;
+use swell_scheduler::{Limits, Runner};
+use swell_server::AppState;
+use swell_store::Store;
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Where metadata (SQLite), dataset versions and connected-object data live.
+    #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SWELL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Metadata database: sqlite://... (default: swell.db in the data dir).
+    #[arg(long, env = "SWELL_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// A started server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub runner: Arc<Runner>,
+    listener: tokio::net::TcpListener,
+}
+
+/// The API token: `SWELL_API_TOKEN`, else the one kept in the data dir, else a new one
+/// (returned with `true` so that it is printed once).
+fn token(data_dir: &Path) -> Result<(String, bool)> {
+    if let Ok(t) = std::env::var("SWELL_API_TOKEN")
+        && !t.trim().is_empty()
+    {
+        return Ok((t.trim().to_string(), false));
+    }
+    let file = data_dir.join("api-token");
+    if let Ok(t) = std::fs::read_to_string(&file) {
+        return Ok((t.trim().to_string(), false));
+    }
+    // shaped like a Salesforce access token (org id, '!', secret) so that clients accept it
+    let secret = uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+    let t = format!("00DSW0000000001!{secret}");
+    std::fs::write(&file, &t).with_context(|| format!("writing {}", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok((t, true))
+}
+
+impl Server {
+    pub async fn start(args: &ServeArgs) -> Result<Server> {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
+        let url = match &args.database_url {
+            Some(u) if u.starts_with("sqlite:") => u.clone(),
+            Some(u) if u.starts_with("postgres") => {
+                bail!(
+                    "--database-url {u}: PostgreSQL metadata is not supported by this version yet; use sqlite:// or leave it out"
+                )
+            }
+            Some(u) => bail!("--database-url {u}: expected sqlite://PATH"),
+            None => format!("sqlite://{}", args.data_dir.join("swell.db").display()),
+        };
+        let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
+        let (token, new) = token(&args.data_dir)?;
+        if new {
+            println!("API token (kept in {}): {token}", args.data_dir.join("api-token").display());
+        }
+        let data_dir = DataDir::new(&args.data_dir);
+        let runner = Runner::new(store.clone(), data_dir.clone(), Limits::default());
+        let state = AppState { store, runner: runner.clone(), data_dir, token: Arc::new(token) };
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        Ok(Server { addr, state, runner, listener })
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> Result<()> {
+        let runner = self.runner.clone();
+        let runner_task = tokio::spawn(runner.clone().run());
+        let app = swell_server::app(self.state);
+        axum::serve(self.listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        runner.shutdown();
+        let _ = runner_task.await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+pub fn serve(args: ServeArgs) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let server = match Server::start(&args).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return std::process::ExitCode::from(2);
+            }
+        };
+        println!("listening on http://{}", server.addr);
+        match server.run().await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::from(1)
+            }
+        }
+    })
+}
