@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
 
+mod demo;
 mod run;
 mod serve;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Serve the Wave REST API and run jobs.
     Serve(serve::ServeArgs),
+    /// Like serve, with a bundled sample connection and dataflow, started once.
+    Demo(serve::ServeArgs),
     /// Run a dataflow definition without a server.
     Run(run::RunArgs),
     /// Check a definition without touching data; prints every problem.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Serve(args) => serve::serve(args),
+        Command::Demo(args) => demo::demo(args),
         Command::Run(args) => run::run(args),
         Command::Validate { file } => run::validate(&file),
     }

@@ -26,6 +26,8 @@ pub struct ServeArgs {
 /// A started server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The token was made now (print it: it is shown once).
+    pub new_token: bool,
     pub state: AppState,
     pub runner: Arc<Runner>,
     listener: tokio::net::TcpListener,
@@ -70,10 +72,7 @@ impl Server {
             None => format!("sqlite://{}", args.data_dir.join("swell.db").display()),
         };
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
-        let (token, new) = token(&args.data_dir)?;
-        if new {
-            println!("API token (kept in {}): {token}", args.data_dir.join("api-token").display());
-        }
+        let (token, new_token) = token(&args.data_dir)?;
         let data_dir = DataDir::new(&args.data_dir);
         let runner = Runner::new(store.clone(), data_dir.clone(), Limits::default());
         let state = AppState { store, runner: runner.clone(), data_dir, token: Arc::new(token) };
@@ -81,7 +80,7 @@ impl Server {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        Ok(Server { addr, state, runner, listener })
+        Ok(Server { addr, new_token, state, runner, listener })
     }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
@@ -132,6 +131,9 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
                 return std::process::ExitCode::from(2);
             }
         };
+        if server.new_token {
+            println!("API token (kept in {}): {}", args.data_dir.join("api-token").display(), server.state.token);
+        }
         println!("listening on http://{}", server.addr);
         match server.run().await {
             Ok(()) => std::process::ExitCode::SUCCESS,
