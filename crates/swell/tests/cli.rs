@@ -124,11 +124,19 @@ fn start(args: &[&str], cwd: &Path, token: Option<&str>) -> Running {
 
 /// A minimal HTTP/1.1 GET, enough for a black-box check without a client library.
 fn get(base: &str, path: &str, token: &str) -> (u16, String) {
+    request(base, "GET", path, token, "")
+}
+
+fn request(base: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let host = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nX-Chatter-Entity-Encoding: false\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out[9..12].parse().unwrap();
@@ -166,4 +174,69 @@ fn demo_runs_its_dataflow() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("the demo dataset never appeared: {last}");
+}
+
+/// Extracts `"key":"value"` from a JSON text.
+fn field(body: &str, key: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// kill -9 while a job runs: after a restart the job is a Failure that says why, and a job that
+/// was queued behind it runs.
+#[test]
+fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut csv = String::from("Region,Seq,Amount\n");
+    for i in 0..2_000_000 {
+        csv.push_str(&format!("R{},{},{}\n", i % 5, i, i % 1000));
+    }
+    let file = tmp.path().join("Sales.csv");
+    std::fs::write(&file, csv).unwrap();
+    let dd = swell_engine::DataDir::new(&data);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(swell_engine::run::import_file(&dd.connected_object("SFDC_LOCAL", "Sales"), &file, "Sales", "Sales"))
+        .unwrap();
+    let token = "kill-test-token";
+    let mut server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
+    let slow = r#"{"name": "Slow", "definition": {
+        "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Seq"}, {"name": "Amount"}]}},
+        "cr": {"action": "computeRelative", "parameters": {"source": "d", "partitionBy": ["Region"], "orderBy": [{"name": "Seq", "direction": "asc"}],
+            "computedFields": [{"name": "Running", "type": "Numeric", "saqlExpression": "coalesce(previous(Running), 0) + Amount"}]}},
+        "r": {"action": "sfdcRegister", "parameters": {"alias": "Running", "name": "Running", "source": "cr"}}}}"#;
+    let (status, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflows", token, slow);
+    assert_eq!(status, 201, "{body}");
+    let dataflow = field(&body, "id");
+    let start_body = format!(r#"{{"dataflowId": "{dataflow}", "command": "start"}}"#);
+    let (_, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflowjobs", token, &start_body);
+    let running = field(&body, "id");
+    for _ in 0..200 {
+        let (_, b) = get(&server.base, &format!("/services/data/v62.0/wave/dataflowjobs/{running}"), token);
+        if field(&b, "status") == "Running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let (status, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflowjobs", token, &start_body);
+    assert_eq!(status, 201, "a second run queues behind the first: {body}");
+    let queued = field(&body, "id");
+    server.child.kill().unwrap(); // SIGKILL: no graceful shutdown
+    server.child.wait().unwrap();
+
+    let server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
+    let mut last = String::new();
+    for _ in 0..300 {
+        let (_, a) = get(&server.base, &format!("/services/data/v62.0/wave/dataflowjobs/{running}"), token);
+        let (_, b) = get(&server.base, &format!("/services/data/v62.0/wave/dataflowjobs/{queued}"), token);
+        if field(&a, "status") == "Failure" && field(&b, "status") == "Success" {
+            assert_eq!(field(&a, "message"), "The server stopped while this job ran.");
+            return;
+        }
+        last = format!("{a}\n{b}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("after the restart: {last}");
 }
