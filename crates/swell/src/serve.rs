@@ -21,6 +21,15 @@ pub struct ServeArgs {
     /// Metadata database: sqlite://... (default: swell.db in the data dir).
     #[arg(long, env = "SWELL_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Dataflow runs at once (CRM Analytics' default: 2).
+    #[arg(long, env = "SWELL_MAX_DATAFLOW_JOBS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_dataflow_jobs: u16,
+    /// Recipe runs at once (default 3).
+    #[arg(long, env = "SWELL_MAX_RECIPE_JOBS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_recipe_jobs: u16,
+    /// Data syncs at once (default 3).
+    #[arg(long, env = "SWELL_MAX_SYNC_JOBS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_sync_jobs: u16,
 }
 
 /// A started server.
@@ -74,7 +83,12 @@ impl Server {
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
         let (token, new_token) = token(&args.data_dir)?;
         let data_dir = DataDir::new(&args.data_dir);
-        let runner = Runner::new(store.clone(), data_dir.clone(), Limits::default());
+        let limits = Limits {
+            dataflows: args.max_dataflow_jobs as usize,
+            recipes: args.max_recipe_jobs as usize,
+            syncs: args.max_sync_jobs as usize,
+        };
+        let runner = Runner::new(store.clone(), data_dir.clone(), limits);
         let state = AppState { store, runner: runner.clone(), data_dir, token: Arc::new(token) };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
