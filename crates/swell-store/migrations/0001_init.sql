@@ -1,4 +1,5 @@
 -- swell metadata, version 1. Times are epoch milliseconds (UTC); JSON is stored as text.
+-- Portable SQL: the same file migrates SQLite and PostgreSQL.
 
 CREATE TABLE id_sequence (
     prefix TEXT PRIMARY KEY,
@@ -34,9 +35,9 @@ CREATE TABLE job (
     status TEXT NOT NULL,
     message TEXT,
     progress DOUBLE PRECISION NOT NULL DEFAULT 0,
-    retry_count INTEGER NOT NULL DEFAULT 0,
+    retry_count BIGINT NOT NULL DEFAULT 0,
     -- intent written by the API; the runner alone writes the observed status
-    stop_requested INTEGER NOT NULL DEFAULT 0,
+    stop_requested BIGINT NOT NULL DEFAULT 0,
     created_date BIGINT NOT NULL,
     executed_date BIGINT,
     end_date BIGINT
@@ -47,16 +48,17 @@ CREATE INDEX job_by_status ON job(status, created_date);
 
 CREATE TABLE job_transition (
     job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
     from_status TEXT,
     to_status TEXT NOT NULL,
     at BIGINT NOT NULL
 );
-CREATE INDEX job_transition_by_job ON job_transition(job_id, at);
+CREATE UNIQUE INDEX job_transition_by_job ON job_transition(job_id, seq);
 
 CREATE TABLE job_node (
     id TEXT PRIMARY KEY,
     job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
+    position BIGINT NOT NULL,
     name TEXT NOT NULL,
     node_type TEXT NOT NULL,
     status TEXT NOT NULL,

@@ -1,10 +1,9 @@
 //! Dataflows and their definition histories (the last 20 are kept).
 
-use crate::{Result, Store, StoreError, from_millis, millis, parse_id};
+use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use swell_core::{KeyPrefix, SalesforceId};
 
 /// How many definition versions a dataflow keeps.
@@ -30,7 +29,7 @@ pub struct HistoryRecord {
     pub created_date: DateTime<Utc>,
 }
 
-fn dataflow(row: &SqliteRow) -> Result<DataflowRecord> {
+fn dataflow(row: &DbRow) -> Result<DataflowRecord> {
     let text: String = row.get("definition");
     Ok(DataflowRecord {
         id: parse_id(row.get("id"))?,
@@ -43,7 +42,7 @@ fn dataflow(row: &SqliteRow) -> Result<DataflowRecord> {
     })
 }
 
-fn history(row: &SqliteRow) -> Result<HistoryRecord> {
+fn history(row: &DbRow) -> Result<HistoryRecord> {
     let text: String = row.get("definition");
     Ok(HistoryRecord {
         id: parse_id(row.get("id"))?,

@@ -1,9 +1,8 @@
 //! Datasets and their versions, mirroring what the engine committed under the data dir.
 
-use crate::{Result, Store, StoreError, from_millis, millis, parse_id};
+use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use swell_core::{KeyPrefix, SalesforceId};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +25,7 @@ pub struct DatasetVersionRecord {
     pub created_date: DateTime<Utc>,
 }
 
-fn dataset(row: &SqliteRow) -> Result<DatasetRecord> {
+fn dataset(row: &DbRow) -> Result<DatasetRecord> {
     Ok(DatasetRecord {
         id: parse_id(row.get("id"))?,
         name: row.get("name"),
@@ -37,7 +36,7 @@ fn dataset(row: &SqliteRow) -> Result<DatasetRecord> {
     })
 }
 
-fn version(row: &SqliteRow) -> Result<DatasetVersionRecord> {
+fn version(row: &DbRow) -> Result<DatasetVersionRecord> {
     Ok(DatasetVersionRecord {
         id: parse_id(row.get("id"))?,
         dataset_id: parse_id(row.get("dataset_id"))?,

@@ -4,9 +4,8 @@
 //! compare-and-set on the previous status, plus a row in `job_transition` (from, to, when), so
 //! that two workers can never both claim or finish one job.
 
-use crate::{Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
+use crate::{DbRow, Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 use swell_core::{JobStatus, JobType, KeyPrefix, SalesforceId, Transition};
 
@@ -67,7 +66,7 @@ pub struct JobFilter {
     pub limit: i64,
 }
 
-fn job(row: &SqliteRow) -> Result<JobRecord> {
+fn job(row: &DbRow) -> Result<JobRecord> {
     let status: String = row.get("status");
     let job_type: String = row.get("job_type");
     Ok(JobRecord {
@@ -86,7 +85,7 @@ fn job(row: &SqliteRow) -> Result<JobRecord> {
     })
 }
 
-fn node(row: &SqliteRow) -> Result<NodeRecord> {
+fn node(row: &DbRow) -> Result<NodeRecord> {
     Ok(NodeRecord {
         id: parse_id(row.get("id"))?,
         job_id: parse_id(row.get("job_id"))?,
@@ -146,12 +145,14 @@ impl Store {
         .bind(if status.is_finished() { Some(now) } else { None })
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO job_transition (job_id, from_status, to_status, at) VALUES ($1, NULL, $2, $3)")
-            .bind(id.as_str())
-            .bind(status.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO job_transition (job_id, seq, from_status, to_status, at) VALUES ($1, 0, NULL, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         let record = self.job(&id).await?;
         Ok(if status == JobStatus::Queued { Ok(record) } else { Err(record) })
@@ -187,13 +188,16 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("job {id} changed status meanwhile")));
         }
-        sqlx::query("INSERT INTO job_transition (job_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)")
-            .bind(id.as_str())
-            .bind(current.status.as_str())
-            .bind(next.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO job_transition (job_id, seq, from_status, to_status, at)
+             VALUES ($1, (SELECT count(*) FROM job_transition WHERE job_id = $1), $2, $3, $4)",
+        )
+        .bind(id.as_str())
+        .bind(current.status.as_str())
+        .bind(next.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(job = %id, from = %current.status, to = %next, "job status");
         self.job(id).await
@@ -207,11 +211,10 @@ impl Store {
 
     /// The (from, to, when) history of a job's status.
     pub async fn transitions(&self, id: &SalesforceId) -> Result<Vec<(Option<JobStatus>, JobStatus, DateTime<Utc>)>> {
-        let rows =
-            sqlx::query("SELECT from_status, to_status, at FROM job_transition WHERE job_id = $1 ORDER BY at, rowid")
-                .bind(id.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT from_status, to_status, at FROM job_transition WHERE job_id = $1 ORDER BY seq")
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 let from: Option<String> = r.get(0);

@@ -18,10 +18,10 @@ pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NewNode, NodeRecord};
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::any::AnyPoolOptions;
+
+type AnyPool = sqlx::Pool<sqlx::Any>;
+use sqlx::{Executor, Row};
 use swell_core::{KeyPrefix, SalesforceId};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,27 +45,47 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The metadata store.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
+/// The rows of the store's queries, whatever the backend.
+pub(crate) type DbRow = sqlx::any::AnyRow;
+
 impl Store {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path/to/swell.db` or
-    /// `sqlite::memory:`) and applies pending migrations.
+    /// Opens (creating if needed) the database at `url` and applies pending migrations:
+    /// `sqlite://path/to/swell.db`, `sqlite::memory:` or `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<Store> {
+        static DRIVERS: std::sync::Once = std::sync::Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let sqlite = url.starts_with("sqlite:");
         let memory = url.contains(":memory:");
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let url = if sqlite && !memory && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_string() };
+        let pool = AnyPoolOptions::new()
             // one connection for an in-memory database: each connection would be its own database
             .max_connections(if memory { 1 } else { 8 })
-            .connect_with(options)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        if !memory {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// Runs one administrative statement (tests create and drop databases with it).
+    pub async fn execute_admin(&self, sql: &str) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A new id of the given kind.

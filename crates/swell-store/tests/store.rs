@@ -1,18 +1,78 @@
-//! The store against a real SQLite file.
+//! The store against a real SQLite file and a real PostgreSQL database: every test runs on both.
+//! PostgreSQL is `SWELL_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`);
+//! each test gets a database of its own. Without a reachable server the PostgreSQL half is
+//! skipped locally and fails under CI (CI=true), which must provide one.
 
 use serde_json::json;
 use swell_core::{JobStatus, JobType, Transition};
 use swell_store::{JobFilter, NewNode, Store, StoreError};
 
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("swell.db").display());
-    (Store::open(&url).await.unwrap(), dir)
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin: String, db: String },
 }
 
-#[tokio::test]
-async fn dataflows_keep_their_last_twenty_histories() {
-    let (s, _d) = store().await;
+impl Guard {
+    async fn cleanup(self) {
+        if let Guard::Postgres { admin, db } = self {
+            let store = Store::open(&admin).await.unwrap();
+            store.execute_admin(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await.unwrap();
+        }
+    }
+}
+
+async fn sqlite() -> (Store, Guard) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("swell.db").display());
+    (Store::open(&url).await.unwrap(), Guard::Sqlite(dir))
+}
+
+async fn postgres() -> Option<(Store, Guard)> {
+    let admin =
+        std::env::var("SWELL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin_store = match Store::open(&admin).await {
+        Ok(s) => s,
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("skipping the PostgreSQL half: {e}");
+            return None;
+        }
+        Err(e) => panic!("PostgreSQL at {admin} is needed under CI: {e}"),
+    };
+    let db = format!("swell_test_{}", uuid::Uuid::new_v4().simple());
+    admin_store.execute_admin(&format!("CREATE DATABASE {db}")).await.unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let store = Store::open(&format!("{base}/{db}")).await.unwrap();
+    Some((store, Guard::Postgres { admin, db }))
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let (s, g) = super::sqlite().await;
+                super::$body(s).await;
+                g.cleanup().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some((s, g)) = super::postgres().await {
+                    super::$body(s).await;
+                    g.cleanup().await;
+                }
+            }
+        }
+    };
+}
+
+on_both!(dataflow_histories, dataflows_keep_their_last_twenty_histories);
+on_both!(job_states, jobs_follow_the_state_machine);
+on_both!(restart, restart_fails_running_jobs_and_keeps_queued_ones);
+on_both!(job_lists, list_jobs_filters_and_pages);
+on_both!(dataset_versions, dataset_versions_and_restore);
+
+async fn dataflows_keep_their_last_twenty_histories(s: Store) {
     let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
     assert_eq!(d.id.as_str().len(), 18);
     assert!(d.id.as_str().starts_with("02K"));
@@ -31,9 +91,7 @@ async fn dataflows_keep_their_last_twenty_histories() {
     assert!(s.list_dataflows(Some("nope")).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn jobs_follow_the_state_machine() {
-    let (s, _d) = store().await;
+async fn jobs_follow_the_state_machine(s: Store) {
     let d = s.create_dataflow("F", "F", None, &json!({})).await.unwrap();
     let job = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
     assert!(job.id.as_str().starts_with("03C"));
@@ -69,9 +127,7 @@ async fn jobs_follow_the_state_machine() {
     );
 }
 
-#[tokio::test]
-async fn restart_fails_running_jobs_and_keeps_queued_ones() {
-    let (s, _d) = store().await;
+async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let a = s.create_dataflow("A", "A", None, &json!({})).await.unwrap();
     let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
     let running = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
@@ -101,9 +157,7 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones() {
     assert_eq!(s.nodes(&running.id).await.unwrap()[0].status, "error");
 }
 
-#[tokio::test]
-async fn list_jobs_filters_and_pages() {
-    let (s, _d) = store().await;
+async fn list_jobs_filters_and_pages(s: Store) {
     let a = s.create_dataflow("A", "Alpha flow", None, &json!({})).await.unwrap();
     let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
     for _ in 0..3 {
@@ -129,9 +183,7 @@ async fn list_jobs_filters_and_pages() {
     assert_eq!(all(JobFilter { started_after: Some(future), ..Default::default() }).await.1, 0);
 }
 
-#[tokio::test]
-async fn dataset_versions_and_restore() {
-    let (s, _d) = store().await;
+async fn dataset_versions_and_restore(s: Store) {
     let (d1, v1) = s.record_dataset_version("Opps", "Opportunities", "v-1", 10, None).await.unwrap();
     let (d2, v2) = s.record_dataset_version("Opps", "Opportunities", "v-2", 12, None).await.unwrap();
     assert_eq!(d1.id, d2.id);
