@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "SWELL_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Metadata database: sqlite://... (default: swell.db in the data dir).
+    /// Metadata database: sqlite://PATH (default: swell.db in the data dir) or postgres://USER@HOST/DB.
     #[arg(long, env = "SWELL_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Dataflow runs at once (CRM Analytics' default: 2).
@@ -71,13 +71,10 @@ impl Server {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
         let url = match &args.database_url {
-            Some(u) if u.starts_with("sqlite:") => u.clone(),
-            Some(u) if u.starts_with("postgres") => {
-                bail!(
-                    "--database-url {u}: PostgreSQL metadata is not supported by this version yet; use sqlite:// or leave it out"
-                )
+            Some(u) if u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                u.clone()
             }
-            Some(u) => bail!("--database-url {u}: expected sqlite://PATH"),
+            Some(u) => bail!("--database-url {u}: expected sqlite://PATH or postgres://USER@HOST/DB"),
             None => format!("sqlite://{}", args.data_dir.join("swell.db").display()),
         };
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
