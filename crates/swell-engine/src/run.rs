@@ -124,6 +124,11 @@ impl Run {
             r = self.execute_inner(&options, &data_dir, &scratch) => r,
             _ = cancel.cancelled() => Err(EngineError::Cancelled),
         };
+        // code that noticed the stop itself fails with its own error: it is still a stop
+        let result = match result {
+            Err(_) if cancel.is_cancelled() => Err(EngineError::Cancelled),
+            other => other,
+        };
         let _ = std::fs::remove_dir_all(&scratch);
         match &result {
             Ok(_) => {}

@@ -69,14 +69,16 @@ impl Api {
     }
 
     async fn wait_for(&self, job: &str, done: impl Fn(&str) -> bool) -> Value {
+        let mut last = Value::Null;
         for _ in 0..400 {
             let (_, j) = self.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{job}"), None).await;
             if done(j["status"].as_str().unwrap()) {
                 return j;
             }
+            last = j;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("job {job} never reached the expected status");
+        panic!("job {job} never reached the expected status; last: {last}");
     }
 }
 
