@@ -91,11 +91,17 @@ impl Runner {
                 _ = self.shutdown.cancelled() => break,
             }
         }
-        // stop what runs; their jobs end Cancelled... no: a shutdown is not a user's stop, so
-        // running jobs are left for the next start to mark as interrupted
+        // stop what runs: a shutdown is not a user's stop, so those jobs end as interrupted
+        // (Failure, saying the server stopped), exactly as after a crash
         let tokens: Vec<CancellationToken> = self.lock().values().cloned().collect();
         for t in tokens {
             t.cancel();
+        }
+        for _ in 0..100 {
+            if self.lock().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(())
     }
@@ -175,6 +181,9 @@ impl Runner {
         let outcome = self.execute_inner(&job, cancel).await;
         let (transition, message) = match outcome {
             Ok(()) => (Transition::Succeed, None),
+            Err(Failure::Stopped) if self.shutdown.is_cancelled() => {
+                (Transition::Crash, Some("The server stopped while this job ran.".to_string()))
+            }
             Err(Failure::Stopped) => (Transition::Stop, Some("Stopped by a user.".to_string())),
             Err(Failure::Message(m)) => (Transition::Fail, Some(m)),
         };

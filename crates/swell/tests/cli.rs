@@ -233,7 +233,18 @@ fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
         let (_, b) = get(&server.base, &format!("/services/data/v62.0/wave/dataflowjobs/{queued}"), token);
         if field(&a, "status") == "Failure" && field(&b, "status") == "Success" {
             assert_eq!(field(&a, "message"), "The server stopped while this job ran.");
-            return;
+            // SIGTERM: a graceful shutdown that exits 0
+            let mut server = server;
+            let pid = server.child.id().to_string();
+            assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+            for _ in 0..100 {
+                if let Some(status) = server.child.try_wait().unwrap() {
+                    assert!(status.success(), "{status}");
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            panic!("swell serve did not stop on SIGTERM");
         }
         last = format!("{a}\n{b}");
         std::thread::sleep(std::time::Duration::from_millis(100));
