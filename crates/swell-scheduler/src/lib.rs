@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
 use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
-use swell_store::{JobRecord, NewNode, Store, StoreError};
+use swell_store::{JobRecord, NodeState, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -241,9 +241,9 @@ impl Runner {
     }
 
     async fn save_progress(&self, id: &SalesforceId, nodes: &[NodeReport]) {
-        let records: Vec<NewNode> = nodes
+        let records: Vec<NodeState> = nodes
             .iter()
-            .map(|n| NewNode {
+            .map(|n| NodeState {
                 name: n.name.clone(),
                 node_type: n.action.clone(),
                 status: node_status(n.status).to_string(),

@@ -25,24 +25,18 @@ pub struct JobRecord {
     pub end_date: Option<DateTime<Utc>>,
 }
 
+/// A stored job node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeRecord {
     pub id: SalesforceId,
     pub job_id: SalesforceId,
     pub position: i64,
-    pub name: String,
-    pub node_type: String,
-    pub status: String,
-    pub start_date: Option<DateTime<Utc>>,
-    pub duration_ms: Option<i64>,
-    pub input_rows: i64,
-    pub output_rows: i64,
-    pub message: Option<String>,
+    pub state: NodeState,
 }
 
-/// A node's state to record (the id is assigned by the store on first write).
-#[derive(Debug, Clone)]
-pub struct NewNode {
+/// What a node did; the runner writes it, the id is assigned by the store on first write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeState {
     pub name: String,
     pub node_type: String,
     pub status: String,
@@ -90,14 +84,16 @@ fn node(row: &DbRow) -> Result<NodeRecord> {
         id: parse_id(row.get("id"))?,
         job_id: parse_id(row.get("job_id"))?,
         position: row.get("position"),
-        name: row.get("name"),
-        node_type: row.get("node_type"),
-        status: row.get("status"),
-        start_date: row.get::<Option<i64>, _>("start_date").map(from_millis),
-        duration_ms: row.get("duration_ms"),
-        input_rows: row.get("input_rows"),
-        output_rows: row.get("output_rows"),
-        message: row.get("message"),
+        state: NodeState {
+            name: row.get("name"),
+            node_type: row.get("node_type"),
+            status: row.get("status"),
+            start_date: row.get::<Option<i64>, _>("start_date").map(from_millis),
+            duration_ms: row.get("duration_ms"),
+            input_rows: row.get("input_rows"),
+            output_rows: row.get("output_rows"),
+            message: row.get("message"),
+        },
     })
 }
 
@@ -340,7 +336,7 @@ impl Store {
     }
 
     /// Writes the nodes of a job (inserting on first sight, updating after).
-    pub async fn save_nodes(&self, job_id: &SalesforceId, nodes: &[NewNode]) -> Result<()> {
+    pub async fn save_nodes(&self, job_id: &SalesforceId, nodes: &[NodeState]) -> Result<()> {
         let existing = self.nodes(job_id).await?;
         for (position, n) in nodes.iter().enumerate() {
             let id = match existing.iter().find(|e| e.position == position as i64) {

@@ -15,7 +15,7 @@ mod jobs;
 
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
-pub use jobs::{JobFilter, JobRecord, NewNode, NodeRecord};
+pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use swell_core::{JobStatus, JobType, Transition};
-use swell_store::{JobFilter, NewNode, Store, StoreError};
+use swell_store::{JobFilter, NodeState, Store, StoreError};
 
 enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
@@ -135,7 +135,7 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let queued = s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
     s.save_nodes(
         &running.id,
-        &[NewNode {
+        &[NodeState {
             name: "n".into(),
             node_type: "filter".into(),
             status: "running".into(),
@@ -154,7 +154,7 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     assert_eq!(r.status, JobStatus::Failure);
     assert_eq!(r.message.as_deref(), Some("The server stopped while this job ran."));
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
-    assert_eq!(s.nodes(&running.id).await.unwrap()[0].status, "error");
+    assert_eq!(s.nodes(&running.id).await.unwrap()[0].state.status, "error");
 }
 
 async fn list_jobs_filters_and_pages(s: Store) {

@@ -56,9 +56,10 @@ pub fn representation(v: &Version, j: &JobRecord) -> Value {
     out
 }
 
-fn node_representation(v: &Version, n: &NodeRecord) -> Value {
+fn node_representation(v: &Version, r: &NodeRecord) -> Value {
+    let n = &r.state;
     let mut out = json!({
-        "id": n.id.as_str(),
+        "id": r.id.as_str(),
         "type": "dataflowjobnode",
         "name": n.name,
         "label": n.name,
@@ -68,7 +69,7 @@ fn node_representation(v: &Version, n: &NodeRecord) -> Value {
         "inputRows": { "processedCount": n.input_rows, "failedCount": 0 },
         "outputRows": { "processedCount": n.output_rows, "failedCount": 0 },
         "message": n.message.clone().unwrap_or_default(),
-        "url": v.url(&format!("/dataflowjobs/{}/nodes/{}", n.job_id, n.id)),
+        "url": v.url(&format!("/dataflowjobs/{}/nodes/{}", r.job_id, r.id)),
     });
     if let Some(s) = n.start_date {
         out["startDate"] = json!(to_wire(&s));
