@@ -251,3 +251,24 @@ fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
     }
     panic!("after the restart: {last}");
 }
+
+/// jsforce, unchanged (tests/clients/jsforce.mjs): start, poll, nodes, stop of a finished job,
+/// a 404, dataset versions. `npm ci` in tests/clients installs it (.ci/run does).
+#[test]
+fn jsforce_works_unchanged() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    if !clients.join("node_modules/jsforce").is_dir() {
+        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
+        eprintln!("skipping: jsforce is not installed (npm ci in {})", clients.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("jsforce-token"));
+    let out = Command::new("node")
+        .arg(clients.join("jsforce.mjs"))
+        .args([&demo.base, "jsforce-token"])
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("jsforce: all steps passed"), "{}", text(&out));
+}
