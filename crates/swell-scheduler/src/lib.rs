@@ -19,6 +19,9 @@ use swell_store::{JobRecord, NodeState, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// A running job whose server has not written for this long is taken as dead.
+const STALE_AFTER_SECS: i64 = 30;
+
 /// How many jobs of each kind may run at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -46,6 +49,8 @@ impl Limits {
 /// The job runner.
 pub struct Runner {
     store: Store,
+    /// This server's identity in the store (kept in the data dir, so it survives restarts).
+    server_id: String,
     data_dir: DataDir,
     limits: Limits,
     wake: Notify,
@@ -61,9 +66,10 @@ pub enum RunnerError {
 }
 
 impl Runner {
-    pub fn new(store: Store, data_dir: DataDir, limits: Limits) -> Arc<Runner> {
+    pub fn new(store: Store, data_dir: DataDir, limits: Limits, server_id: impl Into<String>) -> Arc<Runner> {
         Arc::new(Runner {
             store,
+            server_id: server_id.into(),
             data_dir,
             limits,
             wake: Notify::new(),
@@ -78,12 +84,18 @@ impl Runner {
 
     /// Recovers after a restart, then runs the claim loop until [`Runner::shutdown`].
     pub async fn run(self: Arc<Self>) -> Result<(), RunnerError> {
-        for job in self.store.recover_interrupted().await? {
-            tracing::warn!(job = %job.id, "marked as failed: the server stopped while it ran");
-        }
+        let mut last_sweep = std::time::Instant::now();
+        self.recover().await?;
         loop {
             if let Err(e) = self.claim_ready().await {
                 tracing::error!(error = %e, "claiming jobs failed");
+            }
+            // other servers sharing the database may die: sweep their silent jobs now and then
+            if last_sweep.elapsed() > Duration::from_secs(10) {
+                last_sweep = std::time::Instant::now();
+                if let Err(e) = self.recover().await {
+                    tracing::error!(error = %e, "recovering interrupted jobs failed");
+                }
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
@@ -106,6 +118,14 @@ impl Runner {
         Ok(())
     }
 
+    /// Fails the jobs this server ran before a restart and those of servers gone silent.
+    async fn recover(&self) -> Result<(), RunnerError> {
+        for job in self.store.recover_interrupted(&self.server_id, chrono::Duration::seconds(STALE_AFTER_SECS)).await? {
+            tracing::warn!(job = %job.id, "marked as failed: the server stopped while it ran");
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SalesforceId, CancellationToken>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -122,7 +142,7 @@ impl Runner {
     async fn claim_ready(self: &Arc<Self>) -> Result<(), RunnerError> {
         for job_type in JobType::ALL {
             while (self.store.count_running(job_type).await? as usize) < self.limits.of(job_type) {
-                let Some(job) = self.store.claim_next(&[job_type]).await? else { break };
+                let Some(job) = self.store.claim_next(&[job_type], &self.server_id).await? else { break };
                 let token = CancellationToken::new();
                 self.lock().insert(job.id.clone(), token.clone());
                 let runner = self.clone();
@@ -256,6 +276,7 @@ impl Runner {
             .collect();
         let done = nodes.iter().filter(|n| n.status == NodeStatus::Success).count();
         let fraction = if nodes.is_empty() { 0.0 } else { done as f64 / nodes.len() as f64 };
+        let _ = self.store.heartbeat(id).await;
         if let Err(e) = self.store.save_nodes(id, &records).await {
             tracing::warn!(job = %id, error = %e, "could not save node progress");
         }

@@ -26,7 +26,7 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
         let data = DataDir::new(dir.path());
-        let runner = Runner::new(store.clone(), data.clone(), Limits::default());
+        let runner = Runner::new(store.clone(), data.clone(), Limits::default(), "test-server");
         tokio::spawn(runner.clone().run());
         let state = AppState { store, runner, data_dir: data.clone(), token: Arc::new(TOKEN.to_string()) };
         Api { app: app(state), data, _dir: dir }

@@ -225,8 +225,8 @@ impl Store {
     }
 
     /// The oldest queued job of `types` whose dataflow is not running now, claimed (moved to
-    /// Running) atomically; `None` when there is nothing to run.
-    pub async fn claim_next(&self, types: &[JobType]) -> Result<Option<JobRecord>> {
+    /// Running) atomically for server `owner`; `None` when there is nothing to run.
+    pub async fn claim_next(&self, types: &[JobType], owner: &str) -> Result<Option<JobRecord>> {
         let type_list: Vec<String> = types.iter().map(|t| format!("'{}'", t.as_str())).collect();
         // only enum spellings are interpolated, never user input
         let candidates = sqlx::query(AssertSqlSafe(format!(
@@ -240,7 +240,15 @@ impl Store {
         for row in candidates {
             let id = parse_id(row.get(0))?;
             match self.transition(&id, Transition::Start, None).await {
-                Ok(job) => return Ok(Some(job)),
+                Ok(_) => {
+                    sqlx::query("UPDATE job SET owner = $2, heartbeat = $3 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(owner)
+                        .bind(millis(&Utc::now()))
+                        .execute(&self.pool)
+                        .await?;
+                    return Ok(Some(self.job(&id).await?));
+                }
                 Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // another worker won
                 Err(e) => return Err(e),
             }
@@ -248,13 +256,36 @@ impl Store {
         Ok(None)
     }
 
-    /// After a crash: jobs left Running died with the server. Queued jobs stay queued.
-    pub async fn recover_interrupted(&self) -> Result<Vec<JobRecord>> {
-        let rows = sqlx::query("SELECT id FROM job WHERE status = 'Running'").fetch_all(&self.pool).await?;
+    /// The owner of a running job says it is still alive.
+    pub async fn heartbeat(&self, id: &SalesforceId) -> Result<()> {
+        sqlx::query("UPDATE job SET heartbeat = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(millis(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a crash: jobs left Running by server `owner` died with it, and so did jobs whose
+    /// owner has been silent for `stale_after`. Queued jobs stay queued.
+    pub async fn recover_interrupted(&self, owner: &str, stale_after: chrono::Duration) -> Result<Vec<JobRecord>> {
+        let cutoff = millis(&(Utc::now() - stale_after));
+        let rows = sqlx::query(
+            "SELECT id FROM job WHERE status = 'Running'
+               AND (owner = $1 OR owner IS NULL OR coalesce(heartbeat, executed_date, created_date) < $2)",
+        )
+        .bind(owner)
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::new();
         for row in rows {
             let id = parse_id(row.get(0))?;
-            out.push(self.transition(&id, Transition::Crash, Some("The server stopped while this job ran.")).await?);
+            match self.transition(&id, Transition::Crash, Some("The server stopped while this job ran.")).await {
+                Ok(j) => out.push(j),
+                Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // it ended meanwhile
+                Err(e) => return Err(e),
+            }
             sqlx::query("UPDATE job_node SET status = 'error' WHERE job_id = $1 AND status IN ('running', 'pending')")
                 .bind(id.as_str())
                 .execute(&self.pool)

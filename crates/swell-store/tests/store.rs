@@ -102,18 +102,18 @@ async fn jobs_follow_the_state_machine(s: Store) {
     assert_eq!(refused.status, JobStatus::Failure);
     assert!(refused.message.unwrap().contains("already in the queue"));
 
-    let claimed = s.claim_next(&[JobType::User]).await.unwrap().unwrap();
+    let claimed = s.claim_next(&[JobType::User], "me").await.unwrap().unwrap();
     assert_eq!(claimed.id, job.id);
     assert_eq!(claimed.status, JobStatus::Running);
     assert!(claimed.executed_date.is_some());
     // while it runs, another run of the same dataflow waits
     let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
-    assert!(s.claim_next(&[JobType::User]).await.unwrap().is_none());
+    assert!(s.claim_next(&[JobType::User], "me").await.unwrap().is_none());
     let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
     assert_eq!(done.status, JobStatus::Success);
     assert!(done.end_date.is_some());
     assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
-    assert_eq!(s.claim_next(&[JobType::User]).await.unwrap().unwrap().id, second.id);
+    assert_eq!(s.claim_next(&[JobType::User], "me").await.unwrap().unwrap().id, second.id);
 
     let history = s.transitions(&job.id).await.unwrap();
     let path: Vec<(Option<JobStatus>, JobStatus)> = history.iter().map(|(a, b, _)| (*a, *b)).collect();
@@ -130,11 +130,16 @@ async fn jobs_follow_the_state_machine(s: Store) {
 async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let a = s.create_dataflow("A", "A", None, &json!({})).await.unwrap();
     let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
-    let running = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
-    s.claim_next(&[JobType::User]).await.unwrap();
-    let queued = s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
+    let c = s.create_dataflow("C", "C", None, &json!({})).await.unwrap();
+    let mine = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
+    s.claim_next(&[JobType::User], "me").await.unwrap();
+    s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
+    // another live server runs B's job
+    let theirs = s.claim_next(&[JobType::User], "other-server").await.unwrap().unwrap();
+    s.heartbeat(&theirs.id).await.unwrap();
+    let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().unwrap();
     s.save_nodes(
-        &running.id,
+        &mine.id,
         &[NodeState {
             name: "n".into(),
             node_type: "filter".into(),
@@ -148,13 +153,19 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     )
     .await
     .unwrap();
-    let recovered = s.recover_interrupted().await.unwrap();
-    assert_eq!(recovered.len(), 1);
-    let r = s.job(&running.id).await.unwrap();
+    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30)).await.unwrap();
+    assert_eq!(recovered.len(), 1, "only this server's job");
+    let r = s.job(&mine.id).await.unwrap();
     assert_eq!(r.status, JobStatus::Failure);
     assert_eq!(r.message.as_deref(), Some("The server stopped while this job ran."));
+    assert_eq!(s.nodes(&mine.id).await.unwrap()[0].state.status, "error");
+    assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Running, "a live server's job is left alone");
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
-    assert_eq!(s.nodes(&running.id).await.unwrap()[0].state.status, "error");
+    // ... until its server goes silent
+    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(-1)).await.unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Failure);
+    assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
 }
 
 async fn list_jobs_filters_and_pages(s: Store) {
@@ -162,7 +173,7 @@ async fn list_jobs_filters_and_pages(s: Store) {
     let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
     for _ in 0..3 {
         let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().unwrap();
-        s.claim_next(&[JobType::User]).await.unwrap();
+        s.claim_next(&[JobType::User], "me").await.unwrap();
         s.transition(&j.id, Transition::Succeed, None).await.unwrap();
     }
     s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().unwrap();

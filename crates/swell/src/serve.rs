@@ -66,6 +66,20 @@ fn token(data_dir: &Path) -> Result<(String, bool)> {
     Ok((t, true))
 }
 
+/// This server's identity for the job store, kept in the data dir so that a restarted server
+/// recognises the jobs it was running.
+fn server_id(data_dir: &Path) -> Result<String> {
+    let file = data_dir.join("server-id");
+    if let Ok(id) = std::fs::read_to_string(&file)
+        && !id.trim().is_empty()
+    {
+        return Ok(id.trim().to_string());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(&file, &id).with_context(|| format!("writing {}", file.display()))?;
+    Ok(id)
+}
+
 impl Server {
     pub async fn start(args: &ServeArgs) -> Result<Server> {
         std::fs::create_dir_all(&args.data_dir)
@@ -85,7 +99,7 @@ impl Server {
             recipes: args.max_recipe_jobs as usize,
             syncs: args.max_sync_jobs as usize,
         };
-        let runner = Runner::new(store.clone(), data_dir.clone(), limits);
+        let runner = Runner::new(store.clone(), data_dir.clone(), limits, server_id(&args.data_dir)?);
         let state = AppState { store, runner: runner.clone(), data_dir, token: Arc::new(token) };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
