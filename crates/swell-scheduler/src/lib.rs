@@ -57,6 +57,38 @@ pub struct Runner {
     /// Cancellation handles of the jobs this process runs.
     active: Mutex<HashMap<SalesforceId, CancellationToken>>,
     shutdown: CancellationToken,
+    /// Engine runs execute here, not on the caller's runtime: DataFusion's CPU-bound work would
+    /// otherwise hold the threads that answer HTTP requests (a stop must get through at once).
+    engine: EngineRuntime,
+}
+
+/// A dedicated multi-threaded runtime, shut down without blocking when dropped (a runtime
+/// dropped inside another one's async context would panic).
+struct EngineRuntime(Option<tokio::runtime::Runtime>);
+
+impl EngineRuntime {
+    fn new() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("swell-engine")
+            .enable_all()
+            .build()
+            .expect("the engine runtime starts");
+        EngineRuntime(Some(rt))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("alive until dropped").handle()
+    }
+}
+
+impl Drop for EngineRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +107,7 @@ impl Runner {
             wake: Notify::new(),
             active: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
+            engine: EngineRuntime::new(),
         })
     }
 
@@ -223,11 +256,11 @@ impl Runner {
         options.data_dir = Some(self.data_dir.clone());
         options.cancel = cancel.clone();
         options.dataflow_name = Some(dataflow.name.clone());
-        let exec = run.execute(options);
+        let exec = self.engine.handle().spawn(async move { run.execute(options).await });
         tokio::pin!(exec);
         let result = loop {
             tokio::select! {
-                r = &mut exec => break r,
+                r = &mut exec => break r.unwrap_or_else(|e| Err(EngineError::Internal(format!("the run panicked: {e}")))),
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {
                     self.save_progress(&job.id, &progress.snapshot()).await;
                     // a stop requested through another process
