@@ -111,6 +111,11 @@ fn is_json(h: &HeaderMap) -> bool {
 pub struct Version(pub String);
 
 impl Version {
+    /// The major version number (55 for `v55.0`).
+    pub fn major(&self) -> u32 {
+        self.0.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(MAX_VERSION)
+    }
+
     /// `/services/data/v55.0/wave` + `rest`.
     pub fn url(&self, rest: &str) -> String {
         format!("/services/data/v{}/wave{rest}", self.0)

@@ -198,6 +198,11 @@ async fn a_dataflow_runs_end_to_end() {
     let (_, encoded) =
         api.send("GET", &format!("/services/data/v62.0/wave/dataflows/{id}"), None, &[("Authorization", &auth)]).await;
     assert_eq!(encoded["definition"]["Big"]["parameters"]["saqlFilter"], "Revenue &gt; 100");
+    // fields newer than the requested version are left out
+    let (_, old) = api.call("GET", &format!("/services/data/v46.0/wave/dataflowjobs/{job_id}"), None).await;
+    assert!(old.get("nodesUrl").is_none() && old.get("endDate").is_none() && old.get("waitTime").is_none(), "{old}");
+    assert_eq!(old["status"], "Success");
+    assert!(done.get("nodesUrl").is_some() && done.get("endDate").is_some());
     // case-insensitive paths, trailing slash
     let (s, _) = api.call("GET", &format!("/services/data/v62.0/WAVE/DataflowJobs/{job_id}/"), None).await;
     assert_eq!(s, StatusCode::OK);

@@ -53,6 +53,20 @@ pub fn representation(v: &Version, j: &JobRecord) -> Value {
     if let Some(m) = &j.message {
         out["message"] = json!(m);
     }
+    // fields newer than the requested API version are left out, as an org does
+    let obj = out.as_object_mut().expect("an object");
+    for (field, since) in [
+        ("nodesUrl", 50),
+        ("syncDataflows", 50),
+        ("licenseAttributes", 51),
+        ("waitTime", 53),
+        ("retryCount", 55),
+        ("endDate", 55),
+    ] {
+        if v.major() < since {
+            obj.remove(field);
+        }
+    }
     out
 }
 
