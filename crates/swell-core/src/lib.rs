@@ -1,5 +1,6 @@
 //! swell-core: the domain vocabulary shared by every layer: Salesforce ids with their key
-//! prefixes and checksums, the job state machine, and the wire formats of dates.
+//! prefixes and checksums, the job state machine, schedules and when they run, and the wire
+//! formats of dates.
 //!
 //! It does no I/O and knows no HTTP, SQL or DataFusion, so that every other crate can depend
 //! on it cheaply.
@@ -7,6 +8,8 @@
 pub mod dates;
 pub mod id;
 pub mod job;
+pub mod schedule;
 
 pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{JobStatus, JobType, Transition, TransitionError};
+pub use schedule::Schedule;
