@@ -190,4 +190,29 @@ impl Store {
         let label = label.map(str::to_string).unwrap_or_else(|| format!("Reverted to {}", h.label));
         self.update_dataflow(id, None, None, Some(&h.definition), Some(&label)).await
     }
+
+    /// Deletes a dataflow with its histories, jobs and schedule. Refused while one of its jobs
+    /// is queued or running (stop it first), as an org refuses it.
+    pub async fn delete_dataflow(&self, id: &SalesforceId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let active: i64 =
+            sqlx::query("SELECT count(*) FROM job WHERE dataflow_id = $1 AND status IN ('Queued', 'Running')")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+        if active > 0 {
+            return Err(StoreError::Conflict(format!(
+                "dataflow {id} has a queued or running job: stop it before deleting the dataflow"
+            )));
+        }
+        sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM dataflow WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("dataflow {id}")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

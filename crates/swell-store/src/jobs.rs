@@ -79,6 +79,59 @@ fn job(row: &DbRow) -> Result<JobRecord> {
     })
 }
 
+/// Queues a run inside the caller's transaction (the API's start and the scheduler's firing
+/// share it). Returns the new job's id and whether it was queued. The partial unique index
+/// `job_one_queued_per_dataflow` decides, atomically even across servers, whether the
+/// dataflow is already queued; if so the request is recorded as a `030` job in Failure.
+pub(crate) async fn enqueue_in(
+    conn: &mut sqlx::AnyConnection,
+    dataflow_id: &SalesforceId,
+    job_type: JobType,
+    label: &str,
+) -> Result<(SalesforceId, bool)> {
+    let now = millis(&Utc::now());
+    let prefix = if job_type == JobType::RecipeV3 { KeyPrefix::RecipeJob } else { KeyPrefix::DataflowJob };
+    let id = crate::next_id_in(&mut *conn, prefix).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO job (id, dataflow_id, job_type, label, status, created_date)
+         VALUES ($1, $2, $3, $4, 'Queued', $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(dataflow_id.as_str())
+    .bind(job_type.as_str())
+    .bind(label)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    let (id, status) = if inserted {
+        (id, JobStatus::Queued)
+    } else {
+        let id = crate::next_id_in(&mut *conn, KeyPrefix::JobRequest).await?;
+        sqlx::query(
+            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date)
+             VALUES ($1, $2, $3, $4, 'Failure', $5, $6, $6)",
+        )
+        .bind(id.as_str())
+        .bind(dataflow_id.as_str())
+        .bind(job_type.as_str())
+        .bind(label)
+        .bind("The dataflow job can't start because it's already in the queue.")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        (id, JobStatus::Failure)
+    };
+    sqlx::query("INSERT INTO job_transition (job_id, seq, from_status, to_status, at) VALUES ($1, 0, NULL, $2, $3)")
+        .bind(id.as_str())
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok((id, inserted))
+}
+
 fn node(row: &DbRow) -> Result<NodeRecord> {
     Ok(NodeRecord {
         id: parse_id(row.get("id"))?,
@@ -107,51 +160,10 @@ impl Store {
         label: &str,
     ) -> Result<std::result::Result<JobRecord, JobRecord>> {
         let mut tx = self.pool.begin().await?;
-        let queued: i64 = sqlx::query("SELECT count(*) FROM job WHERE dataflow_id = $1 AND status = 'Queued'")
-            .bind(dataflow_id.as_str())
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-        let now = millis(&Utc::now());
-        let (prefix, status, message) = if queued > 0 {
-            (
-                KeyPrefix::JobRequest,
-                JobStatus::Failure,
-                Some("The dataflow job can't start because it's already in the queue."),
-            )
-        } else if job_type == JobType::RecipeV3 {
-            (KeyPrefix::RecipeJob, JobStatus::Queued, None)
-        } else {
-            (KeyPrefix::DataflowJob, JobStatus::Queued, None)
-        };
-        tx.commit().await?;
-        let id = self.next_id(prefix).await?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.as_str())
-        .bind(dataflow_id.as_str())
-        .bind(job_type.as_str())
-        .bind(label)
-        .bind(status.as_str())
-        .bind(message)
-        .bind(now)
-        .bind(if status.is_finished() { Some(now) } else { None })
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO job_transition (job_id, seq, from_status, to_status, at) VALUES ($1, 0, NULL, $2, $3)",
-        )
-        .bind(id.as_str())
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let (id, queued) = enqueue_in(&mut tx, dataflow_id, job_type, label).await?;
         tx.commit().await?;
         let record = self.job(&id).await?;
-        Ok(if status == JobStatus::Queued { Ok(record) } else { Err(record) })
+        Ok(if queued { Ok(record) } else { Err(record) })
     }
 
     pub async fn job(&self, id: &SalesforceId) -> Result<JobRecord> {

@@ -1,5 +1,5 @@
 //! swell-store: the metadata store. Dataflows and their histories, jobs with every status
-//! transition, job nodes, datasets and their versions.
+//! transition, job nodes, datasets and their versions, schedules and the ticks they fired.
 //!
 //! SQL lives here and nowhere else. The embedded default is SQLite (a file in the data dir,
 //! WAL, foreign keys on, migrations embedded in the binary). Queries use `$n` placeholders and
@@ -12,10 +12,12 @@
 mod dataflows;
 mod datasets;
 mod jobs;
+mod schedules;
 
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};
+pub use schedules::{Firing, ScheduleRecord, Start};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;
@@ -90,17 +92,23 @@ impl Store {
 
     /// A new id of the given kind.
     pub async fn next_id(&self, prefix: KeyPrefix) -> Result<SalesforceId> {
-        let row = sqlx::query(
-            "INSERT INTO id_sequence (prefix, next_value) VALUES ($1, 1)
-             ON CONFLICT (prefix) DO UPDATE SET next_value = id_sequence.next_value + 1
-             RETURNING next_value",
-        )
-        .bind(prefix.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        let n: i64 = row.get(0);
-        Ok(SalesforceId::new(prefix, n as u64))
+        let mut conn = self.pool.acquire().await?;
+        next_id_in(&mut conn, prefix).await
     }
+}
+
+/// A new id of the given kind, inside the caller's connection or transaction.
+pub(crate) async fn next_id_in(conn: &mut sqlx::AnyConnection, prefix: KeyPrefix) -> Result<SalesforceId> {
+    let row = sqlx::query(
+        "INSERT INTO id_sequence (prefix, next_value) VALUES ($1, 1)
+         ON CONFLICT (prefix) DO UPDATE SET next_value = id_sequence.next_value + 1
+         RETURNING next_value",
+    )
+    .bind(prefix.as_str())
+    .fetch_one(conn)
+    .await?;
+    let n: i64 = row.get(0);
+    Ok(SalesforceId::new(prefix, n as u64))
 }
 
 pub(crate) fn millis(d: &DateTime<Utc>) -> i64 {

@@ -549,10 +549,8 @@ impl Schedule {
             }
             "eventdriven" => {
                 let rule = match r.get("triggerRule") {
-                    None => {
-                        r.err("triggerRule", format!("is required, for example \"{ALL_SALESFORCE_OBJECTS}\""));
-                        None
-                    }
+                    // the event the docs describe: after the local Salesforce connection syncs
+                    None => Some(TriggerRule { terms: vec![TriggerTerm::AllSalesforceObjects] }),
                     Some(Value::String(s)) => match TriggerRule::parse(s) {
                         Ok(rule) => Some(rule),
                         Err(m) => {

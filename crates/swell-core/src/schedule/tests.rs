@@ -113,6 +113,8 @@ fn seed_event_driven_has_no_time_and_no_next_run() {
         Frequency::EventDriven { rule: TriggerRule { terms: vec![TriggerTerm::AllSalesforceObjects] } }
     );
     assert_eq!(s.next_after(utc("2027-01-01T00:00:00Z")), None);
+    // without a rule: after the local connection syncs, as the docs describe the event
+    assert_eq!(schedule(json!({"frequency": "eventdriven"})), s);
 }
 
 // ---- frequencies ----
