@@ -10,13 +10,18 @@
 //! On start, jobs found Running died with the previous process: they become Failure; queued
 //! jobs stay queued and run.
 
+mod schedules;
+
+pub use schedules::{CatchUp, Clock, Fired, Scheduler, SystemClock};
+
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
 use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
 use swell_store::{JobRecord, NodeState, Store, StoreError};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 /// A running job whose server has not written for this long is taken as dead.
@@ -60,6 +65,18 @@ pub struct Runner {
     /// Engine runs execute here, not on the caller's runtime: DataFusion's CPU-bound work would
     /// otherwise hold the threads that answer HTTP requests (a stop must get through at once).
     engine: EngineRuntime,
+    /// Every job this process ends, for event-driven schedules.
+    ended: broadcast::Sender<JobEnded>,
+}
+
+/// A job this runner finished.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEnded {
+    pub job_id: SalesforceId,
+    pub dataflow_id: SalesforceId,
+    pub job_type: JobType,
+    pub status: JobStatus,
+    pub at: DateTime<Utc>,
 }
 
 /// A dedicated multi-threaded runtime, shut down without blocking when dropped (a runtime
@@ -108,7 +125,13 @@ impl Runner {
             active: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             engine: EngineRuntime::new(),
+            ended: broadcast::channel(256).0,
         })
+    }
+
+    /// The jobs this runner ends, as they end.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEnded> {
+        self.ended.subscribe()
     }
 
     pub fn store(&self) -> &Store {
@@ -240,8 +263,17 @@ impl Runner {
             Err(Failure::Stopped) => (Transition::Stop, Some("Stopped by a user.".to_string())),
             Err(Failure::Message(m)) => (Transition::Fail, Some(m)),
         };
-        if let Err(e) = self.store.transition(&job.id, transition, message.as_deref()).await {
-            tracing::error!(job = %job.id, error = %e, "could not record the end of a job");
+        match self.store.transition(&job.id, transition, message.as_deref()).await {
+            Ok(done) => {
+                let _ = self.ended.send(JobEnded {
+                    job_id: done.id,
+                    dataflow_id: done.dataflow_id,
+                    job_type: done.job_type,
+                    status: done.status,
+                    at: done.end_date.unwrap_or_else(Utc::now),
+                });
+            }
+            Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
         }
     }
 

@@ -22,7 +22,7 @@ use error::ApiError;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use swell_engine::DataDir;
-use swell_scheduler::Runner;
+use swell_scheduler::{Runner, Scheduler};
 use swell_store::Store;
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -35,6 +35,7 @@ pub const MAX_VERSION: u32 = 66;
 pub struct AppState {
     pub store: Store,
     pub runner: Arc<Runner>,
+    pub scheduler: Arc<Scheduler>,
     pub data_dir: DataDir,
     /// The bearer token accepted as the admin user.
     pub token: Arc<String>,

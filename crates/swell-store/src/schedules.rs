@@ -164,13 +164,14 @@ impl Store {
     }
 
     /// Fires the tick `nominal` of an asset's schedule: records it, queues `start` unless the
-    /// tick fired before, and moves the schedule's next tick from `nominal` to `next_run`
-    /// (unless the schedule changed meanwhile). One transaction.
+    /// tick fired before and, for a timed schedule, moves its next tick from `advance.0` (the
+    /// `next_run` it was read with) to `advance.1`, unless the schedule changed meanwhile. One
+    /// transaction.
     pub async fn fire_schedule(
         &self,
         asset_id: &SalesforceId,
         nominal: DateTime<Utc>,
-        next_run: Option<DateTime<Utc>>,
+        advance: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
         start: Start<'_>,
     ) -> Result<Firing> {
         let mut tx = self.pool.begin().await?;
@@ -197,7 +198,9 @@ impl Store {
         } else {
             Firing::AlreadyFired
         };
-        advance(&mut tx, asset_id, nominal, next_run).await?;
+        if let Some((from, to)) = advance {
+            move_next_run(&mut tx, asset_id, from, to).await?;
+        }
         tx.commit().await?;
         Ok(firing)
     }
@@ -211,7 +214,7 @@ impl Store {
         to: Option<DateTime<Utc>>,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        advance(&mut conn, asset_id, from, to).await
+        move_next_run(&mut conn, asset_id, from, to).await
     }
 
     /// The ticks an asset's schedule fired, newest first: (nominal, fired at, job).
@@ -234,7 +237,7 @@ impl Store {
     }
 }
 
-async fn advance(
+async fn move_next_run(
     conn: &mut sqlx::AnyConnection,
     asset_id: &SalesforceId,
     from: DateTime<Utc>,

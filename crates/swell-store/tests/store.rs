@@ -227,17 +227,18 @@ async fn schedules_fire_each_tick_once(s: Store) {
     assert_eq!(s.next_schedule_run().await.unwrap(), Some(t1));
 
     let start = Start { dataflow_id: &d.id, job_type: JobType::User, label: "Nightly" };
-    let Firing::Fired { job_id, queued: true } = s.fire_schedule(&d.id, t1, Some(t2), start).await.unwrap() else {
+    let Firing::Fired { job_id, queued: true } = s.fire_schedule(&d.id, t1, Some((t1, Some(t2))), start).await.unwrap()
+    else {
         panic!("the first firing queues a job")
     };
     assert_eq!(s.job(&job_id).await.unwrap().status, JobStatus::Queued);
     assert_eq!(s.schedule(&d.id).await.unwrap().unwrap().next_run, Some(t2));
     // the same tick again (a second server, or a restart before next_run moved): nothing
-    assert_eq!(s.fire_schedule(&d.id, t1, Some(t2), start).await.unwrap(), Firing::AlreadyFired);
+    assert_eq!(s.fire_schedule(&d.id, t1, Some((t1, Some(t2))), start).await.unwrap(), Firing::AlreadyFired);
     assert_eq!(s.list_jobs(&JobFilter { limit: 10, ..Default::default() }).await.unwrap().1, 1);
     // the next tick while the first job is still queued: recorded as a 030 that could not start
     let Firing::Fired { job_id: refused, queued: false } =
-        s.fire_schedule(&d.id, t2, Some(at("2027-01-03T02:00:00Z")), start).await.unwrap()
+        s.fire_schedule(&d.id, t2, Some((t2, Some(at("2027-01-03T02:00:00Z")))), start).await.unwrap()
     else {
         panic!("a tick while queued is refused")
     };

@@ -142,6 +142,15 @@ async fn run(args: &ServeArgs) -> Result<()> {
                 .await?
         }
     };
+    // a schedule to look at: every day at 06:00 in Los Angeles
+    if store.schedule(&dataflow.id).await?.is_none() {
+        let schedule = swell_core::Schedule::from_input(&serde_json::json!({
+            "frequency": "daily", "time": {"hour": 6, "minute": 0, "timeZone": "America/Los_Angeles"}
+        }))
+        .map_err(|e| anyhow::anyhow!("the demo schedule: {}", e[0]))?;
+        let next = schedule.next_after(chrono::Utc::now());
+        store.put_schedule(&dataflow.id, "dataflow", &schedule, next).await?;
+    }
     let job = match store.enqueue_job(&dataflow.id, JobType::User, &dataflow.label).await? {
         Ok(j) | Err(j) => j,
     };
@@ -153,6 +162,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
     println!("try:");
     println!("  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/dataflowjobs/{}", job.id);
     println!("  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/datasets");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/asset/{}/schedule",
+        dataflow.id
+    );
     println!("listening on {base}");
     server.run().await
 }

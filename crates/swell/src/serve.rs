@@ -1,4 +1,4 @@
-//! `swell serve`: the Wave REST API, the job runner and (later) the scheduler in one process.
+//! `swell serve`: the Wave REST API, the job runner and the scheduler in one process.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use swell_engine::DataDir;
-use swell_scheduler::{Limits, Runner};
+use swell_scheduler::{CatchUp, Limits, Runner, Scheduler, SystemClock};
 use swell_server::AppState;
 use swell_store::Store;
 
@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Data syncs at once (default 3).
     #[arg(long, env = "SWELL_MAX_SYNC_JOBS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_sync_jobs: u16,
+    /// Schedule ticks missed while the server was down: `latest` runs the latest one once
+    /// (it is less than one interval old), `skip` runs none that is over a minute late.
+    #[arg(long, env = "SWELL_MISSED_RUNS", default_value = "latest")]
+    pub missed_runs: CatchUp,
 }
 
 /// A started server.
@@ -39,6 +43,7 @@ pub struct Server {
     pub new_token: bool,
     pub state: AppState,
     pub runner: Arc<Runner>,
+    pub scheduler: Arc<Scheduler>,
     listener: tokio::net::TcpListener,
 }
 
@@ -100,22 +105,27 @@ impl Server {
             syncs: args.max_sync_jobs as usize,
         };
         let runner = Runner::new(store.clone(), data_dir.clone(), limits, server_id(&args.data_dir)?);
-        let state = AppState { store, runner: runner.clone(), data_dir, token: Arc::new(token) };
+        let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
+        let state =
+            AppState { store, runner: runner.clone(), scheduler: scheduler.clone(), data_dir, token: Arc::new(token) };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        Ok(Server { addr, new_token, state, runner, listener })
+        Ok(Server { addr, new_token, state, runner, scheduler, listener })
     }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
     pub async fn run(self) -> Result<()> {
         let runner = self.runner.clone();
         let runner_task = tokio::spawn(runner.clone().run());
+        let scheduler_task = tokio::spawn(self.scheduler.clone().run());
         let app = swell_server::app(self.state);
         axum::serve(self.listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        self.scheduler.shutdown();
+        let _ = scheduler_task.await;
         runner.shutdown();
         let _ = runner_task.await;
         Ok(())

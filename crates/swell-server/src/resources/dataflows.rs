@@ -13,14 +13,19 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use swell_core::dates::to_wire;
 use swell_core::{KeyPrefix, SalesforceId};
-use swell_store::{DataflowRecord, HistoryRecord};
+use swell_store::{DataflowRecord, HistoryRecord, ScheduleRecord};
 
 pub fn user() -> Value {
     let id = SalesforceId::new(KeyPrefix::User, 1);
     json!({ "id": id.as_str(), "name": "swell admin", "profilePhotoUrl": null })
 }
 
-pub fn representation(v: &Version, d: &DataflowRecord, with_definition: bool) -> Value {
+pub fn representation(
+    v: &Version,
+    d: &DataflowRecord,
+    with_definition: bool,
+    schedule: Option<&ScheduleRecord>,
+) -> Value {
     let url = v.url(&format!("/dataflows/{}", d.id));
     let mut out = json!({
         "id": d.id.as_str(),
@@ -40,7 +45,19 @@ pub fn representation(v: &Version, d: &DataflowRecord, with_definition: bool) ->
     if let Some(desc) = &d.description {
         out["description"] = json!(desc);
     }
+    if let Some(next) = schedule.and_then(|s| s.next_run) {
+        out["nextScheduledDate"] = json!(to_wire(&next));
+    }
+    if let Some(attributes) = schedule.and_then(super::schedules::attributes) {
+        out["scheduleAttributes"] = json!(attributes);
+    }
     out
+}
+
+/// A dataflow's representation with its schedule.
+async fn full(state: &AppState, v: &Version, d: &DataflowRecord) -> ApiResult<Value> {
+    let schedule = state.store.schedule(&d.id).await?;
+    Ok(representation(v, d, true, schedule.as_ref()))
 }
 
 fn history(v: &Version, h: &HistoryRecord) -> Value {
@@ -98,7 +115,10 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let dataflows = state.store.list_dataflows(q.get("q").map(String::as_str)).await?;
-    let items: Vec<Value> = dataflows.iter().map(|d| representation(&v, d, false)).collect();
+    let ids: Vec<SalesforceId> = dataflows.iter().map(|d| d.id.clone()).collect();
+    let schedules: HashMap<SalesforceId, ScheduleRecord> =
+        state.store.schedules_of(&ids).await?.into_iter().map(|s| (s.asset_id.clone(), s)).collect();
+    let items: Vec<Value> = dataflows.iter().map(|d| representation(&v, d, false, schedules.get(&d.id))).collect();
     Ok(ok(json!({ "dataflows": items, "url": v.url("/dataflows") })))
 }
 
@@ -119,7 +139,7 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
         validate(&definition)?;
     }
     let d = state.store.create_dataflow(name, label, description, &definition).await?;
-    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true)))
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true, None)))
 }
 
 pub async fn get(
@@ -134,7 +154,7 @@ pub async fn get(
         let found = state.store.histories(&d.id).await?.into_iter().find(|x| x.id == hid);
         d.definition = found.ok_or_else(|| ApiError::not_found(format!("history {h}")))?.definition;
     }
-    Ok(ok(representation(&v, &d, true)))
+    Ok(ok(full(&state, &v, &d).await?))
 }
 
 pub async fn patch(
@@ -159,7 +179,7 @@ pub async fn patch(
             string_field(&input, "historyLabel")?,
         )
         .await?;
-    Ok(ok(representation(&v, &updated, true)))
+    Ok(ok(full(&state, &v, &updated).await?))
 }
 
 pub async fn revert(
@@ -173,7 +193,7 @@ pub async fn revert(
     let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
     let hid = id_of(hid, KeyPrefix::History, "history")?;
     let updated = state.store.revert_dataflow(&d.id, &hid, string_field(&input, "historyLabel")?).await?;
-    Ok(ok(representation(&v, &updated, true)))
+    Ok(ok(full(&state, &v, &updated).await?))
 }
 
 pub async fn histories(
@@ -184,4 +204,13 @@ pub async fn histories(
     let d = find(&state, &params["id"]).await?;
     let items: Vec<Value> = state.store.histories(&d.id).await?.iter().map(|h| history(&v, h)).collect();
     Ok(ok(json!({ "histories": items, "url": v.url(&format!("/dataflows/{}/histories", d.id)) })))
+}
+
+/// Deletes a dataflow with its histories, jobs and schedule; refused (409) while it has a
+/// queued or running job. Datasets it registered stay.
+pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let d = find(&state, &params["id"]).await?;
+    state.store.delete_dataflow(&d.id).await?;
+    state.scheduler.wake();
+    Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
 }

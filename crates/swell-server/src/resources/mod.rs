@@ -3,6 +3,7 @@
 pub mod dataflows;
 pub mod datasets;
 pub mod jobs;
+pub mod schedules;
 pub mod versions;
 
 use crate::AppState;
@@ -14,12 +15,16 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(w, get(versions::wave))
         .route(&format!("{w}/dataflows"), get(dataflows::list).post(dataflows::create))
-        .route(&format!("{w}/dataflows/{{id}}"), get(dataflows::get).patch(dataflows::patch).put(dataflows::revert))
+        .route(
+            &format!("{w}/dataflows/{{id}}"),
+            get(dataflows::get).patch(dataflows::patch).put(dataflows::revert).delete(dataflows::delete),
+        )
         .route(&format!("{w}/dataflows/{{id}}/histories"), get(dataflows::histories))
         .route(&format!("{w}/dataflowjobs"), get(jobs::list).post(jobs::start))
         .route(&format!("{w}/dataflowjobs/{{id}}"), get(jobs::get).patch(jobs::patch))
         .route(&format!("{w}/dataflowjobs/{{id}}/nodes"), get(jobs::nodes))
         .route(&format!("{w}/dataflowjobs/{{id}}/nodes/{{node}}"), get(jobs::node))
+        .route(&format!("{w}/asset/{{id}}/schedule"), get(schedules::get).put(schedules::put).delete(schedules::delete))
         .route(&format!("{w}/datasets"), get(datasets::list))
         .route(&format!("{w}/datasets/{{id}}"), get(datasets::get))
         .route(&format!("{w}/datasets/{{id}}/versions"), get(datasets::versions).post(datasets::restore))

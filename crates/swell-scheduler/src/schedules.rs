@@ -1,0 +1,261 @@
+//! The scheduler: fires each schedule's ticks, exactly once, through the same queue as the
+//! REST start.
+//!
+//! The store keeps every schedule's next nominal tick (`next_run`). The loop sleeps until the
+//! earliest one (or until told that schedules changed, or a job ended), fires what is due and
+//! sleeps again: no polling storm, however many schedules there are. A tick is fired by one
+//! store transaction keyed by `(asset, nominal time)`, so a tick never runs twice, not after a
+//! restart and not with several servers on one database.
+//!
+//! **Missed ticks.** When the server was down (or asleep) past several ticks of a schedule,
+//! the [`CatchUp`] policy decides. The default, [`CatchUp::Latest`], runs the latest missed
+//! tick once at startup, which is by construction less than one interval old (the tick after
+//! it is still ahead), and skips the older ones with a log line; [`CatchUp::Skip`] runs
+//! nothing that is more than a minute late. `swell serve --missed-runs latest|skip` sets it.
+//!
+//! **Event-driven schedules** fire when every term of their rule has happened since the
+//! schedule last fired (or was set): `$ALL_SALESFORCE_OBJECTS` is a successful sync of the
+//! local connection; `dataflow:02K…` a successful run of that dataflow. They are checked when
+//! a job ends here and on every wake (jobs of other servers). The tick's key is the instant
+//! of the latest event, so each event fires once.
+
+use crate::Runner;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use swell_core::schedule::{Frequency, TriggerTerm};
+use swell_core::{JobType, KeyPrefix, SalesforceId};
+use swell_store::{Firing, ScheduleRecord, Start, Store, StoreError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// The loop wakes at least this often, to see schedules changed by other servers.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+/// How late a tick may fire under [`CatchUp::Skip`].
+const ON_TIME: chrono::Duration = chrono::Duration::minutes(1);
+/// Due schedules read per store query.
+const BATCH: i64 = 500;
+
+/// What to do with ticks missed while the server was down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatchUp {
+    /// Run the latest missed tick once; skip older ones.
+    #[default]
+    Latest,
+    /// Run no tick that is more than a minute late.
+    Skip,
+}
+
+impl std::str::FromStr for CatchUp {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "latest" => Ok(CatchUp::Latest),
+            "skip" => Ok(CatchUp::Skip),
+            other => Err(format!("'{other}': expected latest or skip")),
+        }
+    }
+}
+
+/// Where the scheduler reads the time (tests step a fake one).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A tick that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    pub asset_id: SalesforceId,
+    pub nominal: DateTime<Utc>,
+    /// The queued job, or the `030` request recorded when the asset was already queued.
+    pub job_id: SalesforceId,
+    pub queued: bool,
+}
+
+pub struct Scheduler {
+    store: Store,
+    runner: Arc<Runner>,
+    clock: Arc<dyn Clock>,
+    catch_up: CatchUp,
+    wake: Notify,
+    shutdown: CancellationToken,
+}
+
+impl Scheduler {
+    pub fn new(store: Store, runner: Arc<Runner>, clock: Arc<dyn Clock>, catch_up: CatchUp) -> Arc<Scheduler> {
+        Arc::new(Scheduler { store, runner, clock, catch_up, wake: Notify::new(), shutdown: CancellationToken::new() })
+    }
+
+    /// Schedules changed: look again now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Fires due ticks and event-driven schedules until [`Scheduler::shutdown`].
+    pub async fn run(self: Arc<Self>) {
+        let mut ended = self.runner.subscribe();
+        loop {
+            let now = self.clock.now();
+            if let Err(e) = self.tick(now).await {
+                tracing::error!(error = %e, "firing schedules failed");
+            }
+            if let Err(e) = self.check_events().await {
+                tracing::error!(error = %e, "checking event-driven schedules failed");
+            }
+            let next = self.store.next_schedule_run().await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "reading the next schedule failed");
+                None
+            });
+            let wait = next
+                .map(|n| (n - self.clock.now()).to_std().unwrap_or_default() + Duration::from_millis(1))
+                .unwrap_or(MAX_IDLE)
+                .min(MAX_IDLE);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.wake.notified() => {}
+                _ = ended.recv() => {}
+                _ = self.shutdown.cancelled() => break,
+            }
+        }
+    }
+
+    /// Fires every tick due at `now` (the loop's step; tests call it with a fake time).
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
+        let mut fired = Vec::new();
+        loop {
+            let due = self.store.due_schedules(now, BATCH).await?;
+            if due.is_empty() {
+                break;
+            }
+            for rec in due {
+                if let Some(f) = self.fire_due(&rec, now).await? {
+                    fired.push(f);
+                }
+            }
+        }
+        if !fired.is_empty() {
+            self.runner.wake();
+        }
+        Ok(fired)
+    }
+
+    async fn fire_due(&self, rec: &ScheduleRecord, now: DateTime<Utc>) -> Result<Option<Fired>, StoreError> {
+        let Some(stored) = rec.next_run else { return Ok(None) };
+        // the latest tick at or before now, and the one after it
+        let (mut latest, mut missed) = (stored, 0u64);
+        let mut following = rec.schedule.next_after(latest);
+        while let Some(f) = following.filter(|f| *f <= now) {
+            latest = f;
+            missed += 1;
+            following = rec.schedule.next_after(f);
+        }
+        let run = match self.catch_up {
+            CatchUp::Latest => true,
+            CatchUp::Skip => missed == 0 && now - latest <= ON_TIME,
+        };
+        if missed > 0 || !run {
+            let skipped = if run { missed } else { missed + 1 };
+            tracing::warn!(
+                asset = %rec.asset_id, skipped, first = %stored, latest = %latest, policy = ?self.catch_up,
+                "missed schedule ticks skipped (the server was not running at their time)"
+            );
+        }
+        if !run {
+            self.store.skip_schedule(&rec.asset_id, stored, following).await?;
+            return Ok(None);
+        }
+        self.fire(rec, latest, Some((stored, following))).await
+    }
+
+    async fn fire(
+        &self,
+        rec: &ScheduleRecord,
+        nominal: DateTime<Utc>,
+        advance: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    ) -> Result<Option<Fired>, StoreError> {
+        let (dataflow_id, job_type, label) = match self.target(rec).await? {
+            Some(t) => t,
+            None => {
+                // the asset is gone: so is its schedule
+                tracing::warn!(asset = %rec.asset_id, "schedule of a deleted asset removed");
+                self.store.delete_schedule(&rec.asset_id).await?;
+                return Ok(None);
+            }
+        };
+        let start = Start { dataflow_id: &dataflow_id, job_type, label: &label };
+        match self.store.fire_schedule(&rec.asset_id, nominal, advance, start).await? {
+            Firing::Fired { job_id, queued } => {
+                tracing::info!(asset = %rec.asset_id, nominal = %nominal, job = %job_id, queued, "schedule fired");
+                Ok(Some(Fired { asset_id: rec.asset_id.clone(), nominal, job_id, queued }))
+            }
+            Firing::AlreadyFired => Ok(None),
+        }
+    }
+
+    /// What a schedule starts: the dataflow to run, the job type and the label.
+    async fn target(&self, rec: &ScheduleRecord) -> Result<Option<(SalesforceId, JobType, String)>, StoreError> {
+        if rec.asset_id.has_prefix(KeyPrefix::Dataflow) {
+            return match self.store.dataflow(&rec.asset_id).await {
+                Ok(d) => Ok(Some((d.id, JobType::User, d.label))),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        // recipes (05v) and data connectors (0It) come with their resources
+        tracing::warn!(asset = %rec.asset_id, asset_type = %rec.asset_type, "no runnable asset for this schedule");
+        Ok(None)
+    }
+
+    /// Fires the event-driven schedules whose every term happened since they last fired.
+    pub async fn check_events(&self) -> Result<Vec<Fired>, StoreError> {
+        let mut fired = Vec::new();
+        for rec in self.store.event_schedules().await? {
+            let Frequency::EventDriven { rule } = &rec.schedule.frequency else { continue };
+            let since = self
+                .store
+                .last_firing(&rec.asset_id)
+                .await?
+                .unwrap_or(rec.last_modified_date)
+                .max(rec.last_modified_date);
+            let mut latest: Option<DateTime<Utc>> = None;
+            let mut all = !rule.terms.is_empty();
+            for term in &rule.terms {
+                let happened = match term {
+                    TriggerTerm::AllSalesforceObjects => self.store.last_sync_success().await?,
+                    TriggerTerm::Asset(id) if id.has_prefix(KeyPrefix::Dataflow) => self.store.last_success(id).await?,
+                    TriggerTerm::Asset(_) => None,
+                };
+                match happened {
+                    Some(t) if t > since => latest = latest.max(Some(t)),
+                    _ => all = false,
+                }
+            }
+            if let (true, Some(at)) = (all, latest)
+                && let Some(f) = self.fire(&rec, at, None).await?
+            {
+                fired.push(f);
+            }
+        }
+        if !fired.is_empty() {
+            self.runner.wake();
+        }
+        Ok(fired)
+    }
+}
