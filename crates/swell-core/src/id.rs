@@ -10,6 +10,7 @@ use std::str::FromStr;
 /// Key prefixes of the objects swell serves (wave-api.md 12.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyPrefix {
+    Organization,
     User,
     Folder,
     Dataflow,
@@ -31,7 +32,8 @@ pub enum KeyPrefix {
 }
 
 impl KeyPrefix {
-    pub const ALL: [KeyPrefix; 15] = [
+    pub const ALL: [KeyPrefix; 16] = [
+        KeyPrefix::Organization,
         KeyPrefix::User,
         KeyPrefix::Folder,
         KeyPrefix::Dataflow,
@@ -51,6 +53,7 @@ impl KeyPrefix {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            KeyPrefix::Organization => "00D",
             KeyPrefix::User => "005",
             KeyPrefix::Folder => "00l",
             KeyPrefix::Dataflow => "02K",

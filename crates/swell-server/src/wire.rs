@@ -77,24 +77,39 @@ pub fn escape_value(v: Value) -> Value {
 }
 
 /// Path words matched case-insensitively; everything else (ids, names) is kept as sent.
-const WORDS: &[&str] =
-    &["services", "data", "wave", "dataflows", "dataflowjobs", "datasets", "versions", "nodes", "histories"];
+const WORDS: &[&str] = &[
+    "services",
+    "data",
+    "wave",
+    "dataflows",
+    "dataflowjobs",
+    "datasets",
+    "versions",
+    "nodes",
+    "histories",
+    "asset",
+    "schedule",
+    "query",
+    "sobjects",
+    "oauth2",
+    "userinfo",
+];
 
-/// Rewrites a request path before routing: known words to lowercase, no trailing slash.
+/// Rewrites a request path before routing: known words to lowercase, no empty segments (a
+/// trailing slash, or the `//` of a client that joins `http://host/` with `/services/...`, as
+/// the sf CLI does after `org login`).
 pub fn normalize<B>(mut req: Request<B>) -> Request<B> {
     let uri = req.uri().clone();
     let path = uri.path();
-    let mut segments: Vec<String> = path
+    let segments: Vec<String> = path
         .split('/')
+        .filter(|s| !s.is_empty())
         .map(|s| {
             let lower = s.to_ascii_lowercase();
             if WORDS.contains(&lower.as_str()) { lower } else { s.to_string() }
         })
         .collect();
-    while segments.len() > 1 && segments.last().is_some_and(|s| s.is_empty()) {
-        segments.pop();
-    }
-    let new_path = if segments.len() <= 1 { "/".to_string() } else { segments.join("/") };
+    let new_path = format!("/{}", segments.join("/"));
     if new_path != path {
         let pq = match uri.query() {
             Some(q) => format!("{new_path}?{q}"),

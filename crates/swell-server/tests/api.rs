@@ -208,6 +208,9 @@ async fn a_dataflow_runs_end_to_end() {
     // case-insensitive paths, trailing slash
     let (s, _) = api.call("GET", &format!("/services/data/v62.0/WAVE/DataflowJobs/{job_id}/"), None).await;
     assert_eq!(s, StatusCode::OK);
+    // and the double slash of a client joining "http://host/" with "/services/..."
+    let (s, _) = api.call("GET", &format!("//services/data/v62.0/wave/dataflowjobs/{job_id}"), None).await;
+    assert_eq!(s, StatusCode::OK);
 
     // the list: newest first, filters
     let (_, list) =

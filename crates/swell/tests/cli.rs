@@ -272,3 +272,122 @@ fn jsforce_works_unchanged() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("jsforce: all steps passed"), "{}", text(&out));
 }
+
+/// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, then
+/// `api request rest` for the seed's calls (start, poll, nodes, stop, schedule PUT/GET/DELETE)
+/// and a 404, as a user scripts it. Every `~/.sf` file stays in a temporary home.
+#[test]
+fn the_salesforce_cli_works_unchanged() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    let sf_bin = clients.join("node_modules/.bin/sf");
+    if !sf_bin.exists() {
+        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
+        eprintln!("skipping: the sf CLI is not installed (npm ci in {})", clients.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let token = "00DSW0000000001!cli.test";
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
+    let home = tmp.path().join("home");
+    let sf = |args: &[&str]| -> (i32, String) {
+        let out = Command::new(&sf_bin)
+            .args(args)
+            .current_dir(tmp.path())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("SF_ACCESS_TOKEN", token)
+            .envs([
+                ("SF_DISABLE_TELEMETRY", "true"),
+                ("SF_DISABLE_AUTOUPDATE", "true"),
+                ("SF_AUTOUPDATE_DISABLE", "true"),
+                ("SF_SKIP_NEW_VERSION_CHECK", "true"),
+                ("SF_HIDE_RELEASE_NOTES", "true"),
+                ("SF_USE_GENERIC_UNIX_KEYCHAIN", "true"),
+                ("SF_DISABLE_DNS_CHECK", "true"),
+                ("NODE_NO_WARNINGS", "1"),
+                ("NO_PROXY", "127.0.0.1,localhost"),
+            ])
+            .output()
+            .expect("sf runs");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
+
+    let (code, out) =
+        sf(&["org", "login", "access-token", "--instance-url", &demo.base, "--no-prompt", "--alias", "local"]);
+    assert_eq!(code, 0, "login: {out}");
+    assert!(out.contains("Successfully authorized admin@swell.local with org ID 00DSW0000000001"), "{out}");
+    let (code, out) = sf(&["org", "display", "-o", "local"]);
+    assert!(code == 0 && out.contains("Connected"), "{out}");
+
+    let wave = "/services/data/v62.0/wave";
+    let rest = |args: &[&str]| -> (i32, String) {
+        let mut all = vec!["api", "request", "rest"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "local"]);
+        sf(&all)
+    };
+    let (_, out) = rest(&[&format!("{wave}/dataflows")]);
+    let df = json(&out)["dataflows"][0]["id"].as_str().unwrap().to_string();
+    // the demo's own first run must be over before a start queues a fresh job
+    for _ in 0..100 {
+        let (_, q) = rest(&[&format!("{wave}/dataflowjobs?dataflowId={df}&status=Queued")]);
+        let (_, r) = rest(&[&format!("{wave}/dataflowjobs?dataflowId={df}&status=Running")]);
+        if json(&q)["totalSize"] == 0 && json(&r)["totalSize"] == 0 {
+            break;
+        }
+    }
+    let body = format!(r#"{{"dataflowId":"{df}","command":"start"}}"#);
+    let (code, out) = rest(&[&format!("{wave}/dataflowjobs"), "-X", "POST", "-b", &body]);
+    assert_eq!(code, 0, "{out}");
+    let job = json(&out)["id"].as_str().unwrap().to_string();
+    let mut status = String::new();
+    for _ in 0..60 {
+        let (_, out) = rest(&[&format!("{wave}/dataflowjobs/{job}")]);
+        status = json(&out)["status"].as_str().unwrap().to_string();
+        if status != "Queued" && status != "Running" {
+            break;
+        }
+    }
+    assert_eq!(status, "Success");
+    let (_, out) = rest(&[&format!("{wave}/dataflowjobs/{job}/nodes")]);
+    assert!(json(&out)["nodes"].as_array().unwrap().iter().all(|n| n["status"] == "success"), "{out}");
+    let (code, out) = rest(&[&format!("{wave}/dataflowjobs/{job}"), "-X", "PATCH", "-b", r#"{"command":"stop"}"#]);
+    assert_eq!((code, json(&out)[0]["errorCode"].as_str()), (1, Some("INVALID_STATE")), "{out}");
+
+    let schedule = format!("{wave}/asset/{df}/schedule");
+    let weekly =
+        r#"{"frequency":"weekly","daysOfWeek":["Monday"],"time":{"hour":5,"minute":0,"timeZone":"Europe/London"}}"#;
+    let (code, out) = rest(&[&schedule, "-X", "PUT", "-b", weekly]);
+    assert_eq!((code, json(&out)), (0, serde_json::json!({})));
+    let (_, out) = rest(&[&schedule]);
+    assert_eq!(json(&out)["daysOfWeek"], serde_json::json!(["monday"]));
+    let (code, out) = rest(&[&schedule, "-X", "DELETE", "-b", "{}"]);
+    assert_eq!((code, out.trim()), (0, ""));
+    let (code, out) = rest(&[&format!("{wave}/datasets/NoSuchDataset")]);
+    assert_eq!((code, json(&out)[0]["errorCode"].as_str()), (1, Some("NOT_FOUND")), "{out}");
+}
+
+/// simple-salesforce (PyPI), unchanged, through the https-to-http adapter clients.md
+/// documents: tests/clients/simple_salesforce_test.py. .ci/run installs it in a venv.
+#[test]
+fn simple_salesforce_works_unchanged() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    let python = clients.join(".venv/bin/python");
+    if !python.exists() {
+        assert!(std::env::var("CI").is_err(), "CI must install the client tests: a venv in {}", clients.display());
+        eprintln!("skipping: simple-salesforce is not installed (see .ci/run)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("sfpy-token"));
+    let out = Command::new(&python)
+        .arg(clients.join("simple_salesforce_test.py"))
+        .args([&demo.base, "sfpy-token"])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("simple-salesforce: all steps passed"), "{}", text(&out));
+}

@@ -2,6 +2,7 @@
 
 pub mod dataflows;
 pub mod datasets;
+pub mod identity;
 pub mod jobs;
 pub mod schedules;
 pub mod versions;
@@ -12,7 +13,11 @@ use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
     let w = "/services/data/{version}/wave";
+    let d = "/services/data/{version}";
     Router::new()
+        .route("/services/oauth2/userinfo", get(identity::userinfo))
+        .route(&format!("{d}/query"), get(identity::query))
+        .route(&format!("{d}/sobjects/{{object}}/{{id}}"), get(identity::sobject))
         .route(w, get(versions::wave))
         .route(&format!("{w}/dataflows"), get(dataflows::list).post(dataflows::create))
         .route(

@@ -1,0 +1,175 @@
+//! The few non-Wave resources that Salesforce clients call around their Wave requests:
+//! `GET /services/oauth2/userinfo` and `GET /sobjects/User/{id}` (the sf CLI's
+//! `org login access-token` reads who the token belongs to), and SOQL `GET /query?q=` for the
+//! `Organization` and `User` records (the CLI reads the org's name and type before commands).
+//!
+//! swell has one user (the admin of the API token) in one org. Its org id is the one in the
+//! token when the token is shaped like a Salesforce access token (`00D…!…`), so that what the
+//! CLI prints matches the token it was given. Any other object in a query is answered as an
+//! org answers an object it does not have (400 INVALID_TYPE), which the CLI expects for
+//! `ScratchOrgInfo` ("not a Dev Hub").
+
+use super::dataflows::user;
+use crate::error::{ApiError, ApiResult};
+use crate::wire::ok;
+use crate::{AppState, Version};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use swell_core::{KeyPrefix, SalesforceId};
+
+pub const USERNAME: &str = "admin@swell.local";
+
+fn org_id(state: &AppState) -> SalesforceId {
+    state
+        .token
+        .split_once('!')
+        .and_then(|(org, _)| SalesforceId::parse(org).ok())
+        .filter(|id| id.has_prefix(KeyPrefix::Organization))
+        .unwrap_or_else(|| SalesforceId::new(KeyPrefix::Organization, 1))
+}
+
+fn user_id() -> SalesforceId {
+    SalesforceId::new(KeyPrefix::User, 1)
+}
+
+pub async fn userinfo(State(state): State<AppState>) -> Response {
+    let user = user();
+    ok(json!({
+        "sub": format!("swell/{}/{}", org_id(&state), user_id()),
+        "user_id": user_id().as_str(),
+        "organization_id": org_id(&state).as_str(),
+        "preferred_username": USERNAME,
+        "name": user["name"],
+        "email": USERNAME,
+        "email_verified": true,
+        "zoneinfo": "Etc/UTC",
+        "locale": "en_US",
+        "user_type": "STANDARD",
+    }))
+}
+
+/// The fields of the two records swell has, by object.
+fn record(state: &AppState, object: &str) -> Option<(&'static str, Map<String, Value>)> {
+    let fields = match object.to_ascii_lowercase().as_str() {
+        "organization" => (
+            "Organization",
+            json!({
+                "Id": org_id(state).as_str(),
+                "Name": "swell",
+                "InstanceName": "SWELL",
+                "IsSandbox": false,
+                "TrialExpirationDate": null,
+                "NamespacePrefix": null,
+                "OrganizationType": "Developer Edition",
+                "TimeZoneSidKey": "Etc/UTC",
+                "LanguageLocaleKey": "en_US",
+            }),
+        ),
+        "user" => (
+            "User",
+            json!({
+                "Id": user_id().as_str(),
+                "Username": USERNAME,
+                "Name": user()["name"],
+                "Email": USERNAME,
+                "IsActive": true,
+                "TimeZoneSidKey": "Etc/UTC",
+            }),
+        ),
+        _ => return None,
+    };
+    match fields {
+        (name, Value::Object(map)) => Some((name, map)),
+        _ => None,
+    }
+}
+
+fn attributes(v: &Version, object: &str, id: &str) -> Value {
+    json!({ "type": object, "url": format!("/services/data/v{}/sobjects/{object}/{id}", v.0) })
+}
+
+pub async fn sobject(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let (object, id) = (&params["object"], &params["id"]);
+    let Some((name, mut fields)) = record(&state, object) else {
+        return Err(ApiError::not_found(format!("sObject type '{object}'")));
+    };
+    let wanted = SalesforceId::parse(id).map_err(|_| ApiError::not_found(format!("{name} {id}")))?;
+    if fields.get("Id").and_then(Value::as_str) != Some(wanted.as_str()) {
+        return Err(ApiError::not_found(format!("{name} {id}")));
+    }
+    fields.insert("attributes".into(), attributes(&v, name, wanted.as_str()));
+    Ok(ok(Value::Object(fields)))
+}
+
+/// `SELECT f, … FROM Object [WHERE …] [ORDER BY …] [LIMIT n]` over the one record of
+/// Organization or User. Only the select list and the object are read: each of those objects
+/// has a single record, which any filter on it keeps (INFERRED: the CLI's filters do).
+pub async fn query(
+    State(state): State<AppState>,
+    v: Version,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let soql = q.get("q").ok_or_else(|| malformed("the query parameter q is required"))?;
+    let (fields, object) = parse_select(soql)?;
+    let Some((name, record)) = record(&state, &object) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_TYPE",
+            format!("sObject type '{object}' is not supported. swell answers SOQL for Organization and User only."),
+        ));
+    };
+    let mut out = Map::new();
+    out.insert("attributes".into(), attributes(&v, name, record["Id"].as_str().unwrap_or_default()));
+    for f in fields {
+        let Some((key, value)) = record.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f)) else {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_FIELD",
+                format!("No such column '{f}' on entity '{name}'."),
+            ));
+        };
+        out.insert(key.clone(), value.clone());
+    }
+    Ok(ok(json!({ "totalSize": 1, "done": true, "records": [Value::Object(out)] })))
+}
+
+fn malformed(m: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", m)
+}
+
+/// The select list and the object of a SOQL query.
+fn parse_select(soql: &str) -> ApiResult<(Vec<String>, String)> {
+    let words: Vec<&str> = soql.split_whitespace().collect();
+    if !words.first().is_some_and(|w| w.eq_ignore_ascii_case("SELECT")) {
+        return Err(malformed(format!("unexpected token at the start of '{soql}': expected SELECT")));
+    }
+    let from = words.iter().position(|w| w.eq_ignore_ascii_case("FROM")).ok_or_else(|| malformed("expected FROM"))?;
+    let fields: Vec<String> =
+        words[1..from].join(" ").split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
+    let object = words.get(from + 1).ok_or_else(|| malformed("expected an object after FROM"))?;
+    if fields.is_empty() {
+        return Err(malformed("expected fields after SELECT"));
+    }
+    Ok((fields, object.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn select_lists_are_read() {
+        let (f, o) = super::parse_select("SELECT Name, InstanceName,IsSandbox FROM Organization").unwrap();
+        assert_eq!(
+            (f, o.as_str()),
+            (vec!["Name".to_string(), "InstanceName".into(), "IsSandbox".into()], "Organization")
+        );
+        assert!(super::parse_select("DELETE FROM x").is_err());
+        assert!(super::parse_select("SELECT FROM x").is_err());
+    }
+}
