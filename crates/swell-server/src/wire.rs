@@ -50,6 +50,18 @@ pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, Api
     }
 }
 
+/// Leaves out the fields of a representation that are newer than the requested API version,
+/// as an org does: `since` lists (field, first version).
+pub fn gate(out: &mut Value, version: u32, since: &[(&str, u32)]) {
+    if let Some(obj) = out.as_object_mut() {
+        for (field, first) in since {
+            if version < *first {
+                obj.remove(*field);
+            }
+        }
+    }
+}
+
 /// Minimal HTML escaping of Connect API responses.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

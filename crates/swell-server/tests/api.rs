@@ -17,11 +17,16 @@ const TOKEN: &str = "00DSW0000000001!test";
 
 struct Api {
     app: Service,
+    store: Store,
     data: DataDir,
     _dir: tempfile::TempDir,
 }
 
 impl Api {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
     async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
@@ -30,8 +35,14 @@ impl Api {
         tokio::spawn(runner.clone().run());
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         tokio::spawn(scheduler.clone().run());
-        let state = AppState { store, runner, scheduler, data_dir: data.clone(), token: Arc::new(TOKEN.to_string()) };
-        Api { app: app(state), data, _dir: dir }
+        let state = AppState {
+            store: store.clone(),
+            runner,
+            scheduler,
+            data_dir: data.clone(),
+            token: Arc::new(TOKEN.to_string()),
+        };
+        Api { app: app(state), store, data, _dir: dir }
     }
 
     async fn send(
@@ -436,4 +447,36 @@ async fn a_schedule_due_now_starts_the_dataflow() {
         assert!(std::time::Instant::now() < deadline, "the schedule did not fire by {next}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn dataset_lists_search_sort_and_page() {
+    let api = Api::new().await;
+    for (name, label) in [("Alpha_Sales", "Alpha sales"), ("Beta_Sales", "Beta sales"), ("Gamma_Cases", "Gamma cases")]
+    {
+        api.object(name, "Id\n1\n").await;
+        api.store().record_dataset_version(name, label, "v1", 1, None).await.unwrap();
+    }
+    let (_, all) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Name", None).await;
+    let names: Vec<&str> = all["datasets"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!((names, &all["totalSize"]), (vec!["Alpha_Sales", "Beta_Sales", "Gamma_Cases"], &json!(3)));
+    let (_, sales) =
+        api.call("GET", "/services/data/v62.0/wave/datasets?q=SALES&sort=Name&order=Descending", None).await;
+    let names: Vec<&str> = sales["datasets"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Beta_Sales", "Alpha_Sales"]);
+    let (_, first) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Name&pageSize=2", None).await;
+    assert_eq!(first["datasets"].as_array().unwrap().len(), 2);
+    let next = first["nextPageUrl"].as_str().unwrap().to_string();
+    assert!(next.starts_with("/services/data/v62.0/wave/datasets?"), "{next}");
+    let (_, second) = api.call("GET", &next, None).await;
+    assert_eq!(second["datasets"][0]["name"], "Gamma_Cases");
+    assert!(second["nextPageUrl"].is_null());
+    let (s, _) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Size", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // fields newer than the requested version are left out
+    let (_, df) = api.call("POST", "/services/data/v45.0/wave/dataflows", Some(json!({"name": "Old"}))).await;
+    assert!(df.get("historiesUrl").is_none() && df.get("definition").is_none(), "{df}");
+    let (_, df) = api.call("GET", "/services/data/v50.0/wave/dataflows/Old", None).await;
+    assert!(df.get("historiesUrl").is_some() && df.get("definition").is_some(), "{df}");
 }

@@ -51,6 +51,7 @@ pub fn representation(
     if let Some(attributes) = schedule.and_then(super::schedules::attributes) {
         out["scheduleAttributes"] = json!(attributes);
     }
+    crate::wire::gate(&mut out, v.major(), &[("historiesUrl", 46), ("definition", 50)]);
     out
 }
 

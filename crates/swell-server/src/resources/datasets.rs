@@ -1,10 +1,11 @@
 //! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
 
+use super::paging::{Page, matches_q};
 use crate::error::{ApiError, ApiResult};
 use crate::wire::{body, ok};
 use crate::{AppState, Version};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -57,10 +58,42 @@ async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DatasetRecord> {
     state.store.dataset_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataset {id_or_name}")))
 }
 
-pub async fn list(State(state): State<AppState>, v: Version) -> ApiResult<Response> {
-    let items: Vec<Value> = state.store.list_datasets().await?.iter().map(|d| representation(&v, d)).collect();
-    let total = items.len();
-    Ok(ok(json!({ "datasets": items, "totalSize": total, "url": v.url("/datasets"), "nextPageUrl": null })))
+/// The list: `q` (name or label), `sort` (Name, CreatedDate, LastModified; default
+/// LastModified), `order` (Ascending, Descending; default Descending for dates, Ascending for
+/// names), `page`/`pageSize`.
+pub async fn list(
+    State(state): State<AppState>,
+    v: Version,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let page = Page::from_query(&q)?;
+    let mut all = state.store.list_datasets().await?;
+    if let Some(terms) = q.get("q") {
+        all.retain(|d| matches_q(terms, &[&d.name, &d.label]));
+    }
+    let sort = q.get("sort").map_or("lastmodified".to_string(), |s| s.to_ascii_lowercase());
+    match sort.as_str() {
+        "name" => all.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.name.cmp(&b.name))),
+        "createddate" => all.sort_by_key(|d| std::cmp::Reverse(d.created_date)),
+        "lastmodified" | "lastrefreshed" => all.sort_by_key(|d| std::cmp::Reverse(d.last_modified_date)),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "sort: '{other}' is not a sort of datasets (Name, CreatedDate, LastModified)"
+            )));
+        }
+    }
+    match q.get("order").map(|o| o.to_ascii_lowercase()).as_deref() {
+        None => {}
+        Some("ascending") if sort != "name" => all.reverse(),
+        Some("descending") if sort == "name" => all.reverse(),
+        Some("ascending" | "descending") => {}
+        Some(other) => return Err(ApiError::bad_request(format!("order: '{other}' must be Ascending or Descending"))),
+    }
+    let total = all.len() as i64;
+    let items: Vec<Value> =
+        all.iter().skip(page.offset() as usize).take(page.size as usize).map(|d| representation(&v, d)).collect();
+    let (url, next) = page.links(&v.url("/datasets"), &q, total);
+    Ok(ok(json!({ "datasets": items, "totalSize": total, "url": url, "nextPageUrl": next })))
 }
 
 pub async fn get(

@@ -54,19 +54,18 @@ pub fn representation(v: &Version, j: &JobRecord) -> Value {
         out["message"] = json!(m);
     }
     // fields newer than the requested API version are left out, as an org does
-    let obj = out.as_object_mut().expect("an object");
-    for (field, since) in [
-        ("nodesUrl", 50),
-        ("syncDataflows", 50),
-        ("licenseAttributes", 51),
-        ("waitTime", 53),
-        ("retryCount", 55),
-        ("endDate", 55),
-    ] {
-        if v.major() < since {
-            obj.remove(field);
-        }
-    }
+    crate::wire::gate(
+        &mut out,
+        v.major(),
+        &[
+            ("nodesUrl", 50),
+            ("syncDataflows", 50),
+            ("licenseAttributes", 51),
+            ("waitTime", 53),
+            ("retryCount", 55),
+            ("endDate", 55),
+        ],
+    );
     out
 }
 
@@ -175,22 +174,8 @@ pub async fn list(
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let page_size = match q.get("pageSize") {
-        None => 25,
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => return Err(ApiError::bad_request(format!("pageSize: '{s}' must be a number from 1 to 200"))),
-        },
-    };
-    let page = match q.get("page") {
-        None => 1,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or_else(|| ApiError::bad_request(format!("page: '{s}' is not a page token of this server")))?,
-    };
-    let mut filter = JobFilter { limit: page_size, offset: (page - 1) * page_size, ..Default::default() };
+    let page = super::paging::Page::from_query(&q)?;
+    let mut filter = JobFilter { limit: page.size, offset: page.offset(), ..Default::default() };
     if let Some(d) = q.get("dataflowId") {
         filter.dataflow_id = Some(find(&state, d).await?.id);
     }
@@ -216,33 +201,9 @@ pub async fn list(
         filter.started_before = Some(epoch("startedBefore", s)?);
     }
     let (jobs, total) = state.store.list_jobs(&filter).await?;
-    let mut query: Vec<(String, String)> =
-        q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
-    query.sort();
-    let encode = |pairs: &[(String, String)]| {
-        pairs.iter().map(|(k, v)| format!("{}={}", k, percent(v))).collect::<Vec<_>>().join("&")
-    };
-    let base = v.url("/dataflowjobs");
-    let url = if query.is_empty() { base.clone() } else { format!("{base}?{}", encode(&query)) };
-    let next = (page * page_size < total).then(|| {
-        let mut next_q = query.clone();
-        next_q.push(("page".into(), (page + 1).to_string()));
-        format!("{base}?{}", encode(&next_q))
-    });
+    let (url, next) = page.links(&v.url("/dataflowjobs"), &q, total);
     let items: Vec<Value> = jobs.iter().map(|j| representation(&v, j)).collect();
     Ok(ok(json!({ "dataflowJobs": items, "url": url, "nextPageUrl": next, "totalSize": total })))
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 pub async fn nodes(

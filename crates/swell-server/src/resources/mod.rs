@@ -4,6 +4,7 @@ pub mod dataflows;
 pub mod datasets;
 pub mod identity;
 pub mod jobs;
+pub mod paging;
 pub mod schedules;
 pub mod versions;
 
