@@ -391,3 +391,102 @@ fn simple_salesforce_works_unchanged() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("simple-salesforce: all steps passed"), "{}", text(&out));
 }
+
+/// Two servers on one PostgreSQL database, as a scale-out deployment runs them: jobs started
+/// through either run once each, and a schedule due now fires once although both schedulers
+/// see it. Skipped without PostgreSQL locally; required under CI.
+#[test]
+fn two_servers_share_one_postgres() {
+    let admin =
+        std::env::var("SWELL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let admin_store = match rt.block_on(swell_store::Store::open(&admin)) {
+        Ok(s) => s,
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("skipping: no PostgreSQL ({e})");
+            return;
+        }
+        Err(e) => panic!("PostgreSQL at {admin} is needed under CI: {e}"),
+    };
+    let db = format!("swell_two_{}", uuid::Uuid::new_v4().simple());
+    rt.block_on(admin_store.execute_admin(&format!("CREATE DATABASE {db}"))).unwrap();
+    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let tmp = tempfile::tempdir().unwrap();
+    let token = "two-servers";
+    let serve = |dir: &str| {
+        start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--database-url", &url], tmp.path(), Some(token))
+    };
+    let (a, b) = (serve("a"), serve("b"));
+    let wave = "/services/data/v62.0/wave";
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
+
+    let mut flows = Vec::new();
+    for i in 0..6 {
+        let (s, body) =
+            request(&a.base, "POST", &format!("{wave}/dataflows"), token, &format!(r#"{{"name":"Flow{i}"}}"#));
+        assert_eq!(s, 201, "{body}");
+        flows.push(json(&body)["id"].as_str().unwrap().to_string());
+    }
+    // each server sees what the other wrote, and either may run what either queued
+    let mut jobs = Vec::new();
+    for (i, df) in flows.iter().enumerate() {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let (s, body) = request(
+            &server.base,
+            "POST",
+            &format!("{wave}/dataflowjobs"),
+            token,
+            &format!(r#"{{"dataflowId":"{df}","command":"start"}}"#),
+        );
+        assert_eq!(s, 201, "{body}");
+        jobs.push(json(&body)["id"].as_str().unwrap().to_string());
+    }
+    for job in &jobs {
+        for _ in 0..300 {
+            let status = json(&get(&b.base, &format!("{wave}/dataflowjobs/{job}"), token).1)["status"].clone();
+            if status != "Queued" && status != "Running" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // an empty dataflow ends in Failure ("the definition has no nodes"): it ran, once
+        let j = json(&get(&b.base, &format!("{wave}/dataflowjobs/{job}"), token).1);
+        assert_eq!(
+            (j["status"].as_str(), j["message"].as_str()),
+            (Some("Failure"), Some("The dataflow definition is invalid: the definition has no nodes"))
+        );
+    }
+
+    // a schedule due at the next minute: both schedulers wake for it, one job is queued
+    let now = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let body = format!(
+        r#"{{"frequency":"daily","time":{{"hour":{},"minute":{},"timeZone":"UTC"}}}}"#,
+        chrono::Timelike::hour(&now),
+        chrono::Timelike::minute(&now)
+    );
+    let (s, out) = request(&a.base, "PUT", &format!("{wave}/asset/{}/schedule", flows[0]), token, &body);
+    assert_eq!(s, 200, "{out}");
+    let next: chrono::DateTime<chrono::Utc> =
+        json(&get(&b.base, &format!("{wave}/asset/{}/schedule", flows[0]), token).1)["nextScheduledDate"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    let list = format!("{wave}/dataflowjobs?dataflowId={}", flows[0]);
+    while chrono::Utc::now() < next + chrono::Duration::seconds(5) {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let mut total = 0;
+    for _ in 0..40 {
+        total = json(&get(&a.base, &list, token).1)["totalSize"].as_i64().unwrap();
+        if total == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let after = json(&get(&a.base, &list, token).1)["totalSize"].as_i64().unwrap();
+    assert_eq!((total, after), (2, 2), "the manual run and exactly one scheduled run");
+    drop((a, b));
+    rt.block_on(admin_store.execute_admin(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).unwrap();
+}
