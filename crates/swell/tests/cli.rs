@@ -273,7 +273,8 @@ fn jsforce_works_unchanged() {
     assert!(text(&out).contains("jsforce: all steps passed"), "{}", text(&out));
 }
 
-/// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, then
+/// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, the
+/// analytics plugin's `dataflow list` and `dataflow history list/revert`, then
 /// `api request rest` for the seed's calls (start, poll, nodes, stop, schedule PUT/GET/DELETE)
 /// and a 404, as a user scripts it. Every `~/.sf` file stays in a temporary home.
 #[test]
@@ -321,6 +322,43 @@ fn the_salesforce_cli_works_unchanged() {
     assert!(out.contains("Successfully authorized admin@swell.local with org ID 00DSW0000000001"), "{out}");
     let (code, out) = sf(&["org", "display", "-o", "local"]);
     assert!(code == 0 && out.contains("Connected"), "{out}");
+
+    // the analytics plugin (linked offline, as clients.md 2.2 describes), in an sfdx project
+    let plugin = clients.join("node_modules/@salesforce/analytics");
+    let (code, out) = sf(&["plugins", "link", "--no-install", plugin.to_str().unwrap()]);
+    assert_eq!(code, 0, "plugins link: {out}");
+    std::fs::create_dir_all(tmp.path().join("force-app")).unwrap();
+    std::fs::write(
+        tmp.path().join("sfdx-project.json"),
+        r#"{"packageDirectories":[{"path":"force-app","default":true}],"sourceApiVersion":"62.0"}"#,
+    )
+    .unwrap();
+    let (code, out) = sf(&["analytics", "dataflow", "list", "-u", "local", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let listed = json(&out)["result"][0].clone();
+    assert_eq!(listed["name"], "Demo_Opportunities", "{out}");
+    let df_id = listed["dataflowid"].as_str().unwrap().to_string();
+    let (_, out) = sf(&["analytics", "dataflow", "history", "list", "-i", &df_id, "-u", "local", "--json"]);
+    let first = json(&out)["result"][0]["historyid"].as_str().unwrap().to_string();
+    let (code, out) = sf(&[
+        "analytics",
+        "dataflow",
+        "history",
+        "revert",
+        "-i",
+        &df_id,
+        "--historyid",
+        &first,
+        "-l",
+        "Back again",
+        "-u",
+        "local",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(json(&out)["result"].as_str().unwrap().starts_with("Successfully reverted"), "{out}");
+    let (_, out) = sf(&["analytics", "dataflow", "history", "list", "-i", &df_id, "-u", "local", "--json"]);
+    assert_eq!(json(&out)["result"][0]["name"], "Back again", "{out}");
 
     let wave = "/services/data/v62.0/wave";
     let rest = |args: &[&str]| -> (i32, String) {
