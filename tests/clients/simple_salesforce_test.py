@@ -1,31 +1,18 @@
-"""simple-salesforce, unchanged, against a running swell: python simple_salesforce_test.py BASE TOKEN
+"""simple-salesforce, unchanged, against a running swell over HTTPS:
+python simple_salesforce_test.py https://HOST:PORT TOKEN   (REQUESTS_CA_BUNDLE=the server's cert.pem)
 
-simple-salesforce builds every URL as https://host:port; swell serves plain http, so the
-session mounts the adapter that clients.md documents, which sends https:// requests for the
-local host over http. Exits 0 when every step behaves as against an org.
+simple-salesforce keeps only host and port of instance_url and always speaks https, so swell
+serves it with --tls-self-signed (or --tls-cert/--tls-key). Exits 0 when every step behaves as
+against an org.
 """
 import sys
 import time
 
-import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
 base, token = sys.argv[1], sys.argv[2]
-host = base.split("://", 1)[1]
-
-
-class HttpDowngradeAdapter(requests.adapters.HTTPAdapter):
-    def send(self, request, **kw):
-        if request.url.startswith("https://"):
-            request.url = "http://" + request.url[len("https://"):]
-        return super().send(request, **kw)
-
-
-session = requests.Session()
-session.trust_env = False
-session.mount(f"https://{host}/", HttpDowngradeAdapter())
-sf = Salesforce(instance_url=base, session_id=token, session=session, version="62.0")
+sf = Salesforce(instance_url=base, session_id=token, version="62.0")
 
 
 def check(cond, what):

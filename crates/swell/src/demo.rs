@@ -154,7 +154,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
     let job = match store.enqueue_job(&dataflow.id, JobType::User, &dataflow.label).await? {
         Ok(j) | Err(j) => j,
     };
-    let base = format!("http://{}", server.addr);
+    let base = server.base_url();
+    if let Some((_, cert)) = &server.tls {
+        println!("TLS certificate: {} (curl --cacert it)", cert.display());
+    }
     let token = server.state.token.to_string();
     println!("swell demo: the local connection SFDC_LOCAL holds User, Account, Opportunity and Case;");
     println!("the dataflow {DATAFLOW_NAME} ({}) was started as job {} ({}).", dataflow.id, job.id, job.status);

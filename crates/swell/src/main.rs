@@ -5,6 +5,7 @@
 mod demo;
 mod run;
 mod serve;
+mod tls;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

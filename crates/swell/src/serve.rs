@@ -34,6 +34,16 @@ pub struct ServeArgs {
     /// (it is less than one interval old), `skip` runs none that is over a minute late.
     #[arg(long, env = "SWELL_MISSED_RUNS", default_value = "latest")]
     pub missed_runs: CatchUp,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, env = "SWELL_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "SWELL_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate made once and kept in DATA_DIR/tls (trust
+    /// DATA_DIR/tls/cert.pem in clients: REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert).
+    #[arg(long, env = "SWELL_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
 }
 
 /// A started server.
@@ -45,6 +55,8 @@ pub struct Server {
     pub runner: Arc<Runner>,
     pub scheduler: Arc<Scheduler>,
     listener: tokio::net::TcpListener,
+    /// HTTPS: the acceptor and the certificate file clients should trust.
+    pub tls: Option<(tokio_rustls::TlsAcceptor, PathBuf)>,
 }
 
 /// The API token: `SWELL_API_TOKEN`, else the one kept in the data dir, else a new one
@@ -112,7 +124,21 @@ impl Server {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        Ok(Server { addr, new_token, state, runner, scheduler, listener })
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::acceptor(crate::tls::Source::Files { cert, key })?),
+            _ if args.tls_self_signed => {
+                let dir = args.data_dir.join("tls");
+                Some(crate::tls::acceptor(crate::tls::Source::SelfSigned { dir: &dir, host: &addr.ip().to_string() })?)
+            }
+            _ => None,
+        };
+        Ok(Server { addr, new_token, state, runner, scheduler, listener, tls })
+    }
+
+    /// The base URL clients use: `http://HOST:PORT`, or `https://` with TLS.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
@@ -120,10 +146,14 @@ impl Server {
         let runner = self.runner.clone();
         let runner_task = tokio::spawn(runner.clone().run());
         let scheduler_task = tokio::spawn(self.scheduler.clone().run());
-        let app = swell_server::app(self.state);
-        axum::serve(self.listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(swell_server::app(self.state));
+        match self.tls {
+            Some((acceptor, _)) => {
+                let listener = crate::tls::TlsListener::new(self.listener, acceptor)?;
+                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?
+            }
+            None => axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?,
+        }
         self.scheduler.shutdown();
         let _ = scheduler_task.await;
         runner.shutdown();
@@ -169,7 +199,10 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
         if server.new_token {
             println!("API token (kept in {}): {}", args.data_dir.join("api-token").display(), server.state.token);
         }
-        println!("listening on http://{}", server.addr);
+        if let Some((_, cert)) = &server.tls {
+            println!("TLS certificate: {}", cert.display());
+        }
+        println!("listening on {}", server.base_url());
         match server.run().await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {

@@ -408,10 +408,11 @@ fn the_salesforce_cli_works_unchanged() {
     assert_eq!((code, json(&out)[0]["errorCode"].as_str()), (1, Some("NOT_FOUND")), "{out}");
 }
 
-/// simple-salesforce (PyPI), unchanged, through the https-to-http adapter clients.md
-/// documents: tests/clients/simple_salesforce_test.py. .ci/run installs it in a venv.
+/// simple-salesforce (PyPI), unchanged, over HTTPS (it speaks nothing else): the demo with a
+/// self-signed certificate that the client trusts through REQUESTS_CA_BUNDLE, as a user sets
+/// it up. tests/clients/simple_salesforce_test.py; .ci/run installs it in a venv.
 #[test]
-fn simple_salesforce_works_unchanged() {
+fn simple_salesforce_works_unchanged_over_tls() {
     let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
     let python = clients.join(".venv/bin/python");
     if !python.exists() {
@@ -420,14 +421,32 @@ fn simple_salesforce_works_unchanged() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("sfpy-token"));
+    let demo = start(
+        &["demo", "--listen", "127.0.0.1:0", "--data-dir", "data", "--tls-self-signed"],
+        tmp.path(),
+        Some("sfpy-token"),
+    );
+    assert!(demo.base.starts_with("https://127.0.0.1:"), "{}", demo.base);
+    let cert = tmp.path().join("data/tls/cert.pem").canonicalize().unwrap();
+    assert!(demo.lines.iter().any(|l| l.contains(cert.to_str().unwrap())), "{:?}", demo.lines);
     let out = Command::new(&python)
         .arg(clients.join("simple_salesforce_test.py"))
         .args([&demo.base, "sfpy-token"])
+        .env("REQUESTS_CA_BUNDLE", &cert)
+        .env("NO_PROXY", "127.0.0.1,localhost")
         .output()
         .expect("python runs");
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("simple-salesforce: all steps passed"), "{}", text(&out));
+    // plain HTTP to the TLS port is refused, not answered in clear
+    let plain = std::net::TcpStream::connect(demo.base.trim_start_matches("https://")).map(|mut s| {
+        use std::io::{Read, Write};
+        let _ = s.write_all(b"GET /services/data/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        buf
+    });
+    assert!(!plain.unwrap_or_default().contains("66.0"), "no API over plain HTTP on the TLS port");
 }
 
 /// Two servers on one PostgreSQL database, as a scale-out deployment runs them: jobs started
