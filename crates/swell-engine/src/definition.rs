@@ -3,6 +3,7 @@
 //!
 //! * the plain definition object (a `.json` file, the Dataflow resource's `definition`);
 //! * a Dataflow resource (`{"name": ..., "definition": {...}}`), as the REST API returns it;
+//! * a Data Prep recipe (R3), in any of its forms (see [`crate::recipe`]);
 //! * HTML-entity-escaped strings, as definitions read back from an org come (`&quot;`,
 //!   `&#39;`, `&gt;`, `&amp;&amp;`): entities are always decoded. A literal `&amp;` meant
 //!   verbatim in a definition is therefore read as `&`, as CRM Analytics does on import.
@@ -17,6 +18,9 @@ pub struct RawNode {
     pub action: String,
     pub parameters: Value,
     pub schema: Option<Value>,
+    /// A recipe node's positional inputs; `None` for a dataflow node (which names its inputs
+    /// in its parameters).
+    pub sources: Option<Vec<String>>,
 }
 
 /// Parses definition text into raw nodes, in document order.
@@ -39,8 +43,12 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// Accepts the plain definition or a resource wrapping it in `definition`.
+/// Accepts the plain definition or a resource wrapping it in `definition`; a recipe (any of
+/// its forms, see [`crate::recipe`]) is read as one.
 pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
+    if crate::recipe::is_recipe(&value) {
+        return crate::recipe::parse(value);
+    }
     let Value::Object(mut map) = value else {
         return Err(Problems(vec![Problem::new(
             "",
@@ -52,13 +60,6 @@ pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
         && let Some(Value::Object(def)) = map.remove("definition")
     {
         map = def;
-    }
-    if map.contains_key("nodes") && (map.contains_key("version") || map.contains_key("ui")) {
-        return Err(Problems(vec![Problem::new(
-            "",
-            "",
-            "this is a Data Prep recipe (R3); recipes are not supported by this version of swell yet, only dataflows",
-        )]));
     }
     if map.is_empty() {
         return Err(Problems(vec![Problem::new("", "", "the definition has no nodes")]));
@@ -88,7 +89,7 @@ fn parse_node(name: &str, node: Value) -> Result<RawNode, Problem> {
         Some(_) => return Err(Problem::new(name, "parameters", "must be an object")),
         None => Value::Object(Map::new()),
     };
-    Ok(RawNode { name: name.to_string(), action, parameters, schema: obj.remove("schema") })
+    Ok(RawNode { name: name.to_string(), action, parameters, schema: obj.remove("schema"), sources: None })
 }
 
 /// Decodes HTML entities in every string and key.

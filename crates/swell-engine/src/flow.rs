@@ -21,7 +21,8 @@ pub struct Node {
     schema_block: Option<Value>,
 }
 
-/// A dataflow whose nodes parsed and whose graph is sound.
+/// A dataflow (or a recipe, which compiles to the same graph) whose nodes parsed and whose
+/// graph is sound.
 #[derive(Debug)]
 pub struct Dataflow {
     pub nodes: Vec<Node>,
@@ -67,7 +68,13 @@ impl Dataflow {
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut nodes = Vec::new();
         for r in raw {
-            match nodes::build(&r.name, &r.action, &r.parameters) {
+            let built = match &r.sources {
+                Some(sources) => crate::recipe::build(&r.name, &r.action, sources, &r.parameters, r.schema.as_ref()),
+                None => nodes::build(&r.name, &r.action, &r.parameters),
+            };
+            // a recipe's schema block is part of its transformation; a dataflow's only labels
+            let schema_block = if r.sources.is_some() { None } else { r.schema };
+            match built {
                 Ok(transform) => {
                     let mut inputs = Vec::new();
                     for (path, source) in transform.inputs() {
@@ -87,7 +94,7 @@ impl Dataflow {
                             }
                         }
                     }
-                    nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block: r.schema });
+                    nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block });
                 }
                 Err(mut p) => {
                     problems.append(&mut p);

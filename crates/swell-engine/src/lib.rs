@@ -1,4 +1,5 @@
-//! swell-engine: runs CRM Analytics dataflow definitions on Apache DataFusion.
+//! swell-engine: runs CRM Analytics dataflow definitions and Data Prep recipes on Apache
+//! DataFusion.
 //!
 //! It owns the dataflow language (parsing, validation with every problem reported at once,
 //! SAQL expressions), the translation of each transformation into DataFusion plans, the
@@ -16,6 +17,7 @@ pub mod definition;
 pub mod error;
 pub mod flow;
 pub mod nodes;
+pub mod recipe;
 pub mod report;
 pub mod run;
 pub mod saql;

@@ -372,7 +372,10 @@ pub fn new_context(
         .with_default_features()
         .with_query_planner(Arc::new(TapQueryPlanner))
         .build();
-    SessionContext::new_with_state(state)
+    let ctx = SessionContext::new_with_state(state);
+    // the functions recipe formulas are rewritten to (see recipe::sql)
+    crate::recipe::sql::register(&ctx);
+    ctx
 }
 
 /// Convenience for callers that have definition text.

@@ -8,14 +8,14 @@ mod augment;
 mod compute_expression;
 mod compute_relative;
 mod delta;
-mod digest;
+pub mod digest;
 mod dim2mea;
 mod edgemart;
 mod export;
 mod filter;
 mod flatten;
-mod lookup;
-mod register;
+pub(crate) mod lookup;
+pub mod register;
 mod slice;
 mod update;
 

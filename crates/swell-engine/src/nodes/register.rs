@@ -81,20 +81,7 @@ impl Transform for Register {
         _in: &[&Schema],
         out: &Schema,
     ) -> DFResult<DataFrame> {
-        let df = inputs.remove(0);
-        df.select(
-            out.fields
-                .iter()
-                .map(|f| {
-                    let c = ident(f.name.as_str());
-                    let e = match &f.ty {
-                        FieldType::Numeric { .. } | FieldType::Date { .. } => cast(c, f.ty.storage_type()),
-                        _ => c,
-                    };
-                    e.alias(f.name.as_str())
-                })
-                .collect::<Vec<_>>(),
-        )
+        storage_projection(inputs.remove(0), out)
     }
 
     fn sink(&self) -> Option<Sink> {
@@ -104,4 +91,22 @@ impl Transform for Register {
             row_level_security_filter: self.params.row_level_security_filter.clone().filter(|f| !f.is_empty()),
         }))
     }
+}
+
+/// `out`'s fields of `df` in their stored types: measures as `Decimal128(precision, scale)`,
+/// dates as UTC timestamps (sfdcRegister and the recipe save node).
+pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
+    df.select(
+        out.fields
+            .iter()
+            .map(|f| {
+                let c = ident(f.name.as_str());
+                let e = match &f.ty {
+                    FieldType::Numeric { .. } | FieldType::Date { .. } => cast(c, f.ty.storage_type()),
+                    _ => c,
+                };
+                e.alias(f.name.as_str())
+            })
+            .collect::<Vec<_>>(),
+    )
 }

@@ -1,0 +1,225 @@
+//! Data Prep recipes (R3): the JSON of `/wave/recipes` `recipeDefinition`, `.wdpr` files and
+//! the `.wdf` wrapper (`["{}", "<recipe json>"]`), compiled into the same validated graph as a
+//! dataflow ([`crate::Dataflow`]) so that one run, one report and one stop serve both.
+//!
+//! A recipe names its inputs positionally (`sources`, for join 0 = left, 1 = right); `ui` is
+//! presentation only and never read. Enum values are matched in any case and with or without
+//! underscores (real files write `LEFT_OUTER`, the docs `LeftOuter`). The optional `schema`
+//! block of any node (rename, retype, slice) applies to that node's output.
+//!
+//! Formulas are the recipe SQL dialect (Spark SQL): `'text'` literals, `"Field.Name"`
+//! identifiers, `=` for equality; see [`sql`]. Measures compute as `Float64` and dates as
+//! timestamps, as in dataflows ([`crate::schema`]).
+
+mod aggregate;
+mod append;
+mod filter;
+mod formula;
+mod join;
+mod load;
+mod save;
+mod schema;
+pub mod sql;
+
+use crate::definition::RawNode;
+use crate::error::{Problem, Problems, suggest, unknown};
+use crate::nodes::Transform;
+use serde_json::{Map, Value};
+
+/// Actions of the recipe language that swell runs.
+pub const ACTIONS: &[&str] =
+    &["load", "save", "filter", "sqlFilter", "formula", "join", "appendV2", "append", "aggregate", "schema"];
+
+/// Actions that need services swell does not have; refused naming the node.
+const EXTERNAL: &[(&str, &str)] = &[
+    ("predict", "Einstein Discovery predictions"),
+    ("discoveryPredict", "Einstein Discovery predictions"),
+    ("smartDataDiscoveryPredict", "Einstein Discovery predictions"),
+    ("clustering", "Einstein clustering"),
+    ("detectSentiment", "Einstein sentiment models"),
+    ("timeSeries", "Einstein time-series forecasting"),
+    ("timeSeriesV2", "Einstein time-series forecasting"),
+    ("predictMissingValues", "Einstein predictions"),
+    ("recommendation", "Einstein recommendations"),
+    ("outputD360", "Data Cloud"),
+    ("outputExternal", "output connections"),
+    ("writeDataCloudObject", "Data Cloud"),
+    ("updateDataCloudObject", "Data Cloud"),
+    ("extension", "recipe extensions"),
+];
+
+/// Whether a parsed JSON value is a recipe rather than a dataflow.
+pub fn is_recipe(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            (map.get("nodes").is_some_and(Value::is_object) && (map.contains_key("version") || map.contains_key("ui")))
+                || map.get("recipeDefinition").is_some_and(Value::is_object)
+        }
+        // the .wdf form: ["{}", "<recipe json>"]
+        Value::Array(items) => items.len() == 2 && items.iter().all(Value::is_string),
+        _ => false,
+    }
+}
+
+/// The nodes of a recipe, in document order.
+pub fn parse(value: Value) -> Result<Vec<RawNode>, Problems> {
+    let problem = |m: String| Problems(vec![Problem::new("", "", m)]);
+    let value = match value {
+        Value::Array(items) => {
+            let text = items.get(1).and_then(Value::as_str).unwrap_or_default();
+            serde_json::from_str(text)
+                .map_err(|e| problem(format!("the .wdf wrapper's recipe is not valid JSON: {e}")))?
+        }
+        other => other,
+    };
+    let Value::Object(mut map) = value else { return Err(problem("a recipe is a JSON object".into())) };
+    if let Some(Value::Object(inner)) = map.remove("recipeDefinition") {
+        map = inner;
+    }
+    let nodes = match map.remove("nodes") {
+        Some(Value::Object(nodes)) => nodes,
+        _ => {
+            return Err(problem(
+                "a recipe has \"nodes\": an object of node name -> {\"action\", \"sources\", \"parameters\"}".into(),
+            ));
+        }
+    };
+    if nodes.is_empty() {
+        return Err(problem("the recipe has no nodes".into()));
+    }
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (name, node) in nodes {
+        match raw_node(&name, node) {
+            Ok(n) => out.push(n),
+            Err(p) => problems.push(p),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(Problems(problems)) }
+}
+
+fn raw_node(name: &str, node: Value) -> Result<RawNode, Problem> {
+    let Value::Object(mut obj) = node else {
+        return Err(Problem::new(name, "", "a node is an object with \"action\", \"sources\" and \"parameters\""));
+    };
+    let action = match obj.remove("action") {
+        Some(Value::String(a)) => a,
+        Some(_) => return Err(Problem::new(name, "action", "must be a string")),
+        None => return Err(Problem::new(name, "action", "is missing")),
+    };
+    let sources = match obj.remove("sources") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            let mut sources = Vec::new();
+            for (i, s) in items.into_iter().enumerate() {
+                match s {
+                    Value::String(s) => sources.push(s),
+                    _ => return Err(Problem::new(name, format!("sources[{i}]"), "must be a node name")),
+                }
+            }
+            sources
+        }
+        Some(_) => return Err(Problem::new(name, "sources", "must be a list of node names")),
+    };
+    let parameters = match obj.remove("parameters") {
+        Some(p @ Value::Object(_)) => p,
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(_) => return Err(Problem::new(name, "parameters", "must be an object")),
+    };
+    Ok(RawNode { name: name.to_string(), action, parameters, schema: obj.remove("schema"), sources: Some(sources) })
+}
+
+/// Enum spellings compared as a recipe writes them: any case, underscores optional.
+pub fn enum_eq(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| *c != '_' && *c != ' ').flat_map(char::to_lowercase).collect::<String>();
+    norm(a) == norm(b)
+}
+
+/// Builds the transformation of a recipe node; its `schema` block, if any, applies to the
+/// node's output.
+pub fn build(
+    node: &str,
+    action: &str,
+    sources: &[String],
+    params: &Value,
+    schema_block: Option<&Value>,
+) -> Result<Box<dyn Transform>, Vec<Problem>> {
+    let Some(canonical) = ACTIONS.iter().copied().find(|a| enum_eq(a, action)) else {
+        if let Some((name, what)) = EXTERNAL.iter().find(|(a, _)| enum_eq(a, action)) {
+            return Err(vec![Problem::new(
+                node,
+                "action",
+                format!("'{name}' is not supported: it needs {what}, which swell does not have"),
+            )]);
+        }
+        let hint = suggest(action, ACTIONS.iter().copied());
+        let mut msg = unknown("action", action, hint);
+        if hint.is_none() {
+            msg.push_str(&format!(" (swell runs: {})", ACTIONS.join(", ")));
+        }
+        return Err(vec![Problem::new(node, "action", msg)]);
+    };
+    let arity = |n: usize| -> Result<(), Vec<Problem>> {
+        if sources.len() == n {
+            Ok(())
+        } else {
+            Err(vec![Problem::new(
+                node,
+                "sources",
+                format!("a {canonical} node reads {n} node(s), this one lists {}", sources.len()),
+            )])
+        }
+    };
+    let transform: Box<dyn Transform> = match canonical {
+        "load" => {
+            arity(0)?;
+            Box::new(load::Load::parse(node, params)?)
+        }
+        "save" => {
+            arity(1)?;
+            Box::new(save::Save::parse(node, params, sources)?)
+        }
+        "filter" => {
+            arity(1)?;
+            Box::new(filter::Filter::parse(node, params, sources)?)
+        }
+        "sqlFilter" => {
+            arity(1)?;
+            Box::new(filter::SqlFilter::parse(node, params, sources)?)
+        }
+        "formula" => {
+            arity(1)?;
+            Box::new(formula::Formula::parse(node, params, sources)?)
+        }
+        "join" => {
+            arity(2)?;
+            Box::new(join::Join::parse(node, params, sources)?)
+        }
+        "appendV2" | "append" => {
+            if sources.len() < 2 {
+                return Err(vec![Problem::new(node, "sources", "an append node reads at least two nodes")]);
+            }
+            Box::new(append::Append::parse(node, params, sources)?)
+        }
+        "aggregate" => {
+            arity(1)?;
+            Box::new(aggregate::Aggregate::parse(node, params, sources)?)
+        }
+        "schema" => {
+            arity(1)?;
+            Box::new(schema::SchemaNode::parse(node, params, sources, "parameters")?)
+        }
+        _ => unreachable!("every action of ACTIONS is built"),
+    };
+    match schema_block {
+        Some(block) if block.get("fields").is_some() || block.get("slice").is_some() => {
+            Ok(Box::new(schema::WithSchema::new(node, transform, block)?))
+        }
+        _ => Ok(transform),
+    }
+}
+
+/// The `(path, node)` pairs of a recipe node's `sources`.
+pub fn inputs(sources: &[String]) -> Vec<(String, String)> {
+    sources.iter().enumerate().map(|(i, s)| (format!("sources[{i}]"), s.clone())).collect()
+}

@@ -1,0 +1,275 @@
+//! The recipe formula dialect ("SQL" expression type, Spark SQL based): parsed with
+//! DataFusion's SQL parser and lowered to DataFusion expressions, with the few Spark meanings
+//! that differ rewritten first:
+//!
+//! - `"Account.Name"`, `Account.Name` and `Name` are field references (a dotted name is one
+//!   field, as joins name them `<qualifier>.<field>`); `'text'` is a string;
+//! - `substr`/`substring` count from 1 and treat position 0 as 1 (Spark), negative positions
+//!   from the end;
+//! - `concat` is null if any argument is null (Spark), unlike DataFusion's;
+//! - `year`, `quarter`, `month`, `day`/`dayofmonth`, `hour`, `minute`, `second`, `dayofweek`
+//!   (1 = Sunday), `dayofyear` are date parts;
+//! - `date_format(date, 'yyyy-MM-dd')` and `to_date(text, 'dd/MM/yyyy')` take Java patterns;
+//! - `if(cond, a, b)` is `case when cond then a else b end`.
+//!
+//! Function names are matched in any case; field names exactly.
+
+use crate::saql::functions::udf;
+use crate::schema::{FieldType, Schema};
+use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
+use datafusion::common::{DFSchema, Result as DFResult};
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{
+    self, Expr as SqlExpr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
+    visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+
+/// Parses a formula; the error names the position (`at line 1, column 9`).
+pub fn parse(text: &str) -> Result<SqlExpr, String> {
+    let dialect = GenericDialect {};
+    let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
+    let expr = parser.parse_expr().map_err(|e| clean(&e.to_string(), text))?;
+    // anything left over is a mistake (`a b`, a stray `)`)
+    let next = parser.peek_token();
+    if next.token != datafusion::sql::sqlparser::tokenizer::Token::EOF {
+        return Err(format!(
+            "unexpected '{}' at line {}, column {}",
+            next.token, next.span.start.line, next.span.start.column
+        ));
+    }
+    Ok(expr)
+}
+
+fn clean(message: &str, text: &str) -> String {
+    let m = message.strip_prefix("sql parser error: ").unwrap_or(message);
+    let m = m.replace("Line: ", "line ").replace("Column: ", "column ");
+    if m.contains("line ") {
+        return m;
+    }
+    // the parser names no position when the formula ends too early
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.last().map_or(0, |l| l.chars().count());
+    format!("{m} at line {}, column {}", lines.len(), last + 1)
+}
+
+/// The field names a formula reads.
+pub fn fields(expr: &SqlExpr) -> Vec<String> {
+    let mut expr = expr.clone();
+    let mut out = Vec::new();
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        match e {
+            SqlExpr::Identifier(id) => out.push(id.value.clone()),
+            SqlExpr::CompoundIdentifier(parts) => {
+                out.push(parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join("."))
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// Checks a formula against the fields it can read: syntax, every field, and with known types
+/// the functions and types too. Problems go to `report` (a message each).
+pub fn check(text: &str, schema: &Schema, mut report: impl FnMut(String)) -> Option<Expr> {
+    let parsed = match parse(text) {
+        Ok(p) => p,
+        Err(e) => {
+            report(e);
+            return None;
+        }
+    };
+    let mut ok = true;
+    for name in fields(&parsed) {
+        if !schema.contains(&name) {
+            report(schema.unknown_field(&name));
+            ok = false;
+        }
+    }
+    if !ok || schema.open || schema.fields.iter().any(|f| f.ty == FieldType::Unknown) {
+        return None;
+    }
+    match lower(context(), parsed, schema) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            report(crate::error::clean_df_message(&e.to_string()));
+            None
+        }
+    }
+}
+
+/// Lowers a parsed formula over `schema` (the run types of its fields) in `ctx`.
+pub fn lower(ctx: &SessionContext, mut expr: SqlExpr, schema: &Schema) -> DFResult<Expr> {
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        rewrite(e);
+        ControlFlow::<()>::Continue(())
+    });
+    let arrow = ArrowSchema::new(
+        schema.fields.iter().map(|f| ArrowField::new(f.name.clone(), f.ty.run_type(), true)).collect::<Vec<_>>(),
+    );
+    let df_schema = DFSchema::try_from(arrow)?;
+    let state = ctx.state();
+    let with_alias = ast::ExprWithAlias { expr, alias: None };
+    state.create_logical_expr_from_sql_expr(with_alias, &df_schema)
+}
+
+/// A context with the recipe functions, for checking formulas without a run.
+fn context() -> &'static SessionContext {
+    static CTX: OnceLock<SessionContext> = OnceLock::new();
+    CTX.get_or_init(|| {
+        let ctx = SessionContext::new();
+        register(&ctx);
+        ctx
+    })
+}
+
+/// Registers the functions the rewritten formulas call.
+pub fn register(ctx: &SessionContext) {
+    for name in ["saql_substr", "saql_format_date", "saql_to_date"] {
+        ctx.register_udf(udf(name));
+    }
+}
+
+fn func(name: &str, args: Vec<SqlExpr>) -> SqlExpr {
+    SqlExpr::Function(ast::Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn number(n: &str) -> SqlExpr {
+    SqlExpr::Value(Value::Number(n.to_string(), false).into())
+}
+
+/// Spark's substr: 1-based, position 0 read as 1, negative positions from the end.
+fn spark_substr(args: Vec<SqlExpr>) -> SqlExpr {
+    let pos = SqlExpr::Case {
+        case_token: ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![ast::CaseWhen {
+            condition: SqlExpr::BinaryOp {
+                left: Box::new(args[1].clone()),
+                op: ast::BinaryOperator::Eq,
+                right: Box::new(number("0")),
+            },
+            result: number("1"),
+        }],
+        else_result: Some(Box::new(args[1].clone())),
+    };
+    let mut a = vec![args[0].clone(), pos];
+    a.extend(args.get(2).cloned());
+    func("saql_substr", a)
+}
+
+fn string(s: &str) -> SqlExpr {
+    SqlExpr::Value(Value::SingleQuotedString(s.to_string()).into())
+}
+
+/// The plain arguments of a call, if that is all it has.
+fn plain_args(f: &ast::Function) -> Option<Vec<SqlExpr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return matches!(f.args, FunctionArguments::None | FunctionArguments::Subquery(_)).then(Vec::new);
+    };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn rewrite(e: &mut SqlExpr) {
+    match e {
+        // every field reference quoted, so that names keep their case and dots
+        SqlExpr::Identifier(id) if id.quote_style.is_none() || id.quote_style == Some('"') => {
+            *id = Ident::with_quote('"', id.value.clone());
+        }
+        SqlExpr::CompoundIdentifier(parts) => {
+            let joined = parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join(".");
+            *e = SqlExpr::Identifier(Ident::with_quote('"', joined));
+        }
+        // the parser reads substr(...) and substring(...) as this form
+        SqlExpr::Substring { expr, substring_from, substring_for, .. } => {
+            let mut args = vec![(**expr).clone()];
+            args.push(substring_from.as_deref().cloned().unwrap_or_else(|| number("1")));
+            args.extend(substring_for.as_deref().cloned());
+            *e = spark_substr(args);
+        }
+        SqlExpr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let Some(args) = plain_args(f) else { return };
+            let part = |p: &str, args: &[SqlExpr]| func("date_part", vec![string(p), args[0].clone()]);
+            let replaced = match (name.as_str(), args.len()) {
+                ("substr" | "substring", 2 | 3) => Some(spark_substr(args)),
+                ("concat", n) if n >= 2 => args.into_iter().reduce(|l, r| SqlExpr::BinaryOp {
+                    left: Box::new(l),
+                    op: ast::BinaryOperator::StringConcat,
+                    right: Box::new(r),
+                }),
+                ("year", 1) => Some(part("year", &args)),
+                ("quarter", 1) => Some(part("quarter", &args)),
+                ("month", 1) => Some(part("month", &args)),
+                ("day" | "dayofmonth", 1) => Some(part("day", &args)),
+                ("hour", 1) => Some(part("hour", &args)),
+                ("minute", 1) => Some(part("minute", &args)),
+                ("second", 1) => Some(part("second", &args)),
+                ("dayofyear", 1) => Some(part("doy", &args)),
+                ("dayofweek", 1) => Some(SqlExpr::BinaryOp {
+                    left: Box::new(part("dow", &args)),
+                    op: ast::BinaryOperator::Plus,
+                    right: Box::new(number("1")),
+                }),
+                ("date_format", 2) => Some(func("saql_format_date", args)),
+                ("to_date", 2) => Some(func("saql_to_date", args)),
+                ("if", 3) => Some(SqlExpr::Case {
+                    case_token: ast::helpers::attached_token::AttachedToken::empty(),
+                    end_token: ast::helpers::attached_token::AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![ast::CaseWhen { condition: args[0].clone(), result: args[1].clone() }],
+                    else_result: Some(Box::new(args[2].clone())),
+                }),
+                _ => None,
+            };
+            if let Some(r) = replaced {
+                *e = r;
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_the_position() {
+        let e = parse("Amount * ").unwrap_err();
+        assert_eq!(e, "Expected: an expression, found: EOF at line 1, column 10");
+        let e = parse("Amount Amount").unwrap_err();
+        assert!(e.starts_with("unexpected 'Amount' at line 1, column 8"), "{e}");
+    }
+
+    #[test]
+    fn dotted_and_quoted_names_are_fields() {
+        let e = parse(r#"coalesce("User.Profile.Name", 'Undefined') || Account.Name || Amount"#).unwrap();
+        assert_eq!(fields(&e), ["User.Profile.Name", "Account.Name", "Amount"]);
+    }
+}
