@@ -15,7 +15,7 @@
 //!
 //! **Event-driven schedules** fire when every term of their rule has happened since the
 //! schedule last fired (or was set): `$ALL_SALESFORCE_OBJECTS` is a successful sync of the
-//! local connection; `dataflow:02K…` a successful run of that dataflow. They are checked when
+//! local connection; `dataflow:02K…` and `recipe:05v…` a successful run of that asset. They are checked when
 //! a job ends here and on every wake (jobs of other servers). The tick's key is the instant
 //! of the latest event, so each event fires once.
 
@@ -218,7 +218,14 @@ impl Scheduler {
                 Err(e) => Err(e),
             };
         }
-        // recipes (05v) and data connectors (0It) come with their resources
+        if rec.asset_id.has_prefix(KeyPrefix::Recipe) {
+            return match self.store.recipe(&rec.asset_id).await {
+                Ok(r) => Ok(Some((r.dataflow.id, JobType::RecipeV3, r.dataflow.label))),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        // data connectors (0It) come with their resource
         tracing::warn!(asset = %rec.asset_id, asset_type = %rec.asset_type, "no runnable asset for this schedule");
         Ok(None)
     }
@@ -240,7 +247,11 @@ impl Scheduler {
                 let happened = match term {
                     TriggerTerm::AllSalesforceObjects => self.store.last_sync_success().await?,
                     TriggerTerm::Asset(id) if id.has_prefix(KeyPrefix::Dataflow) => self.store.last_success(id).await?,
-                    TriggerTerm::Asset(_) => None,
+                    TriggerTerm::Asset(id) => match self.store.recipe(id).await {
+                        Ok(r) => self.store.last_success(&r.dataflow.id).await?,
+                        Err(StoreError::NotFound(_)) => None,
+                        Err(e) => return Err(e),
+                    },
                 };
                 match happened {
                     Some(t) if t > since => latest = latest.max(Some(t)),

@@ -101,6 +101,7 @@ const WORDS: &[&str] = &[
     "histories",
     "asset",
     "schedule",
+    "recipes",
     "query",
     "sobjects",
     "oauth2",

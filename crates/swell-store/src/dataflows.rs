@@ -16,6 +16,8 @@ pub struct DataflowRecord {
     pub label: String,
     pub description: Option<String>,
     pub definition: Value,
+    /// `dataflow`, or `recipe` for the dataflow that runs a recipe.
+    pub kind: String,
     pub created_date: DateTime<Utc>,
     pub last_modified_date: DateTime<Utc>,
 }
@@ -37,6 +39,7 @@ fn dataflow(row: &DbRow) -> Result<DataflowRecord> {
         label: row.get("label"),
         description: row.get("description"),
         definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        kind: row.get("kind"),
         created_date: from_millis(row.get("created_date")),
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
@@ -62,20 +65,32 @@ impl Store {
         description: Option<&str>,
         definition: &Value,
     ) -> Result<DataflowRecord> {
+        self.create_dataflow_of_kind(name, label, description, definition, "dataflow").await
+    }
+
+    pub(crate) async fn create_dataflow_of_kind(
+        &self,
+        name: &str,
+        label: &str,
+        description: Option<&str>,
+        definition: &Value,
+        kind: &str,
+    ) -> Result<DataflowRecord> {
         if self.dataflow_by_name(name).await?.is_some() {
             return Err(StoreError::Conflict(format!("a dataflow named '{name}' already exists")));
         }
         let id = self.next_id(KeyPrefix::Dataflow).await?;
         let now = Utc::now();
         sqlx::query(
-            "INSERT INTO dataflow (id, name, label, description, definition, created_date, last_modified_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO dataflow (id, name, label, description, definition, kind, created_date, last_modified_date)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(id.as_str())
         .bind(name)
         .bind(label)
         .bind(description)
         .bind(definition.to_string())
+        .bind(kind)
         .bind(millis(&now))
         .execute(&self.pool)
         .await?;
@@ -95,8 +110,16 @@ impl Store {
     }
 
     /// Dataflows whose name or label contains every word of `q` (case-insensitive), by label.
+    /// The dataflows that run recipes are not listed, as in an org.
     pub async fn list_dataflows(&self, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
-        let rows = sqlx::query("SELECT * FROM dataflow ORDER BY lower(label), id").fetch_all(&self.pool).await?;
+        self.list_of_kind("dataflow", q).await
+    }
+
+    pub(crate) async fn list_of_kind(&self, kind: &str, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
+        let rows = sqlx::query("SELECT * FROM dataflow WHERE kind = $1 ORDER BY lower(label), id")
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?;
         let words: Vec<String> = q.unwrap_or("").split_whitespace().map(|w| w.to_lowercase()).collect();
         rows.iter()
             .map(dataflow)

@@ -12,11 +12,13 @@
 mod dataflows;
 mod datasets;
 mod jobs;
+mod recipes;
 mod schedules;
 
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};
+pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start};
 
 use chrono::{DateTime, TimeZone, Utc};

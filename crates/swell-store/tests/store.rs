@@ -75,6 +75,7 @@ on_both!(dataset_versions, dataset_versions_and_restore);
 on_both!(schedules, schedules_fire_each_tick_once);
 on_both!(concurrent_starts, concurrent_starts_queue_one_job);
 on_both!(dataflow_delete, deleting_a_dataflow_removes_its_schedule);
+on_both!(recipes, recipes_live_on_their_target_dataflow);
 
 async fn dataflows_keep_their_last_twenty_histories(s: Store) {
     let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
@@ -290,4 +291,28 @@ async fn deleting_a_dataflow_removes_its_schedule(s: Store) {
     assert!(s.schedule(&d.id).await.unwrap().is_none());
     assert!(matches!(s.dataflow(&d.id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(s.delete_dataflow(&d.id).await, Err(StoreError::NotFound(_))));
+}
+
+async fn recipes_live_on_their_target_dataflow(s: Store) {
+    s.create_dataflow("Plain", "Plain", None, &json!({})).await.unwrap();
+    let def = json!({"version": "62.0", "nodes": {}});
+    let r = s.create_recipe("Prep", "Prep recipe", None, &def).await.unwrap();
+    assert!(r.id.as_str().starts_with("05v") && r.dataflow.id.as_str().starts_with("02K"));
+    assert_eq!((r.dataflow.kind.as_str(), r.format.as_str()), ("recipe", "R3"));
+    // dataflow lists leave recipes out; recipe lists have them
+    assert_eq!(s.list_dataflows(None).await.unwrap().len(), 1);
+    assert_eq!(s.list_recipes(Some("prep")).await.unwrap(), vec![r.clone()]);
+    assert_eq!(s.recipe_by_name("Prep").await.unwrap().unwrap().id, r.id);
+    assert!(s.recipe_by_name("Plain").await.unwrap().is_none());
+    assert_eq!(s.recipe_of_dataflow(&r.dataflow.id).await.unwrap().unwrap().id, r.id);
+    // its runs are recipe jobs (0eP)
+    assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap(), None);
+    let job = s.enqueue_job(&r.dataflow.id, JobType::RecipeV3, "Prep recipe").await.unwrap().unwrap();
+    assert!(job.id.as_str().starts_with("0eP"), "{}", job.id);
+    assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap().as_deref(), Some("Queued"));
+    assert!(matches!(s.delete_recipe(&r.id).await, Err(StoreError::Conflict(_))));
+    s.transition(&job.id, Transition::Stop, None).await.unwrap();
+    s.delete_recipe(&r.id).await.unwrap();
+    assert!(matches!(s.recipe(&r.id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.dataflow(&r.dataflow.id).await, Err(StoreError::NotFound(_))));
 }

@@ -61,7 +61,8 @@ async fn full(state: &AppState, v: &Version, d: &DataflowRecord) -> ApiResult<Va
     Ok(representation(v, d, true, schedule.as_ref()))
 }
 
-fn history(v: &Version, h: &HistoryRecord) -> Value {
+/// A history entry of the asset at `base` (`/dataflows/02K…` or `/recipes/05v…`).
+pub fn history(v: &Version, base: &str, h: &HistoryRecord) -> Value {
     json!({
         "id": h.id.as_str(),
         "type": "assethistory",
@@ -69,8 +70,8 @@ fn history(v: &Version, h: &HistoryRecord) -> Value {
         "label": h.label,
         "createdBy": user(),
         "createdDate": to_wire(&h.created_date),
-        "url": v.url(&format!("/dataflows/{}/histories/{}", h.dataflow_id, h.id)),
-        "previewUrl": v.url(&format!("/dataflows/{}?historyId={}", h.dataflow_id, h.id)),
+        "url": v.url(&format!("{base}/histories/{}", h.id)),
+        "previewUrl": v.url(&format!("{base}?historyId={}", h.id)),
     })
 }
 
@@ -203,7 +204,8 @@ pub async fn histories(
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let d = find(&state, &params["id"]).await?;
-    let items: Vec<Value> = state.store.histories(&d.id).await?.iter().map(|h| history(&v, h)).collect();
+    let items: Vec<Value> =
+        state.store.histories(&d.id).await?.iter().map(|h| history(&v, &format!("/dataflows/{}", d.id), h)).collect();
     Ok(ok(json!({ "histories": items, "url": v.url(&format!("/dataflows/{}/histories", d.id)) })))
 }
 

@@ -113,7 +113,9 @@ pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> A
     let id = string_field(&input, "dataflowId")?.ok_or_else(|| ApiError::bad_request("dataflowId: is required"))?;
     let id = id_of(id, KeyPrefix::Dataflow, "dataflow")?;
     let dataflow = find(&state, id.as_str()).await?;
-    match state.store.enqueue_job(&dataflow.id, JobType::User, &dataflow.label).await? {
+    // a recipe runs through its target dataflow, as a recipe job (0eP)
+    let job_type = if dataflow.kind == "recipe" { JobType::RecipeV3 } else { JobType::User };
+    match state.store.enqueue_job(&dataflow.id, job_type, &dataflow.label).await? {
         Ok(job) => {
             state.runner.wake();
             Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &job)))

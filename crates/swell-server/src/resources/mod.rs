@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod identity;
 pub mod jobs;
 pub mod paging;
+pub mod recipes;
 pub mod schedules;
 pub mod versions;
 
@@ -30,6 +31,12 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{w}/dataflowjobs/{{id}}"), get(jobs::get).patch(jobs::patch))
         .route(&format!("{w}/dataflowjobs/{{id}}/nodes"), get(jobs::nodes))
         .route(&format!("{w}/dataflowjobs/{{id}}/nodes/{{node}}"), get(jobs::node))
+        .route(&format!("{w}/recipes"), get(recipes::list).post(recipes::create))
+        .route(
+            &format!("{w}/recipes/{{id}}"),
+            get(recipes::get).patch(recipes::patch).put(recipes::revert).delete(recipes::delete),
+        )
+        .route(&format!("{w}/recipes/{{id}}/histories"), get(recipes::histories))
         .route(&format!("{w}/asset/{{id}}/schedule"), get(schedules::get).put(schedules::put).delete(schedules::delete))
         .route(&format!("{w}/datasets"), get(datasets::list))
         .route(&format!("{w}/datasets/{{id}}"), get(datasets::get))

@@ -37,7 +37,8 @@ async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
         return Ok(Asset { id: d.id, kind: "dataflow" });
     }
     if id.has_prefix(KeyPrefix::Recipe) {
-        return Err(ApiError::not_found(format!("recipe {id_or_name}")));
+        let r = state.store.recipe(&id).await?;
+        return Ok(Asset { id: r.id, kind: "recipe" });
     }
     if id.has_prefix(KeyPrefix::DataConnector) {
         return Err(ApiError::not_found(format!("data connector {id_or_name}")));
@@ -131,11 +132,14 @@ async fn check_rule(state: &AppState, a: &Asset, terms: &[TriggerTerm]) -> ApiRe
         }
     }
     for id in asset_terms(terms) {
-        if id.has_prefix(KeyPrefix::Recipe) {
-            return Err(ApiError::bad_request(format!("triggerRule: recipe {id} does not exist")));
-        }
-        if state.store.dataflow(&id).await.is_err() {
-            return Err(ApiError::bad_request(format!("triggerRule: dataflow {id} does not exist")));
+        let exists = if id.has_prefix(KeyPrefix::Recipe) {
+            state.store.recipe(&id).await.is_ok()
+        } else {
+            state.store.dataflow(&id).await.is_ok_and(|d| d.kind == "dataflow")
+        };
+        if !exists {
+            let kind = if id.has_prefix(KeyPrefix::Recipe) { "recipe" } else { "dataflow" };
+            return Err(ApiError::bad_request(format!("triggerRule: {kind} {id} does not exist")));
         }
     }
     graph.insert(a.id.clone(), asset_terms(terms));

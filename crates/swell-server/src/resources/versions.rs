@@ -29,6 +29,7 @@ pub async fn wave(version: Version) -> ApiResult<Response> {
         "dataflows": version.url("/dataflows"),
         "dataflowJobs": version.url("/dataflowjobs"),
         "datasets": version.url("/datasets"),
+        "recipes": version.url("/recipes"),
     })))
 }
 

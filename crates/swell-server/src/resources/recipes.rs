@@ -1,0 +1,263 @@
+//! `/wave/recipes`: list, create, get, PATCH (bare or wrapped in `recipeObject`), PUT revert
+//! to a history, DELETE, `/histories`. A recipe (05v) runs through its `targetDataflowId`
+//! (02K): POST that id to `/wave/dataflowjobs` and a recipe job (0eP) runs it.
+//!
+//! A recipe is saved even when the engine finds problems in it, as Data Prep saves a draft;
+//! the problems are listed in `validationDetails` (node, node type, severity, message) and a
+//! run of it fails naming them. Only R3 recipes are accepted (R2 is Data Prep Classic).
+
+use super::dataflows::{history, id_of, user};
+use super::paging::{Page, matches_q};
+use crate::error::{ApiError, ApiResult};
+use crate::wire::{body, ok, string_field};
+use crate::{AppState, Version};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use swell_core::dates::to_wire;
+use swell_core::{KeyPrefix, SalesforceId};
+use swell_store::RecipeRecord;
+
+/// The engine's problems with a definition, as `validationDetails`.
+fn validation_details(definition: &Value) -> Vec<Value> {
+    let problems = match swell_engine::validate(&definition.to_string()) {
+        Ok(_) => return Vec::new(),
+        Err(p) => p.0,
+    };
+    let actions: HashMap<String, String> = definition
+        .get("nodes")
+        .and_then(Value::as_object)
+        .map(|nodes| {
+            nodes
+                .iter()
+                .map(|(name, n)| {
+                    (name.clone(), n.get("action").and_then(Value::as_str).unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    problems
+        .iter()
+        .map(|p| {
+            let message = if p.path.is_empty() { p.message.clone() } else { format!("{}: {}", p.path, p.message) };
+            json!({
+                "nodeName": p.node,
+                "nodeType": actions.get(&p.node).cloned().unwrap_or_default(),
+                "severity": "Error",
+                "message": message,
+                "validationAction": "",
+                "validationCode": "",
+            })
+        })
+        .collect()
+}
+
+async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_definition: bool) -> ApiResult<Value> {
+    let url = v.url(&format!("/recipes/{}", r.id));
+    let d = &r.dataflow;
+    let status = state.store.last_job_status(&d.id).await?.unwrap_or_else(|| "New".to_string());
+    let schedule = state.store.schedule(&r.id).await?;
+    let mut out = json!({
+        "id": r.id.as_str(),
+        "type": "recipe",
+        "name": d.name,
+        "label": d.label,
+        "namespace": "",
+        "url": url,
+        "historiesUrl": format!("{url}/histories"),
+        "format": r.format,
+        "targetDataflowId": d.id.as_str(),
+        "publishingTarget": "Dataset",
+        "status": status,
+        "conversionDetails": [],
+        "validationDetails": validation_details(&d.definition),
+        "scheduleAttributes": super::schedules::representation(&r.id, schedule.as_ref(), chrono::Utc::now()),
+        "createdBy": user(),
+        "createdDate": to_wire(&r.created_date),
+        "lastModifiedBy": user(),
+        "lastModifiedDate": to_wire(&d.last_modified_date),
+        "licenseAttributes": { "type": "einsteinanalytics" },
+    });
+    if with_definition {
+        out["recipeDefinition"] = d.definition.clone();
+    }
+    if let Some(desc) = &d.description {
+        out["description"] = json!(desc);
+    }
+    if let Some(s) = &schedule {
+        if let Some(next) = s.next_run {
+            out["nextScheduledDate"] = json!(to_wire(&next));
+        }
+        out["scheduleType"] = json!(if s.schedule.frequency.is_timed() { "timedriven" } else { "eventdriven" });
+    }
+    crate::wire::gate(
+        &mut out,
+        v.major(),
+        &[
+            ("format", 48),
+            ("recipeDefinition", 49),
+            ("historiesUrl", 51),
+            ("licenseAttributes", 51),
+            ("scheduleAttributes", 53),
+        ],
+    );
+    Ok(out)
+}
+
+/// A recipe by id (15 or 18 characters) or by API name.
+pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<RecipeRecord> {
+    if let Ok(id) = SalesforceId::parse(id_or_name)
+        && id.has_prefix(KeyPrefix::Recipe)
+    {
+        return Ok(state.store.recipe(&id).await?);
+    }
+    state.store.recipe_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("recipe {id_or_name}")))
+}
+
+/// The recipe definition of an input: an R3 object with `nodes`.
+fn definition(input: &Value) -> ApiResult<Option<Value>> {
+    if let Some(f) = string_field(input, "format")?
+        && !f.eq_ignore_ascii_case("R3")
+    {
+        return Err(ApiError::bad_request(format!(
+            "format: '{f}' is not supported: swell runs R3 recipes (Data Prep); R2 is Data Prep Classic"
+        )));
+    }
+    match input.get("recipeDefinition") {
+        None | Some(Value::Null) => Ok(None),
+        Some(d) if d.get("nodes").is_some_and(Value::is_object) => Ok(Some(d.clone())),
+        Some(_) => Err(ApiError::bad_request(
+            "recipeDefinition: must be an R3 recipe: {\"version\": \"62.0\", \"nodes\": {...}, \"ui\": {...}}",
+        )),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    v: Version,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let page = Page::from_query(&q)?;
+    let mut all = state.store.list_recipes(None).await?;
+    if let Some(terms) = q.get("q") {
+        all.retain(|r| matches_q(terms, &[&r.dataflow.name, &r.dataflow.label]));
+    }
+    if let Some(f) = q.get("format") {
+        all.retain(|r| r.format.eq_ignore_ascii_case(f));
+    }
+    match q.get("sort").map(|s| s.to_ascii_lowercase()).as_deref() {
+        None | Some("lastmodified") => all.sort_by_key(|r| std::cmp::Reverse(r.dataflow.last_modified_date)),
+        Some("name") => all.sort_by_key(|r| r.dataflow.label.to_lowercase()),
+        Some("createddate") => all.sort_by_key(|r| std::cmp::Reverse(r.created_date)),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sort: '{other}' is not a sort of recipes (LastModified, Name, CreatedDate)"
+            )));
+        }
+    }
+    let total = all.len() as i64;
+    let mut items = Vec::new();
+    for r in all.iter().skip(page.offset() as usize).take(page.size as usize) {
+        items.push(representation(&state, &v, r, false).await?);
+    }
+    let (url, next) = page.links(&v.url("/recipes"), &q, total);
+    Ok(ok(json!({ "recipes": items, "totalSize": total, "url": url, "nextPageUrl": next })))
+}
+
+pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+    let input = body(&bytes, "recipeObject")?;
+    let definition = definition(&input)?.ok_or_else(|| ApiError::bad_request("recipeDefinition: is required"))?;
+    let label = string_field(&input, "label")?;
+    // the API name defaults to the label with other characters as '_'
+    let name = match (string_field(&input, "name")?, label) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(l)) => {
+            let n: String = l.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            n.trim_matches('_').to_string()
+        }
+        (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
+    };
+    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ApiError::bad_request(format!(
+            "name: '{name}' must start with a letter and use only letters, digits and '_'"
+        )));
+    }
+    let label = label.unwrap_or(&name).to_string();
+    let r = state.store.create_recipe(&name, &label, string_field(&input, "description")?, &definition).await?;
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, true).await?))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let mut r = find(&state, &params["id"]).await?;
+    if let Some(h) = q.get("historyId") {
+        let hid = id_of(h, KeyPrefix::History, "history")?;
+        let found = state.store.histories(&r.dataflow.id).await?.into_iter().find(|x| x.id == hid);
+        r.dataflow.definition = found.ok_or_else(|| ApiError::not_found(format!("history {h}")))?.definition;
+    }
+    Ok(ok(representation(&state, &v, &r, true).await?))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    let input = body(&bytes, "recipeObject")?;
+    let definition = definition(&input)?;
+    state
+        .store
+        .update_dataflow(
+            &r.dataflow.id,
+            string_field(&input, "label")?,
+            string_field(&input, "description")?,
+            definition.as_ref(),
+            string_field(&input, "historyLabel")?,
+        )
+        .await?;
+    Ok(ok(representation(&state, &v, &state.store.recipe(&r.id).await?, true).await?))
+}
+
+pub async fn revert(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    let input = body(&bytes, "recipeObject")?;
+    let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
+    let hid = id_of(hid, KeyPrefix::History, "history")?;
+    state.store.revert_dataflow(&r.dataflow.id, &hid, string_field(&input, "historyLabel")?).await?;
+    Ok(ok(representation(&state, &v, &state.store.recipe(&r.id).await?, true).await?))
+}
+
+pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    state.store.delete_recipe(&r.id).await?;
+    state.scheduler.wake();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn histories(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    let base = format!("/recipes/{}", r.id);
+    let items: Vec<Value> =
+        state.store.histories(&r.dataflow.id).await?.iter().map(|h| history(&v, &base, h)).collect();
+    Ok(ok(json!({ "histories": items, "url": v.url(&format!("{base}/histories")) })))
+}
