@@ -1,6 +1,7 @@
 //! `swell demo`: `serve` with a bundled sample. The sample is generated (deterministically)
 //! into CSV files and loaded as the connected objects of the local connection `SFDC_LOCAL`,
-//! the demo dataflow is created and started once. Works offline on a fresh machine.
+//! the demo dataflow (scheduled daily) and the demo recipe are created, and the dataflow is
+//! started once. Works offline on a fresh machine.
 
 use crate::serve::{ServeArgs, Server};
 use anyhow::{Context, Result};
@@ -10,6 +11,8 @@ use swell_engine::DataDir;
 
 const DATAFLOW: &str = include_str!("../demo/dataflow.json");
 const DATAFLOW_NAME: &str = "Demo_Opportunities";
+const RECIPE: &str = include_str!("../demo/recipe.json");
+const RECIPE_NAME: &str = "Demo_Open_Cases";
 
 /// A small xorshift generator: the sample is the same on every machine.
 struct Rng(u64);
@@ -142,6 +145,13 @@ async fn run(args: &ServeArgs) -> Result<()> {
                 .await?
         }
     };
+    let recipe = match store.recipe_by_name(RECIPE_NAME).await? {
+        Some(r) => r,
+        None => {
+            let definition: serde_json::Value = serde_json::from_str(RECIPE)?;
+            store.create_recipe(RECIPE_NAME, "Demo open cases", Some("The bundled demo recipe"), &definition).await?
+        }
+    };
     // a schedule to look at: every day at 06:00 in Los Angeles
     if store.schedule(&dataflow.id).await?.is_none() {
         let schedule = swell_core::Schedule::from_input(&serde_json::json!({
@@ -161,6 +171,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
     let token = server.state.token.to_string();
     println!("swell demo: the local connection SFDC_LOCAL holds User, Account, Opportunity and Case;");
     println!("the dataflow {DATAFLOW_NAME} ({}) was started as job {} ({}).", dataflow.id, job.id, job.status);
+    println!(
+        "the recipe {RECIPE_NAME} ({}) runs with POST /wave/dataflowjobs {{\"dataflowId\": \"{}\", \"command\": \"start\"}}.",
+        recipe.id, recipe.dataflow.id
+    );
     println!("API token: {token}");
     println!("try:");
     println!("  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/dataflowjobs/{}", job.id);

@@ -164,16 +164,33 @@ fn demo_runs_its_dataflow() {
     let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), None);
     let token = std::fs::read_to_string(tmp.path().join("data/api-token")).unwrap();
     assert!(demo.lines.iter().any(|l| l.contains(&token)), "the token is printed: {:?}", demo.lines);
-    let mut last = String::new();
-    for _ in 0..200 {
-        let (status, body) = get(&demo.base, "/services/data/v66.0/wave/datasets/Demo_Opportunities", &token);
-        if status == 200 && body.contains("currentVersionId") {
-            return;
+    let wait_for_dataset = |name: &str| {
+        let mut last = String::new();
+        for _ in 0..200 {
+            let (status, body) = get(&demo.base, &format!("/services/data/v66.0/wave/datasets/{name}"), &token);
+            if status == 200 && body.contains("currentVersionId") {
+                return;
+            }
+            last = body;
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        last = body;
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the demo dataset never appeared: {last}");
+        panic!("the demo dataset {name} never appeared: {last}");
+    };
+    wait_for_dataset("Demo_Opportunities");
+    // the dataflow has its schedule; the demo recipe runs on the same sample
+    let (_, flows) = get(&demo.base, "/services/data/v66.0/wave/dataflows", &token);
+    assert!(flows.contains("nextScheduledDate"), "{flows}");
+    let (_, recipes) = get(&demo.base, "/services/data/v66.0/wave/recipes", &token);
+    let recipes: serde_json::Value = serde_json::from_str(&recipes).unwrap();
+    let recipe = &recipes["recipes"][0];
+    assert_eq!(
+        (recipe["name"].as_str(), recipe["validationDetails"].clone()),
+        (Some("Demo_Open_Cases"), serde_json::json!([]))
+    );
+    let body = format!(r#"{{"dataflowId":"{}","command":"start"}}"#, recipe["targetDataflowId"].as_str().unwrap());
+    let (status, job) = request(&demo.base, "POST", "/services/data/v66.0/wave/dataflowjobs", &token, &body);
+    assert_eq!(status, 201, "{job}");
+    wait_for_dataset("Demo_Open_Cases");
 }
 
 /// Extracts `"key":"value"` from a JSON text.
