@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: the bench dataflow on generated CRM-like data, swell against DuckDB in the same run.
+# Benchmark: the bench dataflow and the same pipeline as a recipe, on generated CRM-like data,
+# swell against DuckDB in the same run.
 #   bench/run.sh [SCALE]      (1.0 = Opportunity 10M rows, Account 1M)
 # Prints wall time and peak RSS of each, and the ratio. Needs a release build of swell
 # (cargo build --release) and Python 3 with the packages of bench/requirements.txt.
@@ -25,14 +26,27 @@ measure() { # name, command...: prints "name seconds peak_rss_mb"
 
 echo "scale $SCALE: $(python3 -c "import pyarrow.parquet as pq; print(f'{pq.ParquetFile(\"$DATA/Opportunity.parquet\").metadata.num_rows:,}')") opportunities"
 S=$(measure swell env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/dataflow.json --objects "$DATA" --data-dir "$WORK/swell-data" --out "$WORK/swell-out" --quiet)
+R=$(measure recipe env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/recipe.json --objects "$DATA" --data-dir "$WORK/recipe-data" --out "$WORK/recipe-out" --quiet)
 D=$(measure duckdb python3 bench/run_duckdb.py "$DATA" "$WORK/duckdb.parquet" 2)
-grep -E "registered" "$WORK/swell.out" || true
+grep -E "registered" "$WORK/swell.out" "$WORK/recipe.out" || true
 cat "$WORK/duckdb.out"
-read -r _ ss sm <<< "$S"; read -r _ ds dm <<< "$D"
-printf "%-8s %10s %14s\n" engine "wall (s)" "peak RSS (MB)"
-printf "%-8s %10s %14s\n" swell "$ss" "$sm"
-printf "%-8s %10s %14s\n" duckdb "$ds" "$dm"
-python3 -c "print(f'swell / duckdb wall time: {$ss / $ds:.2f}x')"
+read -r _ ss sm <<< "$S"; read -r _ rs rm <<< "$R"; read -r _ ds dm <<< "$D"
+printf "%-16s %10s %14s\n" engine "wall (s)" "peak RSS (MB)"
+printf "%-16s %10s %14s\n" "swell dataflow" "$ss" "$sm"
+printf "%-16s %10s %14s\n" "swell recipe" "$rs" "$rm"
+printf "%-16s %10s %14s\n" duckdb "$ds" "$dm"
+python3 -c "print(f'swell dataflow / duckdb wall time: {$ss / $ds:.2f}x; recipe / duckdb: {$rs / $ds:.2f}x')"
+
+# the recipe's rows are the dataflow's without the generated date parts
+python3 - "$WORK/recipe-out/Opportunity_Pipeline.parquet" "$WORK/duckdb.parquet" <<'PY'
+import sys, duckdb
+a, b = sys.argv[1], sys.argv[2]
+cols = ', '.join(f'"{c}"' for c in duckdb.sql(f"SELECT * FROM '{a}' LIMIT 0").columns if c != 'CloseDate')
+q = f"SELECT count(*) FROM (SELECT {cols} FROM '{a}' EXCEPT ALL SELECT {cols} FROM '{b}')"
+diff = duckdb.sql(q).fetchall()[0][0]
+print(f"rows of the recipe's output not in DuckDB's: {diff}")
+sys.exit(1 if diff else 0)
+PY
 
 # the two outputs must hold the same rows (CloseDate differs only in its time-zone annotation)
 python3 - "$WORK/swell-out/Opportunity_Pipeline.parquet" "$WORK/duckdb.parquet" <<'PY'

@@ -373,7 +373,7 @@ impl Transform for SqlFilter {
         _out: &Schema,
     ) -> DFResult<DataFrame> {
         let parsed = sql::parse(&self.expression).map_err(DataFusionError::Plan)?;
-        let pred = sql::lower(cx.ctx, parsed, in_schemas[0])?;
+        let pred = sql::lower(cx.ctx, parsed, in_schemas[0], cx.now_millis)?;
         // null is not true: the row goes
         inputs.remove(0).filter(datafusion::functions::expr_fn::coalesce(vec![pred, lit(false)]))
     }

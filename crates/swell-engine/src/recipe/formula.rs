@@ -126,7 +126,7 @@ impl Transform for Formula {
         let mut schema = in_schemas[0].clone();
         for (f, ty) in &self.fields {
             let parsed = sql::parse(&f.formula_expression).map_err(DataFusionError::Plan)?;
-            let mut e = cast(sql::lower(cx.ctx, parsed, &schema)?, ty.run_type());
+            let mut e = cast(sql::lower(cx.ctx, parsed, &schema, cx.now_millis)?, ty.run_type());
             if let Some(d) = f.default_value.as_ref().and_then(|v| default_literal(v, ty)) {
                 e = datafusion::functions::expr_fn::coalesce(vec![e, d]);
             }

@@ -13,6 +13,7 @@
 
 mod aggregate;
 mod append;
+mod compute_relative;
 mod filter;
 mod formula;
 mod join;
@@ -27,8 +28,19 @@ use crate::nodes::Transform;
 use serde_json::{Map, Value};
 
 /// Actions of the recipe language that swell runs.
-pub const ACTIONS: &[&str] =
-    &["load", "save", "filter", "sqlFilter", "formula", "join", "appendV2", "append", "aggregate", "schema"];
+pub const ACTIONS: &[&str] = &[
+    "load",
+    "save",
+    "filter",
+    "sqlFilter",
+    "formula",
+    "computeRelative",
+    "join",
+    "appendV2",
+    "append",
+    "aggregate",
+    "schema",
+];
 
 /// Actions that need services swell does not have; refused naming the node.
 const EXTERNAL: &[(&str, &str)] = &[
@@ -190,6 +202,10 @@ pub fn build(
         "formula" => {
             arity(1)?;
             Box::new(formula::Formula::parse(node, params, sources)?)
+        }
+        "computeRelative" => {
+            arity(1)?;
+            Box::new(compute_relative::ComputeRelative::parse(node, params, sources)?)
         }
         "join" => {
             arity(2)?;

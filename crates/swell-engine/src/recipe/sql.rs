@@ -10,7 +10,9 @@
 //! - `year`, `quarter`, `month`, `day`/`dayofmonth`, `hour`, `minute`, `second`, `dayofweek`
 //!   (1 = Sunday), `dayofyear` are date parts;
 //! - `date_format(date, 'yyyy-MM-dd')` and `to_date(text, 'dd/MM/yyyy')` take Java patterns;
-//! - `if(cond, a, b)` is `case when cond then a else b end`.
+//! - `datediff(end, start)` counts whole days;
+//! - `if(cond, a, b)` is `case when cond then a else b end`;
+//! - `now()` is the run's clock (fixed in tests and benchmarks).
 //!
 //! Function names are matched in any case; field names exactly.
 
@@ -94,7 +96,7 @@ pub fn check(text: &str, schema: &Schema, mut report: impl FnMut(String)) -> Opt
     if !ok || schema.open || schema.fields.iter().any(|f| f.ty == FieldType::Unknown) {
         return None;
     }
-    match lower(context(), parsed, schema) {
+    match lower(context(), parsed, schema, 0) {
         Ok(e) => Some(e),
         Err(e) => {
             report(crate::error::clean_df_message(&e.to_string()));
@@ -103,10 +105,11 @@ pub fn check(text: &str, schema: &Schema, mut report: impl FnMut(String)) -> Opt
     }
 }
 
-/// Lowers a parsed formula over `schema` (the run types of its fields) in `ctx`.
-pub fn lower(ctx: &SessionContext, mut expr: SqlExpr, schema: &Schema) -> DFResult<Expr> {
+/// Lowers a parsed formula over `schema` (the run types of its fields) in `ctx`; `now()` is
+/// the run's clock, `now_millis`.
+pub fn lower(ctx: &SessionContext, mut expr: SqlExpr, schema: &Schema, now_millis: i64) -> DFResult<Expr> {
     let _ = visit_expressions_mut(&mut expr, |e| {
-        rewrite(e);
+        rewrite(e, now_millis);
         ControlFlow::<()>::Continue(())
     });
     let arrow = ArrowSchema::new(
@@ -130,7 +133,7 @@ fn context() -> &'static SessionContext {
 
 /// Registers the functions the rewritten formulas call.
 pub fn register(ctx: &SessionContext) {
-    for name in ["saql_substr", "saql_format_date", "saql_to_date"] {
+    for name in ["saql_substr", "saql_format_date", "saql_to_date", "saql_days_between"] {
         ctx.register_udf(udf(name));
     }
 }
@@ -195,7 +198,7 @@ fn plain_args(f: &ast::Function) -> Option<Vec<SqlExpr>> {
         .collect()
 }
 
-fn rewrite(e: &mut SqlExpr) {
+fn rewrite(e: &mut SqlExpr, now_millis: i64) {
     match e {
         // every field reference quoted, so that names keep their case and dots
         SqlExpr::Identifier(id) if id.quote_style.is_none() || id.quote_style == Some('"') => {
@@ -238,6 +241,12 @@ fn rewrite(e: &mut SqlExpr) {
                 }),
                 ("date_format", 2) => Some(func("saql_format_date", args)),
                 ("to_date", 2) => Some(func("saql_to_date", args)),
+                // Spark's datediff(end, start): whole days from start to end
+                ("datediff", 2) => Some(func("saql_days_between", vec![args[1].clone(), args[0].clone()])),
+                // the run's clock, so that a run is repeatable (tests, benchmarks)
+                ("now" | "current_timestamp", 0) => {
+                    Some(func("to_timestamp_millis", vec![number(&now_millis.to_string())]))
+                }
                 ("if", 3) => Some(SqlExpr::Case {
                     case_token: ast::helpers::attached_token::AttachedToken::empty(),
                     end_token: ast::helpers::attached_token::AttachedToken::empty(),
