@@ -168,3 +168,59 @@ fn validate_without_data_reports_everything() {
       "c": {"action": "computeExpression", "parameters": {"source": "e", "computedFields": [{"name": "x", "type": "Numeric", "saqlExpression": "Anything + 1"}]}}}"#;
     swell_engine::validate(edgemart).unwrap();
 }
+
+/// The paired dataflow and recipe of the benchmark (bench/dataflow.json, bench/recipe.json,
+/// transformations.md 3.4) give the same rows on the recipe's fields.
+#[tokio::test]
+async fn the_benchmark_dataflow_and_recipe_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = tmp.path().join("objects");
+    std::fs::create_dir_all(&objects).unwrap();
+    let mut accounts = String::from("Id,Name,Industry,Region\n");
+    for i in 0..40 {
+        let industry = ["Government", "Retail", "Energy", ""][i % 4];
+        accounts.push_str(&format!("A{i},Account {i},{industry},{}\n", ["EMEA", "AMER", "APAC"][i % 3]));
+    }
+    let mut opps = String::from("Id,Name,AccountId,Amount,StageName,CloseDate,Probability\n");
+    for i in 0..600 {
+        let stage = ["Closed Won", "Closed Lost", "Prospecting", "Negotiation"][i % 4];
+        let amount = if i % 17 == 0 { String::new() } else { ((i * 7919) % 20000).to_string() };
+        let account = if i % 23 == 0 { "A99".to_string() } else { format!("A{}", i % 40) };
+        opps.push_str(&format!(
+            "O{i:04},Opp {i},{account},{amount},{stage},2024-{:02}-{:02},{}\n",
+            i % 12 + 1,
+            i % 28 + 1,
+            (i * 13) % 100
+        ));
+    }
+    std::fs::write(objects.join("Account.csv"), accounts).unwrap();
+    std::fs::write(objects.join("Opportunity.csv"), opps).unwrap();
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench");
+    let mut outputs = Vec::new();
+    for (i, file) in ["dataflow.json", "recipe.json"].iter().enumerate() {
+        let text = std::fs::read_to_string(bench.join(file)).unwrap();
+        let data = tmp.path().join(format!("data{i}"));
+        let mut o = options(&data, &objects);
+        o.now = "2025-01-01T00:00:00Z".parse().unwrap();
+        let out = Run::new(Dataflow::parse(&text).unwrap()).execute(o).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+        outputs.push(out.datasets[0].dir.join("part-0.parquet"));
+    }
+    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
+    let recipe = ctx.read_parquet(outputs[1].display().to_string(), Default::default()).await.unwrap();
+    let names: Vec<String> = recipe.schema().fields().iter().map(|f| format!("\"{}\"", f.name())).collect();
+    ctx.register_parquet("d", outputs[0].display().to_string(), Default::default()).await.unwrap();
+    ctx.register_parquet("r", outputs[1].display().to_string(), Default::default()).await.unwrap();
+    let cols = names.join(", ");
+    let count = |sql: String| {
+        let ctx = ctx.clone();
+        async move {
+            let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            batches.iter().map(|b| b.num_rows()).sum::<usize>()
+        }
+    };
+    let total = count(format!("SELECT {cols} FROM r")).await;
+    assert!(total > 100, "{total} rows");
+    assert_eq!(count(format!("SELECT {cols} FROM d")).await, total);
+    assert_eq!(count(format!("SELECT {cols} FROM r EXCEPT ALL SELECT {cols} FROM d")).await, 0);
+    assert_eq!(count(format!("SELECT {cols} FROM d EXCEPT ALL SELECT {cols} FROM r")).await, 0);
+}
