@@ -56,7 +56,7 @@ try:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     # the ticks: BURSTS minutes starting far enough ahead for the setup
-    setup_minutes = 2 + N // 4000
+    setup_minutes = 1 + N // 5000
     first = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=setup_minutes + 1)).replace(second=0, microsecond=0)
     nominal = {}
 

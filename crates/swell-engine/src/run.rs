@@ -359,8 +359,15 @@ pub fn new_context(
     opts.execution.parquet.compression = Some("snappy".to_string());
     opts.sql_parser.enable_ident_normalization = false;
     let _ = std::fs::create_dir_all(spill_dir);
+    // a fair pool: sorts and other spilling operators each get their share and spill when they
+    // reach it, so the merge that follows a spill finds memory (with the greedy default a
+    // 10M-row computeRelative sort held the whole pool and its merge failed)
+    let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
+        datafusion::execution::memory_pool::FairSpillPool::new(memory_limit),
+        std::num::NonZeroUsize::new(5).expect("five is not zero"),
+    );
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(memory_limit, 1.0)
+        .with_memory_pool(Arc::new(pool))
         .with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill_dir.to_path_buf()])),
         )

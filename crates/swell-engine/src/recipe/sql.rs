@@ -216,7 +216,15 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
             *e = spark_substr(args);
         }
         SqlExpr::Function(f) => {
-            let name = f.name.to_string().to_ascii_lowercase();
+            // function names in any case (the run's parser keeps identifiers as written)
+            for part in &mut f.name.0 {
+                if let ObjectNamePart::Identifier(id) = part
+                    && id.quote_style.is_none()
+                {
+                    id.value = id.value.to_ascii_lowercase();
+                }
+            }
+            let name = f.name.to_string();
             let Some(args) = plain_args(f) else { return };
             let part = |p: &str, args: &[SqlExpr]| func("date_part", vec![string(p), args[0].clone()]);
             let replaced = match (name.as_str(), args.len()) {
