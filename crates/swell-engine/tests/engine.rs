@@ -224,3 +224,27 @@ async fn the_benchmark_dataflow_and_recipe_agree() {
     assert_eq!(count(format!("SELECT {cols} FROM r EXCEPT ALL SELECT {cols} FROM d")).await, 0);
     assert_eq!(count(format!("SELECT {cols} FROM d EXCEPT ALL SELECT {cols} FROM r")).await, 0);
 }
+
+/// Static validation of a recipe whose loads list their fields: types are unknown until data
+/// is seen, so only names are checked (an incremental append of a dataset onto itself, the
+/// shape of a public recipe, SYS_Org_Limit_Monitoring).
+#[test]
+fn recipes_validate_without_data() {
+    let recipe = r#"{"version": "67.0", "nodes": {
+      "NEW": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "connectedDataset", "sourceObjectName": "Snapshot__c"}, "fields": ["Id", "Value__c"]}},
+      "OLD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "analyticsDataset", "name": "Limits"}, "fields": ["Value__c", "Id", "Source"]}},
+      "SRC": {"action": "formula", "sources": ["NEW"], "parameters": {"expressionType": "SQL", "fields": [{"type": "TEXT", "name": "Source", "formulaExpression": "'Local'"}]}},
+      "J": {"action": "join", "sources": ["SRC", "OLD"], "parameters": {"joinType": "LOOKUP", "leftKeys": ["Id", "Source"], "rightKeys": ["Id", "Source"], "rightQualifier": "OL"}},
+      "F": {"action": "filter", "sources": ["J"], "parameters": {"filterExpressions": [{"type": "TEXT", "field": "OL.Id", "operator": "IS_NULL", "operands": []}]}},
+      "D": {"action": "schema", "sources": ["F"], "parameters": {"slice": {"mode": "DROP", "ignoreMissingFields": true, "fields": ["OL.Id", "OL.Source", "OL.Value__c"]}}},
+      "A": {"action": "appendV2", "sources": ["D", "OLD"], "parameters": {"fieldMappings": []}},
+      "S": {"action": "save", "sources": ["A"], "parameters": {"dataset": {"type": "analyticsDataset", "name": "Limits", "label": "Limits"}}}
+    }}"#;
+    swell_engine::validate(recipe).unwrap();
+    let broken = recipe.replace(r#""leftKeys": ["Id", "Source"]"#, r#""leftKeys": ["Id", "Sorce"]"#);
+    let problems = swell_engine::validate(&broken).unwrap_err().to_string();
+    assert!(
+        problems.contains("J.parameters.leftKeys[1]: unknown field 'Sorce' (did you mean 'Source'?)"),
+        "{problems}"
+    );
+}

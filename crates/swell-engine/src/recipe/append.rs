@@ -103,7 +103,12 @@ impl Transform for Append {
                             self.sources[i], self.sources[0]
                         ),
                     ),
-                    Some(existing) if existing.ty.kind_name() != field.ty.kind_name() => cx.problem(
+                    Some(existing)
+                        if existing.ty != crate::schema::FieldType::Unknown
+                            && field.ty != crate::schema::FieldType::Unknown
+                            && existing.ty.kind_name() != field.ty.kind_name() =>
+                    {
+                        cx.problem(
                         format!("sources[{i}]"),
                         format!(
                             "field '{target}' is {} in '{}' but {} in '{}'",
@@ -112,7 +117,8 @@ impl Transform for Append {
                             existing.ty.kind_name(),
                             self.sources[0]
                         ),
-                    ),
+                        )
+                    }
                     Some(_) => {}
                 }
             }
