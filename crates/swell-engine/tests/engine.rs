@@ -241,6 +241,9 @@ fn recipes_validate_without_data() {
       "S": {"action": "save", "sources": ["A"], "parameters": {"dataset": {"type": "analyticsDataset", "name": "Limits", "label": "Limits"}}}
     }}"#;
     swell_engine::validate(recipe).unwrap();
+    // the .wdf form that stores a recipe as its target dataflow: ["{}", "<recipe json>"]
+    let wdf = serde_json::json!(["{}", recipe]).to_string();
+    assert_eq!(swell_engine::validate(&wdf).unwrap().nodes.len(), 8);
     let broken = recipe.replace(r#""leftKeys": ["Id", "Source"]"#, r#""leftKeys": ["Id", "Sorce"]"#);
     let problems = swell_engine::validate(&broken).unwrap_err().to_string();
     assert!(
