@@ -14,12 +14,14 @@
 mod aggregate;
 mod append;
 mod compute_relative;
+mod extract_grains;
 mod filter;
 mod formula;
 mod join;
 mod load;
 mod save;
 mod schema;
+mod split;
 pub mod sql;
 
 use crate::definition::RawNode;
@@ -40,6 +42,9 @@ pub const ACTIONS: &[&str] = &[
     "append",
     "aggregate",
     "schema",
+    "split",
+    "extractGrains",
+    "flatten",
 ];
 
 /// Actions that need services swell does not have; refused naming the node.
@@ -220,6 +225,23 @@ pub fn build(
         "aggregate" => {
             arity(1)?;
             Box::new(aggregate::Aggregate::parse(node, params, sources)?)
+        }
+        "split" => {
+            arity(1)?;
+            Box::new(split::Split::parse(node, params, sources)?)
+        }
+        "extractGrains" => {
+            arity(1)?;
+            Box::new(extract_grains::ExtractGrains::parse(node, params, sources)?)
+        }
+        // the dataflow flatten reads the same parameters in camelCase; it names its input in them
+        "flatten" => {
+            arity(1)?;
+            let mut p = params.clone();
+            if let Value::Object(map) = &mut p {
+                map.insert("source".into(), Value::String(sources[0].clone()));
+            }
+            crate::nodes::build(node, "flatten", &p)?
         }
         "schema" => {
             arity(1)?;
