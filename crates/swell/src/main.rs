@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "swell", version, about = "Self-hosted data pipelines for CRM Analytics dataflows")]
+#[command(name = "swell", version, about = "Self-hosted data pipelines for CRM Analytics dataflows and recipes")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,13 +22,13 @@ struct Cli {
 enum Command {
     /// Serve the Wave REST API and run jobs.
     Serve(serve::ServeArgs),
-    /// Like serve, with a bundled sample connection and dataflow, started once.
+    /// Like serve, with a bundled sample connection, dataflow (started once) and recipe.
     Demo(serve::ServeArgs),
-    /// Run a dataflow definition without a server.
+    /// Run a dataflow or recipe definition without a server.
     Run(run::RunArgs),
     /// Check a definition without touching data; prints every problem.
     Validate {
-        /// The dataflow definition (JSON, as CRM Analytics uses it).
+        /// The dataflow or recipe definition (JSON, as CRM Analytics uses it).
         file: PathBuf,
     },
 }

@@ -10,7 +10,7 @@ use swell_engine::{CancellationToken, DataDir, Dataflow, EngineError, FileCatalo
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// The dataflow definition (JSON, as CRM Analytics uses it).
+    /// The dataflow or recipe definition (JSON, as CRM Analytics uses it).
     file: PathBuf,
     /// Data directory: connected objects are read from it and datasets are registered into it.
     #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data")]
