@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use swell_core::schedule::{Frequency, TriggerTerm};
 use swell_core::{JobType, KeyPrefix, SalesforceId};
-use swell_store::{Firing, ScheduleRecord, Start, Store, StoreError};
+use swell_store::{Firing, ScheduleRecord, Start, Store, StoreError, Tick};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -70,6 +70,9 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// How a fired tick moves its schedule: from the stored next run to the following one.
+type Advance = Option<(DateTime<Utc>, Option<DateTime<Utc>>)>;
 
 /// A tick that fired.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +139,8 @@ impl Scheduler {
         }
     }
 
-    /// Fires every tick due at `now` (the loop's step; tests call it with a fake time).
+    /// Fires every tick due at `now` (the loop's step; tests call it with a fake time). A
+    /// batch of due schedules is fired in one store transaction.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
         let mut fired = Vec::new();
         loop {
@@ -144,9 +148,32 @@ impl Scheduler {
             if due.is_empty() {
                 break;
             }
-            for rec in due {
-                if let Some(f) = self.fire_due(&rec, now).await? {
-                    fired.push(f);
+            let mut pending = Vec::with_capacity(due.len());
+            for rec in &due {
+                let Some((nominal, advance)) = self.due_tick(rec, now).await? else { continue };
+                match self.target(rec).await? {
+                    Some(target) => pending.push((rec.asset_id.clone(), nominal, advance, target)),
+                    None => {
+                        // the asset is gone: so is its schedule
+                        tracing::warn!(asset = %rec.asset_id, "schedule of a deleted asset removed");
+                        self.store.delete_schedule(&rec.asset_id).await?;
+                    }
+                }
+            }
+            let ticks: Vec<Tick> = pending
+                .iter()
+                .map(|(asset_id, nominal, advance, (dataflow_id, job_type, label))| Tick {
+                    asset_id,
+                    nominal: *nominal,
+                    advance: *advance,
+                    start: Start { dataflow_id, job_type: *job_type, label },
+                })
+                .collect();
+            let firings = self.store.fire_schedules(&ticks).await?;
+            for ((asset_id, nominal, ..), firing) in pending.iter().zip(firings) {
+                if let Firing::Fired { job_id, queued } = firing {
+                    tracing::info!(asset = %asset_id, nominal = %nominal, job = %job_id, queued, "schedule fired");
+                    fired.push(Fired { asset_id: asset_id.clone(), nominal: *nominal, job_id, queued });
                 }
             }
         }
@@ -156,7 +183,13 @@ impl Scheduler {
         Ok(fired)
     }
 
-    async fn fire_due(&self, rec: &ScheduleRecord, now: DateTime<Utc>) -> Result<Option<Fired>, StoreError> {
+    /// The tick of a due schedule to fire now and how its next run moves, by the catch-up
+    /// policy; `None` when the policy skips it (next run moved already).
+    async fn due_tick(
+        &self,
+        rec: &ScheduleRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, Advance)>, StoreError> {
         let Some(stored) = rec.next_run else { return Ok(None) };
         // the latest tick at or before now, and the one after it
         let (mut latest, mut missed) = (stored, 0u64);
@@ -181,14 +214,14 @@ impl Scheduler {
             self.store.skip_schedule(&rec.asset_id, stored, following).await?;
             return Ok(None);
         }
-        self.fire(rec, latest, Some((stored, following))).await
+        Ok(Some((latest, Some((stored, following)))))
     }
 
     async fn fire(
         &self,
         rec: &ScheduleRecord,
         nominal: DateTime<Utc>,
-        advance: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+        advance: Advance,
     ) -> Result<Option<Fired>, StoreError> {
         let (dataflow_id, job_type, label) = match self.target(rec).await? {
             Some(t) => t,

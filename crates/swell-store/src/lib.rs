@@ -19,7 +19,7 @@ pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};
 pub use recipes::RecipeRecord;
-pub use schedules::{Firing, ScheduleRecord, Start};
+pub use schedules::{Firing, ScheduleRecord, Start, Tick};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;

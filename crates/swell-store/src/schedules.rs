@@ -33,6 +33,15 @@ pub enum Firing {
     AlreadyFired,
 }
 
+/// A tick to fire (see [`Store::fire_schedule`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Tick<'a> {
+    pub asset_id: &'a SalesforceId,
+    pub nominal: DateTime<Utc>,
+    pub advance: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    pub start: Start<'a>,
+}
+
 /// What a tick starts.
 #[derive(Debug, Clone, Copy)]
 pub struct Start<'a> {
@@ -174,35 +183,47 @@ impl Store {
         advance: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
         start: Start<'_>,
     ) -> Result<Firing> {
+        let mut firings = self.fire_schedules(&[Tick { asset_id, nominal, advance, start }]).await?;
+        Ok(firings.remove(0))
+    }
+
+    /// Fires several ticks in one transaction (each as [`Store::fire_schedule`] does): a burst
+    /// of due schedules takes one commit, not one each.
+    pub async fn fire_schedules(&self, ticks: &[Tick<'_>]) -> Result<Vec<Firing>> {
         let mut tx = self.pool.begin().await?;
         let now = millis(&Utc::now());
-        let new = sqlx::query(
-            "INSERT INTO schedule_firing (asset_id, nominal, fired_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(asset_id.as_str())
-        .bind(millis(&nominal))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let firing = if new {
-            let (job_id, queued) = enqueue_in(&mut tx, start.dataflow_id, start.job_type, start.label).await?;
-            sqlx::query("UPDATE schedule_firing SET job_id = $3 WHERE asset_id = $1 AND nominal = $2")
-                .bind(asset_id.as_str())
-                .bind(millis(&nominal))
-                .bind(job_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            Firing::Fired { job_id, queued }
-        } else {
-            Firing::AlreadyFired
-        };
-        if let Some((from, to)) = advance {
-            move_next_run(&mut tx, asset_id, from, to).await?;
+        let mut firings = Vec::with_capacity(ticks.len());
+        for t in ticks {
+            let new = sqlx::query(
+                "INSERT INTO schedule_firing (asset_id, nominal, fired_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(t.asset_id.as_str())
+            .bind(millis(&t.nominal))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            let firing = if new {
+                let s = t.start;
+                let (job_id, queued) = enqueue_in(&mut tx, s.dataflow_id, s.job_type, s.label).await?;
+                sqlx::query("UPDATE schedule_firing SET job_id = $3 WHERE asset_id = $1 AND nominal = $2")
+                    .bind(t.asset_id.as_str())
+                    .bind(millis(&t.nominal))
+                    .bind(job_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                Firing::Fired { job_id, queued }
+            } else {
+                Firing::AlreadyFired
+            };
+            if let Some((from, to)) = t.advance {
+                move_next_run(&mut tx, t.asset_id, from, to).await?;
+            }
+            firings.push(firing);
         }
         tx.commit().await?;
-        Ok(firing)
+        Ok(firings)
     }
 
     /// Moves a schedule's next tick from `from` to `to` without firing (a tick skipped by the
