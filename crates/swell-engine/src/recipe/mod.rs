@@ -16,6 +16,7 @@ mod append;
 mod compute_relative;
 mod extract_grains;
 mod filter;
+mod format_date;
 mod formula;
 mod join;
 mod load;
@@ -45,6 +46,7 @@ pub const ACTIONS: &[&str] = &[
     "split",
     "extractGrains",
     "flatten",
+    "formatDate",
 ];
 
 /// Actions that need services swell does not have; refused naming the node.
@@ -242,6 +244,10 @@ pub fn build(
                 map.insert("source".into(), Value::String(sources[0].clone()));
             }
             crate::nodes::build(node, "flatten", &p)?
+        }
+        "formatDate" => {
+            arity(1)?;
+            Box::new(format_date::FormatDate::parse(node, params, sources)?)
         }
         "schema" => {
             arity(1)?;

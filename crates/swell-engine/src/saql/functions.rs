@@ -102,6 +102,7 @@ pub fn udf(name: &'static str) -> ScalarUDF {
         "saql_number_to_string" => make(name, DataType::Utf8, number_to_string),
         "saql_string_to_number" => make(name, DataType::Float64, string_to_number),
         "saql_to_date" => make(name, ts_type(), to_date),
+        "saql_parse_date_any" => make(name, ts_type(), parse_date_any),
         "saql_format_date" => make(name, DataType::Utf8, format_date),
         "saql_days_between" => make(name, DataType::Float64, days_between),
         "saql_date_diff" => make(name, DataType::Float64, date_diff),
@@ -397,6 +398,27 @@ fn to_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
         match format.parse_datetime(text) {
             Some(dt) => b.append_value(to_millis(&dt)),
             None => return Err(user_err(format!("toDate: '{text}' does not match the format '{fmt}'"))),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `(text, format, format, ...)`: the date of the first format the text matches, else null
+/// (the recipe formatDate node, whose unreadable values are null rather than a failed run).
+fn parse_date_any(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    let s = strings(&args[0])?;
+    let mut formats = Vec::new();
+    for a in &args[1..] {
+        let f = strings(a)?;
+        if let Some(p) = opt_str(&f, 0) {
+            formats.push(DateFormat::parse(p).map_err(user_err)?);
+        }
+    }
+    let mut b = TimestampMillisecondBuilder::with_capacity(rows);
+    for i in 0..rows {
+        match opt_str(&s, i).and_then(|text| formats.iter().find_map(|f| f.parse_datetime(text))) {
+            Some(dt) => b.append_value(to_millis(&dt)),
+            None => b.append_null(),
         }
     }
     Ok(Arc::new(b.finish()))
