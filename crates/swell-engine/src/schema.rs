@@ -149,6 +149,11 @@ impl Field {
         Field { name: name.into(), label: None, ty, derived_from: None, is_system_field: false }
     }
 
+    /// A field with an optional label (recipe fields carry `name` and `label`).
+    pub fn labelled(name: impl Into<String>, label: Option<String>, ty: FieldType) -> Self {
+        Field { label, ..Field::new(name, ty) }
+    }
+
     pub fn label(&self) -> &str {
         self.label.as_deref().unwrap_or(&self.name)
     }

@@ -171,7 +171,7 @@ impl Transform for Aggregate {
                 Action::Min | Action::Max if source_ty != FieldType::Unknown => source_ty,
                 _ => FieldType::numeric(MAX_PRECISION, scale.max(2)),
             };
-            out.push(Field { label: a.label.clone(), ..Field::new(a.name.clone(), ty) });
+            out.push(Field::labelled(a.name.clone(), a.label.clone(), ty));
         }
         Some(out)
     }

@@ -207,7 +207,7 @@ impl Transform for ComputeRelative {
                     cx.problem(&path, input.unknown_field(&name));
                 }
             }
-            out.push(Field { label: f.label.clone(), ..Field::new(f.name.clone(), ty.clone()) });
+            out.push(Field::labelled(f.name.clone(), f.label.clone(), ty.clone()));
         }
         Some(out)
     }
@@ -221,7 +221,7 @@ impl Transform for ComputeRelative {
     ) -> DFResult<DataFrame> {
         let mut df = inputs.remove(0);
         let mut schema = in_schemas[0].clone();
-        // every field reads the input rows, so all are computed in one window pass
+        // every field reads the input rows: lower them all against the input schema first
         let mut exprs = Vec::new();
         for (f, ty) in self.params.fields.iter().zip(&self.types) {
             let windowed = self.windowed(&f.formula_expression).map_err(DataFusionError::Plan)?;
@@ -229,7 +229,7 @@ impl Transform for ComputeRelative {
         }
         for (e, f, ty) in exprs {
             df = set_field(df, &schema, e, &f.name)?;
-            schema.push(Field { label: f.label.clone(), ..Field::new(f.name.clone(), ty.clone()) });
+            schema.push(Field::labelled(f.name.clone(), f.label.clone(), ty.clone()));
         }
         Ok(df)
     }

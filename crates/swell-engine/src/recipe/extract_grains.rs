@@ -106,7 +106,7 @@ impl Transform for ExtractGrains {
                     );
                 }
             }
-            out.push(Field { label: label.clone(), ..Field::new(name.clone(), FieldType::numeric(MAX_PRECISION, 0)) });
+            out.push(Field::labelled(name.clone(), label.clone(), FieldType::numeric(MAX_PRECISION, 0)));
         }
         Some(out)
     }
@@ -132,8 +132,7 @@ impl Transform for ExtractGrains {
                 }
             };
             df = super::formula::set_field(df, &schema, e, name)?;
-            schema
-                .push(Field { label: label.clone(), ..Field::new(name.clone(), FieldType::numeric(MAX_PRECISION, 0)) });
+            schema.push(Field::labelled(name.clone(), label.clone(), FieldType::numeric(MAX_PRECISION, 0)));
         }
         Ok(df)
     }

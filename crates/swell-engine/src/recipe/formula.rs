@@ -110,7 +110,7 @@ impl Transform for Formula {
         for (i, (f, ty)) in self.fields.iter().enumerate() {
             let path = format!("parameters.fields[{i}].formulaExpression");
             sql::check(&f.formula_expression, &schema, |m| cx.problem(&path, m));
-            schema.push(Field { label: f.label.clone(), ..Field::new(f.name.clone(), ty.clone()) });
+            schema.push(Field::labelled(f.name.clone(), f.label.clone(), ty.clone()));
         }
         Some(schema)
     }
@@ -131,7 +131,7 @@ impl Transform for Formula {
                 e = datafusion::functions::expr_fn::coalesce(vec![e, d]);
             }
             df = set_field(df, &schema, e, &f.name)?;
-            schema.push(Field { label: f.label.clone(), ..Field::new(f.name.clone(), ty.clone()) });
+            schema.push(Field::labelled(f.name.clone(), f.label.clone(), ty.clone()));
         }
         Ok(df)
     }

@@ -65,7 +65,7 @@ impl Transform for Split {
         }
         let mut out = input.clone();
         for t in &self.params.target_fields {
-            out.push(Field { label: t.label.clone(), ..Field::new(t.name.clone(), FieldType::Text) });
+            out.push(Field::labelled(t.name.clone(), t.label.clone(), FieldType::Text));
         }
         Some(out)
     }
@@ -91,7 +91,7 @@ impl Transform for Split {
             )
             .otherwise(lit(datafusion::common::ScalarValue::Utf8(None)))?;
             df = super::formula::set_field(df, &schema, e, &t.name)?;
-            schema.push(Field { label: t.label.clone(), ..Field::new(t.name.clone(), FieldType::Text) });
+            schema.push(Field::labelled(t.name.clone(), t.label.clone(), FieldType::Text));
         }
         Ok(df)
     }
