@@ -10,51 +10,17 @@ second 0. Needs a release build (cargo build --release).
 """
 import concurrent.futures as cf
 import datetime as dt
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
+
+from swellapi import Server
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 BURSTS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SWELL = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "swell")
-TOKEN = "bench-token"
 
-work = tempfile.mkdtemp()
-env = dict(os.environ, SWELL_API_TOKEN=TOKEN, RUST_LOG="warn")
-log = open(os.path.join(work, "log"), "w+")
-proc = subprocess.Popen([SWELL, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(work, "data")],
-                        stdout=log, stderr=subprocess.STDOUT, env=env)
+server = Server()
+call, cpu_seconds = server.call, server.cpu_seconds
 try:
-    base = None
-    for _ in range(200):
-        log.seek(0)
-        for line in log.read().splitlines():
-            if line.startswith("listening on "):
-                base = line.split()[-1]
-        if base:
-            break
-        time.sleep(0.05)
-    api = base + "/services/data/v66.0/wave"
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
-               "X-Chatter-Entity-Encoding": "false"}
-
-    def call(method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(api + path, method=method, headers=headers, data=data)
-        with urllib.request.urlopen(req) as r:
-            raw = r.read()
-            return json.loads(raw) if raw else None
-
-    def cpu_seconds():
-        with open(f"/proc/{proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     # the ticks: BURSTS minutes starting far enough ahead for the setup
     setup_minutes = 1 + N // 5000
     first = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=setup_minutes + 1)).replace(second=0, microsecond=0)
@@ -106,5 +72,4 @@ try:
     print(f"ticks fired: {len(lags)} of {N} ({N // BURSTS} at each of {BURSTS} minutes)")
     print(f"lag nominal -> Queued: p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max {lags[-1]:.0f} ms")
 finally:
-    proc.terminate()
-    proc.wait()
+    server.close()

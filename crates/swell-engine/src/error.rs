@@ -107,7 +107,7 @@ impl EngineError {
 
 /// DataFusion prefixes messages with layers of context ("Arrow error: External error: ...")
 /// and chains causes with "caused by"; users need the sentences, once each, on one line.
-pub(crate) fn clean_df_message(msg: &str) -> String {
+pub fn clean_df_message(msg: &str) -> String {
     const PREFIXES: [&str; 14] = [
         "Arrow error: ",
         "External error: ",

@@ -66,8 +66,9 @@ async fn failed_run_commits_nothing() {
 async fn stop_is_prompt_and_commits_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
-    write_sales(&objects, 400_000);
-    // a running total is evaluated row by row: slow enough to stop midway
+    write_sales(&objects, 1_000_000);
+    // a running total is evaluated row by row: slow enough to stop midway (about a second
+    // here; 400,000 rows once finished before the stop on a fast machine)
     let flow = r#"{
       "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Seq"}, {"name": "Amount"}]}},
       "cr": {"action": "computeRelative", "parameters": {"source": "d", "partitionBy": ["Region"], "orderBy": [{"name": "Seq", "direction": "asc"}],
@@ -87,8 +88,6 @@ async fn stop_is_prompt_and_commits_nothing() {
         assert!(started.elapsed() < Duration::from_secs(60), "the run never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // let the row-by-row evaluation get going
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let stop = Instant::now();
     cancel.cancel();
     let result = tokio::time::timeout(Duration::from_secs(5), task).await.expect("the run stops").unwrap();

@@ -11,15 +11,17 @@
 //! jobs stay queued and run.
 
 mod schedules;
+mod sync;
 
 pub use schedules::{CatchUp, Clock, Fired, Scheduler, SystemClock};
+pub use sync::open_source;
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
-use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions};
+use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions, SourceRef};
 use swell_store::{JobRecord, NodeState, Store, StoreError};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -67,7 +69,12 @@ pub struct Runner {
     engine: EngineRuntime,
     /// Every job this process ends, for event-driven schedules.
     ended: broadcast::Sender<JobEnded>,
+    /// One sync at a time per connected object (a Run Now and a sync before run may meet).
+    sync_locks: Mutex<HashMap<ObjectKey, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// A connected object: its connection and source object name.
+type ObjectKey = (SalesforceId, String);
 
 /// A job this runner finished.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +133,7 @@ impl Runner {
             shutdown: CancellationToken::new(),
             engine: EngineRuntime::new(),
             ended: broadcast::channel(256).0,
+            sync_locks: Mutex::new(HashMap::new()),
         })
     }
 
@@ -278,9 +286,26 @@ impl Runner {
     }
 
     async fn execute_inner(&self, job: &JobRecord, cancel: CancellationToken) -> Result<(), Failure> {
+        if job.job_type == JobType::DataSync {
+            return self.execute_sync(job, cancel).await;
+        }
         let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
         let flow = Dataflow::parse(&dataflow.definition.to_string())
             .map_err(|p| Failure::Message(format!("The dataflow definition is invalid: {p}")))?;
+        let objects: Vec<(String, String)> = flow
+            .sources()
+            .into_iter()
+            .filter_map(|s| match s {
+                SourceRef::Object { connection, object } => Some((connection, object)),
+                SourceRef::Dataset(_) => None,
+            })
+            .collect();
+        let synced = self.sync_before_run(&objects, &cancel).await?;
+        if !synced.is_empty()
+            && let Err(e) = self.store.set_job_syncs(&job.id, &synced).await
+        {
+            tracing::warn!(job = %job.id, error = %e, "could not record the syncs before the run");
+        }
         let run = Run::new(flow);
         let progress = run.progress();
         let catalog = FileCatalog { objects_dir: None, data_dir: Some(self.data_dir.clone()) };

@@ -258,7 +258,13 @@ impl Scheduler {
                 Err(e) => Err(e),
             };
         }
-        // data connectors (0It) come with their resource
+        if rec.asset_id.has_prefix(KeyPrefix::DataConnector) {
+            return match self.store.connector(&rec.asset_id).await {
+                Ok(c) => Ok(Some((c.dataflow_id, JobType::DataSync, c.label))),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
         tracing::warn!(asset = %rec.asset_id, asset_type = %rec.asset_type, "no runnable asset for this schedule");
         Ok(None)
     }

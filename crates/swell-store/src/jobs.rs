@@ -23,6 +23,8 @@ pub struct JobRecord {
     pub created_date: DateTime<Utc>,
     pub executed_date: Option<DateTime<Utc>>,
     pub end_date: Option<DateTime<Utc>>,
+    /// The sync dataflows this job synced before it ran (sync before run).
+    pub sync_dataflows: Vec<SalesforceId>,
 }
 
 /// A stored job node.
@@ -76,6 +78,14 @@ fn job(row: &DbRow) -> Result<JobRecord> {
         created_date: from_millis(row.get("created_date")),
         executed_date: row.get::<Option<i64>, _>("executed_date").map(from_millis),
         end_date: row.get::<Option<i64>, _>("end_date").map(from_millis),
+        sync_dataflows: match row.get::<Option<String>, _>("sync_dataflows") {
+            Some(text) => serde_json::from_str::<Vec<String>>(&text)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .iter()
+                .map(|s| parse_id(s))
+                .collect::<Result<_>>()?,
+            None => Vec::new(),
+        },
     })
 }
 

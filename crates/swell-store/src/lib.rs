@@ -9,12 +9,14 @@
 //! Concurrency: the store is a cheap clone around a connection pool; every mutation that must
 //! not race (claiming a job, a status change) is a compare-and-set on the row.
 
+mod connectors;
 mod dataflows;
 mod datasets;
 mod jobs;
 mod recipes;
 mod schedules;
 
+pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};

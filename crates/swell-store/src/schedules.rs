@@ -163,12 +163,16 @@ impl Store {
         Ok(row.get::<Option<i64>, _>(0).map(from_millis))
     }
 
-    /// When the last successful data sync ended.
+    /// When the last successful sync of a local Salesforce connection (SfdcLocal) ended: the
+    /// `$ALL_SALESFORCE_OBJECTS` event.
     pub async fn last_sync_success(&self) -> Result<Option<DateTime<Utc>>> {
-        let row = sqlx::query("SELECT max(end_date) FROM job WHERE job_type = $1 AND status = 'Success'")
-            .bind(JobType::DataSync.as_str())
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT max(j.end_date) FROM job j JOIN data_connector c ON c.dataflow_id = j.dataflow_id
+             WHERE j.job_type = $1 AND j.status = 'Success' AND c.connector_type = 'SfdcLocal'",
+        )
+        .bind(JobType::DataSync.as_str())
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.get::<Option<i64>, _>(0).map(from_millis))
     }
 

@@ -1,7 +1,7 @@
 //! `swell demo`: `serve` with a bundled sample. The sample is generated (deterministically)
-//! into CSV files and loaded as the connected objects of the local connection `SFDC_LOCAL`,
-//! the demo dataflow (scheduled daily) and the demo recipe are created, and the dataflow is
-//! started once. Works offline on a fresh machine.
+//! into CSV files that the local connection `SFDC_LOCAL` reads as its org (offline), its
+//! objects are synced, the demo dataflow (scheduled daily) and the demo recipe are created,
+//! and the dataflow is started once. Works offline on a fresh machine.
 
 use crate::serve::{ServeArgs, Server};
 use anyhow::{Context, Result};
@@ -94,22 +94,40 @@ pub fn sample() -> Vec<(&'static str, String)> {
     vec![("User", user), ("Account", account), ("Opportunity", opportunity), ("Case", case)]
 }
 
-/// Loads the sample objects that the data dir does not have yet.
-async fn load_sample(data: &DataDir) -> Result<()> {
-    let dir = data.root().join("demo");
+/// Writes the sample as CSV files under `DATA_DIR/demo` and makes the local connection
+/// `SFDC_LOCAL` read them: an `SfdcLocal` connection with a `FolderPath` and no
+/// `instanceUrl` stands in for an org, offline. Its four objects are added as connected
+/// objects; the caller queues their sync (Run Now), as a new org's first sync would.
+async fn local_connection(store: &swell_store::Store, data: &DataDir) -> Result<swell_store::ConnectorRecord> {
+    let dir = std::path::absolute(data.root().join("demo"))?;
     std::fs::create_dir_all(&dir)?;
     for (object, csv) in sample() {
-        let table = data.connected_object("SFDC_LOCAL", object);
-        if table.current()?.is_some() {
-            continue;
-        }
         let file = dir.join(format!("{object}.csv"));
-        std::fs::write(&file, csv)?;
-        swell_engine::run::import_file(&table, &file, object, object)
-            .await
-            .with_context(|| format!("loading the sample {object}"))?;
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(csv.as_str()) {
+            std::fs::write(&file, csv)?;
+        }
     }
-    Ok(())
+    let connector = match store.connector_by_name("SFDC_LOCAL").await? {
+        Some(c) => c,
+        None => {
+            let folder = ("FolderPath".to_string(), dir.display().to_string());
+            store
+                .create_connector(
+                    "SFDC_LOCAL",
+                    "SFDC_LOCAL",
+                    Some("The demo org: bundled sample objects"),
+                    "SfdcLocal",
+                    &[folder],
+                )
+                .await?
+        }
+    };
+    for (object, _) in sample() {
+        if store.replicated_by_object(&connector.id, object).await?.is_none() {
+            store.create_replicated(&connector.id, object, &swell_store::ReplicatedPatch::default()).await?;
+        }
+    }
+    Ok(connector)
 }
 
 pub fn demo(args: ServeArgs) -> std::process::ExitCode {
@@ -134,8 +152,12 @@ pub fn demo(args: ServeArgs) -> std::process::ExitCode {
 async fn run(args: &ServeArgs) -> Result<()> {
     let server = Server::start(args).await?;
     let data = server.state.data_dir.clone();
-    load_sample(&data).await?;
     let store = &server.state.store;
+    let connector = local_connection(store, &data).await.context("creating the local connection")?;
+    // Run Now on the local connection; the dataflow would sync what it reads anyway
+    let sync = match store.enqueue_job(&connector.dataflow_id, JobType::DataSync, &connector.label).await? {
+        Ok(j) | Err(j) => j,
+    };
     let dataflow = match store.dataflow_by_name(DATAFLOW_NAME).await? {
         Some(d) => d,
         None => {
@@ -169,7 +191,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
         println!("TLS certificate: {} (curl --cacert it)", cert.display());
     }
     let token = server.state.token.to_string();
-    println!("swell demo: the local connection SFDC_LOCAL holds User, Account, Opportunity and Case;");
+    println!(
+        "swell demo: the local connection SFDC_LOCAL ({}) syncs User, Account, Opportunity and Case (job {});",
+        connector.id, sync.id
+    );
     println!("the dataflow {DATAFLOW_NAME} ({}) was started as job {} ({}).", dataflow.id, job.id, job.status);
     println!(
         "the recipe {RECIPE_NAME} ({}) runs with POST /wave/dataflowjobs {{\"dataflowId\": \"{}\", \"command\": \"start\"}}.",

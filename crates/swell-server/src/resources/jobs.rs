@@ -34,7 +34,12 @@ pub fn representation(v: &Version, j: &JobRecord) -> Value {
         "startDate": to_wire(&j.created_date),
         "retryCount": j.retry_count,
         "nodesUrl": format!("{url}/nodes"),
-        "syncDataflows": { "dataflows": [] },
+        "syncDataflows": {
+            "dataflows": j.sync_dataflows.iter().map(|d| json!({
+                "id": d.as_str(),
+                "url": v.url(&format!("/dataflows/{d}")),
+            })).collect::<Vec<_>>(),
+        },
         "source": {
             "id": j.dataflow_id.as_str(),
             "type": "dataflow",
@@ -113,8 +118,13 @@ pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> A
     let id = string_field(&input, "dataflowId")?.ok_or_else(|| ApiError::bad_request("dataflowId: is required"))?;
     let id = id_of(id, KeyPrefix::Dataflow, "dataflow")?;
     let dataflow = find(&state, id.as_str()).await?;
-    // a recipe runs through its target dataflow, as a recipe job (0eP)
-    let job_type = if dataflow.kind == "recipe" { JobType::RecipeV3 } else { JobType::User };
+    // a recipe runs through its target dataflow, as a recipe job (0eP); a connection's sync
+    // dataflow (its replicationDataflowId) runs its sync
+    let job_type = match dataflow.kind.as_str() {
+        "recipe" => JobType::RecipeV3,
+        "sync" => JobType::DataSync,
+        _ => JobType::User,
+    };
     match state.store.enqueue_job(&dataflow.id, job_type, &dataflow.label).await? {
         Ok(job) => {
             state.runner.wake();

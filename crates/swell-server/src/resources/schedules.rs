@@ -30,10 +30,20 @@ struct Asset {
 async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
     let Ok(id) = SalesforceId::parse(id_or_name) else {
         // not an id: a data connector's API name
-        return Err(ApiError::not_found(format!("data connector {id_or_name}")));
+        let c = state
+            .store
+            .find_connector(id_or_name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("data connector {id_or_name}")))?;
+        return Ok(Asset { id: c.id, kind: "dataconnector" });
     };
     if id.has_prefix(KeyPrefix::Dataflow) {
         let d = state.store.dataflow(&id).await?;
+        if d.kind == "sync" {
+            return Err(ApiError::bad_request(format!(
+                "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
+            )));
+        }
         return Ok(Asset { id: d.id, kind: "dataflow" });
     }
     if id.has_prefix(KeyPrefix::Recipe) {
@@ -41,7 +51,8 @@ async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
         return Ok(Asset { id: r.id, kind: "recipe" });
     }
     if id.has_prefix(KeyPrefix::DataConnector) {
-        return Err(ApiError::not_found(format!("data connector {id_or_name}")));
+        let c = state.store.connector(&id).await?;
+        return Ok(Asset { id: c.id, kind: "dataconnector" });
     }
     Err(ApiError::bad_request(format!(
         "assetId: '{id_or_name}' is not a dataflow (02K), recipe (05v) or data connector (0It) id"

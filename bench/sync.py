@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Sync benchmark: a ROWS-row PostgreSQL table (default 1,000,000) synced by a release
+`swell serve` through the API (connection, connected object, Run Now, wait for the job),
+next to `psql -c "\\copy (select ...) to '/dev/null' csv"` on the same table in the same run.
+
+The table has the usual column kinds: integer key, text, numeric(12,2), double, boolean,
+date, timestamp. Needs the machine's PostgreSQL (SWELL_BENCH_PG, default
+postgres@127.0.0.1:5432/test) and a release build (cargo build --release).
+
+    python3 bench/sync.py [ROWS] [REPEATS]
+"""
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+from swellapi import Server
+
+ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+HOST, PORT, DB, USER = "127.0.0.1", "5432", "test", "postgres"
+COLUMNS = "id, name, amount, rate, active, close_date, updated_at"
+
+
+def psql(sql):
+    subprocess.run(["psql", "-h", HOST, "-p", PORT, "-U", USER, "-d", DB, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+print(f"creating bench_sync with {ROWS:,} rows")
+psql("DROP TABLE IF EXISTS bench_sync")
+psql(f"""CREATE TABLE bench_sync AS SELECT g AS id, 'Account ' || g AS name,
+          round((random() * 1000000)::numeric, 2)::numeric(12,2) AS amount, random() AS rate,
+          g % 3 = 0 AS active, date '2020-01-01' + (g % 2000) AS close_date,
+          timestamp '2026-01-01' - (g || ' seconds')::interval AS updated_at
+        FROM generate_series(1, {ROWS}) g""")
+psql("ALTER TABLE bench_sync ADD PRIMARY KEY (id)")
+psql("VACUUM ANALYZE bench_sync")
+
+copy = []
+for _ in range(REPEATS):
+    t = time.perf_counter()
+    psql(f"\\copy (select {COLUMNS} from bench_sync) to '/dev/null' csv")
+    copy.append(time.perf_counter() - t)
+
+server = Server()
+try:
+    server.call("POST", "/dataConnectors", {
+        "name": "Bench_PG", "connectorType": "AwsRdsPostgres",
+        "connectionProperties": [{"name": "host", "value": HOST}, {"name": "port", "value": PORT},
+                                 {"name": "database", "value": DB}, {"name": "username", "value": USER}]})
+    server.call("POST", "/replicatedDatasets", {"connectorId": "Bench_PG", "sourceObjectName": "bench_sync"})
+    runs = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        server.call("POST", "/dataConnectors/Bench_PG/ingest", {})
+        while True:
+            jobs = server.call("GET", "/dataflowjobs?jobTypes=datasync")["dataflowJobs"]
+            latest = jobs[0]
+            if latest["status"] not in ("Queued", "Running"):
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - t
+        if latest["status"] != "Success":
+            raise SystemExit(f"sync failed: {latest}")
+        nodes = server.call("GET", f"/dataflowjobs/{latest['id']}/nodes")["nodes"]
+        rows = nodes[0]["outputRows"]["processedCount"]
+        start = dt.datetime.fromisoformat(latest["executedDate"].replace("Z", "+00:00"))
+        end = dt.datetime.fromisoformat(latest["endDate"].replace("Z", "+00:00"))
+        runs.append((wall, (end - start).total_seconds(), rows))
+finally:
+    server.close()
+
+best_copy = min(copy)
+print(f"psql \\copy to /dev/null (csv): " + ", ".join(f"{c:.2f} s" for c in copy) + f" (best {best_copy:.2f} s)")
+for wall, job, rows in runs:
+    print(f"swell sync: {wall:.2f} s wall from Run Now to Success (job {job:.2f} s), {rows:,} rows")
+best = min(r[0] for r in runs)
+print(f"ratio swell / psql: {best / best_copy:.2f}x (best of {REPEATS} each)")

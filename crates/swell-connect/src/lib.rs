@@ -1,0 +1,108 @@
+//! swell-connect: data connections.
+//!
+//! CRM Analytics never reads a source inside a dataflow: a data sync first copies each source
+//! object into a *connected object* (a replicated dataset), and digest and load nodes read
+//! that copy. This crate owns both halves:
+//!
+//! - **Connectors** ([`Source`], one module per family): list a source's objects, describe an
+//!   object's fields in the dataset model (text, numeric with precision and scale, date), and
+//!   read rows as Arrow batches, optionally only those changed since a watermark and only
+//!   those a source-side filter keeps. Families: [`salesforce`] (`SfdcLocal` and the other
+//!   Salesforce types, through the REST API), [`postgres`] (`AwsRdsPostgres`,
+//!   `HerokuPostgres`, ...), [`mysql`] (`AwsRdsMySQL`, `AwsRdsMariaDB`, ...) and [`files`]
+//!   (`AmazonS3` over a folder of CSV or Parquet files).
+//! - **The sync** ([`sync::sync_object`]): writes a new version of a connected object under
+//!   the data dir, full or incremental (upsert by key, deletes reconciled), committed
+//!   atomically: a failed or stopped sync leaves the previous version current.
+//!
+//! It knows nothing of the metadata store or HTTP: the job runner decides what to sync and
+//! records the outcome; the server lists objects and tests connections through [`connect`].
+//!
+//! Every value a source sends arrives in the storage types of a dataset version
+//! ([`swell_engine::schema::FieldType::storage_type`]): text as `Utf8` (booleans as
+//! `"true"`/`"false"`, as CRM Analytics stores them), numbers as `Decimal128(precision,
+//! scale)`, dates and date-times as `Timestamp(ms, "UTC")`.
+
+pub mod files;
+pub mod mysql;
+pub mod postgres;
+pub mod salesforce;
+mod source;
+pub mod sync;
+pub mod types;
+
+pub use source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch, select_fields};
+pub use types::{ConnectorType, Family, PropertySpec};
+
+use std::collections::BTreeMap;
+
+/// What went wrong talking to a source. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The connection's settings are incomplete or wrong (a 400 at the API).
+    #[error("{0}")]
+    Config(String),
+    /// The object or field does not exist in the source (a 404 or 400 at the API).
+    #[error("{0}")]
+    NotFound(String),
+    /// The source refused or failed (a Failure status or job).
+    #[error("{0}")]
+    Source(String),
+    #[error("stopped")]
+    Cancelled,
+}
+
+pub type Result<T> = std::result::Result<T, ConnectError>;
+
+/// Connection properties by name (`connectionProperties` of the API, values as text).
+#[derive(Debug, Clone, Default)]
+pub struct Properties(BTreeMap<String, String>);
+
+impl Properties {
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Properties(pairs.into_iter().collect())
+    }
+
+    /// A property by name; names match without regard to case (`FolderPath`, `folderPath`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn require(&self, name: &str, connector: &str) -> Result<&str> {
+        self.get(name)
+            .ok_or_else(|| ConnectError::Config(format!("the {connector} connection needs the property '{name}'")))
+    }
+}
+
+/// Opens the source of a connection. Nothing is contacted yet: [`Source::test`] does that.
+pub fn connect(connector_type: ConnectorType, properties: &Properties) -> Result<Box<dyn Source>> {
+    match connector_type.family() {
+        Family::Salesforce => {
+            if properties.get("FolderPath").is_some() && properties.get("instanceUrl").is_none() {
+                // an org stand-in: the demo's and offline tests' local connection
+                Ok(Box::new(files::FileSource::from_properties(properties, "Salesforce")?))
+            } else {
+                Ok(Box::new(salesforce::SalesforceSource::from_properties(properties)?))
+            }
+        }
+        Family::Postgres => Ok(Box::new(postgres::PostgresSource::from_properties(properties)?)),
+        Family::MySql => Ok(Box::new(mysql::MySqlSource::from_properties(properties)?)),
+        Family::Files => Ok(Box::new(files::FileSource::from_properties(properties, "AmazonS3")?)),
+    }
+}
+
+/// Quotes an identifier with `quote` (`"` for PostgreSQL, `` ` `` for MySQL), doubling it
+/// inside.
+pub(crate) fn quote_ident(name: &str, quote: char) -> String {
+    let doubled = format!("{quote}{quote}");
+    format!("{quote}{}{quote}", name.replace(quote, &doubled))
+}
+
+/// Quotes a text literal for SQL (single quotes doubled).
+pub(crate) fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}

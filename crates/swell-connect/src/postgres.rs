@@ -1,0 +1,287 @@
+//! The PostgreSQL family (`AwsRdsPostgres`, `AwsRdsAuroraPostgres`, `HerokuPostgres`).
+//!
+//! Objects are the tables and views of one schema. Rows are read with `COPY (SELECT ...) TO
+//! STDOUT (FORMAT csv)`, the server's fastest way out, and parsed by Arrow's CSV decoder
+//! into batches: the SELECT already shapes every value (numbers as text, booleans as
+//! `true`/`false`, dates as epoch milliseconds), so parsing is a plain vectorised cast.
+//!
+//! Type mapping: integers, `numeric(p,s)`, `real`, `double precision` and `money` become
+//! numerics (precision capped at 18; unconstrained `numeric` and floats get 18,6); `date`,
+//! `timestamp` (read as UTC) and `timestamptz` become dates; `boolean` becomes text
+//! `"true"`/`"false"`; everything else is read as its text form. The session runs in UTC.
+
+use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch, numeric};
+use crate::{ConnectError, Properties, Result, quote_ident, quote_literal};
+use async_trait::async_trait;
+use datafusion::arrow::csv::ReaderBuilder;
+use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
+use futures::StreamExt;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
+use sqlx::{Connection, Row};
+use std::sync::Arc;
+use swell_engine::schema::FieldType;
+
+const BATCH_ROWS: usize = 8192;
+
+pub struct PostgresSource {
+    options: PgConnectOptions,
+    schema: String,
+    /// For messages: host:port/database, never the password.
+    place: String,
+}
+
+impl PostgresSource {
+    pub fn from_properties(p: &Properties) -> Result<Self> {
+        let host = p.require("host", "PostgreSQL")?;
+        let database = p.require("database", "PostgreSQL")?;
+        let user = p.require("username", "PostgreSQL")?;
+        let port: u16 = match p.get("port") {
+            Some(v) => {
+                v.trim().parse().map_err(|_| ConnectError::Config(format!("port '{v}' is not a port number")))?
+            }
+            None => 5432,
+        };
+        let ssl = match p.get("sslMode").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("prefer") => PgSslMode::Prefer,
+            Some("disable") => PgSslMode::Disable,
+            Some("require") => PgSslMode::Require,
+            Some(other) => {
+                return Err(ConnectError::Config(format!("sslMode '{other}' is not one of disable, prefer, require")));
+            }
+        };
+        let mut options = PgConnectOptions::new()
+            .host(host)
+            .port(port)
+            .database(database)
+            .username(user)
+            .ssl_mode(ssl)
+            .application_name("swell-sync")
+            .options([("TimeZone", "UTC")]);
+        if let Some(pw) = p.get("password") {
+            options = options.password(pw);
+        }
+        Ok(PostgresSource {
+            options,
+            schema: p.get("schema").unwrap_or("public").to_string(),
+            place: format!("{host}:{port}/{database}"),
+        })
+    }
+
+    async fn connect(&self) -> Result<PgConnection> {
+        PgConnection::connect_with(&self.options).await.map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: sqlx::Error) -> ConnectError {
+        ConnectError::Source(format!("PostgreSQL {}: {}", self.place, crate::mysql::clean_sqlx(&e)))
+    }
+
+    fn column_sql(f: &SourceField) -> String {
+        let c = quote_ident(&f.name, '"');
+        match (&f.ty, f.source_type.as_str()) {
+            (FieldType::Date { .. }, _) => format!("floor(extract(epoch from {c}) * 1000)::bigint"),
+            (_, "boolean") => format!("CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"),
+            (_, "money") => format!("{c}::numeric::text"),
+            _ => format!("{c}::text"),
+        }
+    }
+
+    fn select(&self, read: &Read) -> String {
+        let columns: Vec<String> = read.fields.iter().map(Self::column_sql).collect();
+        let mut sql = format!(
+            "SELECT {} FROM {}.{}",
+            columns.join(", "),
+            quote_ident(&self.schema, '"'),
+            quote_ident(&read.object, '"')
+        );
+        let mut conditions = Vec::new();
+        if let Some((field, since)) = &read.since {
+            conditions.push(format!(
+                "{} >= {}::timestamptz",
+                quote_ident(field, '"'),
+                quote_literal(&since.format("%Y-%m-%d %H:%M:%S%.3f+00").to_string())
+            ));
+        }
+        if let Some(filter) = &read.filter {
+            conditions.push(format!("({filter})"));
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        if let Some(n) = read.limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        sql
+    }
+}
+
+/// The dataset type of a PostgreSQL column.
+fn field_type(data_type: &str, precision: Option<i64>, scale: Option<i64>) -> (FieldType, bool) {
+    match data_type {
+        "smallint" | "integer" | "bigint" => (FieldType::numeric(18, 0), false),
+        "numeric" | "decimal" => (numeric(precision, scale), false),
+        "real" | "double precision" => (numeric(None, None), false),
+        "money" => (FieldType::numeric(18, 2), false),
+        "date" => (FieldType::plain_date(), true),
+        d if d.starts_with("timestamp") => (FieldType::plain_date(), false),
+        _ => (FieldType::Text, false),
+    }
+}
+
+#[async_trait]
+impl Source for PostgresSource {
+    async fn test(&self) -> Result<String> {
+        let mut conn = self.connect().await?;
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1")
+            .bind(&self.schema)
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(|e| self.error(e))?;
+        if found.is_none() {
+            return Err(ConnectError::Source(format!(
+                "PostgreSQL {}: schema '{}' does not exist",
+                self.place, self.schema
+            )));
+        }
+        Ok("Connection Successful".to_string())
+    }
+
+    async fn objects(&self) -> Result<Vec<SourceObject>> {
+        let mut conn = self.connect().await?;
+        let rows = sqlx::query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+        )
+        .bind(&self.schema)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| self.error(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                SourceObject { label: name.clone(), name }
+            })
+            .collect())
+    }
+
+    async fn fields(&self, object: &str) -> Result<Vec<SourceField>> {
+        let mut conn = self.connect().await?;
+        let rows = sqlx::query(
+            "SELECT c.column_name::text, c.data_type::text, c.numeric_precision::bigint, c.numeric_scale::bigint,
+                    EXISTS (SELECT 1 FROM information_schema.table_constraints t
+                            JOIN information_schema.key_column_usage k
+                              ON k.constraint_name = t.constraint_name AND k.table_schema = t.table_schema
+                             AND k.table_name = t.table_name
+                            WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = c.table_schema
+                              AND t.table_name = c.table_name AND k.column_name = c.column_name)
+             FROM information_schema.columns c
+             WHERE c.table_schema = $1 AND c.table_name = $2
+             ORDER BY c.ordinal_position",
+        )
+        .bind(&self.schema)
+        .bind(object)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| self.error(e))?;
+        if rows.is_empty() {
+            return Err(ConnectError::NotFound(format!(
+                "PostgreSQL {}: no table or view '{object}' in schema '{}'",
+                self.place, self.schema
+            )));
+        }
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let data_type: String = r.get(1);
+                let (ty, date_only) = field_type(&data_type, r.get(2), r.get(3));
+                let mut f = SourceField::new(r.get::<String, _>(0), ty, data_type);
+                f.date_only = date_only;
+                f.primary_key = r.get(4);
+                f
+            })
+            .collect())
+    }
+
+    async fn read(&self, read: &Read) -> Result<BatchStream> {
+        let mut conn = self.connect().await?;
+        let copy = format!("COPY ({}) TO STDOUT (FORMAT csv)", self.select(read));
+        // raw columns: text, or epoch milliseconds for dates
+        let raw = Arc::new(ArrowSchema::new(
+            read.fields
+                .iter()
+                .map(|f| {
+                    let t = if f.ty.is_date() { DataType::Int64 } else { DataType::Utf8 };
+                    ArrowField::new(f.name.as_str(), t, true)
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let fields = read.fields.clone();
+        let object = read.object.clone();
+        let place = self.place.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<datafusion::arrow::array::RecordBatch>>(4);
+        // the COPY stream borrows the connection: a task owns both and hands batches over
+        tokio::spawn(async move {
+            let fail = |m: String| ConnectError::Source(format!("PostgreSQL {place}: {m}"));
+            let mut stream = match conn.copy_out_raw(&copy).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(fail(crate::mysql::clean_sqlx(&e)))).await;
+                    return;
+                }
+            };
+            let mut decoder = ReaderBuilder::new(raw).with_header(false).with_batch_size(BATCH_ROWS).build_decoder();
+            let emit = |decoder: &mut datafusion::arrow::csv::reader::Decoder| -> Result<Option<_>> {
+                match decoder.flush().map_err(|e| ConnectError::Source(format!("{object}: {e}")))? {
+                    Some(b) => finish_batch(b.columns().to_vec(), &fields, &object).map(Some),
+                    None => Ok(None),
+                }
+            };
+            loop {
+                let chunk = match stream.next().await {
+                    Some(Ok(c)) => c,
+                    Some(Err(e)) => {
+                        let _ = tx.send(Err(fail(crate::mysql::clean_sqlx(&e)))).await;
+                        return;
+                    }
+                    None => break,
+                };
+                let mut buf: &[u8] = &chunk;
+                while !buf.is_empty() {
+                    let used = match decoder.decode(buf) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let _ = tx.send(Err(fail(format!("unreadable row: {e}")))).await;
+                            return;
+                        }
+                    };
+                    buf = &buf[used..];
+                    if decoder.capacity() == 0 {
+                        match emit(&mut decoder) {
+                            Ok(Some(b)) => {
+                                if tx.send(Ok(b)).await.is_err() {
+                                    return; // the reader went away (stopped)
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                let _ = tx.send(Err(e)).await;
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            let _ = decoder.decode(&[]);
+            match emit(&mut decoder) {
+                Ok(Some(b)) => {
+                    let _ = tx.send(Ok(b)).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                }
+            }
+        });
+        Ok(crate::source::channel_stream(rx))
+    }
+}

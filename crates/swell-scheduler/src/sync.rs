@@ -1,0 +1,358 @@
+//! Data syncs: the datasync job of a connection, and "sync before run".
+//!
+//! A datasync job syncs every connected object of its connection, one after another, each a
+//! job node with its live row count. Before a dataflow or recipe runs, the objects it reads
+//! through a connection that swell knows are synced first when they never were or their
+//! settings changed since (CRM Analytics' rule); objects it reads that the connection does not
+//! have yet are added to it first, with every field the source offers.
+//!
+//! What each object's sync does is decided here from its settings:
+//! - fields: the stored ones that are not skipped (described from the source the first time);
+//! - mode: `Full`, or `Incremental`/`PeriodicFull` upserting by the primary key and reading
+//!   from the last watermark. The watermark field is `advancedProperties.watermarkField`, or
+//!   the first date field named SystemModstamp, LastModifiedDate, updated_at, last_modified,
+//!   modified_at or updatedAt. A sync runs full when the object never synced, its settings
+//!   changed, `fullRefresh` is set, or (PeriodicFull) the last full sync is a week old.
+
+use crate::{Failure, Runner};
+use chrono::Utc;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, sync_object};
+use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField};
+use swell_engine::{NodeReport, NodeStatus};
+use swell_store::{ConnectorRecord, JobRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord};
+use tokio_util::sync::CancellationToken;
+
+/// Date fields taken as the watermark when none is set, in this order.
+const WATERMARK_NAMES: &[&str] =
+    &["SystemModstamp", "LastModifiedDate", "updated_at", "last_modified", "modified_at", "updatedAt"];
+
+/// How old a PeriodicFull object's last full sync may be before the next sync runs full.
+const PERIODIC_FULL_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Opens a connection's source.
+pub fn open_source(connector: &ConnectorRecord) -> Result<Box<dyn Source>, ConnectError> {
+    let ty = ConnectorType::parse(&connector.connector_type).map_err(ConnectError::Config)?;
+    swell_connect::connect(ty, &Properties::new(connector.properties.iter().cloned()))
+}
+
+fn advanced(record: &ReplicatedRecord, name: &str) -> Option<String> {
+    record.advanced_properties.as_array()?.iter().find_map(|p| {
+        (p.get("name")?.as_str()?.eq_ignore_ascii_case(name)).then(|| p.get("value")?.as_str().map(str::to_string))?
+    })
+}
+
+/// The fields to sync (not skipped), describing the object the first time.
+async fn fields_of(
+    runner: &Runner,
+    source: &dyn Source,
+    record: &ReplicatedRecord,
+) -> Result<(ReplicatedRecord, Vec<SourceField>), String> {
+    let record = match &record.fields {
+        Some(_) => record.clone(),
+        None => {
+            let described = source.fields(&record.source_object).await.map_err(|e| e.to_string())?;
+            let json = Value::Array(described.iter().map(|f| f.to_json(false)).collect());
+            runner.store.init_replicated_fields(&record.id, &json).await.map_err(|e| e.to_string())?
+        }
+    };
+    let mut fields = Vec::new();
+    for v in record.fields.as_ref().and_then(Value::as_array).into_iter().flatten() {
+        let (f, skipped) = SourceField::from_json(v)?;
+        if !skipped {
+            fields.push(f);
+        }
+    }
+    if fields.is_empty() {
+        return Err(format!("every field of {} is skipped", record.source_object));
+    }
+    Ok((record, fields))
+}
+
+fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, String> {
+    let mode = record.connection_mode.to_ascii_lowercase();
+    if mode == "full" {
+        return Ok(Mode::Full);
+    }
+    let key = match advanced(record, "primaryKey") {
+        Some(k) => k,
+        None => {
+            let keys: Vec<&SourceField> = fields.iter().filter(|f| f.primary_key).collect();
+            match keys.as_slice() {
+                [one] => one.name.clone(),
+                [] => {
+                    return Err(format!(
+                        "incremental sync of {} needs a primary key: the source declares none; set the advanced \
+                         property primaryKey or use connectionMode full",
+                        record.source_object
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "incremental sync of {} needs a one-field key; the source's key has several fields: set the \
+                         advanced property primaryKey or use connectionMode full",
+                        record.source_object
+                    ));
+                }
+            }
+        }
+    };
+    if !fields.iter().any(|f| f.name == key) {
+        return Err(format!("{}: the key field '{key}' is not synced (skipped or missing)", record.source_object));
+    }
+    let watermark = match advanced(record, "watermarkField") {
+        Some(w) => w,
+        None => WATERMARK_NAMES
+            .iter()
+            .find_map(|n| fields.iter().find(|f| f.ty.is_date() && f.name.eq_ignore_ascii_case(n)))
+            .map(|f| f.name.clone())
+            .ok_or_else(|| {
+                format!(
+                    "incremental sync of {} needs a watermark: a date-time field that changes with every update \
+                     ({}); set the advanced property watermarkField or use connectionMode full",
+                    record.source_object,
+                    WATERMARK_NAMES.join(", ")
+                )
+            })?,
+    };
+    if !fields.iter().any(|f| f.name == watermark && f.ty.is_date()) {
+        return Err(format!("{}: the watermark field '{watermark}' is not a synced date field", record.source_object));
+    }
+    let stale_full =
+        mode == "periodicfull" && record.last_full_sync.is_none_or(|at| Utc::now() - at >= PERIODIC_FULL_AFTER);
+    let since = if record.full_refresh || record.needs_sync() || stale_full { None } else { record.watermark };
+    Ok(Mode::Incremental { key, watermark, since })
+}
+
+impl Runner {
+    /// Syncs one connected object and records the outcome on it. Syncs of one object wait
+    /// for each other; with `only_if_needed` (sync before run) an object that another sync
+    /// brought up to date meanwhile is left alone (`Ok(None)`).
+    pub(crate) async fn sync_one(
+        &self,
+        connector: &ConnectorRecord,
+        source: &dyn Source,
+        record: &ReplicatedRecord,
+        cancel: &CancellationToken,
+        rows: &AtomicU64,
+        only_if_needed: bool,
+    ) -> Result<Option<SyncOutcome>, Failure> {
+        let lock = {
+            let mut locks = self.sync_locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry((connector.id.clone(), record.source_object.clone())).or_default().clone()
+        };
+        let _guard = tokio::select! {
+            g = lock.lock() => g,
+            _ = cancel.cancelled() => return Err(Failure::Stopped),
+        };
+        // the settings as they are now (another sync or a PATCH may have changed them)
+        let record = &self.store.replicated(&record.id).await.map_err(|e| Failure::Message(e.to_string()))?;
+        if only_if_needed && !record.needs_sync() {
+            return Ok(None);
+        }
+        let started = Utc::now();
+        let prepared = async {
+            let (record, mut fields) = fields_of(self, source, record).await?;
+            let mode = mode_of(&record, &fields)?;
+            if source.reports_deletes() && !matches!(mode, Mode::Full) && !fields.iter().any(|f| f.name == IS_DELETED) {
+                // deletions come flagged: keep the flag column so that they can be seen
+                if let Ok(all) = source.fields(&record.source_object).await
+                    && let Some(f) = all.into_iter().find(|f| f.name == IS_DELETED)
+                {
+                    fields.push(f);
+                }
+            }
+            Ok::<_, String>((record, fields, mode))
+        }
+        .await;
+        let (record, fields, mode) = match prepared {
+            Ok(p) => p,
+            Err(m) => {
+                self.record_object(record, "Failure", None).await;
+                return Err(Failure::Message(format!("{}: {m}", record.source_object)));
+            }
+        };
+        let request = SyncRequest {
+            connection: connector.name.clone(),
+            object: record.source_object.clone(),
+            label: record.source_object.clone(),
+            fields,
+            mode,
+            filter: record.pass_through_filter.clone().filter(|f| !f.trim().is_empty()),
+        };
+        let table = self.data_dir.connected_object(&connector.name, &record.source_object);
+        match sync_object(source, &table, &request, cancel, rows).await {
+            Ok(outcome) => {
+                let success = Some((record.settings_version, outcome.watermark, outcome.full));
+                self.record_object(&record, "Success", success).await;
+                tracing::info!(
+                    connection = %connector.name, object = %record.source_object, rows = outcome.rows,
+                    full = outcome.full, seconds = (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
+                    "synced"
+                );
+                Ok(Some(outcome))
+            }
+            Err(ConnectError::Cancelled) => {
+                self.record_object(&record, "Cancelled", None).await;
+                Err(Failure::Stopped)
+            }
+            Err(e) => {
+                self.record_object(&record, "Failure", None).await;
+                Err(Failure::Message(format!("{}: {e}", record.source_object)))
+            }
+        }
+    }
+
+    async fn record_object(
+        &self,
+        record: &ReplicatedRecord,
+        status: &str,
+        success: Option<(i64, Option<chrono::DateTime<Utc>>, bool)>,
+    ) {
+        let r = SyncRecord { status: status.to_string(), at: Utc::now(), success };
+        if let Err(e) = self.store.record_sync(&record.id, &r).await {
+            tracing::error!(object = %record.source_object, error = %e, "could not record a sync");
+        }
+    }
+
+    /// A datasync job: every connected object of the connection, one node each.
+    pub(crate) async fn execute_sync(&self, job: &JobRecord, cancel: CancellationToken) -> Result<(), Failure> {
+        let message = |e: swell_store::StoreError| Failure::Message(e.to_string());
+        let connector = self
+            .store
+            .connector_of_dataflow(&job.dataflow_id)
+            .await
+            .map_err(message)?
+            .ok_or_else(|| Failure::Message("the data connection of this sync no longer exists".to_string()))?;
+        let objects = self.store.replicated_of(&connector.id).await.map_err(message)?;
+        let source = open_source(&connector).map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
+        let action = match ConnectorType::parse(&connector.connector_type).map(|t| t.family()) {
+            Ok(swell_connect::Family::Salesforce) => "sfdcFetch",
+            _ => "digest",
+        };
+        let mut nodes: Vec<NodeReport> = objects
+            .iter()
+            .map(|o| NodeReport {
+                name: o.source_object.clone(),
+                action: action.to_string(),
+                status: NodeStatus::Queued,
+                start_date: None,
+                duration_ms: None,
+                input_rows: 0,
+                input_rows_failed: 0,
+                output_rows: 0,
+                message: None,
+            })
+            .collect();
+        self.save_progress(&job.id, &nodes).await;
+        let mut failures = Vec::new();
+        for (i, object) in objects.iter().enumerate() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let started = std::time::Instant::now();
+            nodes[i].status = NodeStatus::Running;
+            nodes[i].start_date = Some(Utc::now());
+            let rows = Arc::new(AtomicU64::new(0));
+            let work = self.sync_one(&connector, source.as_ref(), object, &cancel, &rows, false);
+            tokio::pin!(work);
+            let result = loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                        let n = rows.load(Ordering::Relaxed);
+                        nodes[i].input_rows = n;
+                        nodes[i].output_rows = n;
+                        self.save_progress(&job.id, &nodes).await;
+                        if let Ok(j) = self.store.job(&job.id).await && j.stop_requested {
+                            cancel.cancel();
+                        }
+                    }
+                }
+            };
+            nodes[i].duration_ms = Some(started.elapsed().as_millis() as u64);
+            match result {
+                Ok(outcome) => {
+                    nodes[i].status = NodeStatus::Success;
+                    if let Some(o) = outcome {
+                        nodes[i].input_rows = o.read_rows;
+                        nodes[i].output_rows = o.rows;
+                    }
+                }
+                Err(Failure::Stopped) => {
+                    nodes[i].status = NodeStatus::Cancelled;
+                    self.save_progress(&job.id, &nodes).await;
+                    return Err(Failure::Stopped);
+                }
+                Err(Failure::Message(m)) => {
+                    nodes[i].status = NodeStatus::Failure;
+                    nodes[i].message = Some(m.clone());
+                    failures.push(m);
+                }
+            }
+            self.save_progress(&job.id, &nodes).await;
+        }
+        if cancel.is_cancelled() {
+            return Err(Failure::Stopped);
+        }
+        match failures.len() {
+            0 => Ok(()),
+            _ => Err(Failure::Message(format!("The sync of {} failed: {}", connector.name, failures.join("; ")))),
+        }
+    }
+
+    /// Sync before run: syncs the connected objects `flow` reads that never synced or whose
+    /// settings changed; returns the sync dataflows of the connections it synced.
+    pub(crate) async fn sync_before_run(
+        &self,
+        sources: &[(String, String)],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<swell_core::SalesforceId>, Failure> {
+        let message = |e: swell_store::StoreError| Failure::Message(e.to_string());
+        let mut synced = Vec::new();
+        let mut by_connection: Vec<(ConnectorRecord, Vec<ReplicatedRecord>)> = Vec::new();
+        for (connection, object) in sources {
+            // a connection swell does not know: the data dir's copy (imported files) is read as is
+            let Some(connector) = self.store.connector_by_name(connection).await.map_err(message)? else { continue };
+            let record = match self.store.replicated_by_object(&connector.id, object).await.map_err(message)? {
+                Some(r) => r,
+                None => match self.store.create_replicated(&connector.id, object, &ReplicatedPatch::default()).await {
+                    Ok(r) => r,
+                    // added meanwhile by someone else
+                    Err(swell_store::StoreError::Conflict(_)) => self
+                        .store
+                        .replicated_by_object(&connector.id, object)
+                        .await
+                        .map_err(message)?
+                        .ok_or_else(|| Failure::Message(format!("{object} vanished while it was added")))?,
+                    Err(e) => return Err(message(e)),
+                },
+            };
+            if !record.needs_sync() {
+                continue;
+            }
+            match by_connection.iter_mut().find(|(c, _)| c.id == connector.id) {
+                Some((_, list)) => list.push(record),
+                None => by_connection.push((connector, vec![record])),
+            }
+        }
+        for (connector, records) in by_connection {
+            let source = open_source(&connector)
+                .map_err(|e| Failure::Message(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
+            for record in &records {
+                let rows = AtomicU64::new(0);
+                self.sync_one(&connector, source.as_ref(), record, cancel, &rows, true).await.map_err(|f| match f {
+                    Failure::Message(m) => {
+                        Failure::Message(format!("Sync of the data connection {} failed: {m}", connector.name))
+                    }
+                    other => other,
+                })?;
+            }
+            synced.push(connector.dataflow_id.clone());
+        }
+        Ok(synced)
+    }
+}
