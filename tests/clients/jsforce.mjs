@@ -54,4 +54,26 @@ try {
 }
 const ds = await conn.request(`${wave}/datasets/Demo_Opportunities/versions`);
 check(ds.versions.length >= 2, "two runs made two versions");
+
+// Sync Data Connections: Run Now on the local connection, once the demo's own sync is queued no more
+const conns = await conn.request(`${wave}/dataConnectors`);
+const local = conns.dataConnectors.find((c) => c.name === "SFDC_LOCAL");
+check(local && local.id.startsWith("0It") && local.connectorType === "SfdcLocal", "SFDC_LOCAL is listed");
+for (let i = 0; i < 200; i++) {
+  const q = await conn.request(`${wave}/dataflowjobs?jobTypes=datasync&status=Queued`);
+  if (q.totalSize === 0) break;
+  await sleep(50);
+}
+const ingest = await conn.requestPost(`${wave}/dataConnectors/SFDC_LOCAL/ingest`, {});
+check(ingest.message === `Sync request was sent for connection ${local.id}.`, `ingest answers (${JSON.stringify(ingest)})`);
+check(ingest.url === `${wave}/dataflowjobs`, "ingest points at the jobs");
+let syncs;
+for (let i = 0; i < 200; i++) {
+  syncs = await conn.request(`${wave}/dataflowjobs?jobTypes=datasync`);
+  if (syncs.dataflowJobs.every((j) => !["Queued", "Running"].includes(j.status))) break;
+  await sleep(50);
+}
+check(syncs.dataflowJobs.length >= 2 && syncs.dataflowJobs.every((j) => j.status === "Success"), "the syncs succeed");
+const objects = await conn.request(`${wave}/replicatedDatasets?connector=SFDC_LOCAL`);
+check(objects.replicatedDatasets.length === 4, "four connected objects");
 console.log("jsforce: all steps passed");

@@ -64,4 +64,11 @@ except SalesforceResourceNotFound as e:
 
 org = sf.query("SELECT Name, OrganizationType FROM Organization")
 check(org["totalSize"] == 1 and org["records"][0]["Name"] == "swell", f"SOQL on Organization: {org}")
+# Sync Data Connections: Run Now with no body (Content-Length: 0), once the demo's own sync is queued no more
+for _ in range(200):
+    if sf.restful("wave/dataflowjobs", params={"jobTypes": "datasync", "status": "Queued"})["totalSize"] == 0:
+        break
+    time.sleep(0.05)
+ingest = sf.restful("wave/dataConnectors/SFDC_LOCAL/ingest", method="POST")
+check(ingest["message"].startswith("Sync request was sent for connection 0It"), f"ingest answers: {ingest}")
 print("simple-salesforce: all steps passed")

@@ -423,6 +423,17 @@ fn the_salesforce_cli_works_unchanged() {
     assert_eq!((code, out.trim()), (0, ""));
     let (code, out) = rest(&[&format!("{wave}/datasets/NoSuchDataset")]);
     assert_eq!((code, json(&out)[0]["errorCode"].as_str()), (1, Some("NOT_FOUND")), "{out}");
+
+    // Sync Data Connections, as the seed sends it, once the demo's own sync is queued no more
+    for _ in 0..100 {
+        let (_, q) = rest(&[&format!("{wave}/dataflowjobs?jobTypes=datasync&status=Queued")]);
+        if json(&q)["totalSize"] == 0 {
+            break;
+        }
+    }
+    let (code, out) = rest(&[&format!("{wave}/dataConnectors/SFDC_LOCAL/ingest"), "-X", "POST", "-b", "{}"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(json(&out)["message"].as_str().unwrap().starts_with("Sync request was sent for connection 0It"), "{out}");
 }
 
 /// simple-salesforce (PyPI), unchanged, over HTTPS (it speaks nothing else): the demo with a
