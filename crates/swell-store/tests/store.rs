@@ -76,6 +76,7 @@ on_both!(schedules, schedules_fire_each_tick_once);
 on_both!(concurrent_starts, concurrent_starts_queue_one_job);
 on_both!(dataflow_delete, deleting_a_dataflow_removes_its_schedule);
 on_both!(recipes, recipes_live_on_their_target_dataflow);
+on_both!(connectors, connections_own_a_sync_dataflow_and_their_objects_track_settings);
 
 async fn dataflows_keep_their_last_twenty_histories(s: Store) {
     let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
@@ -315,4 +316,52 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
     s.delete_recipe(&r.id).await.unwrap();
     assert!(matches!(s.recipe(&r.id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(s.dataflow(&r.dataflow.id).await, Err(StoreError::NotFound(_))));
+}
+
+async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Store) {
+    use swell_store::{ReplicatedPatch, SyncRecord};
+    let props = vec![("host".to_string(), "db".to_string()), ("password".to_string(), "pw".to_string())];
+    let c = s.create_connector("Warehouse", "DW", None, "AwsRdsPostgres", &props).await.unwrap();
+    assert!(c.id.as_str().starts_with("0It"));
+    assert_eq!(c.properties, props);
+    assert!(matches!(s.create_connector("Warehouse", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
+    // the sync dataflow is hidden from the dataflow list and runs datasync jobs
+    let flow = s.dataflow(&c.dataflow_id).await.unwrap();
+    assert_eq!((flow.kind.as_str(), flow.name.as_str()), ("sync", "sync:Warehouse"));
+    assert!(s.list_dataflows(None).await.unwrap().is_empty());
+    assert_eq!(s.connector_of_dataflow(&c.dataflow_id).await.unwrap().unwrap().id, c.id);
+    assert_eq!(s.find_connector("Warehouse").await.unwrap().unwrap().id, c.id);
+    assert_eq!(s.find_connector(c.id.fifteen()).await.unwrap().unwrap().id, c.id);
+    assert!(s.find_connector("Nope").await.unwrap().is_none());
+    let job = s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().unwrap();
+    assert!(s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().is_err(), "one queued sync");
+
+    let r = s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await.unwrap();
+    assert!(r.id.as_str().starts_with("0Iu"));
+    assert_eq!((r.connection_mode.as_str(), r.needs_sync()), ("Full", true));
+    assert!(matches!(s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await, Err(StoreError::Conflict(_))));
+    let fields = json!([{"name": "id", "fieldType": "numeric"}]);
+    let r = s.init_replicated_fields(&r.id, &fields).await.unwrap();
+    assert_eq!((r.fields.clone(), r.settings_version), (Some(fields), 1), "describing is not a change of settings");
+    let at = chrono::Utc::now();
+    s.record_sync(&r.id, &SyncRecord { status: "Success".into(), at, success: Some((1, Some(at), true)) }).await.unwrap();
+    let r = s.replicated(&r.id).await.unwrap();
+    assert!(!r.needs_sync());
+    assert_eq!(r.watermark.map(|w| w.timestamp_millis()), Some(at.timestamp_millis()));
+    assert!(r.last_full_sync.is_some());
+    // a new mode is a change of settings: synced again before the next run
+    let patch = ReplicatedPatch { connection_mode: Some("Incremental".into()), ..ReplicatedPatch::default() };
+    let r = s.update_replicated(&r.id, &patch).await.unwrap();
+    assert_eq!((r.settings_version, r.needs_sync()), (2, true));
+    // the same value again is not
+    assert_eq!(s.update_replicated(&r.id, &patch).await.unwrap().settings_version, 2);
+    s.set_job_syncs(&job.id, std::slice::from_ref(&c.dataflow_id)).await.unwrap();
+    assert_eq!(s.job(&job.id).await.unwrap().sync_dataflows, vec![c.dataflow_id.clone()]);
+
+    assert!(matches!(s.delete_connector(&c.id).await, Err(StoreError::Conflict(_))), "it has objects");
+    s.delete_replicated(&r.id).await.unwrap();
+    s.transition(&job.id, Transition::Stop, None).await.unwrap();
+    s.delete_connector(&c.id).await.unwrap();
+    assert!(s.find_connector("Warehouse").await.unwrap().is_none());
+    assert!(s.dataflow(&c.dataflow_id).await.is_err());
 }
