@@ -9,7 +9,9 @@
 //! capped at 18; floats get 18,6); `date`, `datetime` (read as UTC) and `timestamp` become
 //! dates; `tinyint(1)` becomes text `"true"`/`"false"`; everything else is read as text.
 
-use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, channel_stream, finish_batch, numeric};
+use crate::source::{
+    BatchStream, Read, Source, SourceField, SourceObject, channel_stream, finish_batch, numeric, read_tail,
+};
 use crate::{ConnectError, Properties, Result, quote_ident, quote_literal};
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayBuilder, ArrayRef, Int64Builder, StringBuilder};
@@ -81,24 +83,13 @@ impl MySqlSource {
     fn select(&self, read: &Read) -> String {
         let columns: Vec<String> = read.fields.iter().map(Self::column_sql).collect();
         let mut sql = format!("SELECT {} FROM {}", columns.join(", "), quote_ident(&read.object, '`'));
-        let mut conditions = Vec::new();
-        if let Some((field, since)) = &read.since {
-            conditions.push(format!(
+        sql.push_str(&read_tail(read, |field, since| {
+            format!(
                 "{} >= {}",
                 quote_ident(field, '`'),
                 quote_literal(&since.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
-            ));
-        }
-        if let Some(filter) = &read.filter {
-            conditions.push(format!("({filter})"));
-        }
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        if let Some(n) = read.limit {
-            sql.push_str(&format!(" LIMIT {n}"));
-        }
+            )
+        }));
         sql
     }
 }
@@ -164,13 +155,7 @@ impl Source for MySqlSource {
         .fetch_all(&mut conn)
         .await
         .map_err(|e| self.error(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let name: String = r.get(0);
-                SourceObject { label: name.clone(), name }
-            })
-            .collect())
+        Ok(rows.iter().map(|r| SourceObject::named(r.get(0))).collect())
     }
 
     async fn fields(&self, object: &str) -> Result<Vec<SourceField>> {

@@ -10,7 +10,7 @@
 //! `timestamp` (read as UTC) and `timestamptz` become dates; `boolean` becomes text
 //! `"true"`/`"false"`; everything else is read as its text form. The session runs in UTC.
 
-use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch, numeric};
+use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch, numeric, read_tail};
 use crate::{ConnectError, Properties, Result, quote_ident, quote_literal};
 use async_trait::async_trait;
 use datafusion::arrow::csv::ReaderBuilder;
@@ -93,24 +93,13 @@ impl PostgresSource {
             quote_ident(&self.schema, '"'),
             quote_ident(&read.object, '"')
         );
-        let mut conditions = Vec::new();
-        if let Some((field, since)) = &read.since {
-            conditions.push(format!(
+        sql.push_str(&read_tail(read, |field, since| {
+            format!(
                 "{} >= {}::timestamptz",
                 quote_ident(field, '"'),
                 quote_literal(&since.format("%Y-%m-%d %H:%M:%S%.3f+00").to_string())
-            ));
-        }
-        if let Some(filter) = &read.filter {
-            conditions.push(format!("({filter})"));
-        }
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        if let Some(n) = read.limit {
-            sql.push_str(&format!(" LIMIT {n}"));
-        }
+            )
+        }));
         sql
     }
 }
@@ -155,13 +144,7 @@ impl Source for PostgresSource {
         .fetch_all(&mut conn)
         .await
         .map_err(|e| self.error(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let name: String = r.get(0);
-                SourceObject { label: name.clone(), name }
-            })
-            .collect())
+        Ok(rows.iter().map(|r| SourceObject::named(r.get(0))).collect())
     }
 
     async fn fields(&self, object: &str) -> Result<Vec<SourceField>> {

@@ -13,7 +13,9 @@
 //!   client id (and secret): on a 401 the token is refreshed once at `loginUrl` and the
 //!   request repeated.
 
-use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, channel_stream, finish_batch, numeric};
+use crate::source::{
+    BatchStream, Read, Source, SourceField, SourceObject, channel_stream, finish_batch, numeric, read_tail,
+};
 use crate::{ConnectError, Properties, Result};
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
@@ -251,20 +253,9 @@ impl Source for SalesforceSource {
     async fn read(&self, read: &Read) -> Result<BatchStream> {
         let names: Vec<&str> = read.fields.iter().map(|f| f.name.as_str()).collect();
         let mut soql = format!("SELECT {} FROM {}", names.join(", "), read.object);
-        let mut conditions = Vec::new();
-        if let Some((field, since)) = &read.since {
-            conditions.push(format!("{field} >= {}", since.format("%Y-%m-%dT%H:%M:%S%.3fZ")));
-        }
-        if let Some(filter) = &read.filter {
-            conditions.push(format!("({filter})"));
-        }
-        if !conditions.is_empty() {
-            soql.push_str(" WHERE ");
-            soql.push_str(&conditions.join(" AND "));
-        }
-        if let Some(n) = read.limit {
-            soql.push_str(&format!(" LIMIT {n}"));
-        }
+        soql.push_str(&read_tail(read, |field, since| {
+            format!("{field} >= {}", since.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        }));
         let resource = if read.include_deleted { "/queryAll" } else { "/query" };
         let first = self.inner.data_url(&format!("{resource}?q={}", encode(&soql)));
         let client = self.inner.clone();

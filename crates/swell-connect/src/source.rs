@@ -21,6 +21,34 @@ pub struct SourceObject {
     pub label: String,
 }
 
+impl SourceObject {
+    /// An object whose label is its name (tables have no labels).
+    pub fn named(name: String) -> Self {
+        SourceObject { label: name.clone(), name }
+    }
+}
+
+/// The ` WHERE ... LIMIT n` tail of a SQL or SOQL read: the watermark condition (written by
+/// `since` from the field and instant), the pass-through filter, the row limit.
+pub(crate) fn read_tail(read: &Read, since: impl Fn(&str, &DateTime<Utc>) -> String) -> String {
+    let mut conditions = Vec::new();
+    if let Some((field, at)) = &read.since {
+        conditions.push(since(field, at));
+    }
+    if let Some(filter) = &read.filter {
+        conditions.push(format!("({filter})"));
+    }
+    let mut tail = String::new();
+    if !conditions.is_empty() {
+        tail.push_str(" WHERE ");
+        tail.push_str(&conditions.join(" AND "));
+    }
+    if let Some(n) = read.limit {
+        tail.push_str(&format!(" LIMIT {n}"));
+    }
+    tail
+}
+
 /// A field of a source object, in the dataset model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceField {

@@ -5,7 +5,7 @@ mod common;
 
 use async_trait::async_trait;
 use common::{rows, sync};
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, StringArray};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

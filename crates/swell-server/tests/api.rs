@@ -863,30 +863,29 @@ const LOCAL_FLOW: &str = r#"{
   "Register": {"action": "sfdcRegister", "parameters": {"alias": "Accounts", "name": "Accounts", "source": "Extract"}}
 }"#;
 
+/// Creates the connection SFDC_LOCAL over a folder of object files, and the dataflow `Acc`
+/// reading its Account; returns the dataflow's id.
+async fn local_connection_and_flow(api: &Api, folder: &str) -> String {
+    let base = "/services/data/v62.0/wave";
+    let body = json!({"name": "SFDC_LOCAL", "label": "SFDC_LOCAL", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (s, c) = api.call("POST", &format!("{base}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let definition = serde_json::from_str::<Value>(LOCAL_FLOW).unwrap();
+    let body = json!({"name": "Acc", "label": "Acc", "definition": definition});
+    let (s, d) = api.call("POST", &format!("{base}/dataflows"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    d["id"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_dataflow_on_never_synced_objects_syncs_them_first() {
     let api = Api::new().await;
     let dir = tempfile::tempdir().unwrap();
     let folder = object_folder(dir.path());
     let base = "/services/data/v62.0/wave";
-    let (s, c) = api
-        .call(
-            "POST",
-            &format!("{base}/dataConnectors"),
-            Some(json!({"name": "SFDC_LOCAL", "label": "SFDC_LOCAL",
-            "connectorType": "SfdcLocal", "connectionProperties": [{"name": "FolderPath", "value": folder}]})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{c}");
-    let (_, d) = api
-        .call(
-            "POST",
-            &format!("{base}/dataflows"),
-            Some(json!({"name": "Acc", "label": "Acc",
-            "definition": serde_json::from_str::<Value>(LOCAL_FLOW).unwrap()})),
-        )
-        .await;
-    let start = json!({"dataflowId": d["id"], "command": "start"});
+    let id = local_connection_and_flow(&api, &folder).await;
+    let start = json!({"dataflowId": id, "command": "start"});
     let (_, job) = api.call("POST", &format!("{base}/dataflowjobs"), Some(start.clone())).await;
     let job = api.wait_for(job["id"].as_str().unwrap(), |s| s != "Queued" && s != "Running").await;
     assert_eq!(job["status"], "Success", "{job}");
@@ -926,22 +925,8 @@ async fn the_local_sync_starts_event_driven_schedules() {
     let dir = tempfile::tempdir().unwrap();
     let folder = object_folder(dir.path());
     let base = "/services/data/v62.0/wave";
-    api.call(
-        "POST",
-        &format!("{base}/dataConnectors"),
-        Some(json!({"name": "SFDC_LOCAL",
-        "connectorType": "SfdcLocal", "connectionProperties": [{"name": "FolderPath", "value": folder}]})),
-    )
-    .await;
-    let (_, d) = api
-        .call(
-            "POST",
-            &format!("{base}/dataflows"),
-            Some(json!({"name": "Acc", "label": "Acc",
-            "definition": serde_json::from_str::<Value>(LOCAL_FLOW).unwrap()})),
-        )
-        .await;
-    let id = d["id"].as_str().unwrap();
+    let id = local_connection_and_flow(&api, &folder).await;
+    let id = id.as_str();
     let (s, e) = api
         .call(
             "PUT",

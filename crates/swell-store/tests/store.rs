@@ -339,12 +339,17 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     let r = s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await.unwrap();
     assert!(r.id.as_str().starts_with("0Iu"));
     assert_eq!((r.connection_mode.as_str(), r.needs_sync()), ("Full", true));
-    assert!(matches!(s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await,
+        Err(StoreError::Conflict(_))
+    ));
     let fields = json!([{"name": "id", "fieldType": "numeric"}]);
     let r = s.init_replicated_fields(&r.id, &fields).await.unwrap();
     assert_eq!((r.fields.clone(), r.settings_version), (Some(fields), 1), "describing is not a change of settings");
     let at = chrono::Utc::now();
-    s.record_sync(&r.id, &SyncRecord { status: "Success".into(), at, success: Some((1, Some(at), true)) }).await.unwrap();
+    s.record_sync(&r.id, &SyncRecord { status: "Success".into(), at, success: Some((1, Some(at), true)) })
+        .await
+        .unwrap();
     let r = s.replicated(&r.id).await.unwrap();
     assert!(!r.needs_sync());
     assert_eq!(r.watermark.map(|w| w.timestamp_millis()), Some(at.timestamp_millis()));

@@ -138,14 +138,6 @@ fn check_properties(ty: ConnectorType, properties: &[(String, String)]) -> ApiRe
         .map_err(|e| ApiError::bad_request(format!("connectionProperties: {e}")))
 }
 
-pub fn valid_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.contains("__")
-        && !name.ends_with('_')
-        && name.len() <= 80
-}
-
 pub async fn list(
     State(state): State<AppState>,
     v: Version,
@@ -174,20 +166,9 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     let ty =
         string_field(&input, "connectorType")?.ok_or_else(|| ApiError::bad_request("connectorType: is required"))?;
     let ty = ConnectorType::parse(ty).map_err(|e| ApiError::bad_request(format!("connectorType: {e}")))?;
-    let label = string_field(&input, "label")?;
-    let name = match (string_field(&input, "name")?, label) {
-        (Some(n), _) => n.to_string(),
-        (None, Some(l)) => l.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect(),
-        (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
-    };
-    if !valid_name(&name) {
-        return Err(ApiError::bad_request(format!(
-            "name: '{name}' must start with a letter, use only letters, digits and single '_', and not end with '_'"
-        )));
-    }
+    let (name, label) = crate::wire::name_and_label(&input)?;
     let properties = read_properties(&input, ty)?.unwrap_or_default();
     check_properties(ty, &properties)?;
-    let label = label.unwrap_or(&name).to_string();
     let c = state
         .store
         .create_connector(&name, &label, string_field(&input, "description")?, ty.name(), &properties)

@@ -170,24 +170,7 @@ pub async fn list(
 pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
     let input = body(&bytes, "recipeObject")?;
     let definition = definition(&input)?.ok_or_else(|| ApiError::bad_request("recipeDefinition: is required"))?;
-    let label = string_field(&input, "label")?;
-    // the API name defaults to the label with other characters as '_'
-    let name = match (string_field(&input, "name")?, label) {
-        (Some(n), _) => n.to_string(),
-        (None, Some(l)) => {
-            let n: String = l.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-            n.trim_matches('_').to_string()
-        }
-        (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
-    };
-    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(ApiError::bad_request(format!(
-            "name: '{name}' must start with a letter and use only letters, digits and '_'"
-        )));
-    }
-    let label = label.unwrap_or(&name).to_string();
+    let (name, label) = crate::wire::name_and_label(&input)?;
     let r = state.store.create_recipe(&name, &label, string_field(&input, "description")?, &definition).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, true).await?))
 }
