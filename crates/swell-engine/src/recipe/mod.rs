@@ -13,6 +13,7 @@
 
 mod aggregate;
 mod append;
+mod bucket;
 mod compute_relative;
 mod extract_grains;
 mod filter;
@@ -24,6 +25,7 @@ mod save;
 mod schema;
 mod split;
 pub mod sql;
+mod type_cast;
 
 use crate::definition::RawNode;
 use crate::error::{Problem, Problems, suggest, unknown};
@@ -47,6 +49,9 @@ pub const ACTIONS: &[&str] = &[
     "extractGrains",
     "flatten",
     "formatDate",
+    "bucket",
+    "typeCast",
+    "update",
 ];
 
 /// Actions that need services swell does not have; refused naming the node.
@@ -185,7 +190,11 @@ pub fn build(
             Err(vec![Problem::new(
                 node,
                 "sources",
-                format!("a {canonical} node reads {n} node(s), this one lists {}", sources.len()),
+                format!(
+                    "{} {canonical} node reads {n} node(s), this one lists {}",
+                    if canonical.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+                    sources.len()
+                ),
             )])
         }
     };
@@ -253,6 +262,19 @@ pub fn build(
             arity(1)?;
             Box::new(schema::SchemaNode::parse(node, params, sources, "parameters")?)
         }
+        "bucket" => {
+            arity(1)?;
+            Box::new(bucket::BucketNode::parse(node, params, sources)?)
+        }
+        "typeCast" => {
+            arity(1)?;
+            Box::new(type_cast::TypeCast::parse(node, params, sources)?)
+        }
+        // the dataflow update, with the recipe's positional sources and camelCase keys
+        "update" => {
+            arity(2)?;
+            crate::nodes::build(node, "update", &update_params(node, params, sources)?)?
+        }
         _ => unreachable!("every action of ACTIONS is built"),
     };
     match schema_block {
@@ -261,6 +283,63 @@ pub fn build(
         }
         _ => Ok(transform),
     }
+}
+
+/// A recipe update's parameters in the dataflow update's form: `sources` [left, right],
+/// `leftKeys`/`leftKey`, `rightKeys`/`rightKey`, and `updateColumns` as an object (left field
+/// -> right field) or a list of names updated from the same name. (INFERRED: the recipe
+/// update mirrors the dataflow update; key names as in the recipe join and the .wdf form.)
+fn update_params(node: &str, params: &Value, sources: &[String]) -> Result<Value, Vec<Problem>> {
+    let get = |names: &[&str]| names.iter().find_map(|n| params.get(*n)).cloned();
+    let mut problems = Vec::new();
+    let left_key = get(&["leftKeys", "leftKey", "left_key"]);
+    let right_key = get(&["rightKeys", "rightKey", "right_key"]);
+    if left_key.is_none() {
+        problems.push(Problem::new(node, "parameters.leftKeys", "is required: the key fields of the first source"));
+    }
+    if right_key.is_none() {
+        problems.push(Problem::new(node, "parameters.rightKeys", "is required: the key fields of the second source"));
+    }
+    let columns = match get(&["updateColumns", "update_columns"]) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(Value::Object(m)),
+        Some(Value::Array(names)) => {
+            let mut m = Map::new();
+            for (i, n) in names.iter().enumerate() {
+                match n.as_str() {
+                    Some(s) => {
+                        m.insert(s.to_string(), Value::String(s.to_string()));
+                    }
+                    None => problems.push(Problem::new(
+                        node,
+                        format!("parameters.updateColumns[{i}]"),
+                        "must be a field name",
+                    )),
+                }
+            }
+            Some(Value::Object(m))
+        }
+        Some(_) => {
+            problems.push(Problem::new(
+                node,
+                "parameters.updateColumns",
+                "must map left fields to right fields ({\"Amount\": \"NewAmount\"}) or list field names",
+            ));
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out = Map::new();
+    out.insert("left".into(), Value::String(sources[0].clone()));
+    out.insert("right".into(), Value::String(sources[1].clone()));
+    out.insert("left_key".into(), left_key.unwrap_or_default());
+    out.insert("right_key".into(), right_key.unwrap_or_default());
+    if let Some(c) = columns {
+        out.insert("update_columns".into(), c);
+    }
+    Ok(Value::Object(out))
 }
 
 /// The `(path, node)` pairs of a recipe node's `sources`.

@@ -161,18 +161,21 @@ impl Ops {
                 .find(|c| c.new_properties.name.as_deref().filter(|n| !n.is_empty()) == Some(f.name.as_str()))
                 .map_or(f.name.as_str(), |c| c.name.as_str());
             let before = input.get(source).map(|x| x.ty.clone()).unwrap_or(FieldType::Unknown);
-            let e = ident(source);
-            let e = if before.run_type() == f.ty.run_type() {
-                e
-            } else if f.ty == FieldType::Text {
-                // numbers by their scale (1, not 1.0), dates as ISO text
-                crate::saql::functions::to_text(e, &before)
-            } else {
-                try_cast(e, f.ty.run_type())
-            };
-            exprs.push(e.alias(f.name.as_str()));
+            exprs.push(convert(ident(source), &before, &f.ty).alias(f.name.as_str()));
         }
         df.select(exprs)
+    }
+}
+
+/// A value of type `before` as type `after`: numbers as text by their scale (1, not 1.0),
+/// dates as ISO text; text that does not parse as the new type gives null, as Data Prep.
+pub(super) fn convert(e: Expr, before: &FieldType, after: &FieldType) -> Expr {
+    if before.run_type() == after.run_type() {
+        e
+    } else if after == &FieldType::Text {
+        crate::saql::functions::to_text(e, before)
+    } else {
+        try_cast(e, after.run_type())
     }
 }
 
