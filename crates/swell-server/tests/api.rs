@@ -598,6 +598,33 @@ async fn recipes_are_stored_run_and_scheduled() {
     assert!(got["nextScheduledDate"].as_str().is_some());
     let (_, list) = api.call("GET", "/services/data/v62.0/wave/recipes?q=prep", None).await;
     assert_eq!(list["totalSize"], 1);
+    // list filters: status, next run, last change
+    let total = |q: &'static str| {
+        let api = &api;
+        async move { api.call("GET", &format!("/services/data/v62.0/wave/recipes?{q}"), None).await.1["totalSize"].clone() }
+    };
+    assert_eq!(total("status=Success,Failure").await, 1);
+    assert_eq!(total("status=Running").await, 0);
+    assert_eq!(total("nextScheduledAfter=2000-01-01").await, 1);
+    assert_eq!(total("nextScheduledBefore=2000-01-01T00:00:00Z").await, 0);
+    assert_eq!(total("lastModifiedAfter=4102444800").await, 0);
+    let (s, e) = api.call("GET", "/services/data/v62.0/wave/recipes?status=Done", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let (s, e) = api.call("GET", "/services/data/v62.0/wave/recipes?lastModifiedAfter=yesterday", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    // notification settings
+    let notification = format!("/services/data/v62.0/wave/recipes/{id}/notification");
+    let (_, n) = api.call("GET", &notification, None).await;
+    assert_eq!(n["notificationLevel"], "Warnings");
+    let (s, n) = api
+        .call("PUT", &notification, Some(json!({"notificationLevel": "failures", "longRunningAlertInMins": 90})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{n}");
+    assert_eq!((n["notificationLevel"].as_str(), n["longRunningAlertInMins"].as_i64()), (Some("Failures"), Some(90)));
+    assert_eq!(n["recipe"]["id"], id.as_str());
+    let (s, e) = api.call("PUT", &notification, Some(json!({"notificationLevel": "Loudly"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(api.call("GET", &notification, None).await.1["notificationLevel"], "Failures");
 
     // DELETE removes it, its dataflow and its schedule
     let (s, _) = api.call("DELETE", &format!("/services/data/v62.0/wave/recipes/{id}"), None).await;

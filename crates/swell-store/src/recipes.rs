@@ -14,6 +14,10 @@ pub struct RecipeRecord {
     pub created_date: DateTime<Utc>,
     /// The target dataflow: name, label, definition, histories.
     pub dataflow: DataflowRecord,
+    /// `Always`, `Failures`, `Never` or `Warnings` (the default).
+    pub notification_level: String,
+    /// Alert when a run takes longer than this many minutes.
+    pub long_running_alert_mins: Option<i64>,
 }
 
 impl Store {
@@ -37,7 +41,10 @@ impl Store {
     }
 
     async fn recipe_where(&self, column: &str, value: &str) -> Result<Option<RecipeRecord>> {
-        let sql = format!("SELECT id, dataflow_id, format, created_date FROM recipe WHERE {column} = $1");
+        let sql = format!(
+            "SELECT id, dataflow_id, format, created_date, notification_level, long_running_alert_mins
+             FROM recipe WHERE {column} = $1"
+        );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
@@ -47,6 +54,8 @@ impl Store {
             format: row.get(2),
             created_date: from_millis(row.get(3)),
             dataflow,
+            notification_level: row.get::<Option<String>, _>(4).unwrap_or_else(|| "Warnings".to_string()),
+            long_running_alert_mins: row.get(5),
         }))
     }
 
@@ -84,6 +93,22 @@ impl Store {
         sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
         sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Sets a recipe's notification level and long-running alert.
+    pub async fn set_recipe_notification(
+        &self,
+        id: &SalesforceId,
+        level: &str,
+        long_running_alert_mins: Option<i64>,
+    ) -> Result<RecipeRecord> {
+        sqlx::query("UPDATE recipe SET notification_level = $1, long_running_alert_mins = $2 WHERE id = $3")
+            .bind(level)
+            .bind(long_running_alert_mins)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        self.recipe(id).await
     }
 
     /// The status of the latest run of a dataflow (`None` when it never ran); requests that

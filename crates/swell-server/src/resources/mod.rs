@@ -39,6 +39,10 @@ pub fn routes() -> Router<AppState> {
             get(recipes::get).patch(recipes::patch).put(recipes::revert).delete(recipes::delete),
         )
         .route(&format!("{w}/recipes/{{id}}/histories"), get(recipes::histories))
+        .route(
+            &format!("{w}/recipes/{{id}}/notification"),
+            get(recipes::get_notification).put(recipes::put_notification),
+        )
         .route(&format!("{w}/asset/{{id}}/schedule"), get(schedules::get).put(schedules::put).delete(schedules::delete))
         .route(&format!("{w}/dataConnectorTypes"), get(connectors::types))
         .route(&format!("{w}/dataConnectors"), get(connectors::list).post(connectors::create))

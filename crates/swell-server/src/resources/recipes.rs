@@ -135,6 +135,25 @@ fn definition(input: &Value) -> ApiResult<Option<Value>> {
     }
 }
 
+/// The statuses a recipe shows (its last run's, or New).
+const STATUSES: &[&str] = &["Failure", "New", "Queued", "Running", "Success", "Warning"];
+
+/// A time bound of the list: ISO-8601 (`2026-11-28T10:00:00Z`, or a day `2026-11-28` meaning
+/// its midnight UTC) or epoch seconds.
+fn instant(name: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    s.parse::<i64>().ok().and_then(|n| chrono::DateTime::from_timestamp(n, 0)).ok_or_else(|| {
+        ApiError::bad_request(format!("{name}: '{s}' is not an ISO-8601 date-time, a day or epoch seconds"))
+    })
+}
+
 pub async fn list(
     State(state): State<AppState>,
     v: Version,
@@ -147,6 +166,40 @@ pub async fn list(
     }
     if let Some(f) = q.get("format") {
         all.retain(|r| r.format.eq_ignore_ascii_case(f));
+    }
+    if let Some(list) = q.get("status") {
+        let mut wanted = Vec::new();
+        for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let known = STATUSES.iter().find(|k| k.eq_ignore_ascii_case(s)).ok_or_else(|| {
+                ApiError::bad_request(format!("status: '{s}' is not a recipe status ({})", STATUSES.join(", ")))
+            })?;
+            wanted.push(*known);
+        }
+        let mut kept = Vec::new();
+        for r in all {
+            let status = state.store.last_job_status(&r.dataflow.id).await?.unwrap_or_else(|| "New".to_string());
+            if wanted.iter().any(|w| w.eq_ignore_ascii_case(&status)) {
+                kept.push(r);
+            }
+        }
+        all = kept;
+    }
+    let bound = |name: &str| q.get(name).map(|s| instant(name, s)).transpose();
+    let (modified_after, modified_before) = (bound("lastModifiedAfter")?, bound("lastModifiedBefore")?);
+    all.retain(|r| {
+        modified_after.is_none_or(|a| r.dataflow.last_modified_date > a)
+            && modified_before.is_none_or(|b| r.dataflow.last_modified_date < b)
+    });
+    let (next_after, next_before) = (bound("nextScheduledAfter")?, bound("nextScheduledBefore")?);
+    if next_after.is_some() || next_before.is_some() {
+        let mut kept = Vec::new();
+        for r in all {
+            let next = state.store.schedule(&r.id).await?.and_then(|s| s.next_run);
+            if next.is_some_and(|n| next_after.is_none_or(|a| n > a) && next_before.is_none_or(|b| n < b)) {
+                kept.push(r);
+            }
+        }
+        all = kept;
     }
     match q.get("sort").map(|s| s.to_ascii_lowercase()).as_deref() {
         None | Some("lastmodified") => all.sort_by_key(|r| std::cmp::Reverse(r.dataflow.last_modified_date)),
@@ -243,4 +296,63 @@ pub async fn histories(
     let items: Vec<Value> =
         state.store.histories(&r.dataflow.id).await?.iter().map(|h| history(&v, &base, h)).collect();
     Ok(ok(json!({ "histories": items, "url": v.url(&format!("{base}/histories")) })))
+}
+
+const NOTIFICATION_LEVELS: &[&str] = &["Always", "Failures", "Never", "Warnings"];
+
+fn notification(v: &Version, r: &RecipeRecord) -> Value {
+    json!({
+        "notificationLevel": r.notification_level,
+        "longRunningAlertInMins": r.long_running_alert_mins,
+        "recipe": { "id": r.id.as_str(), "name": r.dataflow.name, "url": v.url(&format!("/recipes/{}", r.id)) },
+    })
+}
+
+/// GET `/wave/recipes/{id}/notification`. swell sends no mail: the settings are kept and
+/// returned, and every run's end is in the job list.
+pub async fn get_notification(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    Ok(ok(notification(&v, &r)))
+}
+
+/// PUT `/wave/recipes/{id}/notification` with `{"notificationLevel", "longRunningAlertInMins"}`.
+pub async fn put_notification(
+    State(state): State<AppState>,
+    v: Version,
+    Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let r = find(&state, &params["id"]).await?;
+    let input = body(&bytes, "notification")?;
+    let level = match string_field(&input, "notificationLevel")? {
+        None => r.notification_level.clone(),
+        Some(l) => NOTIFICATION_LEVELS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(l))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "notificationLevel: '{l}' is not one of {}",
+                    NOTIFICATION_LEVELS.join(", ")
+                ))
+            })?
+            .to_string(),
+    };
+    let minutes = match input.get("longRunningAlertInMins") {
+        None => r.long_running_alert_mins,
+        Some(Value::Null) => None,
+        Some(n) => match n.as_i64() {
+            Some(m) if m >= 0 => Some(m),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "longRunningAlertInMins: must be a whole number of minutes, 0 or more",
+                ));
+            }
+        },
+    };
+    let r = state.store.set_recipe_notification(&r.id, &level, minutes).await?;
+    Ok(ok(notification(&v, &r)))
 }
