@@ -214,6 +214,28 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     assert!(s.check_events().await.unwrap().is_empty());
+    // a sync of another kind of connection is not the local one's
+    let files = w.store.create_connector("Files", "Files", None, "AmazonS3", &[]).await.unwrap();
+    w.store.enqueue_job(&files.dataflow_id, JobType::DataSync, "Files").await.unwrap().unwrap();
+    w.finish(&files.dataflow_id, Transition::Succeed).await;
+    assert!(s.check_events().await.unwrap().is_empty());
+    // the local connection's sync succeeds: both terms happened, it fires once
+    let local = w.store.create_connector("SFDC_LOCAL", "SFDC_LOCAL", None, "SfdcLocal", &[]).await.unwrap();
+    w.store.enqueue_job(&local.dataflow_id, JobType::DataSync, "SFDC_LOCAL").await.unwrap().unwrap();
+    w.finish(&local.dataflow_id, Transition::Succeed).await;
+    assert_eq!(s.check_events().await.unwrap().len(), 1);
+    assert!(s.check_events().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_connection_schedule_queues_its_sync() {
+    let w = World::new("2027-01-01T00:00:00Z").await;
+    let c = w.store.create_connector("SFDC_LOCAL", "Local", None, "SfdcLocal", &[]).await.unwrap();
+    w.schedule(&c.id, daily_2am()).await;
+    let fired = w.scheduler(CatchUp::Latest).tick(at("2027-01-01T02:00:00Z")).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    let jobs = w.jobs(&c.dataflow_id).await;
+    assert_eq!((jobs.len(), jobs[0].job_type, jobs[0].label.as_str()), (1, JobType::DataSync, "Local"));
 }
 
 #[tokio::test]
