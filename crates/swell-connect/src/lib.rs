@@ -27,10 +27,12 @@ pub mod files;
 pub mod mysql;
 pub mod postgres;
 pub mod salesforce;
+pub mod secrets;
 mod source;
 pub mod sync;
 pub mod types;
 
+pub use secrets::Vault;
 pub use source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch, select_fields};
 pub use types::{ConnectorType, Family, PropertySpec};
 

@@ -71,6 +71,8 @@ pub struct Runner {
     ended: broadcast::Sender<JobEnded>,
     /// One sync at a time per connected object (a Run Now and a sync before run may meet).
     sync_locks: Mutex<HashMap<ObjectKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Seals and opens connection secrets (the key lives in the data dir), opened on first use.
+    vault: std::sync::OnceLock<swell_connect::Vault>,
 }
 
 /// A connected object: its connection and source object name.
@@ -134,7 +136,18 @@ impl Runner {
             engine: EngineRuntime::new(),
             ended: broadcast::channel(256).0,
             sync_locks: Mutex::new(HashMap::new()),
+            vault: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The vault of connection secrets (`DATA_DIR/secret.key` or `SWELL_SECRET_KEY`).
+    pub fn vault(&self) -> Result<&swell_connect::Vault, String> {
+        if let Some(v) = self.vault.get() {
+            return Ok(v);
+        }
+        let v = swell_connect::Vault::open(self.data_dir.root())
+            .map_err(|e| format!("cannot open the key of connection secrets: {e}"))?;
+        Ok(self.vault.get_or_init(|| v))
     }
 
     /// The jobs this runner ends, as they end.

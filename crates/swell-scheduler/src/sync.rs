@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, sync_object};
-use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField};
+use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField, Vault};
 use swell_engine::{NodeReport, NodeStatus};
 use swell_store::{ConnectorRecord, JobRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord};
 use tokio_util::sync::CancellationToken;
@@ -33,10 +33,15 @@ const WATERMARK_NAMES: &[&str] =
 /// How old a PeriodicFull object's last full sync may be before the next sync runs full.
 const PERIODIC_FULL_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
-/// Opens a connection's source.
-pub fn open_source(connector: &ConnectorRecord) -> Result<Box<dyn Source>, ConnectError> {
+/// Opens a connection's source, its secrets unsealed.
+pub fn open_source(connector: &ConnectorRecord, vault: &Vault) -> Result<Box<dyn Source>, ConnectError> {
     let ty = ConnectorType::parse(&connector.connector_type).map_err(ConnectError::Config)?;
-    swell_connect::connect(ty, &Properties::new(connector.properties.iter().cloned()))
+    let mut properties = Vec::new();
+    for (name, value) in &connector.properties {
+        let value = if ty.is_secret(name) { vault.unseal(value)? } else { value.clone() };
+        properties.push((name.clone(), value));
+    }
+    swell_connect::connect(ty, &Properties::new(properties))
 }
 
 fn advanced(record: &ReplicatedRecord, name: &str) -> Option<String> {
@@ -228,7 +233,8 @@ impl Runner {
             .map_err(message)?
             .ok_or_else(|| Failure::Message("the data connection of this sync no longer exists".to_string()))?;
         let objects = self.store.replicated_of(&connector.id).await.map_err(message)?;
-        let source = open_source(&connector).map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
+        let source = open_source(&connector, self.vault().map_err(Failure::Message)?)
+            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
         let action = match ConnectorType::parse(&connector.connector_type).map(|t| t.family()) {
             Ok(swell_connect::Family::Salesforce) => "sfdcFetch",
             _ => "digest",
@@ -340,7 +346,7 @@ impl Runner {
             }
         }
         for (connector, records) in by_connection {
-            let source = open_source(&connector)
+            let source = open_source(&connector, self.vault().map_err(Failure::Message)?)
                 .map_err(|e| Failure::Message(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
             for record in &records {
                 let rows = AtomicU64::new(0);

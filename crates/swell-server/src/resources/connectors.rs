@@ -169,6 +169,7 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     let (name, label) = crate::wire::name_and_label(&input)?;
     let properties = read_properties(&input, ty)?.unwrap_or_default();
     check_properties(ty, &properties)?;
+    let properties = sealed(&state, ty, properties)?;
     let c = state
         .store
         .create_connector(&name, &label, string_field(&input, "description")?, ty.name(), &properties)
@@ -216,7 +217,7 @@ pub async fn patch(
                 merged.push((n, value));
             }
             check_properties(ty, &merged)?;
-            Some(merged)
+            Some(sealed(&state, ty, merged)?)
         }
         None => None,
     };
@@ -261,8 +262,29 @@ pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<St
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn open(c: &ConnectorRecord) -> ApiResult<Box<dyn Source>> {
-    Ok(swell_scheduler::open_source(c)?)
+fn vault(state: &AppState) -> ApiResult<&swell_connect::Vault> {
+    state.runner.vault().map_err(ApiError::internal)
+}
+
+/// Opens a connection's source with its secrets.
+pub fn open(state: &AppState, c: &ConnectorRecord) -> ApiResult<Box<dyn Source>> {
+    Ok(swell_scheduler::open_source(c, vault(state)?)?)
+}
+
+/// The properties as stored: secrets sealed.
+fn sealed(state: &AppState, ty: ConnectorType, properties: Vec<(String, String)>) -> ApiResult<Vec<(String, String)>> {
+    let vault = vault(state)?;
+    Ok(properties
+        .into_iter()
+        .map(|(n, v)| {
+            if ty.is_secret(&n) {
+                let s = vault.seal(&v);
+                (n, s)
+            } else {
+                (n, v)
+            }
+        })
+        .collect())
 }
 
 pub async fn status(
@@ -271,7 +293,7 @@ pub async fn status(
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let c = find(&state, &params["id"]).await?;
-    let result = match swell_scheduler::open_source(&c) {
+    let result = match swell_scheduler::open_source(&c, vault(&state)?) {
         Ok(source) => source.test().await,
         Err(e) => Err(e),
     };
@@ -308,7 +330,7 @@ pub async fn source_objects(
 ) -> ApiResult<Response> {
     let c = find(&state, &params["id"]).await?;
     let page = Page::from_query(&q)?;
-    let mut objects = open(&c)?.objects().await?;
+    let mut objects = open(&state, &c)?.objects().await?;
     if let Some(terms) = q.get("q") {
         objects.retain(|o| matches_q(terms, &[&o.name, &o.label]));
     }
@@ -332,7 +354,7 @@ pub async fn source_object_get(
 ) -> ApiResult<Response> {
     let c = find(&state, &params["id"]).await?;
     let name = &params["object"];
-    let objects = open(&c)?.objects().await?;
+    let objects = open(&state, &c)?.objects().await?;
     let o = objects
         .iter()
         .find(|o| &o.name == name)
@@ -359,7 +381,7 @@ pub async fn source_fields(
 ) -> ApiResult<Response> {
     let c = find(&state, &params["id"]).await?;
     let name = &params["object"];
-    let fields = open(&c)?.fields(name).await?;
+    let fields = open(&state, &c)?.fields(name).await?;
     Ok(ok(json!({
         "dataConnector": { "id": c.id.as_str(), "name": c.name },
         "fields": fields.iter().map(field_json).collect::<Vec<_>>(),
@@ -380,7 +402,7 @@ pub async fn data_preview(
     let c = find(&state, &params["id"]).await?;
     let name = &params["object"];
     let input = if bytes.is_empty() { json!({}) } else { body(&bytes, "dataPreview")? };
-    let source = open(&c)?;
+    let source = open(&state, &c)?;
     let all = source.fields(name).await?;
     let fields = match input.get("sourceObjectFields").and_then(Value::as_array) {
         Some(list) if !list.is_empty() => {

@@ -195,7 +195,7 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     let object = string_field(&input, "sourceObjectName")?
         .ok_or_else(|| ApiError::bad_request("sourceObjectName: is required"))?;
     let mut patch = patch_of(&input)?;
-    let source = swell_scheduler::open_source(&c)?;
+    let source = connectors::open(&state, &c)?;
     let fields = source.fields(object).await.map_err(|e| match e {
         swell_connect::ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
         other => other.into(),
@@ -259,7 +259,7 @@ async fn described(state: &AppState, r: ReplicatedRecord, c: &ConnectorRecord) -
     if r.fields.is_some() {
         return Ok(r);
     }
-    let fields = swell_scheduler::open_source(c)?.fields(&r.source_object).await?;
+    let fields = connectors::open(state, c)?.fields(&r.source_object).await?;
     let json = Value::Array(fields.iter().map(|f| f.to_json(false)).collect());
     Ok(state.store.init_replicated_fields(&r.id, &json).await?)
 }
