@@ -12,7 +12,8 @@ use swell_store::Store;
 
 #[derive(Args, Clone)]
 pub struct ServeArgs {
-    /// Where metadata (SQLite), dataset versions and connected-object data live.
+    /// Where metadata (SQLite), dataset versions, connected-object data and the key of
+    /// connection secrets (secret.key; or set SWELL_SECRET_KEY, 64 hex digits) live.
     #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data")]
     pub data_dir: PathBuf,
     /// Address to listen on; port 0 picks a free port.
@@ -117,6 +118,8 @@ impl Server {
             syncs: args.max_sync_jobs as usize,
         };
         let runner = Runner::new(store.clone(), data_dir.clone(), limits, server_id(&args.data_dir)?);
+        // the key of connection secrets: a bad SWELL_SECRET_KEY stops the start, not a sync later
+        runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
         let state =
             AppState { store, runner: runner.clone(), scheduler: scheduler.clone(), data_dir, token: Arc::new(token) };
