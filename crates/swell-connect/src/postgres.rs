@@ -80,7 +80,10 @@ impl PostgresSource {
         match (&f.ty, f.source_type.as_str()) {
             (FieldType::Date { .. }, _) => format!("floor(extract(epoch from {c}) * 1000)::bigint"),
             (_, "boolean") => format!("CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"),
-            (_, "money") => format!("{c}::numeric::text"),
+            // plain digits (never 1e-05), rounded to the field's scale, for the decimal cast
+            (FieldType::Numeric { scale, .. }, "money" | "real" | "double precision") => {
+                format!("round({c}::numeric, {scale})::text")
+            }
             _ => format!("{c}::text"),
         }
     }

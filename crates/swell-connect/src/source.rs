@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
-use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema, SchemaRef};
 use datafusion::arrow::util::display::FormatOptions;
 use futures::stream::BoxStream;
 use std::sync::Arc;
@@ -172,7 +172,12 @@ pub fn finish_batch(columns: Vec<ArrayRef>, fields: &[SourceField], object: &str
             out.push(column);
             continue;
         }
-        let cast = cast_with_options(&column, &target, &options).map_err(|e| {
+        let cast = cast_with_options(&column, &target, &options).or_else(|e| match (&target, column.data_type()) {
+            // floats printed in e-notation (1e-5) by the source: through f64
+            (DataType::Decimal128(p, s), DataType::Utf8) => lenient_decimal(&column, *p, *s).ok_or(e),
+            _ => Err(e),
+        });
+        let cast = cast.map_err(|e| {
             ConnectError::Source(format!(
                 "{object}.{}: a value does not fit {} ({}): {e}",
                 field.name,
@@ -183,6 +188,37 @@ pub fn finish_batch(columns: Vec<ArrayRef>, fields: &[SourceField], object: &str
         out.push(cast);
     }
     RecordBatch::try_new(schema, out).map_err(|e| ConnectError::Source(format!("{object}: {e}")))
+}
+
+/// Text to decimals where Arrow's cast refuses: values in e-notation go through f64 (rounded
+/// half away from zero to the scale). `None` when any value is still not a number that fits.
+fn lenient_decimal(column: &ArrayRef, precision: u8, scale: i8) -> Option<ArrayRef> {
+    use datafusion::arrow::array::{Array, Decimal128Builder, StringArray};
+    use datafusion::arrow::compute::kernels::cast_utils::parse_decimal;
+    use datafusion::arrow::datatypes::Decimal128Type;
+    let text = column.as_any().downcast_ref::<StringArray>()?;
+    let limit = 10i128.checked_pow(precision as u32)?;
+    let mut out = Decimal128Builder::with_capacity(text.len());
+    for i in 0..text.len() {
+        if text.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        let v = text.value(i).trim();
+        let n = match parse_decimal::<Decimal128Type>(v, precision, scale) {
+            Ok(n) => n,
+            Err(_) => {
+                let f: f64 = v.parse().ok().filter(|f: &f64| f.is_finite())?;
+                let scaled = (f * 10f64.powi(scale as i32)).round();
+                if scaled.abs() >= limit as f64 {
+                    return None;
+                }
+                scaled as i128
+            }
+        };
+        out.append_value(n);
+    }
+    Some(Arc::new(out.finish().with_precision_and_scale(precision, scale).ok()?))
 }
 
 fn describe_type(ty: &FieldType) -> String {

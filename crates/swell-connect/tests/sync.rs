@@ -101,3 +101,14 @@ async fn a_value_that_does_not_fit_names_the_field() {
     assert!(e.to_string().starts_with("T.v: a value does not fit numeric(10,2) (varchar)"), "{e}");
     assert!(table.current().unwrap().is_none());
 }
+
+#[tokio::test]
+async fn numbers_in_e_notation_fit_their_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = DataDir::new(dir.path()).connected_object("C", "T");
+    let source = Slow { batches: Some(1), value: "6.743070523640426e-05" };
+    let field = SourceField::new("v", FieldType::numeric(18, 6), "double");
+    let o = sync(&source, &table, "T", vec![field], Mode::Full, None).await.unwrap();
+    assert_eq!(o.rows, 1000);
+    assert!(rows(&table).await.contains("| 0.000067 |"), "{}", rows(&table).await);
+}
