@@ -51,30 +51,41 @@ try:
         "connectionProperties": [{"name": "host", "value": HOST}, {"name": "port", "value": PORT},
                                  {"name": "database", "value": DB}, {"name": "username", "value": USER}]})
     server.call("POST", "/replicatedDatasets", {"connectorId": "Bench_PG", "sourceObjectName": "bench_sync"})
-    runs = []
-    for _ in range(REPEATS):
+
+    def run_now():
+        """Run Now; returns (wall seconds, job seconds, rows read, rows in the new version)."""
         t = time.perf_counter()
         server.call("POST", "/dataConnectors/Bench_PG/ingest", {})
         while True:
-            jobs = server.call("GET", "/dataflowjobs?jobTypes=datasync")["dataflowJobs"]
-            latest = jobs[0]
+            latest = server.call("GET", "/dataflowjobs?jobTypes=datasync")["dataflowJobs"][0]
             if latest["status"] not in ("Queued", "Running"):
                 break
             time.sleep(0.05)
         wall = time.perf_counter() - t
         if latest["status"] != "Success":
             raise SystemExit(f"sync failed: {latest}")
-        nodes = server.call("GET", f"/dataflowjobs/{latest['id']}/nodes")["nodes"]
-        rows = nodes[0]["outputRows"]["processedCount"]
+        node = server.call("GET", f"/dataflowjobs/{latest['id']}/nodes")["nodes"][0]
         start = dt.datetime.fromisoformat(latest["executedDate"].replace("Z", "+00:00"))
         end = dt.datetime.fromisoformat(latest["endDate"].replace("Z", "+00:00"))
-        runs.append((wall, (end - start).total_seconds(), rows))
+        return wall, (end - start).total_seconds(), node["inputRows"]["processedCount"], node["outputRows"]["processedCount"]
+
+    runs = [run_now() for _ in range(REPEATS)]
+    # incremental: the first run establishes the watermark; then 1 % of the rows change
+    objects = server.call("GET", "/replicatedDatasets?connector=Bench_PG")["replicatedDatasets"]
+    server.call("PATCH", f"/replicatedDatasets/{objects[0]['id']}", {
+        "connectionMode": "Incremental", "advancedProperties": [{"name": "watermarkField", "value": "updated_at"}]})
+    run_now()
+    psql(f"UPDATE bench_sync SET name = name || ' (changed)', updated_at = timestamp '2026-06-01' WHERE id % 100 = 0")
+    incremental = run_now()
 finally:
     server.close()
 
 best_copy = min(copy)
 print(f"psql \\copy to /dev/null (csv): " + ", ".join(f"{c:.2f} s" for c in copy) + f" (best {best_copy:.2f} s)")
-for wall, job, rows in runs:
-    print(f"swell sync: {wall:.2f} s wall from Run Now to Success (job {job:.2f} s), {rows:,} rows")
+for wall, job, _, rows in runs:
+    print(f"swell full sync: {wall:.2f} s wall from Run Now to Success (job {job:.2f} s), {rows:,} rows")
 best = min(r[0] for r in runs)
 print(f"ratio swell / psql: {best / best_copy:.2f}x (best of {REPEATS} each)")
+wall, job, read, rows = incremental
+print(f"swell incremental sync after {ROWS // 100:,} updates: {wall:.2f} s wall (job {job:.2f} s), "
+      f"{read:,} rows read, {rows:,} rows in the new version")
