@@ -7,9 +7,10 @@
 //! rest text; `true`/`false` columns stay text). A field named `Id` is the primary key.
 //! `passThroughFilter` is a SQL condition over the file's columns.
 //!
-//! Only local folders are read: `FolderPath` is a directory path (or a `file://` URL). Reading
-//! S3 buckets themselves needs object_store's `aws` feature and is not built yet; a connection
-//! with an `AccessKey` says so instead of pretending.
+//! `FolderPath` is a local directory (or a `file://` URL), or, for `AmazonS3`, `bucket/prefix`
+//! (or `s3://bucket/prefix`) read with `AccessKey`, `SecretKey` and `RegionName`; `Endpoint`
+//! points at an S3-compatible store instead of AWS (MinIO, Ceph, moto; plain http allowed).
+//! Both go through object_store, so listing and reading work the same.
 
 use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch};
 use crate::{ConnectError, Properties, Result};
@@ -17,13 +18,24 @@ use async_trait::async_trait;
 use datafusion::logical_expr::{cast, col, lit};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 use futures::StreamExt;
-use std::path::{Path, PathBuf};
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::path::PathBuf;
+use std::sync::Arc;
 use swell_engine::schema::FieldType;
 
 pub struct FileSource {
-    folder: PathBuf,
+    store: Arc<dyn ObjectStore>,
+    /// The URL that object paths are appended to for DataFusion (`file:///`, `s3://bucket/`).
+    base: url::Url,
+    /// The folder: a local directory, or a key prefix in the bucket.
+    prefix: ObjPath,
+    /// A local folder (checked to exist), or `None` for a bucket.
+    local: Option<PathBuf>,
     /// What the connection stands for, in messages ("AmazonS3", "Salesforce").
     kind: &'static str,
+    /// Where, in messages: the folder or `s3://bucket/prefix`.
+    place: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,8 +44,9 @@ enum Format {
     Parquet,
 }
 
-fn format_of(path: &Path) -> Option<Format> {
-    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+fn format_of(name: &str) -> Option<Format> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    match ext.as_str() {
         "csv" => Some(Format::Csv),
         "parquet" => Some(Format::Parquet),
         _ => None,
@@ -42,65 +55,119 @@ fn format_of(path: &Path) -> Option<Format> {
 
 impl FileSource {
     pub fn from_properties(p: &Properties, kind: &'static str) -> Result<Self> {
-        if p.get("AccessKey").is_some() {
-            return Err(ConnectError::Config(
-                "reading S3 buckets is not supported yet: set FolderPath to a local folder and leave AccessKey empty"
-                    .to_string(),
-            ));
-        }
         let raw = p.require("FolderPath", kind)?;
-        let folder = PathBuf::from(raw.strip_prefix("file://").unwrap_or(raw));
-        Ok(FileSource { folder, kind })
+        if let Some(path) = raw.strip_prefix("s3://") {
+            return Self::bucket(p, path, kind);
+        }
+        if p.get("AccessKey").is_some() {
+            return Self::bucket(p, raw, kind);
+        }
+        Self::folder(PathBuf::from(raw.strip_prefix("file://").unwrap_or(raw)), kind)
     }
 
-    pub fn new(folder: impl Into<PathBuf>) -> Self {
-        FileSource { folder: folder.into(), kind: "AmazonS3" }
+    /// A local folder.
+    pub fn folder(folder: PathBuf, kind: &'static str) -> Result<Self> {
+        let absolute = std::path::absolute(&folder).map_err(|e| ConnectError::Config(format!("FolderPath: {e}")))?;
+        let prefix = ObjPath::from_absolute_path(&absolute)
+            .map_err(|e| ConnectError::Config(format!("FolderPath '{}': {e}", folder.display())))?;
+        Ok(FileSource {
+            store: Arc::new(object_store::local::LocalFileSystem::new()),
+            base: url::Url::parse("file:///").expect("a URL"),
+            prefix,
+            place: absolute.display().to_string(),
+            local: Some(absolute),
+            kind,
+        })
+    }
+
+    /// `bucket/prefix` of an S3 (or S3-compatible) store.
+    fn bucket(p: &Properties, path: &str, kind: &'static str) -> Result<Self> {
+        let path = path.trim_matches('/');
+        let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+        if bucket.is_empty() {
+            return Err(ConnectError::Config("FolderPath: name the bucket: bucket/prefix".to_string()));
+        }
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(p.get("RegionName").unwrap_or("us-east-1"))
+            .with_access_key_id(p.require("AccessKey", kind)?)
+            .with_secret_access_key(p.require("SecretKey", kind)?);
+        if let Some(endpoint) = p.get("Endpoint") {
+            builder = builder
+                .with_endpoint(endpoint.trim_end_matches('/'))
+                .with_allow_http(true)
+                .with_virtual_hosted_style_request(false);
+        }
+        let store = builder.build().map_err(|e| ConnectError::Config(format!("the S3 connection: {e}")))?;
+        let base = url::Url::parse(&format!("s3://{bucket}/"))
+            .map_err(|e| ConnectError::Config(format!("bucket '{bucket}': {e}")))?;
+        Ok(FileSource {
+            store: Arc::new(store),
+            base,
+            prefix: ObjPath::from(prefix),
+            local: None,
+            kind,
+            place: format!("s3://{bucket}/{prefix}"),
+        })
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> ConnectError {
+        ConnectError::Source(format!("{}: {}: {e}", self.kind, self.place))
     }
 
     fn check_folder(&self) -> Result<()> {
-        if self.folder.is_dir() {
-            Ok(())
-        } else {
-            Err(ConnectError::Source(format!("{}: the folder {} does not exist", self.kind, self.folder.display())))
+        match &self.local {
+            Some(dir) if !dir.is_dir() => {
+                Err(ConnectError::Source(format!("{}: the folder {} does not exist", self.kind, dir.display())))
+            }
+            _ => Ok(()),
         }
     }
 
-    /// The files of an object and their format.
-    fn locate(&self, object: &str) -> Result<(Vec<PathBuf>, Format)> {
+    fn child(&self, name: &str) -> ObjPath {
+        self.prefix.clone().join(name)
+    }
+
+    /// The data files of an object and their format.
+    async fn locate(&self, object: &str) -> Result<(Vec<ObjPath>, Format)> {
         self.check_folder()?;
+        if object.is_empty() || object.contains('/') || object.contains("..") {
+            return Err(ConnectError::NotFound(format!("{}: '{object}' is not an object name", self.kind)));
+        }
         for (ext, format) in [("csv", Format::Csv), ("parquet", Format::Parquet)] {
-            let file = self.folder.join(format!("{object}.{ext}"));
-            if file.is_file() {
-                return Ok((vec![file], format));
+            let file = self.child(&format!("{object}.{ext}"));
+            match self.store.head(&file).await {
+                Ok(_) => return Ok((vec![file], format)),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.error(e)),
             }
         }
-        let dir = self.folder.join(object);
-        if dir.is_dir() && !object.contains("..") {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| ConnectError::Source(format!("{}: {e}", dir.display())))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && format_of(p).is_some())
-                .collect();
-            files.sort();
-            if let Some(format) = files.first().and_then(|f| format_of(f)) {
-                files.retain(|f| format_of(f) == Some(format));
-                return Ok((files, format));
-            }
+        let folder = self.child(object);
+        let listed = self.store.list_with_delimiter(Some(&folder)).await.map_err(|e| self.error(e))?;
+        let mut files: Vec<ObjPath> =
+            listed.objects.into_iter().map(|m| m.location).filter(|p| format_of(p.as_ref()).is_some()).collect();
+        files.sort();
+        if let Some(format) = files.first().and_then(|f| format_of(f.as_ref())) {
+            files.retain(|f| format_of(f.as_ref()) == Some(format));
+            return Ok((files, format));
         }
         Err(ConnectError::NotFound(format!(
-            "{}: no object '{object}' ({folder}/{object}.csv, {folder}/{object}.parquet or a folder {folder}/{object}/)",
+            "{}: no object '{object}' ({place}/{object}.csv, {place}/{object}.parquet or a folder {place}/{object}/)",
             self.kind,
-            folder = self.folder.display()
+            place = self.place
         )))
     }
 
     async fn frame(&self, object: &str) -> Result<(SessionContext, DataFrame)> {
-        let (files, format) = self.locate(object)?;
+        let (files, format) = self.locate(object).await?;
         // passThroughFilter names fields as they are spelt (Revenue, not revenue)
         let config = datafusion::prelude::SessionConfig::new()
             .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
         let ctx = SessionContext::new_with_config(config);
-        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        if self.local.is_none() {
+            ctx.register_object_store(&self.base, self.store.clone());
+        }
+        let paths: Vec<String> = files.iter().map(|p| format!("{}{}", self.base, p)).collect();
         let df = match format {
             Format::Csv => {
                 ctx.read_csv(paths, CsvReadOptions::new().has_header(true).schema_infer_max_records(10_000)).await
@@ -116,25 +183,33 @@ impl FileSource {
 impl Source for FileSource {
     async fn test(&self) -> Result<String> {
         self.check_folder()?;
+        // lists the folder: wrong keys, a missing bucket or an unreachable endpoint show here
+        self.store.list_with_delimiter(Some(&self.prefix)).await.map_err(|e| self.error(e))?;
         Ok("Connection Successful".to_string())
     }
 
     async fn objects(&self) -> Result<Vec<SourceObject>> {
         self.check_folder()?;
-        let mut names = Vec::new();
-        let entries = std::fs::read_dir(&self.folder)
-            .map_err(|e| ConnectError::Source(format!("{}: {}: {e}", self.kind, self.folder.display())))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let stem = path.file_stem().and_then(|s| s.to_str()).map(str::to_string);
-            let Some(stem) = stem else { continue };
-            if (path.is_file() && format_of(&path).is_some()) || (path.is_dir() && self.locate(&stem).is_ok()) {
-                names.push(stem);
+        let listed = self.store.list_with_delimiter(Some(&self.prefix)).await.map_err(|e| self.error(e))?;
+        let mut names: Vec<String> = listed
+            .objects
+            .iter()
+            .filter_map(|m| {
+                let file = m.location.filename()?;
+                format_of(file)?;
+                Some(file.rsplit_once('.')?.0.to_string())
+            })
+            .collect();
+        for folder in listed.common_prefixes {
+            if let Some(name) = folder.filename()
+                && self.locate(name).await.is_ok()
+            {
+                names.push(name.to_string());
             }
         }
         names.sort();
         names.dedup();
-        Ok(names.into_iter().map(|n| SourceObject { label: n.clone(), name: n }).collect())
+        Ok(names.into_iter().map(SourceObject::named).collect())
     }
 
     async fn fields(&self, object: &str) -> Result<Vec<SourceField>> {

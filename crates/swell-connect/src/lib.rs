@@ -10,7 +10,7 @@
 //!   those a source-side filter keeps. Families: [`salesforce`] (`SfdcLocal` and the other
 //!   Salesforce types, through the REST API), [`postgres`] (`AwsRdsPostgres`,
 //!   `HerokuPostgres`, ...), [`mysql`] (`AwsRdsMySQL`, `AwsRdsMariaDB`, ...) and [`files`]
-//!   (`AmazonS3` over a folder of CSV or Parquet files).
+//!   (`AmazonS3`: CSV or Parquet files in a bucket or a local folder).
 //! - **The sync** ([`sync::sync_object`]): writes a new version of a connected object under
 //!   the data dir, full or incremental (upsert by key, deletes reconciled), committed
 //!   atomically: a failed or stopped sync leaves the previous version current.

@@ -187,8 +187,13 @@ const MYSQL: &[PropertySpec] = &[
 ];
 
 const FILES: &[PropertySpec] = &[
-    prop("FolderPath", "Folder of OBJECT.csv / OBJECT.parquet files (or OBJECT/ folders of them)", true),
+    prop(
+        "FolderPath",
+        "bucket/prefix (or a local folder) of OBJECT.csv / OBJECT.parquet files or OBJECT/ folders",
+        true,
+    ),
     prop("RegionName", "Region (S3 buckets)", false),
+    prop("Endpoint", "S3-compatible endpoint instead of AWS (MinIO, Ceph; http allowed)", false),
     secret("AccessKey", "Access key (S3 buckets)", false),
     secret("SecretKey", "Secret key (S3 buckets)", false),
     secret("MasterSymmetricKey", "Master symmetric key (S3 buckets)", false),
