@@ -12,7 +12,7 @@
 //! refused naming the node: their parameters are not documented.
 
 use super::enum_eq;
-use super::formula::set_field;
+use super::formula::set_fields;
 use crate::error::Problem;
 use crate::nodes::{CheckCx, PlanCx, Transform, parse};
 use crate::schema::{Field, FieldType, Schema};
@@ -186,13 +186,11 @@ impl Transform for BucketNode {
         in_schemas: &[&Schema],
         _out: &Schema,
     ) -> DFResult<DataFrame> {
-        let mut df = inputs.remove(0);
-        let mut schema = in_schemas[0].clone();
+        let mut new = Vec::new();
         for (f, ty) in &self.fields {
             let source_ty = in_schemas[0].type_of(&f.buckets_setup.source_field.name).unwrap_or(FieldType::Text);
-            df = set_field(df, &schema, self.expr(f, ty, &source_ty)?, &f.name)?;
-            schema.push(Field::labelled(f.name.clone(), f.label.clone(), ty.clone()));
+            new.push((self.expr(f, ty, &source_ty)?, f.name.clone()));
         }
-        Ok(df)
+        set_fields(inputs.remove(0), in_schemas[0], new)
     }
 }

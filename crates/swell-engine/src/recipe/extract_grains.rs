@@ -118,9 +118,8 @@ impl Transform for ExtractGrains {
         in_schemas: &[&Schema],
         _out: &Schema,
     ) -> DFResult<DataFrame> {
-        let mut df = inputs.remove(0);
-        let mut schema = in_schemas[0].clone();
-        for (source, name, label, grain) in &self.targets {
+        let mut new = Vec::new();
+        for (source, name, _label, grain) in &self.targets {
             let col = ident(source.as_str());
             let millis = || cast(col.clone(), DataType::Int64);
             let e: Expr = match *grain {
@@ -131,9 +130,8 @@ impl Transform for ExtractGrains {
                     cast(f::date_part(lit(unit), col.clone()), DataType::Float64)
                 }
             };
-            df = super::formula::set_field(df, &schema, e, name)?;
-            schema.push(Field::labelled(name.clone(), label.clone(), FieldType::numeric(MAX_PRECISION, 0)));
+            new.push((e, name.clone()));
         }
-        Ok(df)
+        super::formula::set_fields(inputs.remove(0), in_schemas[0], new)
     }
 }

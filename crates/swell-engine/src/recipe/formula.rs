@@ -138,6 +138,28 @@ impl Transform for Formula {
 }
 
 /// `df` with field `name` set to `e`: replaced where it is, or added last.
+/// Sets several fields in one projection: each `(expression over the input, name)` replaces
+/// the field of that name or is added after the input's fields, in order. For nodes whose
+/// new fields do not read each other (split, extractGrains, bucket, typeCast).
+pub fn set_fields(df: DataFrame, schema: &Schema, new: Vec<(Expr, String)>) -> DFResult<DataFrame> {
+    let mut exprs: Vec<Expr> = schema
+        .fields
+        .iter()
+        .map(|f| match new.iter().find(|(_, n)| n == &f.name) {
+            Some((e, n)) => e.clone().alias(n.as_str()),
+            None => ident(f.name.as_str()),
+        })
+        .collect();
+    // a name given twice: its first expression (the checks report duplicates)
+    let mut added = std::collections::HashSet::new();
+    for (e, n) in &new {
+        if !schema.fields.iter().any(|f| &f.name == n) && added.insert(n.as_str()) {
+            exprs.push(e.clone().alias(n.as_str()));
+        }
+    }
+    df.select(exprs)
+}
+
 pub fn set_field(df: DataFrame, schema: &Schema, e: Expr, name: &str) -> DFResult<DataFrame> {
     let mut exprs: Vec<Expr> = schema
         .fields

@@ -77,9 +77,8 @@ impl Transform for Split {
         in_schemas: &[&Schema],
         _out: &Schema,
     ) -> DFResult<DataFrame> {
-        let mut df = inputs.remove(0);
-        let mut schema = in_schemas[0].clone();
         let src = || ident(self.params.source_field.as_str());
+        let mut new = Vec::new();
         for (i, t) in self.params.target_fields.iter().enumerate() {
             let n = (i + 1) as i64;
             // part n exists when the text holds at least n - 1 delimiters
@@ -90,9 +89,8 @@ impl Transform for Split {
                 f::split_part(src(), lit(self.params.delimiter.clone()), lit(n)),
             )
             .otherwise(lit(datafusion::common::ScalarValue::Utf8(None)))?;
-            df = super::formula::set_field(df, &schema, e, &t.name)?;
-            schema.push(Field::labelled(t.name.clone(), t.label.clone(), FieldType::Text));
+            new.push((e, t.name.clone()));
         }
-        Ok(df)
+        super::formula::set_fields(inputs.remove(0), in_schemas[0], new)
     }
 }

@@ -8,7 +8,7 @@
 //! null; numbers become text by their scale; dates become ISO text. (INFERRED: Data Prep's
 //! typeCast parameters are the schema node's field changes; seen in public recipe notes.)
 
-use super::formula::{field_type, set_field};
+use super::formula::{field_type, set_fields};
 use super::schema::convert;
 use crate::error::Problem;
 use crate::nodes::{CheckCx, PlanCx, Transform, parse};
@@ -133,16 +133,15 @@ impl Transform for TypeCast {
         in_schemas: &[&Schema],
         _out: &Schema,
     ) -> DFResult<DataFrame> {
-        let mut df = inputs.remove(0);
         let input = in_schemas[0];
-        let mut schema = input.clone();
-        for (source, target, label, ty) in &self.casts {
-            let before = input.type_of(source).unwrap_or(FieldType::Unknown);
-            df = set_field(df, &schema, convert(ident(source.as_str()), &before, ty), target)?;
-            if schema.get(target).is_none() {
-                schema.push(Field::labelled(target.clone(), label.clone(), ty.clone()));
-            }
-        }
-        Ok(df)
+        let new = self
+            .casts
+            .iter()
+            .map(|(source, target, _, ty)| {
+                let before = input.type_of(source).unwrap_or(FieldType::Unknown);
+                (convert(ident(source.as_str()), &before, ty), target.clone())
+            })
+            .collect();
+        set_fields(inputs.remove(0), input, new)
     }
 }
