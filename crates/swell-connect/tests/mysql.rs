@@ -141,3 +141,31 @@ async fn unknown_objects_and_wrong_passwords_are_named() {
     assert!(e.contains("nobody_swell") && e.contains("denied"), "{e}");
     assert!(!e.contains("hunter2-secret"), "{e}");
 }
+
+#[tokio::test]
+async fn a_server_that_goes_away_mid_sync_fails_it_and_keeps_the_previous_version() {
+    let Some((pool, props)) = mysql().await else { return };
+    let t = table_name();
+    exec(&pool, &t, "CREATE TABLE T_ (id int PRIMARY KEY, label varchar(40))").await;
+    // 100,000 rows (MariaDB's sequence engine), enough to outlast the relay's budget
+    exec(&pool, &t, "INSERT INTO T_ SELECT seq, CONCAT('row number ', seq) FROM seq_1_to_100000").await;
+    let dir = tempfile::tempdir().unwrap();
+    let table = DataDir::new(dir.path()).connected_object("MY", &t);
+    let good = MySqlSource::from_properties(&props).unwrap();
+    let fields = good.fields(&t).await.unwrap();
+    sync(&good, &table, &t, fields.clone(), Mode::Full, None).await.unwrap();
+    let before = table.current().unwrap().unwrap().metadata.version_id;
+
+    let target = format!("{}:{}", props.get("host").unwrap(), props.get("port").unwrap());
+    let port = common::cutting_proxy(target, 256 * 1024).await;
+    let mut pairs: Vec<(String, String)> =
+        ["host", "database", "username"].iter().map(|k| (k.to_string(), props.get(k).unwrap().to_string())).collect();
+    pairs.push(("port".into(), port.to_string()));
+    let flaky = MySqlSource::from_properties(&swell_connect::Properties::new(pairs)).unwrap();
+    let e = sync(&flaky, &table, &t, fields, Mode::Full, None).await.unwrap_err();
+    exec(&pool, &t, "DROP TABLE T_").await;
+    assert!(matches!(e, ConnectError::Source(_)), "{e:?}");
+    let current = table.current().unwrap().unwrap();
+    assert_eq!((current.metadata.version_id, current.metadata.row_count), (before, 100_000));
+    assert_eq!(table.versions().unwrap().len(), 1);
+}

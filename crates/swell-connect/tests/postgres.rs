@@ -197,40 +197,6 @@ async fn wrong_credentials_and_settings_are_named_without_the_secret() {
     assert_eq!(e.to_string(), "port 'fifty' is not a port number");
 }
 
-/// A TCP relay that cuts both sides after `limit` bytes from the server: a source that goes
-/// down in the middle of a sync.
-async fn cutting_proxy(target: String, limit: usize) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else { return };
-            let server = tokio::net::TcpStream::connect(&target).await.unwrap();
-            let (mut cr, mut cw) = client.into_split();
-            let (mut sr, mut sw) = server.into_split();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut cr, &mut sw).await;
-            });
-            tokio::spawn(async move {
-                let mut relayed = 0;
-                let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    let n = match sr.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    relayed += n;
-                    if relayed > limit || cw.write_all(&buf[..n]).await.is_err() {
-                        return; // both halves drop: the connection is gone
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test]
 async fn a_source_that_goes_down_mid_sync_fails_and_leaves_the_previous_version() {
     let Some((pool, props, s)) = postgres().await else { return };
@@ -249,7 +215,7 @@ async fn a_source_that_goes_down_mid_sync_fails_and_leaves_the_previous_version(
     let before = table.current().unwrap().unwrap().metadata.version_id;
 
     let target = format!("{}:{}", props.get("host").unwrap(), props.get("port").unwrap());
-    let port = cutting_proxy(target, 512 * 1024).await;
+    let port = common::cutting_proxy(target, 512 * 1024).await;
     let mut pairs: Vec<(String, String)> = ["host", "database", "username", "schema"]
         .iter()
         .map(|k| (k.to_string(), props.get(k).unwrap().to_string()))

@@ -115,3 +115,37 @@ pub async fn sync(
     };
     sync_object(source, table, &request, &CancellationToken::new(), &AtomicU64::new(0)).await
 }
+
+/// A TCP relay that cuts both sides after `limit` bytes from the server: a source that goes
+/// down in the middle of a sync.
+pub async fn cutting_proxy(target: String, limit: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else { return };
+            let server = tokio::net::TcpStream::connect(&target).await.unwrap();
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut cr, &mut sw).await;
+            });
+            tokio::spawn(async move {
+                let mut relayed = 0;
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    relayed += n;
+                    if relayed > limit || cw.write_all(&buf[..n]).await.is_err() {
+                        return; // both halves drop: the connection is gone
+                    }
+                }
+            });
+        }
+    });
+    port
+}
