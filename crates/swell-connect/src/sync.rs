@@ -11,8 +11,9 @@
 //!
 //! Either way the version is committed atomically (see [`swell_engine::storage`]): a failed
 //! or stopped sync leaves the previous version current and readable, and no partial files
-//! where readers look. The newest [`KEEP_VERSIONS`] versions are kept (a run that is reading
-//! an older one keeps its files until it ends; the rest are removed).
+//! where readers look. The newest [`KEEP_VERSIONS`] versions are kept and older ones removed:
+//! a run reads the version that was current when it planned, so only a run that outlives
+//! three more syncs of an object it reads would find its files gone (and fail, naming them).
 
 use crate::source::{BatchStream, Read, Source, SourceField, storage_schema};
 use crate::{ConnectError, Result};
