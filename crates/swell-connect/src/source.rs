@@ -286,6 +286,11 @@ impl SourceField {
         v
     }
 
+    /// The stored form of a freshly described object: every field, none skipped.
+    pub fn list_json(fields: &[SourceField]) -> serde_json::Value {
+        serde_json::Value::Array(fields.iter().map(|f| f.to_json(false)).collect())
+    }
+
     /// Reads a stored or PATCHed field; the error names what is wrong.
     pub fn from_json(v: &serde_json::Value) -> std::result::Result<(SourceField, bool), String> {
         use serde_json::Value;

@@ -47,10 +47,7 @@ async fn full_sync_maps_every_type() {
     assert_eq!(source.test().await.unwrap(), "Connection Successful");
     assert!(source.objects().await.unwrap().iter().any(|o| o.name == t));
     let fields = source.fields(&t).await.unwrap();
-    let shown: Vec<String> = fields
-        .iter()
-        .map(|f| format!("{} {} {}/{} pk={}", f.name, f.wire_type(), f.precision(), f.scale(), f.primary_key))
-        .collect();
+    let shown = common::describe(&fields);
     assert_eq!(
         shown,
         [

@@ -45,10 +45,7 @@ async fn describes_objects_and_fields_with_the_dataset_types() {
     let objects = source.objects().await.unwrap();
     assert_eq!(objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["account"]);
     let fields = source.fields("account").await.unwrap();
-    let shown: Vec<String> = fields
-        .iter()
-        .map(|f| format!("{} {} {}/{} pk={}", f.name, f.wire_type(), f.precision(), f.scale(), f.primary_key))
-        .collect();
+    let shown = common::describe(&fields);
     assert_eq!(
         shown,
         [

@@ -60,7 +60,7 @@ async fn fields_of(
         Some(_) => record.clone(),
         None => {
             let described = source.fields(&record.source_object).await.map_err(|e| e.to_string())?;
-            let json = Value::Array(described.iter().map(|f| f.to_json(false)).collect());
+            let json = SourceField::list_json(&described);
             runner.store.init_replicated_fields(&record.id, &json).await.map_err(|e| e.to_string())?
         }
     };

@@ -76,6 +76,14 @@ pub fn uuid_like() -> String {
     format!("{:x}{:x}", n, std::process::id())
 }
 
+/// Fields as `name fieldType precision/scale pk=bool` lines.
+pub fn describe(fields: &[SourceField]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| format!("{} {} {}/{} pk={}", f.name, f.wire_type(), f.precision(), f.scale(), f.primary_key))
+        .collect()
+}
+
 /// The current version's rows, sorted by the first column, as an Arrow text table.
 pub async fn rows(table: &VersionedTable) -> String {
     let version = table.current().unwrap().expect("a committed version");

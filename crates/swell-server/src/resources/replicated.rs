@@ -200,7 +200,7 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
         swell_connect::ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
         other => other.into(),
     })?;
-    patch.fields = Some(Value::Array(fields.iter().map(|f| f.to_json(false)).collect()));
+    patch.fields = Some(SourceField::list_json(&fields));
     let r = state.store.create_replicated(&c.id, object, &patch).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, &c).await?))
 }
@@ -260,7 +260,7 @@ async fn described(state: &AppState, r: ReplicatedRecord, c: &ConnectorRecord) -
         return Ok(r);
     }
     let fields = connectors::open(state, c)?.fields(&r.source_object).await?;
-    let json = Value::Array(fields.iter().map(|f| f.to_json(false)).collect());
+    let json = SourceField::list_json(&fields);
     Ok(state.store.init_replicated_fields(&r.id, &json).await?)
 }
 
