@@ -4,7 +4,9 @@
 //! Each object is `NAME.csv` or `NAME.parquet` in the folder, or a sub-folder `NAME/` whose
 //! CSV or Parquet files are read together (a prefix). CSV files have a header row; column
 //! types are inferred from the first 10,000 rows (numbers, ISO dates and date-times, the
-//! rest text; `true`/`false` columns stay text). A field named `Id` is the primary key.
+//! rest text; `true`/`false` columns and numbers with leading zeros or exponents, such as ids
+//! and zip codes, stay text: `swell_engine::source::read_csv`). A field named `Id` is the
+//! primary key.
 //! `passThroughFilter` is a SQL condition over the file's columns.
 //!
 //! `FolderPath` is a local directory (or a `file://` URL), or, for `AmazonS3`, `bucket/prefix`
@@ -16,7 +18,7 @@ use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish
 use crate::{ConnectError, Properties, Result};
 use async_trait::async_trait;
 use datafusion::logical_expr::{cast, col, lit};
-use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use futures::StreamExt;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -169,9 +171,7 @@ impl FileSource {
         }
         let paths: Vec<String> = files.iter().map(|p| format!("{}{}", self.base, p)).collect();
         let df = match format {
-            Format::Csv => {
-                ctx.read_csv(paths, CsvReadOptions::new().has_header(true).schema_infer_max_records(10_000)).await
-            }
+            Format::Csv => swell_engine::source::read_csv(&ctx, paths).await,
             Format::Parquet => ctx.read_parquet(paths, ParquetReadOptions::default()).await,
         }
         .map_err(|e| ConnectError::Source(format!("{}: cannot read {object}: {e}", self.kind)))?;

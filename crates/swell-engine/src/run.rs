@@ -204,8 +204,14 @@ impl Run {
             let inputs: Vec<DataFrame> =
                 node.inputs.iter().map(|&j| frames[j].clone().expect("inputs come first")).collect();
             let in_schemas: Vec<&Schema> = node.inputs.iter().map(|&j| &schemas[j]).collect();
-            let cx =
-                PlanCx { ctx: &ctx, cancel: &options.cancel, node: &node.name, sources: &source_frames, now_millis };
+            let cx = PlanCx {
+                ctx: &ctx,
+                cancel: &options.cancel,
+                node: &node.name,
+                sources: &source_frames,
+                source_schemas: &source_schemas,
+                now_millis,
+            };
             let df = node
                 .transform
                 .plan(&cx, inputs, &in_schemas, &schemas[i])

@@ -107,6 +107,65 @@ impl Catalog for FileCatalog {
     }
 }
 
+/// How many rows a CSV file's column types are inferred from.
+const INFER_ROWS: usize = 10_000;
+
+/// Reads CSV files with a header, typed from their first rows as DataFusion infers them, except
+/// that a column holding a number written with a leading zero (`02134`, `00e1`) or an exponent
+/// (`1e5`) stays text: such values are zip codes, ids (Salesforce profile ids start `00e`) and
+/// codes, and reading them as numbers would change them (`00e1` is 0 as a float).
+pub async fn read_csv(ctx: &SessionContext, paths: Vec<String>) -> datafusion::common::Result<DataFrame> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
+    let options = || CsvReadOptions::new().has_header(true).schema_infer_max_records(INFER_ROWS);
+    let inferred = ctx.read_csv(paths.clone(), options()).await?;
+    let schema = inferred.schema().as_arrow().clone();
+    let numeric: Vec<usize> =
+        schema.fields().iter().enumerate().filter(|(_, f)| f.data_type().is_numeric()).map(|(i, _)| i).collect();
+    if numeric.is_empty() {
+        return Ok(inferred);
+    }
+    let as_text = ArrowSchema::new(
+        schema.fields().iter().map(|f| ArrowField::new(f.name(), DataType::Utf8, true)).collect::<Vec<_>>(),
+    );
+    let columns: Vec<Expr> = numeric.iter().map(|&i| ident(schema.field(i).name())).collect();
+    let sample = ctx
+        .read_csv(paths.clone(), options().schema(&as_text))
+        .await?
+        .select(columns)?
+        .limit(0, Some(INFER_ROWS))?
+        .collect()
+        .await?;
+    let looks_coded = |v: &str| {
+        let t = v.trim().trim_start_matches(['-', '+']);
+        (t.len() > 1 && t.starts_with('0') && t.as_bytes()[1].is_ascii_digit()) || t.contains(['e', 'E'])
+    };
+    let mut text_columns = std::collections::HashSet::new();
+    for batch in &sample {
+        for (k, &i) in numeric.iter().enumerate() {
+            let values = batch.column(k).as_string::<i32>();
+            if values.iter().flatten().any(looks_coded) {
+                text_columns.insert(i);
+            }
+        }
+    }
+    if text_columns.is_empty() {
+        return Ok(inferred);
+    }
+    let typed = ArrowSchema::new(
+        schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let ty = if text_columns.contains(&i) { DataType::Utf8 } else { f.data_type().clone() };
+                ArrowField::new(f.name(), ty, true)
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.read_csv(paths, options().schema(&typed)).await
+}
+
 /// Reads a located table as a DataFrame in the run representation, with its schema.
 pub async fn load(ctx: &SessionContext, located: &Located, what: &SourceRef) -> Result<(DataFrame, Schema), String> {
     let paths: Vec<String> = located.files.iter().map(|p| p.display().to_string()).collect();
@@ -117,10 +176,7 @@ pub async fn load(ctx: &SessionContext, located: &Located, what: &SourceRef) -> 
             }
             ctx.read_parquet(paths, ParquetReadOptions::default()).await
         }
-        FileFormat::Csv => {
-            let options = CsvReadOptions::new().has_header(true).schema_infer_max_records(10_000);
-            ctx.read_csv(paths, options).await
-        }
+        FileFormat::Csv => read_csv(ctx, paths).await,
     }
     .map_err(|e| format!("cannot read {what}: {}", crate::error::clean_df_message(&e.to_string())))?;
     let declared: Vec<Field> = located.metadata.as_ref().map(|m| m.fields.clone()).unwrap_or_default();

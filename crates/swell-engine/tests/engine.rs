@@ -250,3 +250,30 @@ fn recipes_validate_without_data() {
         "{problems}"
     );
 }
+
+/// CSV columns of codes keep their form: a leading zero or an exponent makes a column text,
+/// plain numbers stay numbers.
+#[tokio::test]
+async fn csv_codes_stay_text() {
+    use swell_engine::datafusion::arrow::datatypes::DataType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Place.csv");
+    std::fs::write(&path, "Zip,ProfileId,Ratio,Amount,Count\n02134,00e1,1e5,1.5,3\n10001,00e9,2,-0.25,-4\n").unwrap();
+    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
+    let df = swell_engine::source::read_csv(&ctx, vec![path.display().to_string()]).await.unwrap();
+    let types: Vec<(String, DataType)> =
+        df.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+    assert_eq!(
+        types,
+        [
+            ("Zip".to_string(), DataType::Utf8),
+            ("ProfileId".to_string(), DataType::Utf8),
+            ("Ratio".to_string(), DataType::Utf8),
+            ("Amount".to_string(), DataType::Float64),
+            ("Count".to_string(), DataType::Int64),
+        ]
+    );
+    let rows = df.collect().await.unwrap();
+    let zip = rows[0].column(0);
+    assert_eq!(swell_engine::datafusion::arrow::array::AsArray::as_string::<i32>(zip).value(0), "02134");
+}

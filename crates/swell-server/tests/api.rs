@@ -529,6 +529,11 @@ async fn recipes_are_stored_run_and_scheduled() {
     let job_id = job["id"].as_str().unwrap().to_string();
     assert!(job_id.starts_with("0eP"), "{job}");
     assert_eq!(job["jobType"], "recipe_v3");
+    assert_eq!(
+        (job["source"]["id"].as_str(), job["source"]["type"].as_str()),
+        (Some(id.as_str()), Some("recipe")),
+        "a recipe job's source is the recipe, not its target dataflow"
+    );
     let done = api.wait_for(&job_id, |s| s != "Queued" && s != "Running").await;
     assert_eq!(done["status"], "Success", "{done}");
     let (_, nodes) = api.call("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{job_id}/nodes"), None).await;
@@ -543,6 +548,7 @@ async fn recipes_are_stored_run_and_scheduled() {
     assert_eq!(ds["label"], "Big accounts");
     let (_, list) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs?jobTypes=Recipe_V3", None).await;
     assert_eq!(list["totalSize"], 1);
+    assert_eq!(list["dataflowJobs"][0]["source"]["url"], format!("/services/data/v62.0/wave/recipes/{id}"));
     let (_, got) = api.call("GET", &format!("/services/data/v62.0/wave/recipes/{id}?format=R3"), None).await;
     assert_eq!(
         (got["status"].as_str(), got["recipeDefinition"]["nodes"]["SAVE"]["action"].as_str()),

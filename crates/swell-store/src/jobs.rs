@@ -25,7 +25,12 @@ pub struct JobRecord {
     pub end_date: Option<DateTime<Utc>>,
     /// The sync dataflows this job synced before it ran (sync before run).
     pub sync_dataflows: Vec<SalesforceId>,
+    /// The recipe (05v) whose target dataflow this job ran, for recipe jobs.
+    pub recipe_id: Option<SalesforceId>,
 }
+
+/// A job row's columns, with the recipe its dataflow runs (if any).
+const JOB_COLUMNS: &str = "job.*, (SELECT r.id FROM recipe r WHERE r.dataflow_id = job.dataflow_id) AS recipe_id";
 
 /// A stored job node.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +91,7 @@ fn job(row: &DbRow) -> Result<JobRecord> {
                 .collect::<Result<_>>()?,
             None => Vec::new(),
         },
+        recipe_id: row.get::<Option<String>, _>("recipe_id").map(|s| parse_id(&s)).transpose()?,
     })
 }
 
@@ -177,7 +183,8 @@ impl Store {
     }
 
     pub async fn job(&self, id: &SalesforceId) -> Result<JobRecord> {
-        let row = sqlx::query("SELECT * FROM job WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        let sql = format!("SELECT {JOB_COLUMNS} FROM job WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id.as_str()).fetch_optional(&self.pool).await?;
         row.as_ref().map(job).transpose()?.ok_or_else(|| StoreError::NotFound(format!("job {id}")))
     }
 
@@ -368,7 +375,7 @@ impl Store {
         let where_ = conditions.join(" AND ");
         let count_sql = format!("SELECT count(*) FROM job WHERE {where_}");
         let list_sql = format!(
-            "SELECT * FROM job WHERE {where_} ORDER BY created_date DESC, id DESC LIMIT {} OFFSET {}",
+            "SELECT {JOB_COLUMNS} FROM job WHERE {where_} ORDER BY created_date DESC, id DESC LIMIT {} OFFSET {}",
             filter.limit.max(1),
             filter.offset.max(0)
         );

@@ -13,7 +13,7 @@ mod dim2mea;
 mod edgemart;
 mod export;
 mod filter;
-mod flatten;
+pub(crate) mod flatten;
 pub(crate) mod lookup;
 pub mod register;
 mod slice;
@@ -64,6 +64,8 @@ pub struct PlanCx<'a> {
     pub cancel: &'a tokio_util::sync::CancellationToken,
     pub node: &'a str,
     pub sources: &'a HashMap<SourceRef, DataFrame>,
+    /// The sources' schemas, as the check saw them (a node may check a part of itself again).
+    pub source_schemas: &'a HashMap<SourceRef, Schema>,
     pub now_millis: i64,
 }
 

@@ -6,8 +6,8 @@
 use super::{CheckCx, PlanCx, Sink, Transform, parse};
 use crate::error::Problem;
 use crate::schema::{FieldType, Schema};
-use datafusion::common::Result as DFResult;
-use datafusion::logical_expr::{cast, ident};
+use datafusion::common::{Result as DFResult, ScalarValue};
+use datafusion::logical_expr::{cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
@@ -94,7 +94,9 @@ impl Transform for Register {
 }
 
 /// `out`'s fields of `df` in their stored types: measures as `Decimal128(precision, scale)`,
-/// dates as UTC timestamps (sfdcRegister and the recipe save node).
+/// dates as UTC timestamps (sfdcRegister and the recipe save node). A measure that is not a
+/// finite number (`exp(1000)`, a float division by zero) has no decimal form and is stored as
+/// null, as Spark stores it.
 pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
     df.select(
         out.fields
@@ -102,11 +104,17 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
             .map(|f| {
                 let c = ident(f.name.as_str());
                 let e = match &f.ty {
-                    FieldType::Numeric { .. } | FieldType::Date { .. } => cast(c, f.ty.storage_type()),
+                    FieldType::Numeric { .. } => {
+                        let finite =
+                            datafusion::logical_expr::not(datafusion::functions::math::expr_fn::isnan(c.clone()))
+                                .and(datafusion::functions::math::expr_fn::abs(c.clone()).lt(lit(f64::INFINITY)));
+                        cast(when(finite, c).otherwise(lit(ScalarValue::Float64(None)))?, f.ty.storage_type())
+                    }
+                    FieldType::Date { .. } => cast(c, f.ty.storage_type()),
                     _ => c,
                 };
-                e.alias(f.name.as_str())
+                Ok(e.alias(f.name.as_str()))
             })
-            .collect::<Vec<_>>(),
+            .collect::<DFResult<Vec<_>>>()?,
     )
 }

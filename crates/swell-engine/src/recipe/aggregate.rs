@@ -1,18 +1,48 @@
 //! aggregate: one row per distinct tuple of `groupings`, with `aggregations` (`{action, name,
 //! label, source}`): SUM, COUNT, AVG, MIN, MAX, MEDIAN, UNIQUE (distinct count), STDDEV and
 //! VAR (sample), STDDEVP and VARP (population). Nulls are skipped, as in SQL; COUNT without a
-//! source counts rows. Hierarchical aggregation and pivots are refused naming the parameter.
+//! source counts rows.
+//!
+//! **Pivots** (`pivots: [{source, values: [...]}]`, Data Prep's "group columns"): each
+//! aggregation is computed once per combination of the listed values (in the order listed,
+//! the first pivot varying slowest), into a field named `<value>[_<value>...]_<name>` with
+//! every character that is not a letter, a digit or `_` made `_`, labelled `<value> ...
+//! <label>`. A row whose pivot value is not listed counts in no pivoted field; a null in
+//! `values` stands for null. The fields must be known before a run, so the values must be
+//! listed. INFERRED: the API documents `{source, values}`; the generated names follow the
+//! pattern of Data Prep's generated names (`<grouping>_<aggregation>`). `pivot_v2` is read
+//! the same way when it has that shape.
+//!
+//! **Hierarchical aggregation** (`nodeType: HIERARCHICAL`, `selfField`, `parentField`): each
+//! record of a parent/child hierarchy (an account and its parent account, a role and its parent
+//! role) gets the aggregation of its own rows and of the rows of all its descendants, one
+//! output row per distinct `selfField` value: `selfField`, `parentField`, then the
+//! aggregations. A row counts once for each of its ancestors present in the data; the walk
+//! stops at a parent that is not in the data and at the first id seen twice (a cycle), as
+//! flatten does; rows with a null `selfField` count nowhere. `groupings` may only name the
+//! two hierarchy fields. `percentageField` is refused: CRM Analytics does not document what it
+//! weighs. INFERRED from the API's parameter names and Data Prep's description ("roll up
+//! values at each level of a hierarchy").
 
 use super::enum_eq;
 use crate::error::Problem;
+use crate::nodes::flatten::ancestry;
 use crate::nodes::{CheckCx, NameRef, PlanCx, Transform, parse};
+use crate::saql::functions::to_text;
 use crate::schema::{Field, FieldType, MAX_PRECISION, Schema};
-use datafusion::common::Result as DFResult;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
+use datafusion::common::{JoinType, Result as DFResult, ScalarValue};
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::logical_expr::{Expr, cast, ident, lit};
+use datafusion::logical_expr::{Expr, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The most fields pivots may generate (a CRM Analytics dataset holds at most 5,000 fields).
+const MAX_PIVOT_FIELDS: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,7 +54,65 @@ struct Params {
     #[serde(default)]
     node_type: Option<String>,
     #[serde(default)]
-    pivots: Vec<Value>,
+    self_field: Option<String>,
+    #[serde(default)]
+    parent_field: Option<String>,
+    #[serde(default)]
+    percentage_field: Option<String>,
+    #[serde(default)]
+    pivots: Option<Value>,
+    #[serde(default, rename = "pivot_v2", alias = "pivotV2")]
+    pivot_v2: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pivot {
+    source: String,
+    values: Vec<Value>,
+}
+
+/// One generated field of a pivoted aggregation: the pivot values it holds and its name.
+#[derive(Debug, Clone)]
+struct Cell {
+    values: Vec<Option<String>>,
+    prefix: String,
+    label: String,
+}
+
+/// `values` as pivot cells, every combination, the first pivot varying slowest.
+fn cells(pivots: &[Pivot]) -> Vec<Cell> {
+    let mut out = vec![Cell { values: Vec::new(), prefix: String::new(), label: String::new() }];
+    for p in pivots {
+        let mut next = Vec::with_capacity(out.len() * p.values.len());
+        for c in &out {
+            for v in &p.values {
+                let v = match v {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                };
+                let shown = v.clone().unwrap_or_else(|| "null".into());
+                let mut values = c.values.clone();
+                values.push(v);
+                let clean: String =
+                    shown.chars().map(|ch| if ch.is_ascii_alphanumeric() || ch == '_' { ch } else { '_' }).collect();
+                next.push(Cell {
+                    values,
+                    prefix: format!("{}{clean}_", c.prefix),
+                    label: format!("{}{shown} ", c.label),
+                });
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+#[derive(Debug)]
+enum Shape {
+    Standard,
+    Pivoted { pivots: Vec<Pivot>, cells: Vec<Cell> },
+    Hierarchical { self_field: String, parent_field: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,24 +161,110 @@ pub struct Aggregate {
     sources: Vec<String>,
     groupings: Vec<String>,
     aggregations: Vec<(Aggregation, Action)>,
+    shape: Shape,
+}
+
+/// Reads `pivots` (or `pivot_v2`): absent, null or `[]` is no pivot.
+fn read_pivots(node: &str, key: &str, v: &Option<Value>, problems: &mut Vec<Problem>) -> Vec<Pivot> {
+    let Some(v) = v.as_ref().filter(|v| !v.is_null()) else { return Vec::new() };
+    let Some(list) = v.as_array() else {
+        problems.push(Problem::new(node, format!("parameters.{key}"), "must be a list of {source, values}"));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        match serde_json::from_value::<Pivot>(p.clone()) {
+            Ok(p) if p.values.is_empty() => problems.push(Problem::new(
+                node,
+                format!("parameters.{key}[{i}].values"),
+                "must list the values that become fields",
+            )),
+            Ok(p) => out.push(p),
+            Err(e) => problems.push(Problem::new(
+                node,
+                format!("parameters.{key}[{i}]"),
+                format!("must be {{\"source\": field, \"values\": [...]}}: {e}"),
+            )),
+        }
+    }
+    out
 }
 
 impl Aggregate {
     pub fn parse(node: &str, params: &Value, sources: &[String]) -> Result<Aggregate, Vec<Problem>> {
         let p: Params = parse(node, params).map_err(|p| vec![p])?;
         let mut problems = Vec::new();
-        if let Some(t) = &p.node_type
-            && !enum_eq(t, "STANDARD")
-        {
-            problems.push(Problem::new(
-                node,
-                "parameters.nodeType",
-                format!("'{t}' aggregation is not supported yet: use STANDARD"),
-            ));
-        }
-        if !p.pivots.is_empty() {
-            problems.push(Problem::new(node, "parameters.pivots", "pivots are not supported yet"));
-        }
+        let mut pivots = read_pivots(node, "pivots", &p.pivots, &mut problems);
+        pivots.extend(read_pivots(node, "pivot_v2", &p.pivot_v2, &mut problems));
+        let hierarchical = match p.node_type.as_deref() {
+            None => false,
+            Some(t) if enum_eq(t, "STANDARD") => false,
+            Some(t) if enum_eq(t, "HIERARCHICAL") => true,
+            Some(t) => {
+                problems.push(Problem::new(
+                    node,
+                    "parameters.nodeType",
+                    format!("'{t}' is not STANDARD or HIERARCHICAL"),
+                ));
+                false
+            }
+        };
+        let shape = if hierarchical {
+            let mut field = |key: &str, v: &Option<String>| match v.as_deref().map(str::trim) {
+                Some(name) if !name.is_empty() => name.to_string(),
+                _ => {
+                    problems.push(Problem::new(
+                        node,
+                        format!("parameters.{key}"),
+                        "is required for hierarchical aggregation",
+                    ));
+                    String::new()
+                }
+            };
+            let self_field = field("selfField", &p.self_field);
+            let parent_field = field("parentField", &p.parent_field);
+            if p.percentage_field.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+                problems.push(Problem::new(
+                    node,
+                    "parameters.percentageField",
+                    "is not supported: CRM Analytics does not document how it weighs the rollup",
+                ));
+            }
+            if !pivots.is_empty() {
+                problems.push(Problem::new(
+                    node,
+                    "parameters.pivots",
+                    "cannot be combined with hierarchical aggregation",
+                ));
+            }
+            for (i, g) in p.groupings.iter().enumerate() {
+                if g.name() != self_field && g.name() != parent_field {
+                    problems.push(Problem::new(
+                        node,
+                        format!("parameters.groupings[{i}]"),
+                        format!(
+                            "'{}': hierarchical aggregation groups by selfField and parentField only; \
+                             join other fields back after it",
+                            g.name()
+                        ),
+                    ));
+                }
+            }
+            Shape::Hierarchical { self_field, parent_field }
+        } else if pivots.is_empty() {
+            Shape::Standard
+        } else {
+            let cells = cells(&pivots);
+            let count = cells.len().saturating_mul(p.aggregations.len());
+            if count > MAX_PIVOT_FIELDS {
+                problems.push(Problem::new(
+                    node,
+                    "parameters.pivots",
+                    format!("would make {count} fields; a dataset holds at most {MAX_PIVOT_FIELDS}"),
+                ));
+            }
+            Shape::Pivoted { pivots, cells }
+        };
         if p.aggregations.is_empty() {
             problems.push(Problem::new(node, "parameters.aggregations", "must list at least one aggregation"));
         }
@@ -120,10 +294,109 @@ impl Aggregate {
         }
         let groupings = p.groupings.iter().map(|g| g.name().to_string()).collect();
         if problems.is_empty() {
-            Ok(Aggregate { sources: sources.to_vec(), groupings, aggregations })
+            Ok(Aggregate { sources: sources.to_vec(), groupings, aggregations, shape })
         } else {
             Err(problems)
         }
+    }
+}
+
+impl Aggregate {
+    /// The aggregate of one aggregation, over the rows where `only` holds (all rows without).
+    fn measure(a: &Aggregation, action: Action, only: Option<Expr>) -> DFResult<Expr> {
+        let value = a.source.as_deref().map_or_else(|| lit(1i64), ident);
+        let c = match only {
+            Some(cond) => when(cond, value).end()?,
+            None => value,
+        };
+        Ok(match action {
+            Action::Sum => agg::sum(c),
+            Action::Count => agg::count(c),
+            Action::Avg => agg::avg(c),
+            Action::Min => agg::min(c),
+            Action::Max => agg::max(c),
+            Action::Median => agg::median(c),
+            Action::Unique => agg::count_distinct(c),
+            Action::Stddev => agg::stddev(c),
+            Action::StddevP => agg::stddev_pop(c),
+            Action::Var => agg::var_sample(c),
+            Action::VarP => agg::var_pop(c),
+        })
+    }
+
+    fn measures(&self) -> DFResult<Vec<Expr>> {
+        self.aggregations
+            .iter()
+            .map(|(a, action)| Ok(Self::measure(a, *action, None)?.alias(a.name.as_str())))
+            .collect()
+    }
+
+    /// Every record's own rows and its descendants' rows, aggregated: the hierarchy (two text
+    /// columns) is collected, each record's ancestors computed, and the rows joined to them.
+    async fn roll_up(
+        &self,
+        cx: &PlanCx<'_>,
+        input: DataFrame,
+        schema: &Schema,
+        self_field: &str,
+        parent_field: &str,
+    ) -> DFResult<DataFrame> {
+        let self_ty = schema.type_of(self_field).unwrap_or(FieldType::Text);
+        let parent_ty = schema.type_of(parent_field).unwrap_or(FieldType::Text);
+        let pairs = input
+            .clone()
+            .select(vec![
+                to_text(ident(self_field), &self_ty).alias("s"),
+                to_text(ident(parent_field), &parent_ty).alias("p"),
+            ])?
+            .collect()
+            .await?;
+        let mut parents: HashMap<String, Option<String>> = HashMap::new();
+        for b in &pairs {
+            let (s, p) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+            for i in 0..b.num_rows() {
+                if s.is_valid(i) {
+                    let parent = p.is_valid(i).then(|| p.value(i).to_string());
+                    // the first non-null parent a record names is its parent
+                    let entry = parents.entry(s.value(i).to_string()).or_default();
+                    if entry.is_none() {
+                        *entry = parent;
+                    }
+                }
+            }
+        }
+        let mut ids: Vec<String> = parents.keys().cloned().collect();
+        ids.sort();
+        let chains = ancestry(&parents, &ids, true);
+        let (mut desc, mut anc, mut anc_parent) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+        for (id, chain) in ids.iter().zip(&chains) {
+            for a in chain.iter().filter(|a| parents.contains_key(*a)) {
+                desc.append_value(id);
+                anc.append_value(a);
+                anc_parent.append_option(parents.get(a).cloned().flatten());
+            }
+        }
+        let closure = RecordBatch::try_new(
+            Arc::new(ArrowSchema::new(vec![
+                ArrowField::new("__swell_desc", DataType::Utf8, false),
+                ArrowField::new("__swell_anc", DataType::Utf8, false),
+                ArrowField::new("__swell_anc_parent", DataType::Utf8, true),
+            ])),
+            vec![Arc::new(desc.finish()), Arc::new(anc.finish()), Arc::new(anc_parent.finish())],
+        )?;
+        let keyed = input.with_column("__swell_self", to_text(ident(self_field), &self_ty))?;
+        let joined = cx.ctx.read_batch(closure)?.join_on(
+            keyed,
+            JoinType::Inner,
+            vec![ident("__swell_desc").eq(ident("__swell_self"))],
+        )?;
+        let rolled = joined.aggregate(vec![ident("__swell_anc"), ident("__swell_anc_parent")], self.measures()?)?;
+        let mut out = vec![
+            cast(ident("__swell_anc"), self_ty.run_type()).alias(self_field),
+            cast(ident("__swell_anc_parent"), parent_ty.run_type()).alias(parent_field),
+        ];
+        out.extend(self.aggregations.iter().map(|(a, _)| ident(a.name.as_str())));
+        rolled.select(out)
     }
 }
 
@@ -133,14 +406,45 @@ impl Transform for Aggregate {
         super::inputs(&self.sources)
     }
 
+    fn rereads_inputs(&self) -> bool {
+        matches!(self.shape, Shape::Hierarchical { .. })
+    }
+
     fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
         let input = inputs[0];
         let mut out = Schema::new(Vec::new());
-        for (i, g) in self.groupings.iter().enumerate() {
-            if cx.require_field(input, g, format!("parameters.groupings[{i}]")) {
-                out.fields.push(input.get(g).cloned().unwrap_or_else(|| Field::new(g.clone(), FieldType::Unknown)));
+        let keys: Vec<(String, String)> = match &self.shape {
+            Shape::Hierarchical { self_field, parent_field } => vec![
+                ("parameters.selfField".into(), self_field.clone()),
+                ("parameters.parentField".into(), parent_field.clone()),
+            ],
+            _ => self
+                .groupings
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("parameters.groupings[{i}]"), g.clone()))
+                .collect(),
+        };
+        for (path, g) in keys {
+            if cx.require_field(input, &g, path.clone()) {
+                if matches!(self.shape, Shape::Hierarchical { .. }) && input.type_of(&g) == Some(FieldType::MultiValue)
+                {
+                    cx.problem(path, format!("'{g}' is multi-value; hierarchy ids must be single values"));
+                }
+                out.fields.push(input.get(&g).cloned().unwrap_or_else(|| Field::new(g.clone(), FieldType::Unknown)));
             }
         }
+        if let Shape::Pivoted { pivots, .. } = &self.shape {
+            for (i, p) in pivots.iter().enumerate() {
+                let path = format!("parameters.pivots[{i}].source");
+                if cx.require_field(input, &p.source, path.clone())
+                    && input.type_of(&p.source) == Some(FieldType::MultiValue)
+                {
+                    cx.problem(path, format!("'{}' is multi-value; pivot on a single-value field", p.source));
+                }
+            }
+        }
+        let mut measures = Vec::new();
         for (i, (a, action)) in self.aggregations.iter().enumerate() {
             let source_ty = match &a.source {
                 Some(s) if cx.require_field(input, s, format!("parameters.aggregations[{i}].source")) => {
@@ -171,41 +475,76 @@ impl Transform for Aggregate {
                 Action::Min | Action::Max if source_ty != FieldType::Unknown => source_ty,
                 _ => FieldType::numeric(MAX_PRECISION, scale.max(2)),
             };
-            out.push(Field::labelled(a.name.clone(), a.label.clone(), ty));
+            measures.push((a, ty));
+        }
+        match &self.shape {
+            Shape::Pivoted { cells, .. } => {
+                for cell in cells {
+                    for (a, ty) in &measures {
+                        let label = a.label.clone().unwrap_or_else(|| a.name.clone());
+                        out.fields.push(Field::labelled(
+                            format!("{}{}", cell.prefix, a.name),
+                            Some(format!("{}{label}", cell.label)),
+                            ty.clone(),
+                        ));
+                    }
+                }
+            }
+            _ => {
+                for (a, ty) in measures {
+                    out.fields.push(Field::labelled(a.name.clone(), a.label.clone(), ty));
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let twice: std::collections::BTreeSet<&str> =
+            out.fields.iter().map(|f| f.name.as_str()).filter(|n| !seen.insert(*n)).collect();
+        for name in twice {
+            cx.problem("parameters.aggregations", format!("two output fields would be named '{name}'"));
         }
         Some(out)
     }
 
     async fn plan(
         &self,
-        _cx: &PlanCx<'_>,
+        cx: &PlanCx<'_>,
         mut inputs: Vec<DataFrame>,
-        _in: &[&Schema],
+        in_schemas: &[&Schema],
         out: &Schema,
     ) -> DFResult<DataFrame> {
-        let groups: Vec<Expr> = self.groupings.iter().map(|g| ident(g.as_str())).collect();
-        let aggs: Vec<Expr> = self
-            .aggregations
-            .iter()
-            .map(|(a, action)| {
-                let c = || a.source.as_deref().map_or_else(|| lit(1i64), ident);
-                let e = match action {
-                    Action::Sum => agg::sum(c()),
-                    Action::Count => agg::count(c()),
-                    Action::Avg => agg::avg(c()),
-                    Action::Min => agg::min(c()),
-                    Action::Max => agg::max(c()),
-                    Action::Median => agg::median(c()),
-                    Action::Unique => agg::count_distinct(c()),
-                    Action::Stddev => agg::stddev(c()),
-                    Action::StddevP => agg::stddev_pop(c()),
-                    Action::Var => agg::var_sample(c()),
-                    Action::VarP => agg::var_pop(c()),
-                };
-                e.alias(a.name.as_str())
-            })
-            .collect();
-        let df = inputs.remove(0).aggregate(groups, aggs)?;
+        let input = inputs.remove(0);
+        let groups = || self.groupings.iter().map(|g| ident(g.as_str())).collect::<Vec<_>>();
+        let df = match &self.shape {
+            Shape::Standard => input.aggregate(groups(), self.measures()?)?,
+            Shape::Pivoted { pivots, cells } => {
+                let mut aggs = Vec::new();
+                for cell in cells {
+                    let only = pivots
+                        .iter()
+                        .zip(&cell.values)
+                        .map(|(p, v)| {
+                            let source = ident(p.source.as_str());
+                            match v {
+                                Some(v) => {
+                                    let ty = in_schemas[0].type_of(&p.source).unwrap_or(FieldType::Text);
+                                    to_text(source, &ty).eq(lit(v.as_str()))
+                                }
+                                None => source.is_null(),
+                            }
+                        })
+                        .reduce(Expr::and)
+                        .unwrap_or(lit(ScalarValue::Boolean(Some(true))));
+                    for (a, action) in &self.aggregations {
+                        let name = format!("{}{}", cell.prefix, a.name);
+                        aggs.push(Self::measure(a, *action, Some(only.clone()))?.alias(name));
+                    }
+                }
+                input.aggregate(groups(), aggs)?
+            }
+            Shape::Hierarchical { self_field, parent_field } => {
+                self.roll_up(cx, input, in_schemas[0], self_field, parent_field).await?
+            }
+        };
         // counts come back as integers: every measure computes as Float64 in a run
         df.select(
             out.fields
@@ -213,5 +552,30 @@ impl Transform for Aggregate {
                 .map(|f| cast(ident(f.name.as_str()), f.ty.run_type()).alias(f.name.as_str()))
                 .collect::<Vec<_>>(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pivot_cells_cross_the_values_in_order() {
+        let pivots = vec![
+            Pivot { source: "Stage".into(), values: vec!["Closed Won".into(), Value::Null] },
+            Pivot { source: "Year".into(), values: vec![2024.into(), "2025".into()] },
+        ];
+        let names: Vec<(String, String)> = cells(&pivots).into_iter().map(|c| (c.prefix, c.label)).collect();
+        assert_eq!(
+            names,
+            [
+                ("Closed_Won_2024_", "Closed Won 2024 "),
+                ("Closed_Won_2025_", "Closed Won 2025 "),
+                ("null_2024_", "null 2024 "),
+                ("null_2025_", "null 2025 "),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert_eq!(cells(&pivots)[2].values, [None, Some("2024".to_string())]);
     }
 }

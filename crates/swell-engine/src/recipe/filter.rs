@@ -3,6 +3,11 @@
 //! where a recipe SQL predicate is true (`sqlFilterExpression`, or `filterExpressions` with
 //! `{"type": "SQL", "expression"}`; both forms are in use). A null never matches a comparison,
 //! as in SQL; IS_NULL / IS_NOT_NULL test for it.
+//!
+//! EQUAL, LIKE, CONTAINS, STARTS_WITH and ENDS_WITH take one operand or several, and match
+//! when any of them does (Data Prep writes EQUAL with a list for "equals any of", as real
+//! recipes show); NOT_EQUAL and NOT_CONTAINS with several match when none does. Comparisons
+//! take one operand, IN_RANGE two (inclusive), IN / NOT_IN one or more.
 
 use super::{enum_eq, sql};
 use crate::dateformat::to_millis;
@@ -173,8 +178,8 @@ impl Filter {
             let wanted = match op {
                 Op::IsNull | Op::IsNotNull => Some(0),
                 Op::InRange => Some(2),
-                Op::In | Op::NotIn => None,
-                _ => Some(1),
+                Op::Greater | Op::GreaterOrEqual | Op::Less | Op::LessOrEqual => Some(1),
+                _ => None,
             };
             match wanted {
                 Some(n) if c.operands.len() != n => {
@@ -249,9 +254,13 @@ fn condition(c: &Cond) -> Expr {
             _ => any((0..c.operands.len()).map(v).collect()),
         };
     }
+    let n = c.operands.len();
+    let any = |each: &dyn Fn(Expr) -> Expr| (0..n).map(|i| each(v(i))).reduce(Expr::or).unwrap_or(lit(false));
     match c.op {
-        Op::Equal => col.eq(v(0)),
-        Op::NotEqual => col.not_eq(v(0)),
+        Op::Equal if n == 1 => col.eq(v(0)),
+        Op::NotEqual if n == 1 => col.not_eq(v(0)),
+        Op::Equal => col.in_list((0..n).map(v).collect(), false),
+        Op::NotEqual => col.in_list((0..n).map(v).collect(), true),
         Op::Greater => col.gt(v(0)),
         Op::GreaterOrEqual => col.gt_eq(v(0)),
         Op::Less => col.lt(v(0)),
@@ -261,11 +270,13 @@ fn condition(c: &Cond) -> Expr {
         Op::In => col.in_list((0..c.operands.len()).map(v).collect(), false),
         Op::NotIn => col.in_list((0..c.operands.len()).map(v).collect(), true),
         Op::InRange => col.clone().gt_eq(v(0)).and(col.lt_eq(v(1))),
-        Op::Like => col.like(v(0)),
-        Op::Contains => f::strpos(col, v(0)).gt(lit(0i64)),
-        Op::NotContains => f::strpos(col, v(0)).eq(lit(0i64)),
-        Op::StartsWith => f::starts_with(col, v(0)),
-        Op::EndsWith => f::ends_with(col, v(0)),
+        Op::Like => any(&|x| col.clone().like(x)),
+        Op::Contains => any(&|x| f::strpos(col.clone(), x).gt(lit(0i64))),
+        Op::NotContains => {
+            (0..n).map(|i| f::strpos(col.clone(), v(i)).eq(lit(0i64))).reduce(Expr::and).unwrap_or(lit(true))
+        }
+        Op::StartsWith => any(&|x| f::starts_with(col.clone(), x)),
+        Op::EndsWith => any(&|x| f::ends_with(col.clone(), x)),
     }
 }
 

@@ -31,20 +31,24 @@ pub struct FormulaField {
     pub label: Option<String>,
     pub formula_expression: String,
     #[serde(default)]
-    pub precision: Option<u8>,
+    pub precision: Option<u32>,
     #[serde(default)]
-    pub scale: Option<u8>,
+    pub scale: Option<u32>,
     #[serde(default)]
     pub default_value: Option<Value>,
 }
 
-/// The dataset type of a recipe field type; `Err` names the accepted ones.
-pub fn field_type(ty: &str, precision: Option<u8>, scale: Option<u8>) -> Result<FieldType, String> {
+/// The dataset type of a recipe field type; `Err` names the accepted ones. A TEXT precision
+/// is a maximum length (255, 1000, ...) and does not cut values; a NUMBER precision is capped
+/// at 18 digits, as datasets store them.
+pub fn field_type(ty: &str, precision: Option<u32>, scale: Option<u32>) -> Result<FieldType, String> {
     if enum_eq(ty, "TEXT") || enum_eq(ty, "STRING") {
         Ok(FieldType::Text)
     } else if enum_eq(ty, "NUMBER") || enum_eq(ty, "NUMERIC") {
-        let precision = precision.unwrap_or(MAX_PRECISION).clamp(1, MAX_PRECISION);
-        Ok(FieldType::numeric(precision, scale.unwrap_or(0).min(precision)))
+        let max = u32::from(MAX_PRECISION);
+        let precision = precision.unwrap_or(max).clamp(1, max);
+        let scale = scale.unwrap_or(0).min(precision);
+        Ok(FieldType::numeric(precision as u8, scale as u8))
     } else if enum_eq(ty, "DATE_ONLY") || enum_eq(ty, "DATETIME") || enum_eq(ty, "DATE") {
         Ok(FieldType::plain_date())
     } else if enum_eq(ty, "MULTIVALUE") {
@@ -73,17 +77,24 @@ impl Formula {
             problems.push(Problem::new(node, "parameters.fields", "must list at least one field"));
         }
         let mut fields = Vec::new();
+        let mut syntax = Vec::new();
         for (i, f) in p.fields.into_iter().enumerate() {
-            // syntax now, so that a node broken by another field still reports it
             if let Err(e) = sql::parse(&f.formula_expression) {
-                problems.push(Problem::new(node, format!("parameters.fields[{i}].formulaExpression"), e));
+                syntax.push(Problem::new(node, format!("parameters.fields[{i}].formulaExpression"), e));
             }
             match field_type(&f.ty, f.precision, f.scale) {
                 Ok(t) => fields.push((f, t)),
                 Err(m) => problems.push(Problem::new(node, format!("parameters.fields[{i}].type"), m)),
             }
         }
-        if problems.is_empty() { Ok(Formula { sources: sources.to_vec(), fields }) } else { Err(problems) }
+        // a syntax error leaves the node checkable (the check reports it with the other
+        // fields' problems); a node broken otherwise reports its syntax errors now
+        if problems.is_empty() {
+            Ok(Formula { sources: sources.to_vec(), fields })
+        } else {
+            problems.extend(syntax);
+            Err(problems)
+        }
     }
 }
 

@@ -15,7 +15,6 @@ use datafusion::logical_expr::{Expr, ident, try_cast};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
-use std::sync::Mutex;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,9 +50,9 @@ struct TypeProperties {
     #[serde(rename = "type")]
     ty: String,
     #[serde(default)]
-    precision: Option<u8>,
+    precision: Option<u32>,
     #[serde(default)]
-    scale: Option<u8>,
+    scale: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,18 +212,18 @@ impl Transform for SchemaNode {
     }
 }
 
-/// Any node with a `schema` block: the node, then the block on its output.
+/// Any node with a `schema` block: the node, then the block on its output. The run knows the
+/// schema after the block; planning checks the inner node again (checks are pure and cheap)
+/// for the schema before it.
 #[derive(Debug)]
 pub struct WithSchema {
     inner: Box<dyn Transform>,
     ops: Ops,
-    /// The inner node's output schema, from the last check (planning follows a check).
-    inner_out: Mutex<Option<Schema>>,
 }
 
 impl WithSchema {
     pub fn new(node: &str, inner: Box<dyn Transform>, block: &Value) -> Result<WithSchema, Vec<Problem>> {
-        Ok(WithSchema { inner, ops: Ops::parse(node, block, "schema")?, inner_out: Mutex::new(None) })
+        Ok(WithSchema { inner, ops: Ops::parse(node, block, "schema")? })
     }
 }
 
@@ -240,9 +239,7 @@ impl Transform for WithSchema {
 
     fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
         let inner = self.inner.check(cx, inputs)?;
-        let out = self.ops.apply(cx, &inner);
-        *self.inner_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(inner);
-        Some(out)
+        Some(self.ops.apply(cx, &inner))
     }
 
     async fn plan(
@@ -252,8 +249,15 @@ impl Transform for WithSchema {
         in_schemas: &[&Schema],
         out: &Schema,
     ) -> DFResult<DataFrame> {
-        let inner = self.inner_out.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| {
-            datafusion::common::DataFusionError::Plan("the node was planned before it was checked".into())
+        let mut check = CheckCx {
+            node: cx.node,
+            problems: Vec::new(),
+            sources: Some(cx.source_schemas),
+            now_millis: cx.now_millis,
+        };
+        let inner = self.inner.check(&mut check, in_schemas).ok_or_else(|| {
+            let problems: Vec<String> = check.problems.iter().map(|p| p.to_string()).collect();
+            datafusion::common::DataFusionError::Plan(format!("the node no longer checks: {}", problems.join("; ")))
         })?;
         let df = self.inner.plan(cx, inputs, in_schemas, &inner).await?;
         self.ops.plan(df, &inner, out)

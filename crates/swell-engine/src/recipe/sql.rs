@@ -6,12 +6,21 @@
 //!   field, as joins name them `<qualifier>.<field>`); `'text'` is a string;
 //! - `substr`/`substring` count from 1 and treat position 0 as 1 (Spark), negative positions
 //!   from the end;
-//! - `concat` is null if any argument is null (Spark), unlike DataFusion's;
+//! - `concat` is null if any argument is null (Spark), unlike DataFusion's; numbers in it,
+//!   `string(x)` and `cast(x as string)` print without a trailing `.0` (`3`, `0.5`): measures
+//!   compute as floats here, where Spark's would print their decimal scale (`3.00`);
 //! - `year`, `quarter`, `month`, `day`/`dayofmonth`, `hour`, `minute`, `second`, `dayofweek`
 //!   (1 = Sunday), `dayofyear` are date parts;
 //! - `date_format(date, 'yyyy-MM-dd')` and `to_date(text, 'dd/MM/yyyy')` take Java patterns;
 //! - `datediff(end, start)` counts whole days;
 //! - `if(cond, a, b)` is `case when cond then a else b end`;
+//! - `x / 0` and `x % 0` are null (Spark's default), not an error or an infinity;
+//! - `startsWith`/`endsWith` (Spark 3.3 names, seen in real sqlFilter nodes) are
+//!   `starts_with`/`ends_with`;
+//! - Spark functions DataFusion lacks or means differently: `sign`, `weekofyear` (ISO weeks),
+//!   `isnull`/`isnotnull`, `regexp_replace` (every match), `date_add`/`date_sub` (days, to a
+//!   date), `add_months` (clamped to the month's end), `last_day`, `months_between` (Spark's
+//!   31-day fraction), `unix_timestamp` (seconds), `current_date()` (the run's day, UTC);
 //! - `now()` is the run's clock (fixed in tests and benchmarks).
 //!
 //! Function names are matched in any case; field names exactly.
@@ -96,14 +105,86 @@ pub fn check(text: &str, schema: &Schema, mut report: impl FnMut(String)) -> Opt
     if !ok || schema.open || schema.fields.iter().any(|f| f.ty == FieldType::Unknown) {
         return None;
     }
-    match lower(context(), parsed, schema, 0) {
+    // typing the expression checks every call's arguments against its signature
+    let typed = lower(context(), parsed, schema, 0).and_then(|e| {
+        datafusion::logical_expr::ExprSchemable::get_type(&e, &df_schema(schema)?)?;
+        Ok(e)
+    });
+    match typed {
         Ok(e) => Some(e),
         Err(e) => {
-            report(crate::error::clean_df_message(&e.to_string()));
+            report(unknown_function(&crate::error::clean_df_message(&e.to_string())));
             None
         }
     }
 }
+
+/// DataFusion's "Invalid function 'x'.\nDid you mean 'y'?" in one line, with a suggestion
+/// of ours (DataFusion's is not stable between runs and may name swell's internal functions);
+/// a wrong argument count without the list of signatures.
+fn unknown_function(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("Invalid function '") else {
+        // "Function 'power' expects 2 arguments but received 1. No function matches ..."
+        let first = message.split(". No function matches").next().unwrap_or(message);
+        return first.split_whitespace().collect::<Vec<_>>().join(" ");
+    };
+    let name = rest.split('\'').next().unwrap_or_default();
+    let hint = crate::error::suggest(name, function_names().iter().map(String::as_str));
+    crate::error::unknown("function", name, hint)
+}
+
+/// The functions a formula can call: Spark names swell rewrites, and DataFusion's own.
+fn function_names() -> &'static Vec<String> {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let state = context().state();
+        let mut names: Vec<String> = SPARK_NAMES.iter().map(|s| s.to_string()).collect();
+        names.extend(state.scalar_functions().keys().cloned());
+        names.extend(state.aggregate_functions().keys().cloned());
+        names.retain(|n| !n.starts_with("saql_"));
+        names.sort();
+        names.dedup();
+        names
+    })
+}
+
+/// The Spark function names `rewrite` gives a meaning of their own.
+const SPARK_NAMES: &[&str] = &[
+    "add_months",
+    "concat",
+    "current_date",
+    "current_timestamp",
+    "date_add",
+    "date_format",
+    "date_sub",
+    "datediff",
+    "day",
+    "dayofmonth",
+    "dayofweek",
+    "dayofyear",
+    "endswith",
+    "hour",
+    "if",
+    "isnotnull",
+    "isnull",
+    "last_day",
+    "minute",
+    "month",
+    "months_between",
+    "now",
+    "quarter",
+    "regexp_replace",
+    "second",
+    "sign",
+    "startswith",
+    "string",
+    "substr",
+    "substring",
+    "to_date",
+    "unix_timestamp",
+    "weekofyear",
+    "year",
+];
 
 /// Lowers a parsed formula over `schema` (the run types of its fields) in `ctx`; `now()` is
 /// the run's clock, `now_millis`.
@@ -112,13 +193,17 @@ pub fn lower(ctx: &SessionContext, mut expr: SqlExpr, schema: &Schema, now_milli
         rewrite(e, now_millis);
         ControlFlow::<()>::Continue(())
     });
+    let state = ctx.state();
+    let with_alias = ast::ExprWithAlias { expr, alias: None };
+    state.create_logical_expr_from_sql_expr(with_alias, &df_schema(schema)?)
+}
+
+/// The run types of a schema's fields, as DataFusion sees them.
+fn df_schema(schema: &Schema) -> DFResult<DFSchema> {
     let arrow = ArrowSchema::new(
         schema.fields.iter().map(|f| ArrowField::new(f.name.clone(), f.ty.run_type(), true)).collect::<Vec<_>>(),
     );
-    let df_schema = DFSchema::try_from(arrow)?;
-    let state = ctx.state();
-    let with_alias = ast::ExprWithAlias { expr, alias: None };
-    state.create_logical_expr_from_sql_expr(with_alias, &df_schema)
+    DFSchema::try_from(arrow)
 }
 
 /// A context with the recipe functions, for checking formulas without a run.
@@ -133,7 +218,17 @@ fn context() -> &'static SessionContext {
 
 /// Registers the functions the rewritten formulas call.
 pub fn register(ctx: &SessionContext) {
-    for name in ["saql_substr", "saql_format_date", "saql_to_date", "saql_days_between"] {
+    for name in [
+        "saql_substr",
+        "saql_format_date",
+        "saql_to_date",
+        "saql_days_between",
+        "saql_date_shift",
+        "saql_add_days",
+        "saql_text",
+        "saql_add_months",
+        "saql_months_between",
+    ] {
         ctx.register_udf(udf(name));
     }
 }
@@ -208,6 +303,24 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
             let joined = parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join(".");
             *e = SqlExpr::Identifier(Ident::with_quote('"', joined));
         }
+        // numbers as text without a trailing .0
+        SqlExpr::Cast {
+            expr,
+            data_type:
+                ast::DataType::String(_)
+                | ast::DataType::Varchar(_)
+                | ast::DataType::Text
+                | ast::DataType::Char(_)
+                | ast::DataType::CharVarying(_),
+            ..
+        } => {
+            *e = func("saql_text", vec![(**expr).clone()]);
+        }
+        // Spark (non-ANSI) gives null for a division or modulo by zero
+        SqlExpr::BinaryOp { op: ast::BinaryOperator::Divide | ast::BinaryOperator::Modulo, right, .. } => {
+            let r = std::mem::replace(&mut **right, number("0"));
+            **right = func("nullif", vec![r, number("0")]);
+        }
         // the parser reads substr(...) and substring(...) as this form
         SqlExpr::Substring { expr, substring_from, substring_for, .. } => {
             let mut args = vec![(**expr).clone()];
@@ -229,10 +342,9 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
             let part = |p: &str, args: &[SqlExpr]| func("date_part", vec![string(p), args[0].clone()]);
             let replaced = match (name.as_str(), args.len()) {
                 ("substr" | "substring", 2 | 3) => Some(spark_substr(args)),
-                ("concat", n) if n >= 2 => args.into_iter().reduce(|l, r| SqlExpr::BinaryOp {
-                    left: Box::new(l),
-                    op: ast::BinaryOperator::StringConcat,
-                    right: Box::new(r),
+                ("string", 1) => Some(func("saql_text", args)),
+                ("concat", n) if n >= 2 => args.into_iter().map(|a| func("saql_text", vec![a])).reduce(|l, r| {
+                    SqlExpr::BinaryOp { left: Box::new(l), op: ast::BinaryOperator::StringConcat, right: Box::new(r) }
                 }),
                 ("year", 1) => Some(part("year", &args)),
                 ("quarter", 1) => Some(part("quarter", &args)),
@@ -247,6 +359,36 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
                     op: ast::BinaryOperator::Plus,
                     right: Box::new(number("1")),
                 }),
+                // Spark's names for DataFusion's starts_with/ends_with
+                ("startswith", 2) => Some(func("starts_with", args)),
+                ("endswith", 2) => Some(func("ends_with", args)),
+                ("sign", 1) => Some(func("signum", args)),
+                ("weekofyear", 1) => Some(part("week", &args)),
+                ("isnull", 1) => Some(SqlExpr::IsNull(Box::new(args[0].clone()))),
+                ("isnotnull", 1) => Some(SqlExpr::IsNotNull(Box::new(args[0].clone()))),
+                // Spark replaces every match; DataFusion only the first unless told
+                ("regexp_replace", 3) => {
+                    let mut a = args;
+                    a.push(string("g"));
+                    Some(func("regexp_replace", a))
+                }
+                ("date_add", 2) => Some(func("saql_add_days", args)),
+                ("date_sub", 2) => Some(func(
+                    "saql_add_days",
+                    vec![
+                        args[0].clone(),
+                        SqlExpr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(args[1].clone()) },
+                    ],
+                )),
+                ("add_months", 2) => Some(func("saql_add_months", args)),
+                ("last_day", 1) => Some(func("saql_date_shift", vec![string("month_last_day"), args[0].clone()])),
+                ("months_between", 2) => Some(func("saql_months_between", args)),
+                ("unix_timestamp", 1) => Some(func("to_unixtime", args)),
+                ("unix_timestamp", 0) => Some(number(&now_millis.div_euclid(1000).to_string())),
+                ("current_date", 0) => Some(func(
+                    "to_timestamp_millis",
+                    vec![number(&(now_millis - now_millis.rem_euclid(86_400_000)).to_string())],
+                )),
                 ("date_format", 2) => Some(func("saql_format_date", args)),
                 ("to_date", 2) => Some(func("saql_to_date", args)),
                 // Spark's datediff(end, start): whole days from start to end
@@ -282,6 +424,22 @@ mod tests {
         assert_eq!(e, "Expected: an expression, found: EOF at line 1, column 10");
         let e = parse("Amount Amount").unwrap_err();
         assert!(e.starts_with("unexpected 'Amount' at line 1, column 8"), "{e}");
+    }
+
+    #[test]
+    fn unknown_functions_are_named_in_one_line() {
+        let schema = Schema::new(vec![crate::schema::Field::new("Amount", FieldType::numeric(18, 2))]);
+        let mut problems = Vec::new();
+        check("sin(Amount) + sgn(Amount) + days_betwen(Amount, Amount)", &schema, |p| problems.push(p));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("unknown function 'sgn'"), "{problems:?}");
+        assert!(!problems[0].contains('\n') && !problems[0].contains("saql_"), "{problems:?}");
+        let mut problems = Vec::new();
+        check("days_betwen(Amount, Amount) + weekofyeer(Amount)", &schema, |p| problems.push(p));
+        assert_eq!(problems, ["unknown function 'days_betwen'"], "nothing close enough");
+        let mut problems = Vec::new();
+        check("weekofyeer(Amount)", &schema, |p| problems.push(p));
+        assert_eq!(problems, ["unknown function 'weekofyeer' (did you mean 'weekofyear'?)"]);
     }
 
     #[test]

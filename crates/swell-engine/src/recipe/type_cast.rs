@@ -46,9 +46,9 @@ struct TypeProperties {
     #[serde(rename = "type")]
     ty: String,
     #[serde(default)]
-    precision: Option<u8>,
+    precision: Option<u32>,
     #[serde(default)]
-    scale: Option<u8>,
+    scale: Option<u32>,
 }
 
 #[derive(Debug)]

@@ -109,6 +109,10 @@ pub fn udf(name: &'static str) -> ScalarUDF {
         "saql_date" => make(name, ts_type(), make_date),
         "saql_date_number" => make(name, DataType::Float64, date_number),
         "saql_date_shift" => make(name, ts_type(), date_shift),
+        "saql_text" => make(name, DataType::Utf8, text_of),
+        "saql_add_days" => make(name, ts_type(), add_days),
+        "saql_add_months" => make(name, ts_type(), add_months_fn),
+        "saql_months_between" => make(name, DataType::Float64, months_between),
         "saql_date_part" => make(name, DataType::Utf8, date_part),
         "saql_round" => make(name, DataType::Float64, round),
         "saql_trunc" => make(name, DataType::Float64, trunc),
@@ -248,6 +252,24 @@ fn number_to_string(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
         match (opt_num(&n, i), opt_str(&f, i)) {
             (Some(v), Some(fmt)) => b.append_value(format_number(v, fmt)),
             _ => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `text(x)` (recipe `cast(x as string)` and `concat` arguments): a number as the shortest text
+/// that reads back as it (`3`, not `3.0`; `0.1`), anything else as Arrow casts it.
+fn text_of(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    if !args[0].data_type().is_numeric() {
+        return Ok(cast(&args[0], &DataType::Utf8)?);
+    }
+    let n = numbers(&args[0])?;
+    let mut b = StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        match opt_num(&n, i) {
+            Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => b.append_value(format!("{}", v as i64)),
+            Some(v) => b.append_value(format!("{v}")),
+            None => b.append_null(),
         }
     }
     Ok(Arc::new(b.finish()))
@@ -553,6 +575,67 @@ fn date_number(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
             other => return Err(user_err(format!("unknown date function {other}"))),
         };
         b.append_value(v as f64);
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `add_days(date, n)` (the recipe `date_add` / `date_sub`): the day `n` days on, at midnight
+/// (Spark's results are dates); `n` is truncated to whole days.
+fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    let d = dates(&args[0])?;
+    let n = numbers(&args[1])?;
+    let mut b = TimestampMillisecondBuilder::with_capacity(rows);
+    for i in 0..rows {
+        let day = match (opt_date(&d, i), opt_num(&n, i)) {
+            (Some(dt), Some(n)) => Duration::try_days(n as i64).and_then(|delta| dt.date().checked_add_signed(delta)),
+            _ => None,
+        };
+        b.append_option(day.map(|d| to_millis(&d.and_hms_opt(0, 0, 0).expect("midnight"))));
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `add_months(date, n)`: the same day `n` months on, or that month's last day when it is
+/// shorter (2024-01-31 + 1 month = 2024-02-29), at midnight.
+fn add_months_fn(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    let d = dates(&args[0])?;
+    let n = numbers(&args[1])?;
+    let mut b = TimestampMillisecondBuilder::with_capacity(rows);
+    for i in 0..rows {
+        let day = match (opt_date(&d, i), opt_num(&n, i)) {
+            (Some(dt), Some(n)) => {
+                let months = chrono::Months::new((n as i64).unsigned_abs().min(u32::MAX as u64) as u32);
+                if n >= 0.0 { dt.date().checked_add_months(months) } else { dt.date().checked_sub_months(months) }
+            }
+            _ => None,
+        };
+        b.append_option(day.map(|d| to_millis(&d.and_hms_opt(0, 0, 0).expect("midnight"))));
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `months_between(end, start)`, as Spark counts it: whole months when both days are the same
+/// day of the month or both are month ends; otherwise whole months plus the difference of the
+/// positions within the month over a 31-day month, rounded to 8 decimals.
+fn months_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    let a = dates(&args[0])?;
+    let b_ = dates(&args[1])?;
+    let mut b = Float64Builder::with_capacity(rows);
+    let is_month_end = |d: NaiveDate| d.succ_opt().is_none_or(|next| next.month() != d.month());
+    for i in 0..rows {
+        let (Some(x), Some(y)) = (opt_date(&a, i), opt_date(&b_, i)) else {
+            b.append_null();
+            continue;
+        };
+        let months = ((x.year() - y.year()) * 12 + x.month() as i32 - y.month() as i32) as f64;
+        let (dx, dy) = (x.date(), y.date());
+        if dx.day() == dy.day() || (is_month_end(dx) && is_month_end(dy)) {
+            b.append_value(months);
+            continue;
+        }
+        let within = |t: NaiveDateTime| (t.day() as f64 - 1.0) * 86_400.0 + t.num_seconds_from_midnight() as f64;
+        let v = months + (within(x) - within(y)) / (31.0 * 86_400.0);
+        b.append_value((v * 1e8).round() / 1e8);
     }
     Ok(Arc::new(b.finish()))
 }

@@ -20,8 +20,19 @@ fn seconds(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
     (b - a).num_milliseconds().max(0) / 1000
 }
 
+/// A job as the API shows it. Its `source` is the asset that ran: the dataflow, or for a
+/// recipe job the recipe (05v) rather than the target dataflow that runs it, since the recipe
+/// is what users see and ask for (`/wave/recipes/{id}`).
 pub fn representation(v: &Version, j: &JobRecord) -> Value {
     let url = v.url(&format!("/dataflowjobs/{}", j.id));
+    let source = match &j.recipe_id {
+        Some(r) => json!({ "id": r.as_str(), "type": "recipe", "url": v.url(&format!("/recipes/{r}")) }),
+        None => json!({
+            "id": j.dataflow_id.as_str(),
+            "type": "dataflow",
+            "url": v.url(&format!("/dataflows/{}", j.dataflow_id)),
+        }),
+    };
     let mut out = json!({
         "id": j.id.as_str(),
         "type": "dataflowjob",
@@ -40,11 +51,7 @@ pub fn representation(v: &Version, j: &JobRecord) -> Value {
                 "url": v.url(&format!("/dataflows/{d}")),
             })).collect::<Vec<_>>(),
         },
-        "source": {
-            "id": j.dataflow_id.as_str(),
-            "type": "dataflow",
-            "url": v.url(&format!("/dataflows/{}", j.dataflow_id)),
-        },
+        "source": source,
         "licenseAttributes": { "type": "einsteinanalytics" },
     });
     if let Some(e) = j.executed_date {
