@@ -63,6 +63,35 @@ pub fn ancestry(parents: &HashMap<String, Option<String>>, ids: &[String], inclu
         .collect()
 }
 
+/// Collects a hierarchy: every record id (`self_field`, as text) with its parent, the first
+/// non-null parent the rows name. Only the two id columns are read.
+pub async fn hierarchy(
+    input: &DataFrame,
+    schema: &Schema,
+    self_field: &str,
+    parent_field: &str,
+) -> DFResult<HashMap<String, Option<String>>> {
+    let text = |name: &str| {
+        let ty = schema.type_of(name).unwrap_or(FieldType::Text);
+        crate::saql::functions::to_text(ident(name), &ty)
+    };
+    let pairs =
+        input.clone().select(vec![text(self_field).alias("s"), text(parent_field).alias("p")])?.collect().await?;
+    let mut parents: HashMap<String, Option<String>> = HashMap::new();
+    for b in &pairs {
+        let (s, p) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+        for i in 0..b.num_rows() {
+            if s.is_valid(i) {
+                let entry = parents.entry(s.value(i).to_string()).or_default();
+                if entry.is_none() && p.is_valid(i) {
+                    *entry = Some(p.value(i).to_string());
+                }
+            }
+        }
+    }
+    Ok(parents)
+}
+
 #[async_trait::async_trait]
 impl Transform for Flatten {
     fn inputs(&self) -> Vec<(String, String)> {
@@ -117,26 +146,7 @@ impl Transform for Flatten {
         _out: &Schema,
     ) -> DFResult<DataFrame> {
         let input = inputs.remove(0);
-        let text = |name: &str| {
-            let ty = in_schemas[0].type_of(name).unwrap_or(FieldType::Text);
-            crate::saql::functions::to_text(ident(name), &ty)
-        };
-        let pairs = input
-            .clone()
-            .select(vec![text(&self.self_field).alias("s"), text(&self.parent_field).alias("p")])?
-            .collect()
-            .await?;
-        let mut parents: HashMap<String, Option<String>> = HashMap::new();
-        for b in &pairs {
-            let (s, p) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
-            for i in 0..b.num_rows() {
-                if s.is_valid(i) {
-                    parents
-                        .entry(s.value(i).to_string())
-                        .or_insert_with(|| p.is_valid(i).then(|| p.value(i).to_string()));
-                }
-            }
-        }
+        let parents = hierarchy(&input, in_schemas[0], &self.self_field, &self.parent_field).await?;
         let ids: Vec<String> = parents.keys().cloned().collect();
         let chains = ancestry(&parents, &ids, self.include_self_id);
         let mut id_b = StringBuilder::new();
@@ -165,7 +175,10 @@ impl Transform for Flatten {
             vec![Arc::new(id_b.finish()), Arc::new(multi_b.finish()), Arc::new(path_b.finish())],
         )?;
         let table = cx.ctx.read_batch(batch)?;
-        let keyed = input.clone().with_column("__swell_self", text(&self.self_field))?;
+        let self_ty = in_schemas[0].type_of(&self.self_field).unwrap_or(FieldType::Text);
+        let keyed = input
+            .clone()
+            .with_column("__swell_self", crate::saql::functions::to_text(ident(self.self_field.as_str()), &self_ty))?;
         let joined = join_right_build(
             keyed,
             &["__swell_self".to_string()],

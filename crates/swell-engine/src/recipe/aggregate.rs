@@ -26,11 +26,11 @@
 
 use super::enum_eq;
 use crate::error::Problem;
-use crate::nodes::flatten::ancestry;
+use crate::nodes::flatten::{ancestry, hierarchy};
 use crate::nodes::{CheckCx, NameRef, PlanCx, Transform, parse};
 use crate::saql::functions::to_text;
 use crate::schema::{Field, FieldType, MAX_PRECISION, Schema};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
 use datafusion::common::{JoinType, Result as DFResult, ScalarValue};
 use datafusion::functions_aggregate::expr_fn as agg;
@@ -38,7 +38,6 @@ use datafusion::logical_expr::{Expr, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The most fields pivots may generate (a CRM Analytics dataset holds at most 5,000 fields).
@@ -343,28 +342,7 @@ impl Aggregate {
     ) -> DFResult<DataFrame> {
         let self_ty = schema.type_of(self_field).unwrap_or(FieldType::Text);
         let parent_ty = schema.type_of(parent_field).unwrap_or(FieldType::Text);
-        let pairs = input
-            .clone()
-            .select(vec![
-                to_text(ident(self_field), &self_ty).alias("s"),
-                to_text(ident(parent_field), &parent_ty).alias("p"),
-            ])?
-            .collect()
-            .await?;
-        let mut parents: HashMap<String, Option<String>> = HashMap::new();
-        for b in &pairs {
-            let (s, p) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
-            for i in 0..b.num_rows() {
-                if s.is_valid(i) {
-                    let parent = p.is_valid(i).then(|| p.value(i).to_string());
-                    // the first non-null parent a record names is its parent
-                    let entry = parents.entry(s.value(i).to_string()).or_default();
-                    if entry.is_none() {
-                        *entry = parent;
-                    }
-                }
-            }
-        }
+        let parents = hierarchy(&input, schema, self_field, parent_field).await?;
         let mut ids: Vec<String> = parents.keys().cloned().collect();
         ids.sort();
         let chains = ancestry(&parents, &ids, true);

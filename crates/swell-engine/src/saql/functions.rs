@@ -579,15 +579,18 @@ fn date_number(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
-/// `add_days(date, n)` (the recipe `date_add` / `date_sub`): the day `n` days on, at midnight
-/// (Spark's results are dates); `n` is truncated to whole days.
-fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+/// A date and a number to a date at midnight (Spark's date arithmetic gives dates).
+fn shift_dates(
+    args: &[ArrayRef],
+    rows: usize,
+    shift: impl Fn(NaiveDate, f64) -> Option<NaiveDate>,
+) -> DFResult<ArrayRef> {
     let d = dates(&args[0])?;
     let n = numbers(&args[1])?;
     let mut b = TimestampMillisecondBuilder::with_capacity(rows);
     for i in 0..rows {
         let day = match (opt_date(&d, i), opt_num(&n, i)) {
-            (Some(dt), Some(n)) => Duration::try_days(n as i64).and_then(|delta| dt.date().checked_add_signed(delta)),
+            (Some(dt), Some(n)) => shift(dt.date(), n),
             _ => None,
         };
         b.append_option(day.map(|d| to_millis(&d.and_hms_opt(0, 0, 0).expect("midnight"))));
@@ -595,23 +598,18 @@ fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
+/// `add_days(date, n)` (the recipe `date_add` / `date_sub`): `n` whole days on.
+fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+    shift_dates(args, rows, |d, n| Duration::try_days(n as i64).and_then(|delta| d.checked_add_signed(delta)))
+}
+
 /// `add_months(date, n)`: the same day `n` months on, or that month's last day when it is
-/// shorter (2024-01-31 + 1 month = 2024-02-29), at midnight.
+/// shorter (2024-01-31 + 1 month = 2024-02-29).
 fn add_months_fn(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    let d = dates(&args[0])?;
-    let n = numbers(&args[1])?;
-    let mut b = TimestampMillisecondBuilder::with_capacity(rows);
-    for i in 0..rows {
-        let day = match (opt_date(&d, i), opt_num(&n, i)) {
-            (Some(dt), Some(n)) => {
-                let months = chrono::Months::new((n as i64).unsigned_abs().min(u32::MAX as u64) as u32);
-                if n >= 0.0 { dt.date().checked_add_months(months) } else { dt.date().checked_sub_months(months) }
-            }
-            _ => None,
-        };
-        b.append_option(day.map(|d| to_millis(&d.and_hms_opt(0, 0, 0).expect("midnight"))));
-    }
-    Ok(Arc::new(b.finish()))
+    shift_dates(args, rows, |d, n| {
+        let months = chrono::Months::new((n as i64).unsigned_abs().min(u32::MAX as u64) as u32);
+        if n >= 0.0 { d.checked_add_months(months) } else { d.checked_sub_months(months) }
+    })
 }
 
 /// `months_between(end, start)`, as Spark counts it: whole months when both days are the same
