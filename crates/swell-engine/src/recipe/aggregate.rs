@@ -40,6 +40,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// The most (record, ancestor) pairs a hierarchical rollup joins: the rows are joined to
+/// every ancestor of theirs, so a hierarchy as deep as it is long (a chain of a million
+/// records) would hold the square of its size.
+const MAX_ROLLUP_PAIRS: usize = 20_000_000;
+
 /// The most fields pivots may generate (a CRM Analytics dataset holds at most 5,000 fields).
 const MAX_PIVOT_FIELDS: usize = 5000;
 
@@ -253,16 +258,19 @@ impl Aggregate {
         } else if pivots.is_empty() {
             Shape::Standard
         } else {
-            let cells = cells(&pivots);
-            let count = cells.len().saturating_mul(p.aggregations.len());
+            // counted before the combinations are made: 1,000 x 1,000 x 1,000 values must not be
+            let count = pivots.iter().fold(p.aggregations.len(), |n, pivot| n.saturating_mul(pivot.values.len()));
             if count > MAX_PIVOT_FIELDS {
                 problems.push(Problem::new(
                     node,
                     "parameters.pivots",
                     format!("would make {count} fields; a dataset holds at most {MAX_PIVOT_FIELDS}"),
                 ));
+                Shape::Standard
+            } else {
+                let cells = cells(&pivots);
+                Shape::Pivoted { pivots, cells }
             }
-            Shape::Pivoted { pivots, cells }
         };
         if p.aggregations.is_empty() {
             problems.push(Problem::new(node, "parameters.aggregations", "must list at least one aggregation"));
@@ -298,6 +306,25 @@ impl Aggregate {
             Err(problems)
         }
     }
+}
+
+/// How many (record, ancestor present in the data) pairs a rollup joins, counting the record
+/// itself; stops counting past `limit`, so that a long chain costs at most `limit` steps.
+fn rollup_pairs(parents: &std::collections::HashMap<String, Option<String>>, limit: usize) -> usize {
+    let mut total = 0;
+    for id in parents.keys() {
+        total += 1;
+        let mut seen = std::collections::HashSet::from([id.as_str()]);
+        let mut current = parents.get(id).and_then(|p| p.as_deref());
+        while let Some(p) = current.filter(|p| parents.contains_key(*p) && seen.insert(p)) {
+            total += 1;
+            if total > limit {
+                return total;
+            }
+            current = parents.get(p).and_then(|p| p.as_deref());
+        }
+    }
+    total
 }
 
 impl Aggregate {
@@ -343,6 +370,12 @@ impl Aggregate {
         let self_ty = schema.type_of(self_field).unwrap_or(FieldType::Text);
         let parent_ty = schema.type_of(parent_field).unwrap_or(FieldType::Text);
         let parents = hierarchy(&input, schema, self_field, parent_field).await?;
+        if rollup_pairs(&parents, MAX_ROLLUP_PAIRS) > MAX_ROLLUP_PAIRS {
+            return Err(datafusion::common::DataFusionError::Execution(format!(
+                "the hierarchy of '{self_field}' is too deep to roll up: more than {MAX_ROLLUP_PAIRS} \
+                 record-ancestor pairs; check '{parent_field}' for long chains"
+            )));
+        }
         let mut ids: Vec<String> = parents.keys().cloned().collect();
         ids.sort();
         let chains = ancestry(&parents, &ids, true);
@@ -536,6 +569,27 @@ impl Transform for Aggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rollup_pairs_are_counted_with_a_bound() {
+        let map = |pairs: &[(&str, Option<&str>)]| -> std::collections::HashMap<String, Option<String>> {
+            pairs.iter().map(|(s, p)| (s.to_string(), p.map(str::to_string))).collect()
+        };
+        // a -> b -> c, d -> missing, a cycle x <-> y
+        let m = map(&[
+            ("a", Some("b")),
+            ("b", Some("c")),
+            ("c", None),
+            ("d", Some("zz")),
+            ("x", Some("y")),
+            ("y", Some("x")),
+        ]);
+        assert_eq!(rollup_pairs(&m, 100), 3 + 2 + 1 + 1 + 2 + 2);
+        // a chain of 100,000 records would be 5 billion pairs: the count stops past the limit
+        let chain: std::collections::HashMap<String, Option<String>> =
+            (0..100_000).map(|i| (i.to_string(), (i > 0).then(|| (i - 1).to_string()))).collect();
+        assert_eq!(rollup_pairs(&chain, 1_000_000), 1_000_001);
+    }
 
     #[test]
     fn pivot_cells_cross_the_values_in_order() {
