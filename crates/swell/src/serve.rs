@@ -45,6 +45,16 @@ pub struct ServeArgs {
     /// DATA_DIR/tls/cert.pem in clients: REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert).
     #[arg(long, env = "SWELL_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
     pub tls_self_signed: bool,
+    /// This server's identity among the servers sharing one database (default: one made once
+    /// and kept in DATA_DIR/server-id). Give each server its own when they share a data dir.
+    #[arg(long, env = "SWELL_SERVER_ID", value_parser = server_id_arg)]
+    pub server_id: Option<String>,
+}
+
+/// A server id: 1 to 64 letters, digits, `-`, `_` or `.`.
+fn server_id_arg(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok { Ok(s.to_string()) } else { Err("use 1 to 64 letters, digits, '-', '_' or '.'".into()) }
 }
 
 /// A started server.
@@ -84,9 +94,12 @@ fn token(data_dir: &Path) -> Result<(String, bool)> {
     Ok((t, true))
 }
 
-/// This server's identity for the job store, kept in the data dir so that a restarted server
-/// recognises the jobs it was running.
-fn server_id(data_dir: &Path) -> Result<String> {
+/// This server's identity for the job store: the one given, or one kept in the data dir so
+/// that a restarted server recognises the jobs it was running.
+fn server_id(given: Option<&str>, data_dir: &Path) -> Result<String> {
+    if let Some(id) = given {
+        return Ok(id.to_string());
+    }
     let file = data_dir.join("server-id");
     if let Ok(id) = std::fs::read_to_string(&file)
         && !id.trim().is_empty()
@@ -117,7 +130,8 @@ impl Server {
             recipes: args.max_recipe_jobs as usize,
             syncs: args.max_sync_jobs as usize,
         };
-        let runner = Runner::new(store.clone(), data_dir.clone(), limits, server_id(&args.data_dir)?);
+        let runner =
+            Runner::new(store.clone(), data_dir.clone(), limits, server_id(args.server_id.as_deref(), &args.data_dir)?);
         // the key of connection secrets: a bad SWELL_SECRET_KEY stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
@@ -214,4 +228,20 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_server_id_wins_and_the_kept_one_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(server_id(Some("server-a"), dir.path()).unwrap(), "server-a");
+        assert!(!dir.path().join("server-id").exists(), "a given id is not written over the kept one");
+        let kept = server_id(None, dir.path()).unwrap();
+        assert_eq!(server_id(None, dir.path()).unwrap(), kept);
+        assert_eq!(server_id(Some("server-b"), dir.path()).unwrap(), "server-b");
+        assert!(server_id_arg("a b").is_err() && server_id_arg("").is_err() && server_id_arg("node-1.eu").is_ok());
+    }
 }

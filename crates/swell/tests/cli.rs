@@ -498,10 +498,16 @@ fn two_servers_share_one_postgres() {
     let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
     let tmp = tempfile::tempdir().unwrap();
     let token = "two-servers";
-    let serve = |dir: &str| {
-        start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--database-url", &url], tmp.path(), Some(token))
+    // one data dir (datasets, keys) shared by both, each server with an id of its own: a server
+    // that starts fails only the jobs it was running itself
+    let serve = |id: &str| {
+        start(
+            &["serve", "--listen", "127.0.0.1:0", "--data-dir", "shared", "--database-url", &url, "--server-id", id],
+            tmp.path(),
+            Some(token),
+        )
     };
-    let (a, b) = (serve("a"), serve("b"));
+    let (a, b) = (serve("server-a"), serve("server-b"));
     let wave = "/services/data/v62.0/wave";
     let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
 
