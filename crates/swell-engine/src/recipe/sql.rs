@@ -20,7 +20,8 @@
 //! - Spark functions DataFusion lacks or means differently: `sign`, `weekofyear` (ISO weeks),
 //!   `isnull`/`isnotnull`, `regexp_replace` (every match), `date_add`/`date_sub` (days, to a
 //!   date), `add_months` (clamped to the month's end), `last_day`, `months_between` (Spark's
-//!   31-day fraction), `unix_timestamp` (seconds), `current_date()` (the run's day, UTC);
+//!   31-day fraction), `unix_timestamp` (seconds), `current_date()` (the run's day, UTC),
+//!   `locate`, `regexp_extract`, `trunc(date, 'MM')`;
 //! - `now()` is the run's clock (fixed in tests and benchmarks).
 //!
 //! Function names are matched in any case; field names exactly.
@@ -124,8 +125,14 @@ pub fn check(text: &str, schema: &Schema, mut report: impl FnMut(String)) -> Opt
 /// a wrong argument count without the list of signatures.
 fn unknown_function(message: &str) -> String {
     let Some(rest) = message.strip_prefix("Invalid function '") else {
-        // "Function 'power' expects 2 arguments but received 1. No function matches ..."
-        let first = message.split(". No function matches").next().unwrap_or(message);
+        // "Function 'power' expects 2 arguments but received 1. No function matches ...",
+        // "Function 'trunc' failed to match any signature, errors: ..."
+        let first = message
+            .split(". No function matches")
+            .next()
+            .and_then(|m| m.split(", errors:").next())
+            .unwrap_or(message)
+            .replace("failed to match any signature", "cannot take these arguments");
         return first.split_whitespace().collect::<Vec<_>>().join(" ");
     };
     let name = rest.split('\'').next().unwrap_or_default();
@@ -168,11 +175,13 @@ const SPARK_NAMES: &[&str] = &[
     "isnotnull",
     "isnull",
     "last_day",
+    "locate",
     "minute",
     "month",
     "months_between",
     "now",
     "quarter",
+    "regexp_extract",
     "regexp_replace",
     "second",
     "sign",
@@ -181,6 +190,7 @@ const SPARK_NAMES: &[&str] = &[
     "substr",
     "substring",
     "to_date",
+    "trunc",
     "unix_timestamp",
     "weekofyear",
     "year",
@@ -277,6 +287,42 @@ fn spark_substr(args: Vec<SqlExpr>) -> SqlExpr {
 
 fn string(s: &str) -> SqlExpr {
     SqlExpr::Value(Value::SingleQuotedString(s.to_string()).into())
+}
+
+/// Spark's `regexp_extract(str, pattern[, group])`: the group's text (0 = the whole match,
+/// 1 by default), "" when the pattern does not match, null for a null string. The pattern is
+/// wrapped in a group so that DataFusion's `regexp_match` (groups only) holds the whole match
+/// first.
+fn regexp_extract(args: Vec<SqlExpr>) -> SqlExpr {
+    let group = args.get(2).cloned().unwrap_or_else(|| number("1"));
+    let pattern = func("concat", vec![string("("), args[1].clone(), string(")")]);
+    let index =
+        SqlExpr::BinaryOp { left: Box::new(group), op: ast::BinaryOperator::Plus, right: Box::new(number("1")) };
+    let found = func("array_element", vec![func("regexp_match", vec![args[0].clone(), pattern]), index]);
+    SqlExpr::Case {
+        case_token: ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![ast::CaseWhen {
+            condition: SqlExpr::IsNull(Box::new(args[0].clone())),
+            result: SqlExpr::Value(Value::Null.into()),
+        }],
+        else_result: Some(Box::new(func("coalesce", vec![found, string("")]))),
+    }
+}
+
+/// The date unit of Spark's `trunc(date, 'MM')`, when the second argument names one (a number
+/// there is the numeric `trunc`).
+fn date_unit(e: &SqlExpr) -> Option<&'static str> {
+    let SqlExpr::Value(v) = e else { return None };
+    let Value::SingleQuotedString(s) = &v.value else { return None };
+    Some(match s.to_ascii_uppercase().as_str() {
+        "YEAR" | "YYYY" | "YY" => "year",
+        "QUARTER" => "quarter",
+        "MONTH" | "MM" | "MON" => "month",
+        "WEEK" => "week",
+        _ => return None,
+    })
 }
 
 /// The plain arguments of a call, if that is all it has.
@@ -381,6 +427,10 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
                     ],
                 )),
                 ("add_months", 2) => Some(func("saql_add_months", args)),
+                // Spark's locate(substr, str): 1-based, 0 when absent
+                ("locate", 2) => Some(func("strpos", vec![args[1].clone(), args[0].clone()])),
+                ("regexp_extract", 2 | 3) => Some(regexp_extract(args)),
+                ("trunc", 2) => date_unit(&args[1]).map(|unit| func("date_trunc", vec![string(unit), args[0].clone()])),
                 ("last_day", 1) => Some(func("saql_date_shift", vec![string("month_last_day"), args[0].clone()])),
                 ("months_between", 2) => Some(func("saql_months_between", args)),
                 ("unix_timestamp", 1) => Some(func("to_unixtime", args)),
