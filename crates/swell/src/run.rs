@@ -132,7 +132,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
         })
     });
-    print_table(&progress.snapshot());
+    // a definition that does not check ran nothing: its problems, once, are the whole story
+    if !matches!(result, Err(EngineError::Invalid(_))) {
+        print_table(&progress.snapshot());
+    }
     match result {
         Ok(outcome) => {
             for d in &outcome.datasets {
