@@ -681,21 +681,58 @@ fn date_part(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let year_end = opt_num(&year_end, 0).unwrap_or(1.0) != 0.0;
     let fdow = opt_num(&fdow, 0).unwrap_or(0.0) as u32;
     let mut b = StringBuilder::with_capacity(rows, rows * 4);
-    // dates repeat heavily (a few thousand days across millions of rows): render each once
-    let mut cache: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    // A part depends on the day only (or, for hours to seconds, on the time of day only), and
+    // days repeat heavily (a few thousand across millions of rows): each key is rendered once,
+    // looked up with a cheap hash, and a run of equal keys reuses the last text.
+    const DAY_MS: i64 = 86_400_000;
+    let by_time = matches!(part, DatePart::Second | DatePart::Minute | DatePart::Hour);
+    let key_of = |ms: i64| if by_time { ms.rem_euclid(DAY_MS) } else { ms.div_euclid(DAY_MS) * DAY_MS };
+    let mut index: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<KeyHasher>> =
+        std::collections::HashMap::default();
+    let mut texts: Vec<String> = Vec::new();
+    let mut last: Option<(i64, usize)> = None;
     for i in 0..rows {
         if d.is_null(i) {
             b.append_null();
             continue;
         }
-        let ms = d.value(i);
-        let text = cache.entry(ms).or_insert_with(|| match from_millis(ms) {
-            Some(dt) => render_part(&dt, part, offset, year_end, fdow),
-            None => String::new(),
-        });
-        b.append_value(text.as_str());
+        let key = key_of(d.value(i));
+        let at = match last {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let at = *index.entry(key).or_insert_with(|| {
+                    texts.push(match from_millis(key) {
+                        Some(dt) => render_part(&dt, part, offset, year_end, fdow),
+                        None => String::new(),
+                    });
+                    texts.len() - 1
+                });
+                last = Some((key, at));
+                at
+            }
+        };
+        b.append_value(texts[at].as_str());
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// A hasher for integer keys: one multiply (Fx-style) instead of SipHash, which costs more
+/// than the rest of a date part's work per row. Keys are dates, not attacker-chosen.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 /// Week number of `date` in the period starting at `start`, weeks beginning on `fdow`
@@ -737,6 +774,41 @@ pub fn render_part(dt: &NaiveDateTime, part: DatePart, offset: u32, year_end: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_parts_of_date_times_before_and_after_1970() {
+        use datafusion::arrow::array::{Float64Array, StringArray, TimestampMillisecondArray};
+        // 2024-02-29T13:45:30Z, 1969-12-31T23:59:59Z, null, the first again (a run), midnight
+        let ms = TimestampMillisecondArray::from(vec![
+            Some(1_709_214_330_000),
+            Some(-1_000),
+            None,
+            Some(1_709_214_330_000),
+            Some(1_709_164_800_000),
+        ]);
+        let part = |p: &str| -> Vec<Option<String>> {
+            let args: Vec<ArrayRef> = vec![
+                Arc::new(ms.clone()),
+                Arc::new(StringArray::from(vec![p; 5])),
+                Arc::new(Float64Array::from(vec![0.0; 5])),
+                Arc::new(Float64Array::from(vec![1.0; 5])),
+                Arc::new(Float64Array::from(vec![0.0; 5])),
+            ];
+            let out = date_part(&args, 5).unwrap();
+            out.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect()
+        };
+        let some = |v: &[&str]| -> Vec<Option<String>> {
+            let mut out: Vec<Option<String>> = v.iter().map(|s| Some(s.to_string())).collect();
+            out.insert(2, None);
+            out
+        };
+        assert_eq!(part("Hour"), some(&["13", "23", "13", "00"]));
+        assert_eq!(part("Minute"), some(&["45", "59", "45", "00"]));
+        assert_eq!(part("Second"), some(&["30", "59", "30", "00"]));
+        assert_eq!(part("Day"), some(&["29", "31", "29", "29"]));
+        assert_eq!(part("Month"), some(&["02", "12", "02", "02"]));
+        assert_eq!(part("Year"), some(&["2024", "1969", "2024", "2024"]));
+    }
 
     #[test]
     fn number_formats_from_the_saql_guide() {
