@@ -141,6 +141,18 @@ impl Run {
                 }
                 self.progress.finish_rest(NodeStatus::Failure, None);
             }
+            // each node carries its own problems (the error, and so the job's message, has
+            // them all); nodes without any ran no more than the others
+            Err(EngineError::Invalid(problems)) => {
+                for (i, n) in self.flow.nodes.iter().enumerate() {
+                    let own: Vec<String> =
+                        problems.0.iter().filter(|p| p.node == n.name).map(|p| p.to_string()).collect();
+                    if !own.is_empty() {
+                        self.progress.finish(&[i], NodeStatus::Failure, Some(&own.join("\n")));
+                    }
+                }
+                self.progress.finish_rest(NodeStatus::Failure, None);
+            }
             Err(EngineError::Source(_)) => self.progress.finish_rest(NodeStatus::Failure, None),
             Err(e) => self.progress.finish_rest(NodeStatus::Failure, Some(&e.to_string())),
         }

@@ -277,3 +277,28 @@ async fn csv_codes_stay_text() {
     let zip = rows[0].column(0);
     assert_eq!(swell_engine::datafusion::arrow::array::AsArray::as_string::<i32>(zip).value(0), "02134");
 }
+
+/// A definition that does not check runs nothing; each node reports its own problems only.
+#[tokio::test]
+async fn invalid_nodes_report_their_own_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 10);
+    let flow = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Amount"}]}},
+      "c": {"action": "computeExpression", "parameters": {"source": "d", "mergeWithSource": true,
+        "computedFields": [{"name": "Double", "type": "Numeric", "saqlExpression": "Amout * 2"}]}},
+      "f": {"action": "filter", "parameters": {"source": "c", "filter": "Regoin:EQ:West"}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "Checked", "name": "Checked", "source": "f"}}
+    }"#;
+    let run = Run::new(Dataflow::parse(flow).unwrap());
+    let err = run.execute(options(&data, &objects)).await.unwrap_err();
+    assert!(matches!(err, EngineError::Invalid(_)), "{err}");
+    let nodes = run.progress().snapshot();
+    let message = |name: &str| nodes.iter().find(|n| n.name == name).unwrap().message.clone();
+    assert!(nodes.iter().all(|n| n.status == NodeStatus::Failure), "{nodes:?}");
+    assert!(message("c").is_some_and(|m| m.starts_with("c.") && m.contains("Amout") && !m.contains("Regoin")));
+    assert!(message("f").is_some_and(|m| m.starts_with("f.") && m.contains("Regoin") && !m.contains("Amout")));
+    assert_eq!((message("d"), message("r")), (None, None));
+    assert!(err.to_string().contains("Amout") && err.to_string().contains("Regoin"), "the error has them all");
+}
