@@ -124,24 +124,15 @@ struct DateBound {
 impl DateBound {
     /// The first day of the period this bound names, counted from `today`.
     fn period_start(&self, today: NaiveDate) -> Option<NaiveDate> {
+        use crate::saql::functions::{add_months_signed, month_start, quarter_start, week_start};
         let n = self.argument;
-        let months = |d: NaiveDate, m: i64| {
-            let m32 = u32::try_from(m.unsigned_abs()).ok()?;
-            if m >= 0 { d.checked_add_months(Months::new(m32)) } else { d.checked_sub_months(Months::new(m32)) }
-        };
         Some(match self.grain {
             Grain::Absolute => crate::dateformat::from_millis(n)?.date(),
             Grain::Days => today.checked_add_signed(Duration::try_days(n)?)?,
-            Grain::Weeks => {
-                let start = today - Duration::days(today.weekday().num_days_from_sunday() as i64);
-                start.checked_add_signed(Duration::try_weeks(n)?)?
-            }
-            Grain::Months => months(today.with_day(1)?, n)?,
-            Grain::Quarters => {
-                let q = NaiveDate::from_ymd_opt(today.year(), today.month0() / 3 * 3 + 1, 1)?;
-                months(q, n.checked_mul(3)?)?
-            }
-            Grain::Years => months(NaiveDate::from_ymd_opt(today.year(), 1, 1)?, n.checked_mul(12)?)?,
+            Grain::Weeks => week_start(today).checked_add_signed(Duration::try_weeks(n)?)?,
+            Grain::Months => add_months_signed(month_start(today), n)?,
+            Grain::Quarters => add_months_signed(quarter_start(today), n.checked_mul(3)?)?,
+            Grain::Years => add_months_signed(NaiveDate::from_ymd_opt(today.year(), 1, 1)?, n.checked_mul(12)?)?,
         })
     }
 

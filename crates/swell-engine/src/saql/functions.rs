@@ -535,11 +535,22 @@ fn make_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
-fn quarter_start(d: NaiveDate) -> NaiveDate {
+/// The Sunday a week starts on (the engine's weeks start on Sunday).
+pub(crate) fn week_start(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(d.weekday().num_days_from_sunday() as i64)
+}
+
+/// `d` moved by `n` months, either way; a day the target month lacks becomes its last day.
+pub(crate) fn add_months_signed(d: NaiveDate, n: i64) -> Option<NaiveDate> {
+    let months = chrono::Months::new(u32::try_from(n.unsigned_abs()).ok()?);
+    if n >= 0 { d.checked_add_months(months) } else { d.checked_sub_months(months) }
+}
+
+pub(crate) fn quarter_start(d: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1).expect("valid")
 }
 
-fn month_start(d: NaiveDate) -> NaiveDate {
+pub(crate) fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("valid")
 }
 
@@ -606,10 +617,7 @@ fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 /// `add_months(date, n)`: the same day `n` months on, or that month's last day when it is
 /// shorter (2024-01-31 + 1 month = 2024-02-29).
 fn add_months_fn(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    shift_dates(args, rows, |d, n| {
-        let months = chrono::Months::new((n as i64).unsigned_abs().min(u32::MAX as u64) as u32);
-        if n >= 0.0 { d.checked_add_months(months) } else { d.checked_sub_months(months) }
-    })
+    shift_dates(args, rows, |d, n| add_months_signed(d, n as i64))
 }
 
 /// `months_between(end, start)`, as Spark counts it: whole months when both days are the same
@@ -649,7 +657,7 @@ fn date_shift(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
             continue;
         };
         let date = dt.date();
-        let week_start = date - Duration::days(date.weekday().num_days_from_sunday() as i64);
+        let week_start = week_start(date);
         let year_start = NaiveDate::from_ymd_opt(date.year(), 1, 1).expect("valid");
         let out = match n {
             "week_first_day" => week_start,
