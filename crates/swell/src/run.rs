@@ -132,10 +132,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
         })
     });
-    // a definition that does not check ran nothing: its problems, once, are the whole story
-    if !matches!(result, Err(EngineError::Invalid(_))) {
-        print_table(&progress.snapshot());
-    }
+    print_table(&progress.snapshot());
     match result {
         Ok(outcome) => {
             for d in &outcome.datasets {
