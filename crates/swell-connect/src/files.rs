@@ -15,7 +15,7 @@
 //! Both go through object_store, so listing and reading work the same.
 
 use crate::source::{BatchStream, Read, Source, SourceField, SourceObject, finish_batch};
-use crate::{ConnectError, Properties, Result};
+use crate::{ConnectError, FolderPolicy, Properties, Result};
 use async_trait::async_trait;
 use datafusion::logical_expr::{cast, col, lit};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
@@ -36,8 +36,10 @@ pub struct FileSource {
     local: Option<PathBuf>,
     /// What the connection stands for, in messages ("AmazonS3", "Salesforce").
     kind: &'static str,
-    /// Where, in messages: the folder or `s3://bucket/prefix`.
+    /// Where, in messages: the folder as given or `s3://bucket/prefix`.
     place: String,
+    /// What a local folder may reach (files behind symbolic links included).
+    folders: FolderPolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,7 +58,7 @@ fn format_of(name: &str) -> Option<Format> {
 }
 
 impl FileSource {
-    pub fn from_properties(p: &Properties, kind: &'static str) -> Result<Self> {
+    pub fn from_properties(p: &Properties, kind: &'static str, folders: &FolderPolicy) -> Result<Self> {
         let raw = p.require("FolderPath", kind)?;
         if let Some(path) = raw.strip_prefix("s3://") {
             return Self::bucket(p, path, kind);
@@ -64,21 +66,22 @@ impl FileSource {
         if p.get("AccessKey").is_some() {
             return Self::bucket(p, raw, kind);
         }
-        Self::folder(PathBuf::from(raw.strip_prefix("file://").unwrap_or(raw)), kind)
+        Self::folder(PathBuf::from(raw.strip_prefix("file://").unwrap_or(raw)), kind, folders)
     }
 
-    /// A local folder.
-    pub fn folder(folder: PathBuf, kind: &'static str) -> Result<Self> {
-        let absolute = std::path::absolute(&folder).map_err(|e| ConnectError::Config(format!("FolderPath: {e}")))?;
-        let prefix = ObjPath::from_absolute_path(&absolute)
+    /// A local folder, when `folders` allows it.
+    pub fn folder(folder: PathBuf, kind: &'static str, folders: &FolderPolicy) -> Result<Self> {
+        let canonical = folders.check(&folder)?;
+        let prefix = ObjPath::from_absolute_path(&canonical)
             .map_err(|e| ConnectError::Config(format!("FolderPath '{}': {e}", folder.display())))?;
         Ok(FileSource {
             store: Arc::new(object_store::local::LocalFileSystem::new()),
             base: url::Url::parse("file:///").expect("a URL"),
             prefix,
-            place: absolute.display().to_string(),
-            local: Some(absolute),
+            place: folder.display().to_string(),
+            local: Some(canonical),
             kind,
+            folders: folders.clone(),
         })
     }
 
@@ -110,6 +113,7 @@ impl FileSource {
             local: None,
             kind,
             place: format!("s3://{bucket}/{prefix}"),
+            folders: FolderPolicy::default(),
         })
     }
 
@@ -120,7 +124,7 @@ impl FileSource {
     fn check_folder(&self) -> Result<()> {
         match &self.local {
             Some(dir) if !dir.is_dir() => {
-                Err(ConnectError::Source(format!("{}: the folder {} does not exist", self.kind, dir.display())))
+                Err(ConnectError::Source(format!("{}: the folder {} does not exist", self.kind, self.place)))
             }
             _ => Ok(()),
         }
@@ -130,8 +134,26 @@ impl FileSource {
         self.prefix.clone().join(name)
     }
 
-    /// The data files of an object and their format.
+    /// The data files of an object and their format; a local file that resolves outside the
+    /// allowed folders (a symbolic link) is refused.
     async fn locate(&self, object: &str) -> Result<(Vec<ObjPath>, Format)> {
+        let (files, format) = self.locate_files(object).await?;
+        if self.local.is_some() {
+            for f in &files {
+                let path = PathBuf::from(format!("/{f}"));
+                let inside = std::fs::canonicalize(&path).is_ok_and(|c| self.folders.contains(&c));
+                if !inside {
+                    return Err(ConnectError::NotFound(format!(
+                        "{}: '{object}' leads outside the allowed folders (a symbolic link)",
+                        self.kind
+                    )));
+                }
+            }
+        }
+        Ok((files, format))
+    }
+
+    async fn locate_files(&self, object: &str) -> Result<(Vec<ObjPath>, Format)> {
         self.check_folder()?;
         if object.is_empty() || object.contains('/') || object.contains("..") {
             return Err(ConnectError::NotFound(format!("{}: '{object}' is not an object name", self.kind)));

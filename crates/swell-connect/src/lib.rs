@@ -81,19 +81,84 @@ impl Properties {
 }
 
 /// Opens the source of a connection. Nothing is contacted yet: [`Source::test`] does that.
-pub fn connect(connector_type: ConnectorType, properties: &Properties) -> Result<Box<dyn Source>> {
+/// A local folder is opened only under the roots `folders` allows.
+pub fn connect(
+    connector_type: ConnectorType,
+    properties: &Properties,
+    folders: &FolderPolicy,
+) -> Result<Box<dyn Source>> {
     match connector_type.family() {
         Family::Salesforce => {
             if properties.get("FolderPath").is_some() && properties.get("instanceUrl").is_none() {
                 // an org stand-in: the demo's and offline tests' local connection
-                Ok(Box::new(files::FileSource::from_properties(properties, "Salesforce")?))
+                Ok(Box::new(files::FileSource::from_properties(properties, "Salesforce", folders)?))
             } else {
                 Ok(Box::new(salesforce::SalesforceSource::from_properties(properties)?))
             }
         }
         Family::Postgres => Ok(Box::new(postgres::PostgresSource::from_properties(properties)?)),
         Family::MySql => Ok(Box::new(mysql::MySqlSource::from_properties(properties)?)),
-        Family::Files => Ok(Box::new(files::FileSource::from_properties(properties, "AmazonS3")?)),
+        Family::Files => Ok(Box::new(files::FileSource::from_properties(properties, "AmazonS3", folders)?)),
+    }
+}
+
+/// The local folders connections may read: only those under roots the operator named
+/// (`swell serve --allow-folder DIR`). Without it a connection could read any folder the
+/// server can (its own data dir, home directories) and show it through a data preview.
+#[derive(Debug, Clone, Default)]
+pub struct FolderPolicy {
+    /// Canonical roots (symbolic links resolved).
+    roots: Vec<std::path::PathBuf>,
+    /// Any folder: for `swell run` and tests, never for a server.
+    any: bool,
+}
+
+impl FolderPolicy {
+    /// Folders under these roots, which must exist.
+    pub fn roots(roots: impl IntoIterator<Item = std::path::PathBuf>) -> std::io::Result<FolderPolicy> {
+        let mut out = Vec::new();
+        for r in roots {
+            out.push(
+                std::fs::canonicalize(&r)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", r.display())))?,
+            );
+        }
+        Ok(FolderPolicy { roots: out, any: false })
+    }
+
+    /// Every folder the process can read.
+    pub fn unrestricted() -> FolderPolicy {
+        FolderPolicy { roots: Vec::new(), any: true }
+    }
+
+    /// Adds a root (the demo's sample folder).
+    pub fn allow(&mut self, root: &std::path::Path) -> std::io::Result<()> {
+        self.roots.push(std::fs::canonicalize(root)?);
+        Ok(())
+    }
+
+    /// The canonical folder when it is allowed. Messages name the folder as given, never the
+    /// server's own paths.
+    pub fn check(&self, folder: &std::path::Path) -> Result<std::path::PathBuf> {
+        let shown = folder.display();
+        let canonical = std::fs::canonicalize(folder)
+            .map_err(|_| ConnectError::Config(format!("FolderPath '{shown}': no such folder on the server")))?;
+        if !canonical.is_dir() {
+            return Err(ConnectError::Config(format!("FolderPath '{shown}': not a folder")));
+        }
+        if self.any || self.roots.iter().any(|r| canonical.starts_with(r)) {
+            return Ok(canonical);
+        }
+        Err(ConnectError::Config(format!(
+            "FolderPath '{shown}': local folders are read only under the folders the server's operator allows \
+             (swell serve --allow-folder DIR)"
+        )))
+    }
+
+    /// Whether `file` (canonical) lies under an allowed root: a file reached through a
+    /// symbolic link may point elsewhere.
+    pub fn contains(&self, file: &std::path::Path) -> bool {
+        self.any || self.roots.iter().any(|r| file.starts_with(r))
     }
 }
 

@@ -63,7 +63,7 @@ async fn full_sync_maps_every_type() {
         ]
     );
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("MY", &t);
+    let table = DataDir::new(dir.path()).connected_object("MY", &t).unwrap();
     let o = sync(&source, &table, &t, fields, Mode::Full, None).await.unwrap();
     assert_eq!(o.rows, 3);
     assert_eq!(schema(&table).await[2], "revenue: Decimal128(12, 2)");
@@ -87,7 +87,7 @@ async fn incremental_sync_upserts_changes_and_drops_deleted_rows() {
     exec(&pool, &t, SETUP).await;
     let source = MySqlSource::from_properties(&props).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("MY", &t);
+    let table = DataDir::new(dir.path()).connected_object("MY", &t).unwrap();
     let fields: Vec<_> = source
         .fields(&t)
         .await
@@ -147,7 +147,7 @@ async fn a_server_that_goes_away_mid_sync_fails_it_and_keeps_the_previous_versio
     // 100,000 rows (MariaDB's sequence engine), enough to outlast the relay's budget
     exec(&pool, &t, "INSERT INTO T_ SELECT seq, CONCAT('row number ', seq) FROM seq_1_to_100000").await;
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("MY", &t);
+    let table = DataDir::new(dir.path()).connected_object("MY", &t).unwrap();
     let good = MySqlSource::from_properties(&props).unwrap();
     let fields = good.fields(&t).await.unwrap();
     sync(&good, &table, &t, fields.clone(), Mode::Full, None).await.unwrap();

@@ -72,7 +72,7 @@ async fn full_sync_maps_every_type() {
     exec(&pool, &s, SETUP).await;
     let source = PostgresSource::from_properties(&props).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("PG", "account");
+    let table = DataDir::new(dir.path()).connected_object("PG", "account").unwrap();
     let fields = source.fields("account").await.unwrap();
     let outcome = sync(&source, &table, "account", fields, Mode::Full, None).await.unwrap();
     assert_eq!((outcome.rows, outcome.full), (3, true));
@@ -110,7 +110,7 @@ async fn incremental_sync_upserts_changes_and_drops_deleted_rows() {
     exec(&pool, &s, SETUP).await;
     let source = PostgresSource::from_properties(&props).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("PG", "account");
+    let table = DataDir::new(dir.path()).connected_object("PG", "account").unwrap();
     let fields: Vec<_> = source
         .fields("account")
         .await
@@ -158,7 +158,7 @@ async fn pass_through_filter_runs_in_the_source_and_bad_sql_is_the_sources_messa
     exec(&pool, &s, SETUP).await;
     let source = PostgresSource::from_properties(&props).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("PG", "account");
+    let table = DataDir::new(dir.path()).connected_object("PG", "account").unwrap();
     let fields = source.fields("account").await.unwrap();
     let o = sync(&source, &table, "account", fields.clone(), Mode::Full, Some("revenue > 0")).await.unwrap();
     assert_eq!(o.rows, 1);
@@ -205,7 +205,7 @@ async fn a_source_that_goes_down_mid_sync_fails_and_leaves_the_previous_version(
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("PG", "big");
+    let table = DataDir::new(dir.path()).connected_object("PG", "big").unwrap();
     let good = PostgresSource::from_properties(&props).unwrap();
     let fields = good.fields("big").await.unwrap();
     sync(&good, &table, "big", fields.clone(), Mode::Full, None).await.unwrap();

@@ -76,7 +76,12 @@ async fn lists_describes_and_syncs_objects_in_a_bucket() {
     put(&http, &format!("{}/swell-test/exports/Orders/part-2.csv", moto.url), "Id,Amount\nO2,20\nO3,30\n").await;
     put(&http, &format!("{}/swell-test/exports/readme.txt", moto.url), "not data").await;
 
-    let source = FileSource::from_properties(&props(&moto, "swell-test/exports"), "AmazonS3").unwrap();
+    let source = FileSource::from_properties(
+        &props(&moto, "swell-test/exports"),
+        "AmazonS3",
+        &swell_connect::FolderPolicy::default(),
+    )
+    .unwrap();
     assert_eq!(source.test().await.unwrap(), "Connection Successful");
     let names: Vec<String> = source.objects().await.unwrap().into_iter().map(|o| o.name).collect();
     assert_eq!(names, ["Account", "Orders"]);
@@ -85,7 +90,7 @@ async fn lists_describes_and_syncs_objects_in_a_bucket() {
     assert_eq!(shown, ["Id:text", "Name:text", "Revenue:numeric"]);
 
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("S3", "Orders");
+    let table = DataDir::new(dir.path()).connected_object("S3", "Orders").unwrap();
     let orders = source.fields("Orders").await.unwrap();
     let o = sync(&source, &table, "Orders", orders, Mode::Full, Some("Amount > 10")).await.unwrap();
     assert_eq!(o.rows, 2, "a prefix's files are read together, filtered");
@@ -93,7 +98,12 @@ async fn lists_describes_and_syncs_objects_in_a_bucket() {
     let e = source.fields("Nothing").await.unwrap_err();
     assert!(matches!(e, ConnectError::NotFound(ref m) if m.contains("no object 'Nothing'")), "{e}");
 
-    let missing = FileSource::from_properties(&props(&moto, "s3://no-such-bucket/x"), "AmazonS3").unwrap();
+    let missing = FileSource::from_properties(
+        &props(&moto, "s3://no-such-bucket/x"),
+        "AmazonS3",
+        &swell_connect::FolderPolicy::default(),
+    )
+    .unwrap();
     let e = missing.test().await.unwrap_err().to_string();
     assert!(e.contains("s3://no-such-bucket/x"), "{e}");
     assert!(!e.contains("secret"), "{e}");
@@ -103,6 +113,7 @@ async fn lists_describes_and_syncs_objects_in_a_bucket() {
             ("AccessKey".to_string(), "k".to_string()),
         ]),
         "AmazonS3",
+        &swell_connect::FolderPolicy::default(),
     )
     .err()
     .unwrap();

@@ -249,7 +249,7 @@ async fn syncs_pages_then_upserts_changes_and_removes_deleted_records() {
     // a stale token: the first request is refused, the refresh token gets a new one
     let source = SalesforceSource::from_properties(&props(&url, "expired")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("SFDC_LOCAL", "Opportunity");
+    let table = DataDir::new(dir.path()).connected_object("SFDC_LOCAL", "Opportunity").unwrap();
     let fields = source.fields("Opportunity").await.unwrap();
     assert_eq!(org.lock().unwrap().refreshes, 1);
     let mode = |since| Mode::Incremental { key: "Id".into(), watermark: "SystemModstamp".into(), since };

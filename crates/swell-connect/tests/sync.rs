@@ -54,7 +54,7 @@ impl Source for Slow {
 #[tokio::test]
 async fn a_stop_ends_the_sync_at_once_and_keeps_the_previous_version() {
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("C", "T");
+    let table = DataDir::new(dir.path()).connected_object("C", "T").unwrap();
     let done = Slow { batches: Some(3), value: "old" };
     let fields = done.fields("T").await.unwrap();
     sync(&done, &table, "T", fields.clone(), Mode::Full, None).await.unwrap();
@@ -93,7 +93,7 @@ async fn a_stop_ends_the_sync_at_once_and_keeps_the_previous_version() {
 #[tokio::test]
 async fn a_value_that_does_not_fit_names_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("C", "T");
+    let table = DataDir::new(dir.path()).connected_object("C", "T").unwrap();
     let source = Slow { batches: Some(1), value: "12.5 apples" };
     let mut field = SourceField::new("v", FieldType::numeric(10, 2), "varchar");
     field.label = "Value".into();
@@ -105,7 +105,7 @@ async fn a_value_that_does_not_fit_names_the_field() {
 #[tokio::test]
 async fn numbers_in_e_notation_fit_their_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let table = DataDir::new(dir.path()).connected_object("C", "T");
+    let table = DataDir::new(dir.path()).connected_object("C", "T").unwrap();
     let source = Slow { batches: Some(1), value: "6.743070523640426e-05" };
     let field = SourceField::new("v", FieldType::numeric(18, 6), "double");
     let o = sync(&source, &table, "T", vec![field], Mode::Full, None).await.unwrap();

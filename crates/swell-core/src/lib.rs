@@ -8,8 +8,10 @@
 pub mod dates;
 pub mod id;
 pub mod job;
+pub mod name;
 pub mod schedule;
 
 pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{JobStatus, JobType, Transition, TransitionError};
+pub use name::{NameError, PathName};
 pub use schedule::Schedule;

@@ -63,6 +63,17 @@ impl Dataflow {
     }
 
     pub fn from_raw(raw: Vec<RawNode>) -> Result<Dataflow, Problems> {
+        if raw.len() > MAX_NODES {
+            let first = raw.first().map(|n| n.name.clone()).unwrap_or_default();
+            return Err(Problems(vec![Problem::new(
+                &first,
+                "",
+                format!(
+                    "the definition has {} nodes; at most {MAX_NODES} are run (split it into several dataflows)",
+                    raw.len()
+                ),
+            )]));
+        }
         let mut problems = Vec::new();
         let names: Vec<String> = raw.iter().map(|n| n.name.clone()).collect();
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
@@ -76,6 +87,7 @@ impl Dataflow {
             let schema_block = if r.sources.is_some() { None } else { r.schema };
             match built {
                 Ok(transform) => {
+                    check_file_names(&r.name, transform.as_ref(), &mut problems);
                     let mut inputs = Vec::new();
                     for (path, source) in transform.inputs() {
                         match index.get(source.as_str()) {
@@ -123,6 +135,19 @@ impl Dataflow {
                 return Err(Problems(problems));
             }
         };
+        if let Some((node, depth)) = deepest_chain(&nodes, &order)
+            && depth > MAX_CHAIN
+        {
+            problems.push(Problem::new(
+                &nodes[node].name,
+                "",
+                format!(
+                    "the node ends a chain of {depth} nodes; at most {MAX_CHAIN} are run one after another \
+                     (register an intermediate dataset and read it in a second dataflow)"
+                ),
+            ));
+            return Err(Problems(problems));
+        }
         Ok(Dataflow { nodes, order, parse_problems: problems })
     }
 
@@ -189,6 +214,60 @@ impl Dataflow {
             schemas[i] = out;
         }
         (schemas, problems)
+    }
+}
+
+/// The most nodes a definition may have. The largest public definition we know has 209
+/// (../shared/realworld); a limit keeps a hostile one from holding the server.
+pub const MAX_NODES: usize = 2_000;
+
+/// The longest chain of nodes each reading the one before. A chain becomes one nested
+/// DataFusion plan whose planning recurses with its depth; the largest public definition
+/// chains fewer than 60.
+pub const MAX_CHAIN: usize = 500;
+
+/// The node ending the longest chain, and the chain's length in nodes.
+fn deepest_chain(nodes: &[Node], order: &[usize]) -> Option<(usize, usize)> {
+    let mut depth = vec![0usize; nodes.len()];
+    for &i in order {
+        depth[i] = 1 + nodes[i].inputs.iter().map(|&j| depth[j]).max().unwrap_or(0);
+    }
+    depth.iter().enumerate().max_by_key(|(_, d)| **d).map(|(i, d)| (i, *d))
+}
+
+/// Names that become file names under the data dir (a connected object, a dataset read, an
+/// export node's folder) must be [`swell_core::PathName`]s: checked here, once for every
+/// transformation, before anything is read or written.
+fn check_file_names(node: &str, transform: &dyn Transform, problems: &mut Vec<Problem>) {
+    let mut check = |path: &str, what: &str, name: &str| {
+        if let Err(e) = swell_core::PathName::parse(name) {
+            problems.push(Problem::new(node, path, format!("{what} {e}")));
+        }
+    };
+    match transform.source() {
+        Some(SourceRef::Object { connection, object }) => {
+            check("parameters.connectionName", "the connection", &connection);
+            check("parameters.object", "the object", &object);
+        }
+        Some(SourceRef::Dataset(alias)) => check("parameters.alias", "the dataset", &alias),
+        None => {}
+    }
+    match transform.sink() {
+        Some(nodes::Sink::Export) => check("", "an export node's name names its folder:", node),
+        Some(nodes::Sink::Dataset(target)) => check("parameters.alias", "the dataset", &target.alias),
+        None => {}
+    }
+}
+
+/// [`validate`] on a thread of its own with a deep stack, for callers on ordinary threads
+/// (an HTTP handler): a panic while checking is a problem of the definition, never the end
+/// of the caller.
+pub fn validate_isolated(text: String) -> Result<(), Problems> {
+    match crate::on_deep_stack(move || validate(&text).map(|_| ())) {
+        Ok(result) => result,
+        Err(panic) => {
+            Err(Problems(vec![Problem::new("", "", format!("the definition could not be checked: {panic}"))]))
+        }
     }
 }
 

@@ -49,6 +49,10 @@ pub struct RunOptions {
     pub dataflow_name: Option<String>,
     /// Memory the run's operators may hold; sorts and joins spill to disk beyond it.
     pub memory_limit: usize,
+    /// Leave the registered versions prepared but unpublished ([`RunOutcome::staged`]): the
+    /// caller publishes them once it has recorded the run's end (the server's job store), so
+    /// that a run whose job ended meanwhile commits nothing.
+    pub defer_commit: bool,
 }
 
 /// Default memory budget of one run: large sorts spill beyond it instead of growing without
@@ -65,6 +69,7 @@ impl RunOptions {
             cancel: CancellationToken::new(),
             target_partitions: None,
             dataflow_name: None,
+            defer_commit: false,
             memory_limit: std::env::var("SWELL_RUN_MEMORY_MB")
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -82,9 +87,20 @@ pub struct CommittedDataset {
     pub dir: PathBuf,
 }
 
+/// A dataset version a run wrote and prepared but did not publish (`defer_commit`).
+#[derive(Debug)]
+pub struct StagedDataset {
+    pub alias: String,
+    pub label: String,
+    pub row_count: u64,
+    pub version: StagedVersion,
+}
+
 #[derive(Debug)]
 pub struct RunOutcome {
     pub datasets: Vec<CommittedDataset>,
+    /// With `defer_commit`: the versions to publish, in the order of the registering nodes.
+    pub staged: Vec<StagedDataset>,
     pub exports: Vec<PathBuf>,
     pub nodes: Vec<NodeReport>,
 }
@@ -109,7 +125,6 @@ impl Run {
 
     /// Runs to the end, to the first failure, or until `options.cancel` fires.
     pub async fn execute(&self, options: RunOptions) -> Result<RunOutcome> {
-        let run_id = new_version_id();
         let temp;
         let data_dir = match &options.data_dir {
             Some(d) => d.clone(),
@@ -118,10 +133,11 @@ impl Run {
                 DataDir::new(temp.path())
             }
         };
-        let scratch = data_dir.scratch(&run_id);
+        // the run's scratch belongs to it while it lives; a sweep removes it if the process dies
+        let lease = data_dir.lease()?;
         let cancel = options.cancel.clone();
         let result = tokio::select! {
-            r = self.execute_inner(&options, &data_dir, &scratch) => r,
+            r = self.execute_inner(&options, &data_dir, lease.dir()) => r,
             _ = cancel.cancelled() => Err(EngineError::Cancelled),
         };
         // code that noticed the stop itself fails with its own error: it is still a stop
@@ -129,7 +145,7 @@ impl Run {
             Err(_) if cancel.is_cancelled() => Err(EngineError::Cancelled),
             other => other,
         };
-        let _ = std::fs::remove_dir_all(&scratch);
+        drop(lease);
         match &result {
             Ok(_) => {}
             Err(EngineError::Cancelled) => {
@@ -156,7 +172,12 @@ impl Run {
             Err(EngineError::Source(_)) => self.progress.finish_rest(NodeStatus::Failure, None),
             Err(e) => self.progress.finish_rest(NodeStatus::Failure, Some(&e.to_string())),
         }
-        result.map(|(datasets, exports)| RunOutcome { datasets, exports, nodes: self.progress.snapshot() })
+        result.map(|(datasets, staged, exports)| RunOutcome {
+            datasets,
+            staged,
+            exports,
+            nodes: self.progress.snapshot(),
+        })
     }
 
     async fn execute_inner(
@@ -164,7 +185,7 @@ impl Run {
         options: &RunOptions,
         data_dir: &DataDir,
         scratch: &std::path::Path,
-    ) -> Result<(Vec<CommittedDataset>, Vec<PathBuf>)> {
+    ) -> Result<(Vec<CommittedDataset>, Vec<StagedDataset>, Vec<PathBuf>)> {
         let flow = &self.flow;
         let ctx = new_context(options.target_partitions, options.memory_limit, &scratch.join("spill"));
         let now_millis = options.now.timestamp_millis();
@@ -259,7 +280,7 @@ impl Run {
             let node = &flow.nodes[i];
             match node.transform.sink() {
                 Some(Sink::Dataset(target)) => {
-                    let table = data_dir.dataset(&target.alias);
+                    let table = data_dir.dataset(&target.alias).map_err(|e| EngineError::node(&node.name, e))?;
                     let version = table.stage(&new_version_id())?;
                     let path = version.dir().join("part-0.parquet");
                     self.write(df, &path, &node.name, &nodes_in).await?;
@@ -276,7 +297,10 @@ impl Run {
                     staged.push((version, metadata, i));
                 }
                 Some(Sink::Export) => {
-                    let dir = data_dir.exports().join(&node.name).join(new_version_id());
+                    let dir = data_dir
+                        .exports_of(&node.name)
+                        .map_err(|e| EngineError::node(&node.name, e))?
+                        .join(new_version_id());
                     std::fs::create_dir_all(&dir)?;
                     self.write(df.clone(), &dir.join("data.parquet"), &node.name, &BTreeSet::new()).await?;
                     df.write_csv(
@@ -303,8 +327,14 @@ impl Run {
 
         // 4. commit: all outputs succeeded
         let mut committed = Vec::new();
-        for (version, metadata, i) in staged {
+        let mut deferred = Vec::new();
+        for (mut version, metadata, i) in staged {
             let alias = metadata.name.clone();
+            if options.defer_commit {
+                version.prepare(&metadata)?;
+                deferred.push(StagedDataset { alias, label: metadata.label, row_count: self.rows_out(i), version });
+                continue;
+            }
             let v = version.commit(&metadata)?;
             if let Some(out) = &options.out_dir {
                 std::fs::create_dir_all(out)?;
@@ -317,7 +347,7 @@ impl Run {
                 dir: v.dir,
             });
         }
-        Ok((committed, exports))
+        Ok((committed, deferred, exports))
     }
 
     fn rows_out(&self, node: usize) -> u64 {

@@ -73,6 +73,8 @@ impl Catalog for FileCatalog {
             SourceRef::Object { object, .. } => object,
             SourceRef::Dataset(alias) => alias,
         };
+        // names become file names: one that could leave a folder is refused before any lookup
+        swell_core::PathName::parse(name).map_err(|e| format!("{source}: {e}"))?;
         if let Some(dir) = &self.objects_dir
             && let Some(found) = file_in(dir, name)
         {
@@ -82,7 +84,8 @@ impl Catalog for FileCatalog {
             let table = match source {
                 SourceRef::Object { connection, object } => data.connected_object(connection, object),
                 SourceRef::Dataset(alias) => data.dataset(alias),
-            };
+            }
+            .map_err(|e| format!("{source}: {e}"))?;
             if let Some(version) = table.current().map_err(|e| format!("cannot read {source}: {e}"))? {
                 let files = version.files().map_err(|e| format!("cannot read {source}: {e}"))?;
                 return Ok(Located { files, format: FileFormat::Parquet, metadata: Some(version.metadata) });
@@ -92,8 +95,9 @@ impl Catalog for FileCatalog {
         if let Some(dir) = &self.objects_dir {
             places.push(format!("{0}/{name}.csv or {0}/{name}.parquet", dir.display()));
         }
-        if let Some(data) = &self.data_dir {
-            places.push(format!("the data dir {}", data.root().display()));
+        if self.data_dir.is_some() {
+            // the server's own paths are not shown to its API clients
+            places.push("the data dir".to_string());
         }
         let hint = match source {
             SourceRef::Object { .. } => "it has never been synced",

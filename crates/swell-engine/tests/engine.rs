@@ -50,11 +50,11 @@ async fn failed_run_commits_nothing() {
     let err = run.execute(options(&data, &objects)).await.unwrap_err();
     assert!(matches!(err, EngineError::Node { .. }), "{err}");
     assert!(err.to_string().contains("is not a number"), "{err}");
-    let table = Dir::new(&data).dataset("Sales");
+    let table = Dir::new(&data).dataset("Sales").unwrap();
     let current = table.current().unwrap().unwrap();
     assert_eq!(current.metadata.version_id, first.datasets[0].version_id, "the previous version stays current");
     assert_eq!(table.versions().unwrap().len(), 1, "no new version is visible");
-    assert!(Dir::new(&data).dataset("Parsed").current().unwrap().is_none());
+    assert!(Dir::new(&data).dataset("Parsed").unwrap().current().unwrap().is_none());
     let leftovers: Vec<_> =
         std::fs::read_dir(table.dir().join("versions")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no staging directory is left: {leftovers:?}");
@@ -94,10 +94,10 @@ async fn stop_is_prompt_and_commits_nothing() {
     let took = stop.elapsed();
     assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
     assert!(took < Duration::from_secs(1), "stopping took {took:?}");
-    assert!(Dir::new(&data).dataset("Running").current().unwrap().is_none());
+    assert!(Dir::new(&data).dataset("Running").unwrap().current().unwrap().is_none());
     let snapshot = run.progress().snapshot();
     assert!(snapshot.iter().all(|n| n.status == NodeStatus::Cancelled), "{snapshot:?}");
-    let staging = Dir::new(&data).dataset("Running").dir().join("versions");
+    let staging = Dir::new(&data).dataset("Running").unwrap().dir().join("versions");
     let left = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
     assert_eq!(left, 0, "nothing is left in {}", staging.display());
 }

@@ -7,13 +7,25 @@
 //! once. Each claimed job is a tokio task running the engine; its live node report is written
 //! to the store twice a second. A stop cancels the engine run, which commits nothing.
 //!
-//! On start, jobs found Running died with the previous process: they become Failure; queued
-//! jobs stay queued and run.
+//! On start, jobs this server left Running died with its previous process: they become Failure
+//! once; queued jobs stay queued and run. While it runs, the server says it is alive (a
+//! heartbeat on its running jobs) and now and then fails the Running jobs of servers that went
+//! silent; its own jobs are never taken, however long they run.
+//!
+//! A dataflow or recipe run ends in one compare-and-set: the job's Success and the dataset
+//! versions it wrote are one store transaction, taken only while the job is still this
+//! server's Running job with no stop requested; the versions are published (made current)
+//! only after it. A run whose job ended meanwhile (stopped, failed by a sweep) publishes
+//! nothing. A crash between the two is finished by the next start's sweep of the data dir,
+//! which publishes what the store recorded and discards the rest.
+//!
+//! A panic inside a job ends that job as Failure; it never takes the process down.
 
 mod schedules;
 mod sync;
 
 pub use schedules::{CatchUp, Clock, Fired, Scheduler, SystemClock};
+pub use swell_connect::FolderPolicy;
 pub use sync::open_source;
 
 use chrono::{DateTime, Utc};
@@ -21,13 +33,46 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
-use swell_engine::{DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions, SourceRef};
-use swell_store::{JobRecord, NodeState, Store, StoreError};
+use swell_engine::storage::{TableKind, VersionedTable};
+use swell_engine::{
+    DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions, SourceRef, StagedDataset,
+};
+use swell_store::{JobRecord, NewVersion, NodeState, ReplicatedRecord, Store, StoreError};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
-/// A running job whose server has not written for this long is taken as dead.
-const STALE_AFTER_SECS: i64 = 30;
+/// The runner's timers and limits (`swell serve`'s flags). The defaults suit one machine; a
+/// test shortens the timers to prove that a job longer than all of them runs once.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    pub limits: Limits,
+    /// This server's identity in the store (kept in the data dir, so it survives restarts).
+    pub server_id: String,
+    /// How often the server says its running jobs are alive.
+    pub heartbeat_every: Duration,
+    /// A running job whose server has been silent this long is taken as dead (by any server).
+    pub stale_after: Duration,
+    /// How often silent servers' jobs are looked for.
+    pub sweep_every: Duration,
+    /// How often a running job's progress is saved and a stop requested elsewhere noticed.
+    pub progress_every: Duration,
+    /// The local folders connections may read.
+    pub folders: swell_connect::FolderPolicy,
+}
+
+impl RunnerSettings {
+    pub fn new(server_id: impl Into<String>) -> Self {
+        RunnerSettings {
+            limits: Limits::default(),
+            server_id: server_id.into(),
+            heartbeat_every: Duration::from_secs(5),
+            stale_after: Duration::from_secs(30),
+            sweep_every: Duration::from_secs(10),
+            progress_every: Duration::from_millis(500),
+            folders: swell_connect::FolderPolicy::default(),
+        }
+    }
+}
 
 /// How many jobs of each kind may run at once.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +104,7 @@ pub struct Runner {
     /// This server's identity in the store (kept in the data dir, so it survives restarts).
     server_id: String,
     data_dir: DataDir,
-    limits: Limits,
+    settings: RunnerSettings,
     wake: Notify,
     /// Cancellation handles of the jobs this process runs.
     active: Mutex<HashMap<SalesforceId, CancellationToken>>,
@@ -95,10 +140,9 @@ struct EngineRuntime(Option<tokio::runtime::Runtime>);
 impl EngineRuntime {
     fn new() -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        let rt = swell_engine::runtime_builder()
             .worker_threads(threads)
             .thread_name("swell-engine")
-            .enable_all()
             .build()
             .expect("the engine runtime starts");
         EngineRuntime(Some(rt))
@@ -124,12 +168,12 @@ pub enum RunnerError {
 }
 
 impl Runner {
-    pub fn new(store: Store, data_dir: DataDir, limits: Limits, server_id: impl Into<String>) -> Arc<Runner> {
+    pub fn new(store: Store, data_dir: DataDir, settings: RunnerSettings) -> Arc<Runner> {
         Arc::new(Runner {
             store,
-            server_id: server_id.into(),
+            server_id: settings.server_id.clone(),
             data_dir,
-            limits,
+            settings,
             wake: Notify::new(),
             active: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
@@ -159,19 +203,43 @@ impl Runner {
         &self.store
     }
 
+    /// The local folders connections may read.
+    pub fn folders(&self) -> &swell_connect::FolderPolicy {
+        &self.settings.folders
+    }
+
     /// Recovers after a restart, then runs the claim loop until [`Runner::shutdown`].
     pub async fn run(self: Arc<Self>) -> Result<(), RunnerError> {
         let mut last_sweep = std::time::Instant::now();
-        self.recover().await?;
+        // the data dir first: once a dead job shows as failed, what it left is cleaned
+        self.sweep_data_dir().await;
+        self.recover(true).await?;
+        let heartbeat = tokio::spawn({
+            let runner = self.clone();
+            async move {
+                loop {
+                    if let Err(e) = runner.store.heartbeat(&runner.server_id).await {
+                        tracing::warn!(error = %e, "could not say that this server's jobs are alive");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(runner.settings.heartbeat_every) => {}
+                        _ = runner.shutdown.cancelled() => break,
+                    }
+                }
+            }
+        });
         loop {
             if let Err(e) = self.claim_ready().await {
                 tracing::error!(error = %e, "claiming jobs failed");
             }
             // other servers sharing the database may die: sweep their silent jobs now and then
-            if last_sweep.elapsed() > Duration::from_secs(10) {
+            if last_sweep.elapsed() > self.settings.sweep_every {
                 last_sweep = std::time::Instant::now();
-                if let Err(e) = self.recover().await {
-                    tracing::error!(error = %e, "recovering interrupted jobs failed");
+                match self.recover(false).await {
+                    // a server died: what it was writing may be left in a shared data dir
+                    Ok(n) if n > 0 => self.sweep_data_dir().await,
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "recovering interrupted jobs failed"),
                 }
             }
             tokio::select! {
@@ -192,15 +260,56 @@ impl Runner {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        heartbeat.abort();
         Ok(())
     }
 
-    /// Fails the jobs this server ran before a restart and those of servers gone silent.
-    async fn recover(&self) -> Result<(), RunnerError> {
-        for job in self.store.recover_interrupted(&self.server_id, chrono::Duration::seconds(STALE_AFTER_SECS)).await? {
+    /// Fails the jobs of servers gone silent and, at start (`own_too`), those this server ran
+    /// before it restarted. Returns how many.
+    async fn recover(&self, own_too: bool) -> Result<usize, RunnerError> {
+        let stale = chrono::Duration::from_std(self.settings.stale_after).unwrap_or(chrono::Duration::MAX);
+        let failed = self.store.recover_interrupted(&self.server_id, stale, own_too).await?;
+        for job in &failed {
             tracing::warn!(job = %job.id, "marked as failed: the server stopped while it ran");
         }
-        Ok(())
+        Ok(failed.len())
+    }
+
+    /// Cleans the data dir after runs that died: scratch removed, a dataset version the store
+    /// recorded as committed published (the run died between its record and its publication),
+    /// every other staging folder discarded. Live runs, here or in another process, are left
+    /// alone.
+    async fn sweep_data_dir(&self) {
+        let data_dir = self.data_dir.clone();
+        let dead = match tokio::task::spawn_blocking(move || data_dir.sweep()).await {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => return tracing::warn!(error = %e, "could not sweep the data dir"),
+            Err(e) => return tracing::warn!(error = %e, "could not sweep the data dir"),
+        };
+        for staging in dead {
+            let recorded = match &staging.kind {
+                TableKind::Dataset(alias) if staging.prepared() => {
+                    match self.store.version_by_storage(alias, &staging.version_id).await {
+                        Ok(r) => r.map(|(_, current)| current),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not look a staged version up; left for later");
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let version = staging.version_id.clone();
+            let result = match recorded {
+                Some(current) => staging.publish(current),
+                None => staging.discard(),
+            };
+            match result {
+                Ok(()) if recorded.is_some() => tracing::warn!(version, "finished an interrupted commit"),
+                Ok(()) => tracing::info!(version, "removed what a dead run was writing"),
+                Err(e) => tracing::warn!(version, error = %e, "could not clean a dead run's staging"),
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SalesforceId, CancellationToken>> {
@@ -218,8 +327,8 @@ impl Runner {
 
     async fn claim_ready(self: &Arc<Self>) -> Result<(), RunnerError> {
         for job_type in JobType::ALL {
-            while (self.store.count_running(job_type).await? as usize) < self.limits.of(job_type) {
-                let Some(job) = self.store.claim_next(&[job_type], &self.server_id).await? else { break };
+            let limit = self.settings.limits.of(job_type);
+            while let Some(job) = self.store.claim_next(job_type, &self.server_id, limit).await? {
                 let token = CancellationToken::new();
                 self.lock().insert(job.id.clone(), token.clone());
                 let runner = self.clone();
@@ -274,10 +383,20 @@ impl Runner {
         }
     }
 
-    async fn execute(&self, job: JobRecord, cancel: CancellationToken) {
-        let outcome = self.execute_inner(&job, cancel).await;
+    async fn execute(self: &Arc<Self>, job: JobRecord, cancel: CancellationToken) {
+        // a panic ends the job, not the process (nor the job's bookkeeping)
+        let task = tokio::spawn({
+            let (runner, job) = (self.clone(), job.clone());
+            async move { runner.execute_inner(&job, cancel).await }
+        });
+        let outcome = task.await.unwrap_or_else(|e| {
+            let detail =
+                if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
+            tracing::error!(job = %job.id, detail, "a job panicked");
+            Err(Failure::Message(format!("An internal error ended this job: {detail}")))
+        });
         let (transition, message) = match outcome {
-            Ok(()) => (Transition::Succeed, None),
+            Ok(staged) => return self.succeed(&job, staged).await,
             Err(Failure::Stopped) if self.shutdown.is_cancelled() => {
                 (Transition::Crash, Some("The server stopped while this job ran.".to_string()))
             }
@@ -285,23 +404,133 @@ impl Runner {
             Err(Failure::Message(m)) => (Transition::Fail, Some(m)),
         };
         match self.store.transition(&job.id, transition, message.as_deref()).await {
-            Ok(done) => {
-                let _ = self.ended.send(JobEnded {
-                    job_id: done.id,
-                    dataflow_id: done.dataflow_id,
-                    job_type: done.job_type,
-                    status: done.status,
-                    at: done.end_date.unwrap_or_else(Utc::now),
-                });
-            }
+            Ok(done) => self.announce(&done),
             Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
         }
     }
 
-    async fn execute_inner(&self, job: &JobRecord, cancel: CancellationToken) -> Result<(), Failure> {
-        if job.job_type == JobType::DataSync {
-            return self.execute_sync(job, cancel).await;
+    fn announce(&self, done: &JobRecord) {
+        let _ = self.ended.send(JobEnded {
+            job_id: done.id.clone(),
+            dataflow_id: done.dataflow_id.clone(),
+            job_type: done.job_type,
+            status: done.status,
+            at: done.end_date.unwrap_or_else(Utc::now),
+        });
+    }
+
+    /// Ends a job whose run succeeded: its Success and its dataset versions are recorded in one
+    /// compare-and-set, then the versions are published, under the locks of their datasets
+    /// (commits of one dataset are serialized, so the last one recorded is the one current).
+    async fn succeed(&self, job: &JobRecord, staged: Vec<StagedDataset>) {
+        let mut tables: Vec<&VersionedTable> = staged.iter().map(|s| s.version.table()).collect();
+        tables.sort_by(|a, b| a.dir().cmp(b.dir()));
+        tables.dedup_by(|a, b| a.dir() == b.dir());
+        let mut locks = Vec::new();
+        for t in tables {
+            match t.lock_async().await {
+                Ok(lock) => locks.push(lock),
+                Err(e) => {
+                    let m = format!("could not lock the dataset to commit: {e}");
+                    return self.end_after_failed_commit(job, m).await;
+                }
+            }
         }
+        let versions: Vec<NewVersion> = staged
+            .iter()
+            .map(|s| NewVersion {
+                name: s.alias.clone(),
+                label: s.label.clone(),
+                storage_version: s.version.id().to_string(),
+                row_count: s.row_count as i64,
+            })
+            .collect();
+        match self.store.succeed_with_versions(&job.id, &self.server_id, &versions).await {
+            Ok(Some(done)) => {
+                for s in staged {
+                    let alias = s.alias.clone();
+                    if let Err(e) = s.version.publish() {
+                        // recorded: the next start's sweep finishes it
+                        tracing::error!(job = %job.id, alias, error = %e, "could not publish a recorded version");
+                    }
+                }
+                drop(locks);
+                self.announce(&done);
+            }
+            Ok(None) => {
+                // the job is no longer ours to end as Success: nothing is published
+                drop(staged);
+                drop(locks);
+                match self.store.job(&job.id).await {
+                    Ok(j) if j.status == JobStatus::Running && j.stop_requested => {
+                        match self.store.transition(&job.id, Transition::Stop, Some("Stopped by a user.")).await {
+                            Ok(done) => self.announce(&done),
+                            Err(e) => tracing::error!(job = %job.id, error = %e, "could not record a stop"),
+                        }
+                    }
+                    Ok(j) => {
+                        tracing::warn!(job = %job.id, status = %j.status, "the job ended elsewhere; its run committed nothing")
+                    }
+                    Err(e) => tracing::error!(job = %job.id, error = %e, "could not read a job"),
+                }
+            }
+            Err(e) => {
+                drop(staged);
+                drop(locks);
+                self.end_after_failed_commit(job, format!("could not record the end of the job: {e}")).await;
+            }
+        }
+    }
+
+    async fn end_after_failed_commit(&self, job: &JobRecord, message: String) {
+        tracing::error!(job = %job.id, message, "commit failed");
+        match self.store.transition(&job.id, Transition::Fail, Some(&message)).await {
+            Ok(done) => self.announce(&done),
+            Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
+        }
+    }
+
+    async fn execute_inner(&self, job: &JobRecord, cancel: CancellationToken) -> Result<Vec<StagedDataset>, Failure> {
+        if job.job_type == JobType::DataSync {
+            return self.execute_sync(job, cancel).await.map(|()| Vec::new());
+        }
+        let mut added = Vec::new();
+        let result = self.execute_run(job, cancel, &mut added).await;
+        if result.is_err() {
+            // a run that fails leaves the connections as it found them
+            for record in added {
+                self.remove_object(&record).await;
+            }
+        }
+        result
+    }
+
+    /// Removes a connected object (its record and its data), as `DELETE
+    /// /wave/replicatedDatasets/{id}` does.
+    pub async fn remove_object(&self, record: &ReplicatedRecord) {
+        let connector = match self.store.connector(&record.connector_id).await {
+            Ok(c) => c,
+            Err(e) => return tracing::warn!(error = %e, "could not undo an added connected object"),
+        };
+        if let Err(e) = self.store.delete_replicated(&record.id).await {
+            return tracing::warn!(object = %record.source_object, error = %e, "could not undo an added connected object");
+        }
+        match self.data_dir.connected_object(&connector.name, &record.source_object) {
+            Ok(table) => {
+                if let Err(e) = self.data_dir.remove_table(&table) {
+                    tracing::warn!(object = %record.source_object, error = %e, "could not remove a connected object's data");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "a connected object with a name that is not a file name"),
+        }
+    }
+
+    async fn execute_run(
+        &self,
+        job: &JobRecord,
+        cancel: CancellationToken,
+        added: &mut Vec<ReplicatedRecord>,
+    ) -> Result<Vec<StagedDataset>, Failure> {
         let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
         let flow = Dataflow::parse(&dataflow.definition.to_string())
             .map_err(|p| Failure::Message(format!("The dataflow definition is invalid: {p}")))?;
@@ -313,7 +542,7 @@ impl Runner {
                 SourceRef::Dataset(_) => None,
             })
             .collect();
-        let synced = self.sync_before_run(&objects, &cancel).await?;
+        let synced = self.sync_before_run(&objects, &cancel, added).await?;
         if !synced.is_empty()
             && let Err(e) = self.store.set_job_syncs(&job.id, &synced).await
         {
@@ -326,12 +555,16 @@ impl Runner {
         options.data_dir = Some(self.data_dir.clone());
         options.cancel = cancel.clone();
         options.dataflow_name = Some(dataflow.name.clone());
+        options.defer_commit = true;
         let exec = self.engine.handle().spawn(async move { run.execute(options).await });
         tokio::pin!(exec);
         let result = loop {
             tokio::select! {
-                r = &mut exec => break r.unwrap_or_else(|e| Err(EngineError::Internal(format!("the run panicked: {e}")))),
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                r = &mut exec => break r.unwrap_or_else(|e| {
+                    let detail = if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
+                    Err(EngineError::Internal(format!("the run panicked: {detail}")))
+                }),
+                _ = tokio::time::sleep(self.settings.progress_every) => {
                     self.save_progress(&job.id, &progress.snapshot()).await;
                     // a stop requested through another process
                     if let Ok(j) = self.store.job(&job.id).await && j.stop_requested {
@@ -342,22 +575,7 @@ impl Runner {
         };
         self.save_progress(&job.id, &progress.snapshot()).await;
         match result {
-            Ok(outcome) => {
-                for d in outcome.datasets {
-                    let label = d.alias.clone();
-                    let label = self
-                        .data_dir
-                        .dataset(&d.alias)
-                        .version(&d.version_id)
-                        .map(|v| v.metadata.label)
-                        .unwrap_or(label);
-                    self.store
-                        .record_dataset_version(&d.alias, &label, &d.version_id, d.row_count as i64, Some(&job.id))
-                        .await
-                        .map_err(|e| Failure::Message(e.to_string()))?;
-                }
-                Ok(())
-            }
+            Ok(outcome) => Ok(outcome.staged),
             Err(EngineError::Cancelled) => Err(Failure::Stopped),
             Err(e) => Err(Failure::Message(job_message(&e))),
         }
@@ -379,7 +597,6 @@ impl Runner {
             .collect();
         let done = nodes.iter().filter(|n| n.status == NodeStatus::Success).count();
         let fraction = if nodes.is_empty() { 0.0 } else { done as f64 / nodes.len() as f64 };
-        let _ = self.store.heartbeat(id).await;
         if let Err(e) = self.store.save_nodes(id, &records).await {
             tracing::warn!(job = %id, error = %e, "could not save node progress");
         }

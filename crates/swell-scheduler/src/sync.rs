@@ -34,14 +34,18 @@ const WATERMARK_NAMES: &[&str] =
 const PERIODIC_FULL_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 /// Opens a connection's source, its secrets unsealed.
-pub fn open_source(connector: &ConnectorRecord, vault: &Vault) -> Result<Box<dyn Source>, ConnectError> {
+pub fn open_source(
+    connector: &ConnectorRecord,
+    vault: &Vault,
+    folders: &swell_connect::FolderPolicy,
+) -> Result<Box<dyn Source>, ConnectError> {
     let ty = ConnectorType::parse(&connector.connector_type).map_err(ConnectError::Config)?;
     let mut properties = Vec::new();
     for (name, value) in &connector.properties {
         let value = if ty.is_secret(name) { vault.unseal(value)? } else { value.clone() };
         properties.push((name.clone(), value));
     }
-    swell_connect::connect(ty, &Properties::new(properties))
+    swell_connect::connect(ty, &Properties::new(properties), folders)
 }
 
 fn advanced(record: &ReplicatedRecord, name: &str) -> Option<String> {
@@ -188,7 +192,10 @@ impl Runner {
             mode,
             filter: record.pass_through_filter.clone().filter(|f| !f.trim().is_empty()),
         };
-        let table = self.data_dir.connected_object(&connector.name, &record.source_object);
+        let table = self
+            .data_dir
+            .connected_object(&connector.name, &record.source_object)
+            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
         match sync_object(source, &table, &request, cancel, rows).await {
             Ok(outcome) => {
                 let success = Some((record.settings_version, outcome.watermark, outcome.full));
@@ -233,7 +240,7 @@ impl Runner {
             .map_err(message)?
             .ok_or_else(|| Failure::Message("the data connection of this sync no longer exists".to_string()))?;
         let objects = self.store.replicated_of(&connector.id).await.map_err(message)?;
-        let source = open_source(&connector, self.vault().map_err(Failure::Message)?)
+        let source = open_source(&connector, self.vault().map_err(Failure::Message)?, &self.settings.folders)
             .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
         let action = match ConnectorType::parse(&connector.connector_type).map(|t| t.family()) {
             Ok(swell_connect::Family::Salesforce) => "sfdcFetch",
@@ -311,11 +318,13 @@ impl Runner {
     }
 
     /// Sync before run: syncs the connected objects `flow` reads that never synced or whose
-    /// settings changed; returns the sync dataflows of the connections it synced.
+    /// settings changed; returns the sync dataflows of the connections it synced. Objects it
+    /// adds to a connection are pushed on `added` (the caller removes them if the run fails).
     pub(crate) async fn sync_before_run(
         &self,
         sources: &[(String, String)],
         cancel: &CancellationToken,
+        added: &mut Vec<ReplicatedRecord>,
     ) -> Result<Vec<swell_core::SalesforceId>, Failure> {
         let message = |e: swell_store::StoreError| Failure::Message(e.to_string());
         let mut synced = Vec::new();
@@ -326,7 +335,10 @@ impl Runner {
             let record = match self.store.replicated_by_object(&connector.id, object).await.map_err(message)? {
                 Some(r) => r,
                 None => match self.store.create_replicated(&connector.id, object, &ReplicatedPatch::default()).await {
-                    Ok(r) => r,
+                    Ok(r) => {
+                        added.push(r.clone());
+                        r
+                    }
                     // added meanwhile by someone else
                     Err(swell_store::StoreError::Conflict(_)) => self
                         .store
@@ -346,7 +358,7 @@ impl Runner {
             }
         }
         for (connector, records) in by_connection {
-            let source = open_source(&connector, self.vault().map_err(Failure::Message)?)
+            let source = open_source(&connector, self.vault().map_err(Failure::Message)?, &self.settings.folders)
                 .map_err(|e| Failure::Message(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
             for record in &records {
                 let rows = AtomicU64::new(0);

@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use swell_core::{JobStatus, JobType, SalesforceId, Schedule, Transition};
 use swell_engine::DataDir;
-use swell_scheduler::{CatchUp, Clock, Limits, Runner, Scheduler};
+use swell_scheduler::{CatchUp, Clock, Runner, RunnerSettings, Scheduler};
 use swell_store::{JobFilter, Store};
 
 struct FakeClock(Mutex<DateTime<Utc>>);
@@ -34,7 +34,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
         // the runner's loop is not started: fired jobs stay queued where the test can see them
-        let runner = Runner::new(store.clone(), DataDir::new(dir.path()), Limits::default(), "test");
+        let runner = Runner::new(store.clone(), DataDir::new(dir.path()), RunnerSettings::new("test"));
         World { store, runner, clock: Arc::new(FakeClock(Mutex::new(at(now)))), _dir: dir }
     }
 

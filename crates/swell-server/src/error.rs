@@ -55,6 +55,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "CONFLICT", m),
             StoreError::Transition(t) => ApiError::new(StatusCode::BAD_REQUEST, "INVALID_STATE", t.to_string()),
+            StoreError::Invalid(m) => ApiError::bad_request(m),
             other => ApiError::internal(other),
         }
     }

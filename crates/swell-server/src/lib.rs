@@ -61,8 +61,71 @@ pub fn app(state: AppState) -> Service {
                 "METHOD_NOT_ALLOWED",
                 "HTTP method not allowed on this resource",
             )
-        });
+        })
+        // the body guard reads bodies whole, within its limits; extractors take what it read
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(guard))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            ApiError::internal(format!("a request handler panicked: {}", swell_engine::panic_message(_panic.as_ref())))
+                .into_response()
+        }));
     MapRequestLayer::new(wire::normalize as fn(Request<Body>) -> Request<Body>).layer(router)
+}
+
+/// The largest request body read: the largest public dataflow we know is about 1 MB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long a client may take to send its request body, once its headers arrived.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads the request body whole (at most [`MAX_BODY_BYTES`], within [`BODY_READ_TIMEOUT`]),
+/// and answers every error as the Salesforce-style JSON array, also those that the layers
+/// below write as plain text (an extractor's rejection).
+async fn guard(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                format!("the request body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),
+            )
+            .into_response();
+        }
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            return if too_large {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "REQUEST_TOO_LARGE",
+                    format!("the request body is larger than {} MB", MAX_BODY_BYTES / (1024 * 1024)),
+                )
+            } else {
+                ApiError::bad_request(format!("the request body could not be read: {e}"))
+            }
+            .into_response();
+        }
+        Ok(Ok(b)) => b,
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (_, body) = response.into_parts();
+    let text = match body.collect().await {
+        Ok(c) => String::from_utf8_lossy(&c.to_bytes()).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "REQUEST_TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        s if s.is_server_error() => "UNKNOWN_EXCEPTION",
+        _ => "INVALID_INPUT",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    ApiError::new(status, code, message).into_response()
 }
 
 async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -41,11 +41,28 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-/// Reads a string field of a body, with its JSON path in the error.
+/// The longest text each named field of a request body may hold, in characters. API names
+/// follow Salesforce's developer names (80); CRM Analytics does not document the others, so
+/// these are chosen well above what its UI lets one type.
+const TEXT_LIMITS: &[(&str, usize)] =
+    &[("name", 80), ("label", 255), ("historyLabel", 255), ("description", 1_000), ("masterLabel", 255)];
+
+/// Reads a string field of a body, with its JSON path in the error; a text longer than its
+/// field's limit (`TEXT_LIMITS`) is refused.
 pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
     match v.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::String(s)) => {
+            if let Some((_, max)) = TEXT_LIMITS.iter().find(|(n, _)| *n == name)
+                && s.chars().count() > *max
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{name}: is {} characters long; at most {max} are allowed",
+                    s.chars().count()
+                )));
+            }
+            Ok(Some(s))
+        }
         Some(_) => Err(ApiError::bad_request(format!("{name}: must be a string"))),
     }
 }
@@ -122,7 +139,8 @@ pub fn escape_value(v: Value) -> Value {
     }
 }
 
-/// Path words matched case-insensitively; everything else (ids, names) is kept as sent.
+/// Path words matched case-insensitively and rewritten to the spelling the routes use;
+/// everything else (ids, names) is kept as sent.
 const WORDS: &[&str] = &[
     "services",
     "data",
@@ -136,26 +154,53 @@ const WORDS: &[&str] = &[
     "asset",
     "schedule",
     "recipes",
+    "notification",
     "query",
     "sobjects",
     "oauth2",
     "userinfo",
+    "dataConnectors",
+    "dataConnectorTypes",
+    "replicatedDatasets",
+    "sourceObjects",
+    "fields",
+    "dataPreview",
+    "status",
+    "ingest",
 ];
 
-/// Rewrites a request path before routing: known words to lowercase, no empty segments (a
-/// trailing slash, or the `//` of a client that joins `http://host/` with `/services/...`, as
-/// the sf CLI does after `org login`).
+/// Words after which the path holds an id or a name, which is kept as sent even when it
+/// looks like a word (an object named `Status`, a dataset named `fields`).
+const BEFORE_NAMES: &[&str] = &[
+    "dataflows",
+    "dataflowjobs",
+    "datasets",
+    "versions",
+    "nodes",
+    "histories",
+    "asset",
+    "recipes",
+    "sobjects",
+    "dataConnectors",
+    "replicatedDatasets",
+    "sourceObjects",
+];
+
+/// Rewrites a request path before routing: known words to the routes' spelling, whatever
+/// their case, no empty segments (a trailing slash, or the `//` of a client that joins
+/// `http://host/` with `/services/...`, as the sf CLI does after `org login`).
 pub fn normalize<B>(mut req: Request<B>) -> Request<B> {
     let uri = req.uri().clone();
     let path = uri.path();
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let lower = s.to_ascii_lowercase();
-            if WORDS.contains(&lower.as_str()) { lower } else { s.to_string() }
-        })
-        .collect();
+    let mut segments: Vec<String> = Vec::new();
+    for s in path.split('/').filter(|s| !s.is_empty()) {
+        let names_follow = segments.last().is_some_and(|p| BEFORE_NAMES.contains(&p.as_str()));
+        let word = WORDS.iter().find(|w| w.eq_ignore_ascii_case(s));
+        segments.push(match word {
+            Some(w) if !names_follow => w.to_string(),
+            _ => s.to_string(),
+        });
+    }
     let new_path = format!("/{}", segments.join("/"));
     if new_path != path {
         let pq = match uri.query() {
@@ -171,4 +216,36 @@ pub fn normalize<B>(mut req: Request<B>) -> Request<B> {
         }
     }
     req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> String {
+        normalize(Request::builder().uri(p).body(()).unwrap()).uri().to_string()
+    }
+
+    /// issue 12, finding 9: every path word is matched without regard to case.
+    #[test]
+    fn path_words_in_any_case_and_names_as_sent() {
+        assert_eq!(path("/services/data/v66.0/wave/DATACONNECTORS"), "/services/data/v66.0/wave/dataConnectors");
+        assert_eq!(
+            path("/services/data/v66.0/wave/dataconnectors/0ItX/sourceobjects"),
+            "/services/data/v66.0/wave/dataConnectors/0ItX/sourceObjects"
+        );
+        assert_eq!(
+            path("/Services/Data/v66.0/Wave/ReplicatedDatasets/"),
+            "/services/data/v66.0/wave/replicatedDatasets"
+        );
+        // a name that looks like a word stays as sent
+        assert_eq!(
+            path("/services/data/v66.0/wave/dataConnectors/X/sourceObjects/Status/Fields?q=1"),
+            "/services/data/v66.0/wave/dataConnectors/X/sourceObjects/Status/fields?q=1"
+        );
+        assert_eq!(
+            path("/services/data/v66.0/wave/datasets/Versions/versions"),
+            "/services/data/v66.0/wave/datasets/Versions/versions"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use swell_engine::DataDir;
-use swell_scheduler::{CatchUp, Limits, Runner, Scheduler, SystemClock};
+use swell_scheduler::{CatchUp, Runner, RunnerSettings, Scheduler, SystemClock};
 use swell_server::{AppState, Service, app};
 use swell_store::Store;
 use tower::ServiceExt;
@@ -31,7 +31,10 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
         let data = DataDir::new(dir.path());
-        let runner = Runner::new(store.clone(), data.clone(), Limits::default(), "test-server");
+        let mut settings = RunnerSettings::new("test-server");
+        // local-folder connections read the test's temporary folders only
+        settings.folders = swell_scheduler::FolderPolicy::roots([std::env::temp_dir()]).unwrap();
+        let runner = Runner::new(store.clone(), data.clone(), settings);
         tokio::spawn(runner.clone().run());
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         tokio::spawn(scheduler.clone().run());
@@ -76,9 +79,14 @@ impl Api {
     async fn object(&self, object: &str, csv: &str) {
         let file = self.data.root().join(format!("{object}.csv"));
         std::fs::write(&file, csv).unwrap();
-        swell_engine::run::import_file(&self.data.connected_object("SFDC_LOCAL", object), &file, object, object)
-            .await
-            .unwrap();
+        swell_engine::run::import_file(
+            &self.data.connected_object("SFDC_LOCAL", object).unwrap(),
+            &file,
+            object,
+            object,
+        )
+        .await
+        .unwrap();
     }
 
     async fn wait_for(&self, job: &str, done: impl Fn(&str) -> bool) -> Value {
@@ -753,7 +761,7 @@ async fn connections_objects_and_run_now_over_the_api() {
     let (_, r) = api.call("GET", &format!("{base}/replicatedDatasets/{rid}"), None).await;
     assert_eq!(r["status"], "success");
     assert!(r["lastRefreshedDate"].is_string());
-    let version = api.data.connected_object("Files", "Account").current().unwrap().unwrap();
+    let version = api.data.connected_object("Files", "Account").unwrap().current().unwrap().unwrap();
     let names: Vec<&str> = version.metadata.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["Id", "Name"], "skipped fields are not synced");
 
@@ -763,7 +771,7 @@ async fn connections_objects_and_run_now_over_the_api() {
     assert!(e[0]["message"].as_str().unwrap().contains("still has connected objects (Account)"));
     let (s, _) = api.call("DELETE", &format!("{base}/replicatedDatasets/{rid}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert!(api.data.connected_object("Files", "Account").current().unwrap().is_none());
+    assert!(api.data.connected_object("Files", "Account").unwrap().current().unwrap().is_none());
     let (s, _) = api.call("DELETE", &format!("{base}/dataConnectors/{id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = api.call("GET", &format!("{base}/dataConnectors/Files"), None).await;
@@ -952,7 +960,7 @@ async fn a_dataflow_on_never_synced_objects_syncs_them_first() {
         (Some("Success"), Some(1)),
         "{job}"
     );
-    let version = api.data.connected_object("SFDC_LOCAL", "Account").current().unwrap().unwrap();
+    let version = api.data.connected_object("SFDC_LOCAL", "Account").unwrap().current().unwrap().unwrap();
     assert_eq!(version.metadata.row_count, 2, "the filter ran in the sync");
 }
 

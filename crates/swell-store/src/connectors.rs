@@ -147,6 +147,8 @@ impl Store {
         connector_type: &str,
         properties: &[(String, String)],
     ) -> Result<ConnectorRecord> {
+        // its objects' data is stored in a folder named after it
+        swell_core::PathName::parse(name).map_err(|e| StoreError::Invalid(format!("name: {e}")))?;
         if self.connector_by_name(name).await?.is_some() {
             return Err(StoreError::Conflict(format!("a data connection named '{name}' already exists")));
         }
@@ -259,10 +261,23 @@ impl Store {
                 names.join(", ")
             )));
         }
-        sqlx::query("DELETE FROM data_connector WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        self.delete_dataflow(&c.dataflow_id).await?;
-        sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        // one transaction: a refused delete (its sync is queued or running) changes nothing
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM data_connector WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        match crate::dataflows::delete_dataflow_in(&mut tx, &c.dataflow_id).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(StoreError::Conflict(format!(
+                    "the data connection '{}' is syncing (its sync job is queued or running): stop it before \
+                     deleting the connection",
+                    c.name
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+        sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -273,6 +288,9 @@ impl Store {
         source_object: &str,
         patch: &ReplicatedPatch,
     ) -> Result<ReplicatedRecord> {
+        // the object's synced data is stored in a folder named after it
+        swell_core::PathName::parse(source_object)
+            .map_err(|e| StoreError::Invalid(format!("sourceObjectName: {e}")))?;
         let c = self.connector(connector_id).await?;
         if self.replicated_by_object(connector_id, source_object).await?.is_some() {
             return Err(StoreError::Conflict(format!(

@@ -218,24 +218,33 @@ impl Store {
     /// is queued or running (stop it first), as an org refuses it.
     pub async fn delete_dataflow(&self, id: &SalesforceId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let active: i64 =
-            sqlx::query("SELECT count(*) FROM job WHERE dataflow_id = $1 AND status IN ('Queued', 'Running')")
-                .bind(id.as_str())
-                .fetch_one(&mut *tx)
-                .await?
-                .get(0);
-        if active > 0 {
-            return Err(StoreError::Conflict(format!(
-                "dataflow {id} has a queued or running job: stop it before deleting the dataflow"
-            )));
-        }
-        sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM dataflow WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("dataflow {id}")));
-        }
+        delete_dataflow_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Deletes a dataflow and its schedule inside the caller's transaction, unless it has a queued
+/// or running job (a conflict: the caller's transaction then changes nothing).
+pub(crate) async fn delete_dataflow_in(conn: &mut sqlx::AnyConnection, id: &SalesforceId) -> Result<()> {
+    // writes first (undone with the transaction on a conflict): SQLite cannot upgrade a
+    // transaction that read first while another connection writes
+    sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    let active: i64 =
+        sqlx::query("SELECT count(*) FROM job WHERE dataflow_id = $1 AND status IN ('Queued', 'Running')")
+            .bind(id.as_str())
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0);
+    if active > 0 {
+        return Err(StoreError::Conflict(format!(
+            "dataflow {id} has a queued or running job: stop it before deleting the dataflow"
+        )));
+    }
+    let done = sqlx::query("DELETE FROM dataflow WHERE id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("dataflow {id}")));
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Datasets and their versions, mirroring what the engine committed under the data dir.
 
+use crate::jobs::NewVersion;
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -23,6 +24,56 @@ pub struct DatasetVersionRecord {
     pub row_count: i64,
     pub job_id: Option<SalesforceId>,
     pub created_date: DateTime<Utc>,
+}
+
+/// Records a version of dataset `v.name` (created on first use) and makes it current, inside
+/// the caller's transaction. Returns the dataset's and the version's ids.
+pub(crate) async fn record_version_in(
+    conn: &mut sqlx::AnyConnection,
+    v: &NewVersion,
+    job_id: Option<&SalesforceId>,
+    now: i64,
+) -> Result<(SalesforceId, SalesforceId)> {
+    // a write first: SQLite cannot upgrade a transaction that read first while another
+    // connection writes (it answers "database is locked" at once, whatever the busy timeout)
+    let version_id = crate::next_id_in(&mut *conn, KeyPrefix::DatasetVersion).await?;
+    let existing =
+        sqlx::query("SELECT id FROM dataset WHERE name = $1").bind(&v.name).fetch_optional(&mut *conn).await?;
+    let dataset_id = match existing {
+        Some(row) => parse_id(row.get(0))?,
+        None => {
+            let id = crate::next_id_in(&mut *conn, KeyPrefix::Dataset).await?;
+            sqlx::query(
+                "INSERT INTO dataset (id, name, label, created_date, last_modified_date) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(id.as_str())
+            .bind(&v.name)
+            .bind(&v.label)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            id
+        }
+    };
+    sqlx::query(
+        "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, job_id, created_date) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(version_id.as_str())
+    .bind(dataset_id.as_str())
+    .bind(&v.storage_version)
+    .bind(v.row_count)
+    .bind(job_id.map(|j| j.as_str().to_string()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE dataset SET current_version_id = $2, label = $3, last_modified_date = $4 WHERE id = $1")
+        .bind(dataset_id.as_str())
+        .bind(version_id.as_str())
+        .bind(&v.label)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok((dataset_id, version_id))
 }
 
 fn dataset(row: &DbRow) -> Result<DatasetRecord> {
@@ -57,43 +108,41 @@ impl Store {
         row_count: i64,
         job_id: Option<&SalesforceId>,
     ) -> Result<(DatasetRecord, DatasetVersionRecord)> {
-        let now = millis(&Utc::now());
-        let dataset_id = match self.dataset_by_name(name).await? {
-            Some(d) => d.id,
-            None => {
-                let id = self.next_id(KeyPrefix::Dataset).await?;
-                sqlx::query("INSERT INTO dataset (id, name, label, created_date, last_modified_date) VALUES ($1, $2, $3, $4, $4)")
-                    .bind(id.as_str())
-                    .bind(name)
-                    .bind(label)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                id
-            }
+        let v = NewVersion {
+            name: name.to_string(),
+            label: label.to_string(),
+            storage_version: storage_version.to_string(),
+            row_count,
         };
-        let version_id = self.next_id(KeyPrefix::DatasetVersion).await?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, job_id, created_date) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(version_id.as_str())
-        .bind(dataset_id.as_str())
-        .bind(storage_version)
-        .bind(row_count)
-        .bind(job_id.map(|j| j.as_str().to_string()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE dataset SET current_version_id = $2, label = $3, last_modified_date = $4 WHERE id = $1")
-            .bind(dataset_id.as_str())
-            .bind(version_id.as_str())
-            .bind(label)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let (dataset_id, version_id) = record_version_in(&mut tx, &v, job_id, millis(&Utc::now())).await?;
         tx.commit().await?;
         Ok((self.dataset(&dataset_id).await?, self.dataset_version(&version_id).await?))
+    }
+
+    /// The recorded version of dataset `name` stored as `storage_version`, and whether it is
+    /// the dataset's current one (a sweep finishing an interrupted commit asks).
+    pub async fn version_by_storage(
+        &self,
+        name: &str,
+        storage_version: &str,
+    ) -> Result<Option<(DatasetVersionRecord, bool)>> {
+        let row = sqlx::query(
+            "SELECT v.*, (d.current_version_id = v.id) AS is_current FROM dataset_version v
+             JOIN dataset d ON d.id = v.dataset_id WHERE d.name = $1 AND v.storage_version = $2",
+        )
+        .bind(name)
+        .bind(storage_version)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let current =
+                    r.try_get::<bool, _>("is_current").or_else(|_| r.try_get::<i64, _>("is_current").map(|v| v != 0));
+                Ok(Some((version(&r)?, current.unwrap_or(false))))
+            }
+        }
     }
 
     pub async fn dataset(&self, id: &SalesforceId) -> Result<DatasetRecord> {

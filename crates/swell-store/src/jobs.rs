@@ -148,6 +148,36 @@ pub(crate) async fn enqueue_in(
     Ok((id, inserted))
 }
 
+/// Records one status change of a job (from, to, when) inside the caller's transaction.
+async fn record_transition(
+    conn: &mut sqlx::AnyConnection,
+    id: &SalesforceId,
+    from: JobStatus,
+    to: JobStatus,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO job_transition (job_id, seq, from_status, to_status, at)
+         VALUES ($1, (SELECT count(*) FROM job_transition WHERE job_id = $1), $2, $3, $4)",
+    )
+    .bind(id.as_str())
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A dataset version a job wrote, to record with its end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVersion {
+    pub name: String,
+    pub label: String,
+    pub storage_version: String,
+    pub row_count: i64,
+}
+
 fn node(row: &DbRow) -> Result<NodeRecord> {
     Ok(NodeRecord {
         id: parse_id(row.get("id"))?,
@@ -213,16 +243,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("job {id} changed status meanwhile")));
         }
-        sqlx::query(
-            "INSERT INTO job_transition (job_id, seq, from_status, to_status, at)
-             VALUES ($1, (SELECT count(*) FROM job_transition WHERE job_id = $1), $2, $3, $4)",
-        )
-        .bind(id.as_str())
-        .bind(current.status.as_str())
-        .bind(next.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        record_transition(&mut tx, id, current.status, next, now).await?;
         tx.commit().await?;
         tracing::info!(job = %id, from = %current.status, to = %next, "job status");
         self.job(id).await
@@ -253,58 +274,89 @@ impl Store {
             .collect()
     }
 
-    /// The oldest queued job of `types` whose dataflow is not running now, claimed (moved to
-    /// Running) atomically for server `owner`; `None` when there is nothing to run.
-    pub async fn claim_next(&self, types: &[JobType], owner: &str) -> Result<Option<JobRecord>> {
-        let type_list: Vec<String> = types.iter().map(|t| format!("'{}'", t.as_str())).collect();
-        // only enum spellings are interpolated, never user input
-        let candidates = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id FROM job j WHERE status = 'Queued' AND job_type IN ({})
-               AND NOT EXISTS (SELECT 1 FROM job r WHERE r.dataflow_id = j.dataflow_id AND r.status = 'Running')
-             ORDER BY created_date, id LIMIT 5",
-            type_list.join(", ")
-        )))
-        .fetch_all(&self.pool)
+    /// Claims the oldest queued job of `job_type` whose dataflow is not running now, for
+    /// server `owner`, unless `limit` jobs of that type run already (on any server). The
+    /// count and the claim are one transaction under the type's `job_slot` row lock, so
+    /// servers sharing a database respect the limit together. `None`: nothing to run now.
+    pub async fn claim_next(&self, job_type: JobType, owner: &str, limit: usize) -> Result<Option<JobRecord>> {
+        let now = millis(&Utc::now());
+        let mut tx = self.pool.begin().await?;
+        // the lock: every claim of this type writes this row first
+        sqlx::query(
+            "INSERT INTO job_slot (job_type, claimed_at) VALUES ($1, $2)
+             ON CONFLICT (job_type) DO UPDATE SET claimed_at = $2",
+        )
+        .bind(job_type.as_str())
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
-        for row in candidates {
-            let id = parse_id(row.get(0))?;
-            match self.transition(&id, Transition::Start, None).await {
-                Ok(_) => {
-                    sqlx::query("UPDATE job SET owner = $2, heartbeat = $3 WHERE id = $1")
-                        .bind(id.as_str())
-                        .bind(owner)
-                        .bind(millis(&Utc::now()))
-                        .execute(&self.pool)
-                        .await?;
-                    return Ok(Some(self.job(&id).await?));
-                }
-                Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // another worker won
-                Err(e) => return Err(e),
-            }
+        let running: i64 = sqlx::query("SELECT count(*) FROM job WHERE status = 'Running' AND job_type = $1")
+            .bind(job_type.as_str())
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        if running as usize >= limit {
+            return Ok(None);
         }
-        Ok(None)
+        let candidate = sqlx::query(
+            "SELECT id FROM job j WHERE status = 'Queued' AND job_type = $1
+               AND NOT EXISTS (SELECT 1 FROM job r WHERE r.dataflow_id = j.dataflow_id AND r.status = 'Running')
+             ORDER BY created_date, id LIMIT 1",
+        )
+        .bind(job_type.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = candidate else { return Ok(None) };
+        let id = parse_id(row.get(0))?;
+        JobStatus::Queued.apply(Transition::Start)?;
+        let done = sqlx::query(
+            "UPDATE job SET status = 'Running', executed_date = $2, owner = $3, heartbeat = $2
+             WHERE id = $1 AND status = 'Queued'",
+        )
+        .bind(id.as_str())
+        .bind(now)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None); // stopped meanwhile; the next round looks again
+        }
+        record_transition(&mut tx, &id, JobStatus::Queued, JobStatus::Running, now).await?;
+        tx.commit().await?;
+        tracing::info!(job = %id, from = %JobStatus::Queued, to = %JobStatus::Running, owner, "job status");
+        Ok(Some(self.job(&id).await?))
     }
 
-    /// The owner of a running job says it is still alive.
-    pub async fn heartbeat(&self, id: &SalesforceId) -> Result<()> {
-        sqlx::query("UPDATE job SET heartbeat = $2 WHERE id = $1")
-            .bind(id.as_str())
+    /// The owner of running jobs says it is still alive (one write for all of them).
+    pub async fn heartbeat(&self, owner: &str) -> Result<()> {
+        sqlx::query("UPDATE job SET heartbeat = $2 WHERE owner = $1 AND status = 'Running'")
+            .bind(owner)
             .bind(millis(&Utc::now()))
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// After a crash: jobs left Running by server `owner` died with it, and so did jobs whose
-    /// owner has been silent for `stale_after`. Queued jobs stay queued.
-    pub async fn recover_interrupted(&self, owner: &str, stale_after: chrono::Duration) -> Result<Vec<JobRecord>> {
+    /// Fails the jobs that died with their server. At a server's start (`own_too`), the jobs
+    /// it left Running itself; always, jobs without an owner and jobs whose owner has been
+    /// silent for `stale_after` (its heartbeat stopped: another server that died). A live
+    /// server's jobs are never taken, however long they run. Queued jobs stay queued.
+    pub async fn recover_interrupted(
+        &self,
+        owner: &str,
+        stale_after: chrono::Duration,
+        own_too: bool,
+    ) -> Result<Vec<JobRecord>> {
         let cutoff = millis(&(Utc::now() - stale_after));
         let rows = sqlx::query(
             "SELECT id FROM job WHERE status = 'Running'
-               AND (owner = $1 OR owner IS NULL OR coalesce(heartbeat, executed_date, created_date) < $2)",
+               AND (owner IS NULL
+                    OR (owner = $1 AND $3 = 1)
+                    OR (owner <> $1 AND coalesce(heartbeat, executed_date, created_date) < $2))",
         )
         .bind(owner)
         .bind(cutoff)
+        .bind(own_too as i64)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
@@ -321,6 +373,40 @@ impl Store {
                 .await?;
         }
         Ok(out)
+    }
+
+    /// Ends a job that `owner` runs as Success and records the dataset versions it wrote,
+    /// as one transaction: the job row and the versions always agree. Nothing is recorded
+    /// (`None`) when the job is no longer this owner's Running job or a stop was requested:
+    /// the caller then publishes nothing.
+    pub async fn succeed_with_versions(
+        &self,
+        id: &SalesforceId,
+        owner: &str,
+        versions: &[NewVersion],
+    ) -> Result<Option<JobRecord>> {
+        JobStatus::Running.apply(Transition::Succeed)?;
+        let now = millis(&Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0
+             WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        record_transition(&mut tx, id, JobStatus::Running, JobStatus::Success, now).await?;
+        for v in versions {
+            crate::datasets::record_version_in(&mut tx, v, Some(id), now).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(job = %id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");
+        Ok(Some(self.job(id).await?))
     }
 
     pub async fn count_running(&self, job_type: JobType) -> Result<i64> {

@@ -19,7 +19,7 @@ mod schedules;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
-pub use jobs::{JobFilter, JobRecord, NodeRecord, NodeState};
+pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState};
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
 
@@ -44,6 +44,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A value the store refuses to keep (a name that cannot be a file name).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

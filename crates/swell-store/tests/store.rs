@@ -77,6 +77,8 @@ on_both!(concurrent_starts, concurrent_starts_queue_one_job);
 on_both!(dataflow_delete, deleting_a_dataflow_removes_its_schedule);
 on_both!(recipes, recipes_live_on_their_target_dataflow);
 on_both!(connectors, connections_own_a_sync_dataflow_and_their_objects_track_settings);
+on_both!(claim_limits, concurrent_claims_respect_the_limit);
+on_both!(succeed_with_versions, a_job_ends_with_its_versions_or_not_at_all);
 
 async fn dataflows_keep_their_last_twenty_histories(s: Store) {
     let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
@@ -108,18 +110,18 @@ async fn jobs_follow_the_state_machine(s: Store) {
     assert_eq!(refused.status, JobStatus::Failure);
     assert!(refused.message.unwrap().contains("already in the queue"));
 
-    let claimed = s.claim_next(&[JobType::User], "me").await.unwrap().unwrap();
+    let claimed = s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     assert_eq!(claimed.id, job.id);
     assert_eq!(claimed.status, JobStatus::Running);
     assert!(claimed.executed_date.is_some());
     // while it runs, another run of the same dataflow waits
     let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
-    assert!(s.claim_next(&[JobType::User], "me").await.unwrap().is_none());
+    assert!(s.claim_next(JobType::User, "me", 2).await.unwrap().is_none());
     let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
     assert_eq!(done.status, JobStatus::Success);
     assert!(done.end_date.is_some());
     assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
-    assert_eq!(s.claim_next(&[JobType::User], "me").await.unwrap().unwrap().id, second.id);
+    assert_eq!(s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap().id, second.id);
 
     let history = s.transitions(&job.id).await.unwrap();
     let path: Vec<(Option<JobStatus>, JobStatus)> = history.iter().map(|(a, b, _)| (*a, *b)).collect();
@@ -138,11 +140,16 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
     let c = s.create_dataflow("C", "C", None, &json!({})).await.unwrap();
     let mine = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
-    s.claim_next(&[JobType::User], "me").await.unwrap();
+    s.claim_next(JobType::User, "me", 2).await.unwrap();
+    // issue 12, finding 1: the periodic sweep never takes a live server's own jobs, however
+    // long they run (even with a heartbeat older than the limit)
+    let periodic = s.recover_interrupted("me", chrono::Duration::seconds(-1), false).await.unwrap();
+    assert!(periodic.is_empty(), "the periodic sweep failed this server's own job");
+    assert_eq!(s.job(&mine.id).await.unwrap().status, JobStatus::Running);
     s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
     // another live server runs B's job
-    let theirs = s.claim_next(&[JobType::User], "other-server").await.unwrap().unwrap();
-    s.heartbeat(&theirs.id).await.unwrap();
+    let theirs = s.claim_next(JobType::User, "other-server", 2).await.unwrap().unwrap();
+    s.heartbeat("other-server").await.unwrap();
     let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().unwrap();
     s.save_nodes(
         &mine.id,
@@ -159,7 +166,8 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     )
     .await
     .unwrap();
-    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30)).await.unwrap();
+    // at its start, a server fails its own interrupted jobs once
+    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30), true).await.unwrap();
     assert_eq!(recovered.len(), 1, "only this server's job");
     let r = s.job(&mine.id).await.unwrap();
     assert_eq!(r.status, JobStatus::Failure);
@@ -168,7 +176,7 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Running, "a live server's job is left alone");
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
     // ... until its server goes silent
-    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(-1)).await.unwrap();
+    let recovered = s.recover_interrupted("me", chrono::Duration::seconds(-1), false).await.unwrap();
     assert_eq!(recovered.len(), 1);
     assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Failure);
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
@@ -179,7 +187,7 @@ async fn list_jobs_filters_and_pages(s: Store) {
     let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
     for _ in 0..3 {
         let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().unwrap();
-        s.claim_next(&[JobType::User], "me").await.unwrap();
+        s.claim_next(JobType::User, "me", 2).await.unwrap();
         s.transition(&j.id, Transition::Succeed, None).await.unwrap();
     }
     s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().unwrap();
@@ -365,8 +373,71 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
 
     assert!(matches!(s.delete_connector(&c.id).await, Err(StoreError::Conflict(_))), "it has objects");
     s.delete_replicated(&r.id).await.unwrap();
+    // issue 12, finding 6: refused because its sync is queued, and nothing changed
+    assert!(matches!(s.delete_connector(&c.id).await, Err(StoreError::Conflict(_))), "its sync is queued");
+    assert_eq!(s.find_connector("Warehouse").await.unwrap().unwrap().id, c.id);
+    assert!(s.dataflow(&c.dataflow_id).await.is_ok());
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
     s.delete_connector(&c.id).await.unwrap();
     assert!(s.find_connector("Warehouse").await.unwrap().is_none());
     assert!(s.dataflow(&c.dataflow_id).await.is_err());
+}
+
+/// issue 12, finding 8: claims from many workers at once never run more than the limit.
+async fn concurrent_claims_respect_the_limit(s: Store) {
+    for i in 0..12 {
+        let d = s.create_dataflow(&format!("D{i}"), "D", None, &json!({})).await.unwrap();
+        s.enqueue_job(&d.id, JobType::User, "D").await.unwrap().unwrap();
+    }
+    let claims = (0..12).map(|w| {
+        let s = s.clone();
+        tokio::spawn(async move { s.claim_next(JobType::User, &format!("server-{}", w % 3), 2).await })
+    });
+    let mut claimed = 0;
+    for h in claims {
+        match h.await.unwrap() {
+            Ok(Some(_)) => claimed += 1,
+            Ok(None) => {}
+            // SQLite may answer a write race with "database is locked" after its busy timeout
+            Err(e) => eprintln!("a claim failed: {e}"),
+        }
+    }
+    assert_eq!(claimed, 2);
+    assert_eq!(s.count_running(JobType::User).await.unwrap(), 2);
+    // other types have limits of their own
+    let c = s.create_dataflow("Sync", "Sync", None, &json!({})).await.unwrap();
+    s.enqueue_job(&c.id, JobType::DataSync, "Sync").await.unwrap().unwrap();
+    assert!(s.claim_next(JobType::DataSync, "server-0", 1).await.unwrap().is_some());
+}
+
+/// issue 12, finding 1: a job's end and its dataset versions are one record; a job that is no
+/// longer its owner's Running job records nothing.
+async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
+    let d = s.create_dataflow("W", "W", None, &json!({})).await.unwrap();
+    let v = |sv: &str| swell_store::NewVersion {
+        name: "Won".into(),
+        label: "Won".into(),
+        storage_version: sv.into(),
+        row_count: 7,
+    };
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    assert!(s.succeed_with_versions(&job.id, "someone-else", &[v("v0")]).await.unwrap().is_none());
+    let done = s.succeed_with_versions(&job.id, "me", &[v("v1")]).await.unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Success);
+    let (version, current) = s.version_by_storage("Won", "v1").await.unwrap().unwrap();
+    assert_eq!((version.row_count, version.job_id, current), (7, Some(job.id.clone()), true));
+    assert!(s.version_by_storage("Won", "v0").await.unwrap().is_none());
+    // a job failed meanwhile (swept) or stopped records nothing
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
+    assert!(s.succeed_with_versions(&job.id, "me", &[v("v2")]).await.unwrap().is_none());
+    assert!(s.version_by_storage("Won", "v2").await.unwrap().is_none());
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    s.request_stop(&job.id).await.unwrap();
+    assert!(s.succeed_with_versions(&job.id, "me", &[v("v3")]).await.unwrap().is_none());
+    let (_, current) = s.version_by_storage("Won", "v1").await.unwrap().unwrap();
+    assert!(current, "the last version committed stays current");
 }

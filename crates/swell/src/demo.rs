@@ -131,7 +131,7 @@ async fn local_connection(store: &swell_store::Store, data: &DataDir) -> Result<
 }
 
 pub fn demo(args: ServeArgs) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match swell_engine::runtime_builder().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -150,7 +150,12 @@ pub fn demo(args: ServeArgs) -> std::process::ExitCode {
 }
 
 async fn run(args: &ServeArgs) -> Result<()> {
-    let server = Server::start(args).await?;
+    // the sample folder is the one local folder the demo's connection reads
+    let mut args = args.clone();
+    let sample_dir = args.data_dir.join("demo");
+    std::fs::create_dir_all(&sample_dir).with_context(|| format!("creating {}", sample_dir.display()))?;
+    args.allow_folders.push(sample_dir);
+    let server = Server::start(&args).await?;
     let data = server.state.data_dir.clone();
     let store = &server.state.store;
     let connector = local_connection(store, &data).await.context("creating the local connection")?;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
 
 mod demo;
+mod http;
 mod run;
 mod serve;
 mod tls;

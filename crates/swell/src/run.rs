@@ -42,9 +42,18 @@ pub fn validate(file: &Path) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    match swell_engine::validate(&text) {
-        Ok(flow) => {
-            println!("{}: valid ({} nodes)", file.display(), flow.nodes.len());
+    // checking recurses with the definition's depth: on a thread with a deep stack
+    let checked = swell_engine::on_deep_stack(move || swell_engine::validate(&text).map(|flow| flow.nodes.len()));
+    let checked = match checked {
+        Ok(c) => c,
+        Err(panic) => {
+            eprintln!("error: the definition could not be checked: {panic}");
+            return ExitCode::from(2);
+        }
+    };
+    match checked {
+        Ok(nodes) => {
+            println!("{}: valid ({nodes} nodes)", file.display());
             ExitCode::SUCCESS
         }
         Err(problems) => {
@@ -82,7 +91,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
         },
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match swell_engine::runtime_builder().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

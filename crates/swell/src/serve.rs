@@ -5,8 +5,10 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use swell_engine::DataDir;
-use swell_scheduler::{CatchUp, Limits, Runner, Scheduler, SystemClock};
+
+use swell_scheduler::{CatchUp, FolderPolicy, Limits, Runner, RunnerSettings, Scheduler, SystemClock};
 use swell_server::AppState;
 use swell_store::Store;
 
@@ -49,6 +51,29 @@ pub struct ServeArgs {
     /// and kept in DATA_DIR/server-id). Give each server its own when they share a data dir.
     #[arg(long, env = "SWELL_SERVER_ID", value_parser = server_id_arg)]
     pub server_id: Option<String>,
+    /// A folder that local-folder connections (FolderPath) may read, with everything under it;
+    /// repeat for several. Without one, no local folder can be read (`swell demo` allows its
+    /// sample folder by itself).
+    #[arg(long = "allow-folder", env = "SWELL_ALLOW_FOLDER", value_name = "DIR", value_delimiter = ',')]
+    pub allow_folders: Vec<PathBuf>,
+    /// Seconds between this server's heartbeats on the jobs it runs.
+    #[arg(long, env = "SWELL_HEARTBEAT_SECS", default_value_t = 5.0, value_parser = seconds_arg)]
+    pub heartbeat_secs: f64,
+    /// Seconds after which a running job whose server stopped its heartbeats is failed (by any
+    /// server sharing the database); more than twice --heartbeat-secs.
+    #[arg(long, env = "SWELL_STALE_AFTER_SECS", default_value_t = 30.0, value_parser = seconds_arg)]
+    pub stale_after_secs: f64,
+    /// Seconds between looks for jobs of servers gone silent.
+    #[arg(long, env = "SWELL_SWEEP_SECS", default_value_t = 10.0, value_parser = seconds_arg)]
+    pub sweep_secs: f64,
+}
+
+/// A positive number of seconds, at most a day.
+fn seconds_arg(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err("a number of seconds above 0 and at most 86400".into()),
+    }
 }
 
 /// A server id: 1 to 64 letters, digits, `-`, `_` or `.`.
@@ -125,13 +150,26 @@ impl Server {
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
         let (token, new_token) = token(&args.data_dir)?;
         let data_dir = DataDir::new(&args.data_dir);
-        let limits = Limits {
+        if args.stale_after_secs <= 2.0 * args.heartbeat_secs {
+            bail!(
+                "--stale-after-secs ({}) must be more than twice --heartbeat-secs ({}): a live server would be taken \
+                 for dead",
+                args.stale_after_secs,
+                args.heartbeat_secs
+            );
+        }
+        let mut settings = RunnerSettings::new(server_id(args.server_id.as_deref(), &args.data_dir)?);
+        settings.limits = Limits {
             dataflows: args.max_dataflow_jobs as usize,
             recipes: args.max_recipe_jobs as usize,
             syncs: args.max_sync_jobs as usize,
         };
-        let runner =
-            Runner::new(store.clone(), data_dir.clone(), limits, server_id(args.server_id.as_deref(), &args.data_dir)?);
+        settings.heartbeat_every = Duration::from_secs_f64(args.heartbeat_secs);
+        settings.stale_after = Duration::from_secs_f64(args.stale_after_secs);
+        settings.sweep_every = Duration::from_secs_f64(args.sweep_secs);
+        settings.folders = FolderPolicy::roots(args.allow_folders.iter().cloned())
+            .with_context(|| "--allow-folder: the folder must exist")?;
+        let runner = Runner::new(store.clone(), data_dir.clone(), settings);
         // the key of connection secrets: a bad SWELL_SECRET_KEY stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
@@ -163,13 +201,13 @@ impl Server {
         let runner = self.runner.clone();
         let runner_task = tokio::spawn(runner.clone().run());
         let scheduler_task = tokio::spawn(self.scheduler.clone().run());
-        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(swell_server::app(self.state));
+        let app = swell_server::app(self.state);
         match self.tls {
             Some((acceptor, _)) => {
                 let listener = crate::tls::TlsListener::new(self.listener, acceptor)?;
-                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?
+                crate::http::serve(listener, app, shutdown_signal()).await
             }
-            None => axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?,
+            None => crate::http::serve(self.listener, app, shutdown_signal()).await,
         }
         self.scheduler.shutdown();
         let _ = scheduler_task.await;
@@ -198,7 +236,7 @@ async fn shutdown_signal() {
 }
 
 pub fn serve(args: ServeArgs) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match swell_engine::runtime_builder().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod reliability;
+
 fn swell(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_swell")).args(args).current_dir(cwd).output().expect("swell runs")
 }
@@ -215,7 +217,12 @@ fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
     let dd = swell_engine::DataDir::new(&data);
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(swell_engine::run::import_file(&dd.connected_object("SFDC_LOCAL", "Sales"), &file, "Sales", "Sales"))
+        .block_on(swell_engine::run::import_file(
+            &dd.connected_object("SFDC_LOCAL", "Sales").unwrap(),
+            &file,
+            "Sales",
+            "Sales",
+        ))
         .unwrap();
     let token = "kill-test-token";
     let mut server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));

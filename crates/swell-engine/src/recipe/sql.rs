@@ -41,9 +41,61 @@ use datafusion::sql::sqlparser::parser::Parser;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
+/// The longest formula read, in bytes.
+pub const MAX_FORMULA_LENGTH: usize = 100_000;
+
+/// The most operators a formula may hold. Every later step (DataFusion's planner, its
+/// optimizer, ours) walks a formula recursively, and `a + b + c + ...` is as deep as it is
+/// long; the public recipes we know use at most 22.
+pub const MAX_FORMULA_OPERATORS: usize = 1_000;
+
+/// Refuses a formula too long or with too many operators, before it is parsed (which would
+/// build the deep tree).
+fn check_size(text: &str, dialect: &GenericDialect) -> Result<(), String> {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    if text.len() > MAX_FORMULA_LENGTH {
+        return Err(format!(
+            "the formula is {} characters long; at most {MAX_FORMULA_LENGTH} are read",
+            text.chars().count()
+        ));
+    }
+    let tokens = Tokenizer::new(dialect, text).tokenize().map_err(|e| clean(&e.to_string(), text))?;
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::DoubleEq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Pipe
+            | Token::Ampersand
+            | Token::Caret => true,
+            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
+            _ => false,
+        })
+        .count();
+    if operators > MAX_FORMULA_OPERATORS {
+        return Err(format!(
+            "the formula has {operators} operators; at most {MAX_FORMULA_OPERATORS} are read (split it into several fields)"
+        ));
+    }
+    Ok(())
+}
+
 /// Parses a formula; the error names the position (`at line 1, column 9`).
 pub fn parse(text: &str) -> Result<SqlExpr, String> {
     let dialect = GenericDialect {};
+    check_size(text, &dialect)?;
     let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
     let expr = parser.parse_expr().map_err(|e| clean(&e.to_string(), text))?;
     // anything left over is a mistake (`a b`, a stray `)`)
@@ -496,5 +548,16 @@ mod tests {
     fn dotted_and_quoted_names_are_fields() {
         let e = parse(r#"coalesce("User.Profile.Name", 'Undefined') || Account.Name || Amount"#).unwrap();
         assert_eq!(fields(&e), ["User.Profile.Name", "Account.Name", "Amount"]);
+    }
+
+    /// issue 12, finding 4: a formula of 5,000 terms is refused before it is parsed.
+    #[test]
+    fn huge_formulas_are_refused_before_parsing() {
+        let long = vec!["a"; 5_000].join(" + ");
+        assert!(parse(&long).unwrap_err().contains("4999 operators"));
+        let ors = vec!["a = 1"; 3_000].join(" OR ");
+        assert!(parse(&ors).unwrap_err().contains("operators"));
+        assert!(parse(&"x".repeat(MAX_FORMULA_LENGTH + 1)).unwrap_err().contains("characters long"));
+        assert!(parse(&vec!["a"; 500].join(" + ")).is_ok());
     }
 }

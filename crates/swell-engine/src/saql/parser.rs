@@ -24,8 +24,17 @@ impl ParseError {
 }
 
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    if src.len() > MAX_LENGTH {
+        return Err(ParseError {
+            pos: 0,
+            message: format!(
+                "the expression is {} characters long; at most {MAX_LENGTH} are read",
+                src.chars().count()
+            ),
+        });
+    }
     let tokens = lex(src).map_err(|e| ParseError { pos: e.pos, message: e.message })?;
-    let mut p = Parser { tokens, i: 0, depth: 0 };
+    let mut p = Parser { tokens, i: 0, depth: 0, height: 0 };
     if matches!(p.peek(), Tok::Eof) {
         return Err(ParseError { pos: 0, message: "empty expression".into() });
     }
@@ -39,10 +48,20 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 /// Deep nesting is refused rather than overflowing the stack.
 const MAX_DEPTH: usize = 64;
 
+/// The most operators applied one after another (`a + b + c + ...` is as deep as it is long:
+/// every later step compiles, type-checks and plans recursively). The longest public
+/// expression we know (../shared/realworld) is about 9,000 characters and far shallower.
+pub const MAX_HEIGHT: usize = 1_000;
+
+/// The longest expression read, in bytes.
+pub const MAX_LENGTH: usize = 100_000;
+
 struct Parser {
     tokens: Vec<Token>,
     i: usize,
     depth: usize,
+    /// Operators of chains on the path being parsed (see [`MAX_HEIGHT`]).
+    height: usize,
 }
 
 fn describe(t: &Tok) -> String {
@@ -127,6 +146,27 @@ impl Parser {
         Ok(())
     }
 
+    /// One more operator in a chain; `steps` counts the chain's, taken back by [`Self::end_chain`].
+    fn chain_step(&mut self, steps: &mut usize) -> Result<(), ParseError> {
+        *steps += 1;
+        self.height += 1;
+        if self.height > MAX_HEIGHT {
+            return Err(ParseError {
+                pos: self.pos(),
+                message: format!(
+                    "the expression is too deep: more than {MAX_HEIGHT} operators one after another \
+                     (split it into several fields, or use 'in [...]' for long lists of alternatives)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn end_chain(&mut self, steps: usize, e: Expr) -> Result<Expr, ParseError> {
+        self.height -= steps;
+        Ok(e)
+    }
+
     fn expr(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
         let r = self.or_expr();
@@ -136,26 +176,30 @@ impl Parser {
 
     fn or_expr(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.and_expr()?;
+        let mut steps = 0;
         loop {
             let pos = self.pos();
             if self.eat_op("||") || self.eat_kw("or") {
+                self.chain_step(&mut steps)?;
                 let right = self.and_expr()?;
                 left = bin(BinOp::Or, left, right, pos);
             } else {
-                return Ok(left);
+                return self.end_chain(steps, left);
             }
         }
     }
 
     fn and_expr(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.not_expr()?;
+        let mut steps = 0;
         loop {
             let pos = self.pos();
             if self.eat_op("&&") || self.eat_kw("and") {
+                self.chain_step(&mut steps)?;
                 let right = self.not_expr()?;
                 left = bin(BinOp::And, left, right, pos);
             } else {
-                return Ok(left);
+                return self.end_chain(steps, left);
             }
         }
     }
@@ -238,14 +282,16 @@ impl Parser {
 
     fn additive(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.term()?;
+        let mut steps = 0;
         loop {
             let pos = self.pos();
             let op = match self.peek() {
                 Tok::Op("+") => BinOp::Add,
                 Tok::Op("-") => BinOp::Sub,
-                _ => return Ok(left),
+                _ => return self.end_chain(steps, left),
             };
             self.bump();
+            self.chain_step(&mut steps)?;
             let right = self.term()?;
             left = bin(op, left, right, pos);
         }
@@ -253,15 +299,17 @@ impl Parser {
 
     fn term(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.unary()?;
+        let mut steps = 0;
         loop {
             let pos = self.pos();
             let op = match self.peek() {
                 Tok::Op("*") => BinOp::Mul,
                 Tok::Op("/") => BinOp::Div,
                 Tok::Op("%") => BinOp::Mod,
-                _ => return Ok(left),
+                _ => return self.end_chain(steps, left),
             };
             self.bump();
+            self.chain_step(&mut steps)?;
             let right = self.unary()?;
             left = bin(op, left, right, pos);
         }
@@ -416,5 +464,21 @@ mod tests {
         assert_eq!(err(""), "at position 1: empty expression");
         let deep = "(".repeat(500) + "1" + &")".repeat(500);
         assert!(err(&deep).contains("nested too deeply"));
+    }
+
+    /// issue 12, finding 4: long chains are parsed up to the limit and refused beyond it with
+    /// a position, never by overflowing the stack.
+    #[test]
+    fn long_chains_have_a_limit() {
+        let chain = |n: usize| vec!["'Amount'"; n].join(" + ");
+        assert!(parse(&chain(800)).is_ok());
+        let e = err(&chain(1_500));
+        assert!(e.contains("too deep") && e.contains("position"), "{e}");
+        let ors = vec!["'A' == \"x\""; 5_000].join(" || ");
+        assert!(err(&ors).contains("too deep"));
+        assert!(err(&"x".repeat(MAX_LENGTH + 1)).contains("characters long"));
+        // a long flat list is not deep
+        let list = format!("'A' in [{}]", vec!["\"x\""; 5_000].join(", "));
+        assert!(parse(&list).is_ok());
     }
 }

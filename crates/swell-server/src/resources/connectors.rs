@@ -132,8 +132,8 @@ fn read_properties(input: &Value, ty: ConnectorType) -> ApiResult<Option<Vec<(St
 }
 
 /// Checks that the properties make a usable source (without contacting it).
-fn check_properties(ty: ConnectorType, properties: &[(String, String)]) -> ApiResult<()> {
-    swell_connect::connect(ty, &Properties::new(properties.iter().cloned()))
+fn check_properties(state: &AppState, ty: ConnectorType, properties: &[(String, String)]) -> ApiResult<()> {
+    swell_connect::connect(ty, &Properties::new(properties.iter().cloned()), state.runner.folders())
         .map(|_| ())
         .map_err(|e| ApiError::bad_request(format!("connectionProperties: {e}")))
 }
@@ -168,7 +168,7 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     let ty = ConnectorType::parse(ty).map_err(|e| ApiError::bad_request(format!("connectorType: {e}")))?;
     let (name, label) = crate::wire::name_and_label(&input)?;
     let properties = read_properties(&input, ty)?.unwrap_or_default();
-    check_properties(ty, &properties)?;
+    check_properties(&state, ty, &properties)?;
     let properties = sealed(&state, ty, properties)?;
     let c = state
         .store
@@ -216,7 +216,7 @@ pub async fn patch(
                 merged.retain(|(m, _)| m != &n);
                 merged.push((n, value));
             }
-            check_properties(ty, &merged)?;
+            check_properties(&state, ty, &merged)?;
             Some(sealed(&state, ty, merged)?)
         }
         None => None,
@@ -268,7 +268,7 @@ fn vault(state: &AppState) -> ApiResult<&swell_connect::Vault> {
 
 /// Opens a connection's source with its secrets.
 pub fn open(state: &AppState, c: &ConnectorRecord) -> ApiResult<Box<dyn Source>> {
-    Ok(swell_scheduler::open_source(c, vault(state)?)?)
+    Ok(swell_scheduler::open_source(c, vault(state)?, state.runner.folders())?)
 }
 
 /// The properties as stored: secrets sealed.
@@ -293,7 +293,7 @@ pub async fn status(
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let c = find(&state, &params["id"]).await?;
-    let result = match swell_scheduler::open_source(&c, vault(&state)?) {
+    let result = match swell_scheduler::open_source(&c, vault(&state)?, state.runner.folders()) {
         Ok(source) => source.test().await,
         Err(e) => Err(e),
     };

@@ -102,7 +102,7 @@ pub fn validate(definition: &Value) -> ApiResult<()> {
     if !definition.is_object() {
         return Err(ApiError::bad_request("definition: must be an object of nodes"));
     }
-    swell_engine::validate(&definition.to_string()).map(|_| ()).map_err(|problems| {
+    swell_engine::validate_isolated(definition.to_string()).map_err(|problems| {
         ApiError::many(
             StatusCode::BAD_REQUEST,
             "INVALID_DEFINITION",
@@ -127,6 +127,7 @@ pub async fn list(
 pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
     let input = body(&bytes, "dataflow")?;
     let name = string_field(&input, "name")?.ok_or_else(|| ApiError::bad_request("name: is required"))?;
+    // the name's length is checked by string_field
     if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
@@ -137,7 +138,8 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     let label = string_field(&input, "label")?.unwrap_or(name);
     let description = string_field(&input, "description")?;
     let definition = input.get("definition").cloned().unwrap_or_else(|| json!({}));
-    if definition.as_object().is_some_and(|o| !o.is_empty()) {
+    // an empty object is a dataflow to be written later; anything else must check
+    if definition.as_object().is_none_or(|o| !o.is_empty()) {
         validate(&definition)?;
     }
     let d = state.store.create_dataflow(name, label, description, &definition).await?;

@@ -134,12 +134,15 @@ pub async fn restore(
     if src.dataset_id != d.id {
         return Err(ApiError::not_found(format!("version {source} of dataset {}", d.name)));
     }
-    state
-        .data_dir
-        .dataset(&d.name)
-        .set_current(&src.storage_version)
-        .map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
+    let table =
+        state.data_dir.dataset(&d.name).map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
+    // the store's record and the current file change together, in the order of other commits
+    let lock = table.lock_async().await.map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
+    table.version(&src.storage_version).map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
     let (d, created) =
         state.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
+    table
+        .set_current(&src.storage_version, &lock)
+        .map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
     Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
 }

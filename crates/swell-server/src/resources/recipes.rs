@@ -23,7 +23,7 @@ use swell_store::RecipeRecord;
 
 /// The engine's problems with a definition, as `validationDetails`.
 fn validation_details(definition: &Value) -> Vec<Value> {
-    let problems = match swell_engine::validate(&definition.to_string()) {
+    let problems = match swell_engine::validate_isolated(definition.to_string()) {
         Ok(_) => return Vec::new(),
         Err(p) => p.0,
     };

@@ -234,14 +234,8 @@ pub async fn patch(
 /// Deletes a connected object and its synced data. A dataflow that still reads it adds it
 /// back and syncs it on its next run (sync before run).
 pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let (r, c) = find(&state, &params["id"]).await?;
-    state.store.delete_replicated(&r.id).await?;
-    let dir = state.data_dir.connected_object(&c.name, &r.source_object).dir().to_path_buf();
-    if let Err(e) = std::fs::remove_dir_all(&dir)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(dir = %dir.display(), error = %e, "could not remove a connected object's data");
-    }
+    let (r, _) = find(&state, &params["id"]).await?;
+    state.runner.remove_object(&r).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
