@@ -302,3 +302,25 @@ async fn invalid_nodes_report_their_own_problems() {
     assert_eq!((message("d"), message("r")), (None, None));
     assert!(err.to_string().contains("Amout") && err.to_string().contains("Regoin"), "the error has them all");
 }
+
+/// Inputs that once crashed a fuzz target (`fuzz/regressions/<target>/`, kept by
+/// `fuzz/run.sh`): each is read again and must be answered, never crash.
+#[test]
+fn fuzz_regressions_are_answered() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    for target in ["saql", "dataflow", "recipe", "formula"] {
+        let Ok(entries) = std::fs::read_dir(root.join(target)) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).to_string();
+            let answered = swell_engine::on_deep_stack(move || match target {
+                "saql" => drop(swell_engine::saql::parse(&text)),
+                "formula" => drop(swell_engine::recipe::sql::parse(&text)),
+                _ => drop(swell_engine::validate(&text)),
+            });
+            assert!(answered.is_ok(), "{target}/{}: {answered:?}", entry.path().display());
+        }
+    }
+}

@@ -401,12 +401,26 @@ impl Runner {
                 (Transition::Crash, Some("The server stopped while this job ran.".to_string()))
             }
             Err(Failure::Stopped) => (Transition::Stop, Some("Stopped by a user.".to_string())),
-            Err(Failure::Message(m)) => (Transition::Fail, Some(m)),
+            // the server's own paths are not for API clients: the data dir is named, not shown
+            Err(Failure::Message(m)) => (Transition::Fail, Some(self.scrub(&m))),
         };
         match self.store.transition(&job.id, transition, message.as_deref()).await {
             Ok(done) => self.announce(&done),
             Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
         }
+    }
+
+    /// `message` without the data dir's absolute path.
+    fn scrub(&self, message: &str) -> String {
+        let root = self.data_dir.root();
+        let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut m = message.to_string();
+        for p in [absolute.display().to_string(), root.display().to_string()] {
+            if p.len() > 1 {
+                m = m.replace(&p, "<data dir>");
+            }
+        }
+        m
     }
 
     fn announce(&self, done: &JobRecord) {

@@ -279,6 +279,14 @@ impl Store {
     /// count and the claim are one transaction under the type's `job_slot` row lock, so
     /// servers sharing a database respect the limit together. `None`: nothing to run now.
     pub async fn claim_next(&self, job_type: JobType, owner: &str, limit: usize) -> Result<Option<JobRecord>> {
+        // nothing queued (the common case of an idle server): no lock, no write
+        let queued = sqlx::query("SELECT 1 FROM job WHERE status = 'Queued' AND job_type = $1 LIMIT 1")
+            .bind(job_type.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if queued.is_none() {
+            return Ok(None);
+        }
         let now = millis(&Utc::now());
         let mut tx = self.pool.begin().await?;
         // the lock: every claim of this type writes this row first

@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// A folder that local-folder connections (FolderPath) may read, with everything under it;
     /// repeat for several. Without one, no local folder can be read (`swell demo` allows its
     /// sample folder by itself).
-    #[arg(long = "allow-folder", env = "SWELL_ALLOW_FOLDER", value_name = "DIR", value_delimiter = ',')]
+    #[arg(long = "allow-folder", env = "SWELL_ALLOW_FOLDERS", value_name = "DIR", value_delimiter = ':')]
     pub allow_folders: Vec<PathBuf>,
     /// Seconds between this server's heartbeats on the jobs it runs.
     #[arg(long, env = "SWELL_HEARTBEAT_SECS", default_value_t = 5.0, value_parser = seconds_arg)]

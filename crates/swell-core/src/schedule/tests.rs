@@ -439,3 +439,22 @@ fn the_output_form_reads_back_unchanged() {
         assert_eq!(schedule(out), s);
     }
 }
+
+/// Schedule inputs that once crashed the fuzz target (`fuzz/regressions/schedule/`): each is
+/// a schedule or a list of problems, and its next ticks are computed.
+#[test]
+fn fuzz_regressions_are_answered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/schedule");
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        if let Ok(input) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Ok(schedule) = Schedule::from_input(&input)
+        {
+            let _ = schedule.next_after(utc("2026-01-01T00:00:00Z"));
+        }
+    }
+}

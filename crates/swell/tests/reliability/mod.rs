@@ -376,6 +376,13 @@ fn path_shaped_names_are_refused_everywhere() {
         );
         assert!(refusal.contains("separator"), "{refusal}");
     }
+    // a run that fails leaves the connection as it found it: the object it added is gone
+    let missing = server.dataflow("Reads_Missing", copy_flow("Files", "Missing", &["Id"], "Missing"));
+    let j = server.wait(&server.start_job(&missing), Duration::from_secs(60));
+    assert_eq!(j["status"], "Failure", "{j}");
+    let listed = server.ok("GET", "replicatedDatasets", None).to_string();
+    assert!(!listed.contains("Missing"), "the failed run's added object stayed: {listed}");
+    assert!(!tmp.path().join("data/connections/Files/objects/Missing").exists());
     server.alive();
     assert_eq!(tree(&canary), before, "files outside the data dir changed");
     assert_eq!(std::fs::read_to_string(tmp.path().join("canary.txt")).unwrap(), "keep me");
