@@ -484,25 +484,49 @@ fn simple_salesforce_works_unchanged_over_tls() {
     assert!(!plain.unwrap_or_default().contains("66.0"), "no API over plain HTTP on the TLS port");
 }
 
+/// A PostgreSQL database of its own for one test (`SWELL_TEST_POSTGRES_URL` names the server),
+/// dropped when the test ends; `None` without PostgreSQL locally (CI=true requires it).
+struct PgDatabase {
+    rt: tokio::runtime::Runtime,
+    admin: swell_store::Store,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn new(prefix: &str) -> Option<PgDatabase> {
+        let admin_url = std::env::var("SWELL_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let admin = match rt.block_on(swell_store::Store::open(&admin_url)) {
+            Ok(s) => s,
+            Err(e) if std::env::var("CI").is_err() => {
+                eprintln!("skipping: no PostgreSQL ({e})");
+                return None;
+            }
+            Err(e) => panic!("PostgreSQL at {admin_url} is needed under CI: {e}"),
+        };
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        rt.block_on(admin.execute_admin(&format!("CREATE DATABASE {name}"))).unwrap();
+        let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+        Some(PgDatabase { rt, admin, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ =
+            self.rt.block_on(self.admin.execute_admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
+    }
+}
+
 /// Two servers on one PostgreSQL database, as a scale-out deployment runs them: jobs started
 /// through either run once each, and a schedule due now fires once although both schedulers
 /// see it. Skipped without PostgreSQL locally; required under CI.
 #[test]
 fn two_servers_share_one_postgres() {
-    let admin =
-        std::env::var("SWELL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let admin_store = match rt.block_on(swell_store::Store::open(&admin)) {
-        Ok(s) => s,
-        Err(e) if std::env::var("CI").is_err() => {
-            eprintln!("skipping: no PostgreSQL ({e})");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL at {admin} is needed under CI: {e}"),
-    };
-    let db = format!("swell_two_{}", uuid::Uuid::new_v4().simple());
-    rt.block_on(admin_store.execute_admin(&format!("CREATE DATABASE {db}"))).unwrap();
-    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let Some(pg) = PgDatabase::new("swell_two") else { return };
+    let url = pg.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     let token = "two-servers";
     // one data dir (datasets, keys) shared by both, each server with an id of its own: a server
@@ -586,5 +610,5 @@ fn two_servers_share_one_postgres() {
     let after = json(&get(&a.base, &list, token).1)["totalSize"].as_i64().unwrap();
     assert_eq!((total, after), (2, 2), "the manual run and exactly one scheduled run");
     drop((a, b));
-    rt.block_on(admin_store.execute_admin(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).unwrap();
+    drop(pg);
 }

@@ -8,7 +8,7 @@
 //! loopback only. The server's timers are shortened (heartbeat 0.2 s, silent after 1 s, sweep
 //! every 0.3 s) so that a job of a few seconds outlives all of them many times over.
 
-use super::{Running, get, request, start};
+use super::{PgDatabase, Running, get, request, start};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -592,17 +592,8 @@ fn concurrent_starts_respect_the_limit_and_run_once() {
 /// (f) on two servers sharing PostgreSQL (and a data dir): the limit is global.
 #[test]
 fn two_servers_share_one_limit() {
-    let admin =
-        std::env::var("SWELL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let admin_store = match rt.block_on(swell_store::Store::open(&admin)) {
-        Ok(s) => s,
-        Err(e) if std::env::var("CI").is_err() => return eprintln!("skipping: no PostgreSQL ({e})"),
-        Err(e) => panic!("PostgreSQL at {admin} is needed under CI: {e}"),
-    };
-    let db = format!("swell_limit_{}", uuid::Uuid::new_v4().simple());
-    rt.block_on(admin_store.execute_admin(&format!("CREATE DATABASE {db}"))).unwrap();
-    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let Some(pg) = PgDatabase::new("swell_limit") else { return };
+    let url = pg.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     let folder = objects(tmp.path(), false);
     let serve = |id: &str| {
@@ -628,7 +619,7 @@ fn two_servers_share_one_limit() {
     let ran = all["dataflowJobs"].as_array().unwrap().iter().filter(|j| j["status"] == "Success").count();
     assert_eq!(ran, accepted.len());
     drop((a, b));
-    rt.block_on(admin_store.execute_admin(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).unwrap();
+    drop(pg);
 }
 
 /// (g): a refused delete changes nothing; (9) the small ones: definitions that are not
