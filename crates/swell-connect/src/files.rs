@@ -229,6 +229,8 @@ impl Source for FileSource {
                 names.push(name.to_string());
             }
         }
+        // a file whose name cannot be an object's (`Star*.csv`) is not offered as one
+        names.retain(|n| swell_core::PathName::parse(n).is_ok());
         names.sort();
         names.dedup();
         Ok(names.into_iter().map(SourceObject::named).collect())

@@ -141,18 +141,29 @@ impl FolderPolicy {
     /// server's own paths.
     pub fn check(&self, folder: &std::path::Path) -> Result<std::path::PathBuf> {
         let shown = folder.display();
-        let canonical = std::fs::canonicalize(folder)
-            .map_err(|_| ConnectError::Config(format!("FolderPath '{shown}': no such folder on the server")))?;
+        let refused = || {
+            ConnectError::Config(format!(
+                "FolderPath '{shown}': local folders are read only under the folders the server's operator allows \
+                 (swell serve --allow-folder DIR)"
+            ))
+        };
+        let allowed = |p: &std::path::Path| self.any || self.roots.iter().any(|r| p.starts_with(r));
+        let Ok(canonical) = std::fs::canonicalize(folder) else {
+            // whether a folder outside the allowed ones exists is not told
+            let absolute = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+            return Err(if allowed(&absolute) {
+                ConnectError::Config(format!("FolderPath '{shown}': no such folder"))
+            } else {
+                refused()
+            });
+        };
+        if !allowed(&canonical) {
+            return Err(refused());
+        }
         if !canonical.is_dir() {
             return Err(ConnectError::Config(format!("FolderPath '{shown}': not a folder")));
         }
-        if self.any || self.roots.iter().any(|r| canonical.starts_with(r)) {
-            return Ok(canonical);
-        }
-        Err(ConnectError::Config(format!(
-            "FolderPath '{shown}': local folders are read only under the folders the server's operator allows \
-             (swell serve --allow-folder DIR)"
-        )))
+        Ok(canonical)
     }
 
     /// Whether `file` (canonical) lies under an allowed root: a file reached through a

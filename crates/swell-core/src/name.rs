@@ -7,8 +7,9 @@
 //! `PathName`s (`swell_engine::storage::DataDir`).
 //!
 //! The rule is deliberately narrow (it is about file names, not about what an org accepts as
-//! an API name): 1 to 255 bytes, no `/`, `\`, NUL or other control character, not `.` or
-//! `..`, and not starting with `.` (names starting with a dot are swell's own: staging folders,
+//! an API name): 1 to 255 bytes, no `/`, `\`, NUL or other control character, no pattern
+//! character (`*`, `?`, `[`, `]`: file readers take them for globs), not `.` or `..`, and not
+//! starting with `.` (names starting with a dot are swell's own: staging folders,
 //! locks). Names such as `Account`, `eadx__oppty`, `public.orders` or `Extract Opportunity` are
 //! all fine.
 
@@ -42,6 +43,9 @@ impl PathName {
             Some("it holds a path separator ('/' or '\\')")
         } else if name.chars().any(char::is_control) {
             Some("it holds a control character")
+        } else if name.contains(['*', '?', '[', ']']) {
+            // file readers take them for patterns (DataFusion lists `a*b` as a glob)
+            Some("it holds a pattern character ('*', '?', '[' or ']')")
         } else if name.starts_with('.') {
             Some("it starts with '.'")
         } else {
@@ -98,6 +102,9 @@ mod tests {
             ".staging-1",
             ".hidden",
             "line\nbreak",
+            "a*b",
+            "Q?",
+            "x[1]",
             &"a".repeat(256),
         ] {
             assert!(PathName::parse(bad).is_err(), "{bad:?} must be refused");

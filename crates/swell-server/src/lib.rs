@@ -83,6 +83,16 @@ pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// below write as plain text (an extractor's rejection).
 async fn guard(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        // refused before a byte of it is read
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "REQUEST_TOO_LARGE",
+            format!("the request body is larger than {} MB", MAX_BODY_BYTES / (1024 * 1024)),
+        )
+        .into_response();
+    }
     let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Err(_) => {
             return ApiError::new(

@@ -130,11 +130,21 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Links (`url`, `nextPageUrl`, ...) are left as they are: a client follows them as sent, and
+/// an escaped `&` (`?pageSize=1&amp;page=2`) would lead it back to the first page for ever.
 pub fn escape_value(v: Value) -> Value {
     match v {
         Value::String(s) => Value::String(escape(&s)),
         Value::Array(a) => Value::Array(a.into_iter().map(escape_value).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, escape_value(v))).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| {
+                    let link = (k == "url" || k.ends_with("Url")) && v.is_string();
+                    let v = if link { v } else { escape_value(v) };
+                    (k, v)
+                })
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -224,6 +234,14 @@ mod tests {
 
     fn path(p: &str) -> String {
         normalize(Request::builder().uri(p).body(()).unwrap()).uri().to_string()
+    }
+
+    #[test]
+    fn links_are_not_escaped() {
+        let v = escape_value(serde_json::json!({"nextPageUrl": "/x?a=1&b=2", "label": "a & b", "url": "/y?c&d"}));
+        assert_eq!(v["nextPageUrl"], "/x?a=1&b=2");
+        assert_eq!(v["url"], "/y?c&d");
+        assert_eq!(v["label"], "a &amp; b");
     }
 
     /// issue 12, finding 9: every path word is matched without regard to case.

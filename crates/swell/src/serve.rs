@@ -93,6 +93,29 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     /// HTTPS: the acceptor and the certificate file clients should trust.
     pub tls: Option<(tokio_rustls::TlsAcceptor, PathBuf)>,
+    /// Held while the server runs: no second server takes its id on this data dir.
+    _id_lock: std::fs::File,
+}
+
+/// Locks `DATA_DIR/.server-<id>.lock` for as long as the server runs. A second server started
+/// on the same data dir with the same id (both reading `server-id`) would take the first
+/// one's running jobs for its own interrupted ones and fail them: it is refused instead.
+fn lock_server_id(data_dir: &Path, id: &str) -> Result<std::fs::File> {
+    let path = data_dir.join(format!(".server-{id}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another swell server with the id '{id}' runs on this data dir; give each server sharing it its own \
+             --server-id (SWELL_SERVER_ID)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// The API token: `SWELL_API_TOKEN`, else the one kept in the data dir, else a new one
@@ -158,7 +181,9 @@ impl Server {
                 args.heartbeat_secs
             );
         }
-        let mut settings = RunnerSettings::new(server_id(args.server_id.as_deref(), &args.data_dir)?);
+        let id = server_id(args.server_id.as_deref(), &args.data_dir)?;
+        let id_lock = lock_server_id(&args.data_dir, &id)?;
+        let mut settings = RunnerSettings::new(id);
         settings.limits = Limits {
             dataflows: args.max_dataflow_jobs as usize,
             recipes: args.max_recipe_jobs as usize,
@@ -187,7 +212,7 @@ impl Server {
             }
             _ => None,
         };
-        Ok(Server { addr, new_token, state, runner, scheduler, listener, tls })
+        Ok(Server { addr, new_token, state, runner, scheduler, listener, tls, _id_lock: id_lock })
     }
 
     /// The base URL clients use: `http://HOST:PORT`, or `https://` with TLS.

@@ -106,7 +106,15 @@ pub fn validate(definition: &Value) -> ApiResult<()> {
         ApiError::many(
             StatusCode::BAD_REQUEST,
             "INVALID_DEFINITION",
-            problems.0.iter().map(|p| format!("definition.{p}")).collect(),
+            problems
+                .0
+                .iter()
+                .map(
+                    |p| {
+                        if p.node.is_empty() { format!("definition: {}", p.message) } else { format!("definition.{p}") }
+                    },
+                )
+                .collect(),
         )
     })
 }

@@ -664,16 +664,31 @@ fn refused_requests_change_nothing() {
     let (status, _) = server.call("GET", "dataflows/Ok", None);
     assert_eq!(status, 404, "a refused create created nothing");
     // a body over the limit: the JSON error array, not plain text
-    let huge = format!(r#"{{"name":"Huge","description":"{}"}}"#, "x".repeat(17 * 1024 * 1024));
-    let (status, body) = request(&server.run.base, "POST", &format!("{WAVE}/dataflows"), TOKEN, &huge);
-    assert_eq!(status, 413, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("413 is not JSON ({e}): {body}"));
+    // (sent chunked, so that no length announces it: the limit is found while reading)
+    use std::io::{Read, Write};
+    let host = server.run.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    let head = format!(
+        "POST {WAVE}/dataflows HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 1024 * 1024, "x".repeat(1024 * 1024));
+    for _ in 0..17 {
+        if s.write_all(chunk.as_bytes()).is_err() {
+            break; // the server answered and closed
+        }
+    }
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("413 is not JSON ({e}): {body}"));
     assert_eq!(v[0]["errorCode"], "REQUEST_TOO_LARGE");
     // path words in any case
     let (status, _) = server.call("GET", "/services/data/v66.0/wave/DATACONNECTORS", None);
     assert_eq!(status, 200);
     // a request whose headers never finish is closed, not held
-    use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(server.run.base.trim_start_matches("http://")).unwrap();
     s.write_all(b"GET /services/data HTTP/1.1\r\nHost: x\r\n").unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -682,4 +697,36 @@ fn refused_requests_change_nothing() {
     let _ = s.read_to_end(&mut buf);
     assert!(started.elapsed() < Duration::from_secs(20), "a half-sent request was held {:?}", started.elapsed());
     server.alive();
+}
+
+/// A second server on the same data dir that would share the first one's id (both read
+/// `server-id`) is refused: it would fail the first one's running jobs as its own interrupted
+/// ones. A body announced larger than the limit is refused before it is read.
+#[test]
+fn a_twin_server_is_refused_and_huge_bodies_are_not_awaited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = objects(tmp.path(), false);
+    let server = Server::start(tmp.path(), "data", &folder, &[]);
+    let twin = std::process::Command::new(env!("CARGO_BIN_EXE_swell"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .current_dir(tmp.path())
+        .env("SWELL_API_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(twin.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twin.stderr).contains("--server-id"), "{twin:?}");
+    server.alive();
+
+    use std::io::{Read, Write};
+    let host = server.run.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    let head = format!(
+        "POST {WAVE}/dataflows HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("REQUEST_TOO_LARGE"), "{answer}");
 }
