@@ -472,9 +472,15 @@ impl Runner {
                 self.announce(&done);
             }
             Ok(None) => {
-                // the job is no longer ours to end as Success: nothing is published
+                // the job is no longer ours to end as Success: nothing is published, and the
+                // nodes say so
                 drop(staged);
                 drop(locks);
+                if let Err(e) =
+                    self.store.abort_nodes(&job.id, "The job ended before its datasets were committed.").await
+                {
+                    tracing::warn!(job = %job.id, error = %e, "could not mark the nodes aborted");
+                }
                 match self.store.job(&job.id).await {
                     Ok(j) if j.status == JobStatus::Running && j.stop_requested => {
                         match self.store.transition(&job.id, Transition::Stop, Some("Stopped by a user.")).await {

@@ -417,6 +417,20 @@ impl Store {
         Ok(Some(self.job(id).await?))
     }
 
+    /// Marks the nodes of a job whose run committed nothing (it ended elsewhere, or was stopped
+    /// as it finished) as aborted, so that the nodes agree with the job and its datasets.
+    pub async fn abort_nodes(&self, job_id: &SalesforceId, message: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE job_node SET status = 'aborted', message = coalesce(message, $2)
+             WHERE job_id = $1 AND status IN ('success', 'running', 'pending')",
+        )
+        .bind(job_id.as_str())
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn count_running(&self, job_type: JobType) -> Result<i64> {
         Ok(sqlx::query("SELECT count(*) FROM job WHERE status = 'Running' AND job_type = $1")
             .bind(job_type.as_str())

@@ -431,8 +431,26 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     // a job failed meanwhile (swept) or stopped records nothing
     let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    s.save_nodes(
+        &job.id,
+        &[NodeState {
+            name: "n".into(),
+            node_type: "sfdcRegister".into(),
+            status: "success".into(),
+            start_date: None,
+            duration_ms: None,
+            input_rows: 1,
+            output_rows: 1,
+            message: None,
+        }],
+    )
+    .await
+    .unwrap();
     s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
     assert!(s.succeed_with_versions(&job.id, "me", &[v("v2")]).await.unwrap().is_none());
+    s.abort_nodes(&job.id, "nothing committed").await.unwrap();
+    let node = &s.nodes(&job.id).await.unwrap()[0].state;
+    assert_eq!((node.status.as_str(), node.message.as_deref()), ("aborted", Some("nothing committed")));
     assert!(s.version_by_storage("Won", "v2").await.unwrap().is_none());
     let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
