@@ -112,7 +112,7 @@ impl SalesforceId {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let s = s.trim();
         if !(s.len() == 15 || s.len() == 18) || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(IdError::Malformed(s.to_string()));
+            return Err(IdError::Malformed(crate::name::shorten(s)));
         }
         let fifteen = &s[..15];
         let expected = suffix(fifteen);

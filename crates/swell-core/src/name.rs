@@ -74,8 +74,9 @@ impl AsRef<str> for PathName {
     }
 }
 
-/// At most 60 characters of a name, control characters shown escaped.
-fn shorten(name: &str) -> String {
+/// At most 60 characters of a name, control characters shown escaped: what an error message
+/// quotes of user input (a 100 KB "id" is not echoed whole).
+pub(crate) fn shorten(name: &str) -> String {
     let mut out: String = name.chars().take(60).flat_map(char::escape_debug).collect();
     if name.chars().count() > 60 {
         out.push('…');
