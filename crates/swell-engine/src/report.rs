@@ -66,6 +66,8 @@ struct NodeState {
 pub struct Progress {
     nodes: Mutex<Vec<NodeState>>,
     rows: Vec<AtomicU64>,
+    /// The most rows one node may produce (see [`crate::run::MAX_NODE_ROWS`]).
+    row_limit: AtomicU64,
     tick: watch::Sender<u64>,
 }
 
@@ -87,7 +89,12 @@ impl Progress {
                 message: None,
             })
             .collect();
-        Progress { nodes: Mutex::new(states), rows, tick: watch::channel(0).0 }
+        Progress {
+            nodes: Mutex::new(states),
+            rows,
+            row_limit: AtomicU64::new(crate::run::MAX_NODE_ROWS),
+            tick: watch::channel(0).0,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<NodeState>> {
@@ -116,12 +123,26 @@ impl Progress {
         }
     }
 
-    pub(crate) fn add_rows(&self, node: usize, rows: u64) {
-        self.rows[node].fetch_add(rows, Ordering::Relaxed);
+    /// Counts rows out of `node`; past the row limit, the message to fail the run with.
+    pub(crate) fn add_rows(&self, node: usize, rows: u64) -> Result<(), String> {
+        let total = self.rows[node].fetch_add(rows, Ordering::Relaxed) + rows;
         let mut nodes = self.lock();
         nodes[node].last_activity = Some(Instant::now());
+        let name = nodes[node].name.clone();
         drop(nodes);
         self.bump();
+        let limit = self.row_limit.load(Ordering::Relaxed);
+        if total > limit {
+            return Err(format!(
+                "the node {name} produced more than {limit} rows, the most one node may produce (a join or an \
+                 append that multiplies rows?)"
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_row_limit(&self, limit: u64) {
+        self.row_limit.store(limit, Ordering::Relaxed);
     }
 
     /// Marks nodes finished with `status`; a node that never started gets no duration.

@@ -53,7 +53,14 @@ pub struct RunOptions {
     /// caller publishes them once it has recorded the run's end (the server's job store), so
     /// that a run whose job ended meanwhile commits nothing.
     pub defer_commit: bool,
+    /// The most rows one node may produce ([`MAX_NODE_ROWS`] by default).
+    pub max_node_rows: u64,
 }
+
+/// The most rows one node may produce. CRM Analytics' row limits are in the billions; a
+/// definition that multiplies rows past this (appends of appends doubling at each step) would
+/// otherwise fill the disk with scratch files before it failed.
+pub const MAX_NODE_ROWS: u64 = 2_000_000_000;
 
 /// Default memory budget of one run: large sorts spill beyond it instead of growing without
 /// bound, so several runs fit on one machine.
@@ -70,6 +77,7 @@ impl RunOptions {
             target_partitions: None,
             dataflow_name: None,
             defer_commit: false,
+            max_node_rows: MAX_NODE_ROWS,
             memory_limit: std::env::var("SWELL_RUN_MEMORY_MB")
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -135,6 +143,7 @@ impl Run {
         };
         // the run's scratch belongs to it while it lives; a sweep removes it if the process dies
         let lease = data_dir.lease()?;
+        self.progress.set_row_limit(options.max_node_rows);
         let cancel = options.cancel.clone();
         let result = tokio::select! {
             r = self.execute_inner(&options, &data_dir, lease.dir()) => r,

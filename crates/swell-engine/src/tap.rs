@@ -10,7 +10,7 @@ use crate::report::Progress;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DFSchemaRef, Result as DFResult, internal_err};
+use datafusion::common::{DFSchemaRef, DataFusionError, Result as DFResult, internal_err};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
@@ -180,10 +180,9 @@ impl ExecutionPlan for TapExec {
         let node = self.node;
         progress.node_started(node);
         let counted = input.map(move |batch| {
-            if let Ok(b) = &batch {
-                progress.add_rows(node, b.num_rows() as u64);
-            }
-            batch
+            let b = batch?;
+            progress.add_rows(node, b.num_rows() as u64).map_err(DataFusionError::Execution)?;
+            Ok(b)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, counted)))
     }

@@ -324,3 +324,37 @@ fn fuzz_regressions_are_answered() {
         }
     }
 }
+
+/// issue 12 (found by a hostile probe): appends of appends double the rows at each step; a
+/// node that produces more rows than the limit fails the run, naming it, instead of filling the
+/// disk with scratch files.
+#[tokio::test]
+async fn a_node_that_multiplies_rows_past_the_limit_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 10);
+    let mut nodes = serde_json::Map::new();
+    nodes.insert(
+        "a0".into(),
+        serde_json::json!({"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}]}}),
+    );
+    nodes.insert(
+        "b0".into(),
+        serde_json::json!({"action": "filter", "parameters": {"source": "a0", "filter": "Region:N:x"}}),
+    );
+    for i in 1..12 {
+        let (a, b) = (format!("a{}", i - 1), format!("b{}", i - 1));
+        nodes.insert(format!("a{i}"), serde_json::json!({"action": "append", "parameters": {"sources": [a, b]}}));
+        nodes.insert(format!("b{i}"), serde_json::json!({"action": "append", "parameters": {"sources": [b, a]}}));
+    }
+    nodes.insert(
+        "r".into(),
+        serde_json::json!({"action": "sfdcRegister", "parameters": {"alias": "Many", "name": "Many", "source": "a11"}}),
+    );
+    let flow = Dataflow::parse(&serde_json::Value::Object(nodes).to_string()).unwrap();
+    let mut o = options(&data, &objects);
+    o.max_node_rows = 5_000;
+    let err = Run::new(flow).execute(o).await.unwrap_err();
+    assert!(err.to_string().contains("more than 5000 rows"), "{err}");
+    assert!(Dir::new(&data).dataset("Many").unwrap().current().unwrap().is_none());
+}
