@@ -374,18 +374,22 @@ impl VersionedTable {
         })
     }
 
+    /// The table's lock file, made on first use.
+    fn lock_file(&self) -> io::Result<fs::File> {
+        fs::create_dir_all(&self.dir)?;
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(self.dir.join(".lock"))
+    }
+
     /// Takes the table's lock, waiting for another committer to finish.
     pub fn lock(&self) -> io::Result<TableLock> {
-        fs::create_dir_all(&self.dir)?;
-        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(self.dir.join(".lock"))?;
+        let file = self.lock_file()?;
         file.lock()?;
         Ok(TableLock { _file: file })
     }
 
     /// The table's lock if no one holds it now.
     pub fn try_lock(&self) -> io::Result<Option<TableLock>> {
-        fs::create_dir_all(&self.dir)?;
-        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(self.dir.join(".lock"))?;
+        let file = self.lock_file()?;
         match file.try_lock() {
             Ok(()) => Ok(Some(TableLock { _file: file })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),

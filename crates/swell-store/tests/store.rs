@@ -22,6 +22,20 @@ impl Guard {
     }
 }
 
+/// A job node `n` of type `node_type` with one row in and out.
+fn node(node_type: &str, status: &str) -> NodeState {
+    NodeState {
+        name: "n".into(),
+        node_type: node_type.into(),
+        status: status.into(),
+        start_date: None,
+        duration_ms: None,
+        input_rows: 1,
+        output_rows: 1,
+        message: None,
+    }
+}
+
 async fn sqlite() -> (Store, Guard) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("swell.db").display());
@@ -151,21 +165,7 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let theirs = s.claim_next(JobType::User, "other-server", 2).await.unwrap().unwrap();
     s.heartbeat("other-server").await.unwrap();
     let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().unwrap();
-    s.save_nodes(
-        &mine.id,
-        &[NodeState {
-            name: "n".into(),
-            node_type: "filter".into(),
-            status: "running".into(),
-            start_date: None,
-            duration_ms: None,
-            input_rows: 1,
-            output_rows: 1,
-            message: None,
-        }],
-    )
-    .await
-    .unwrap();
+    s.save_nodes(&mine.id, &[node("filter", "running")]).await.unwrap();
     // at its start, a server fails its own interrupted jobs once
     let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30), true).await.unwrap();
     assert_eq!(recovered.len(), 1, "only this server's job");
@@ -431,21 +431,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     // a job failed meanwhile (swept) or stopped records nothing
     let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
-    s.save_nodes(
-        &job.id,
-        &[NodeState {
-            name: "n".into(),
-            node_type: "sfdcRegister".into(),
-            status: "success".into(),
-            start_date: None,
-            duration_ms: None,
-            input_rows: 1,
-            output_rows: 1,
-            message: None,
-        }],
-    )
-    .await
-    .unwrap();
+    s.save_nodes(&job.id, &[node("sfdcRegister", "success")]).await.unwrap();
     s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
     assert!(s.succeed_with_versions(&job.id, "me", &[v("v2")]).await.unwrap().is_none());
     s.abort_nodes(&job.id, "nothing committed").await.unwrap();
