@@ -9,7 +9,8 @@
 //!   its current keys (one narrow column), and rows whose key is gone are dropped. A sync
 //!   without a previous version, or whose fields differ from it, runs full.
 //!
-//! Either way the version is committed atomically (see [`swell_engine::storage`]): a failed
+//! Either way the version is committed atomically, under the table's lock held for the whole
+//! sync (see [`swell_engine::storage`]): a failed
 //! or stopped sync leaves the previous version current and readable, and no partial files
 //! where readers look. The newest [`KEEP_VERSIONS`] versions are kept and older ones removed:
 //! a run reads the version that was current when it planned, so only a run that outlives
@@ -125,8 +126,9 @@ fn metadata_fields(fields: &[SourceField]) -> Vec<Field> {
     fields.iter().map(|f| Field::labelled(f.name.clone(), Some(f.label.clone()), f.ty.clone())).collect()
 }
 
-/// Syncs one object. `progress` counts the rows read as they arrive (the job node's live
-/// row count).
+/// Syncs one object and commits its version: [`prepare_sync`] then [`PreparedSync::publish`]
+/// under the table's lock. `progress` counts the rows read as they arrive (the job node's
+/// live row count).
 pub async fn sync_object(
     source: &dyn Source,
     table: &VersionedTable,
@@ -134,6 +136,41 @@ pub async fn sync_object(
     cancel: &CancellationToken,
     progress: &AtomicU64,
 ) -> Result<SyncOutcome> {
+    let _lock = table.lock_async().await.map_err(io_error)?;
+    prepare_sync(source, table, request, cancel, progress).await?.publish()
+}
+
+/// A synced version, whole on disk but not yet visible.
+#[derive(Debug)]
+pub struct PreparedSync {
+    staged: StagedVersion,
+    pub outcome: SyncOutcome,
+}
+
+impl PreparedSync {
+    /// Makes the version current and prunes old ones. The caller holds the table's lock.
+    pub fn publish(self) -> Result<SyncOutcome> {
+        let table = self.staged.table().clone();
+        self.staged.publish().map_err(io_error)?;
+        prune(&table);
+        Ok(self.outcome)
+    }
+}
+
+/// Syncs one object into a prepared version and leaves it unpublished, so that the caller
+/// can decide whether it may still commit (a job's sync commits only while the job is
+/// running and not asked to stop). Dropping it removes the staged files.
+///
+/// The caller holds the table's lock from before this call to the publication: an
+/// incremental sync builds on the current version, and a second writer in between (another
+/// server on the same data dir) would be lost.
+pub async fn prepare_sync(
+    source: &dyn Source,
+    table: &VersionedTable,
+    request: &SyncRequest,
+    cancel: &CancellationToken,
+    progress: &AtomicU64,
+) -> Result<PreparedSync> {
     let previous = table.current().map_err(io_error)?;
     let fields = metadata_fields(&request.fields);
     let incremental = match (&request.mode, &previous) {
@@ -150,7 +187,7 @@ pub async fn sync_object(
     };
     let watermark_index = watermark_field.as_ref().and_then(|w| request.fields.iter().position(|f| &f.name == w));
     let version_id = new_version_id();
-    let staged = table.stage(&version_id).map_err(io_error)?;
+    let mut staged = table.stage(&version_id).map_err(io_error)?;
     let outcome = match incremental {
         None => {
             let read = Read {
@@ -190,9 +227,8 @@ pub async fn sync_object(
         row_level_security_filter: None,
         source: Some(request.connection.clone()),
     };
-    staged.commit(&metadata).map_err(io_error)?;
-    prune(table);
-    Ok(outcome)
+    staged.prepare(&metadata).map_err(io_error)?;
+    Ok(PreparedSync { staged, outcome })
 }
 
 fn stamp(millis: Option<i64>) -> Option<DateTime<Utc>> {

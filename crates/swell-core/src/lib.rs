@@ -8,6 +8,7 @@
 pub mod dates;
 pub mod id;
 pub mod job;
+pub mod json;
 pub mod name;
 pub mod schedule;
 

@@ -32,6 +32,13 @@ pub fn parse_dataflow(text: &str) -> Result<Vec<RawNode>, Problems> {
             format!("invalid JSON at line {}, column {}: {}", e.line(), e.column(), strip_position(&e)),
         )])
     })?;
+    if let Some(path) = swell_core::json::duplicate_key(text.as_bytes()) {
+        return Err(Problems(vec![Problem::new(
+            "",
+            "",
+            format!("the key {path} is given twice; JSON keeps only the last, so the definition is refused"),
+        )]));
+    }
     from_value(unescape_value(value))
 }
 

@@ -74,6 +74,9 @@ pub enum EngineError {
     /// The run was stopped before it finished; nothing was committed.
     #[error("the run was stopped")]
     Cancelled,
+    /// The machine ran short of something the run needs (disk space kept free).
+    #[error("{0}")]
+    Resources(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("internal error: {0}")]
@@ -87,6 +90,8 @@ pub enum FailureClass {
     User,
     SourceUnavailable,
     Cancelled,
+    /// The machine ran short (disk space): the operator's to fix, not the definition's.
+    Resources,
     Internal,
 }
 
@@ -96,6 +101,7 @@ impl EngineError {
             EngineError::Invalid(_) | EngineError::Node { .. } => FailureClass::User,
             EngineError::Source(_) => FailureClass::SourceUnavailable,
             EngineError::Cancelled => FailureClass::Cancelled,
+            EngineError::Resources(_) => FailureClass::Resources,
             EngineError::Io(_) | EngineError::Internal(_) => FailureClass::Internal,
         }
     }
@@ -108,6 +114,9 @@ impl EngineError {
 /// DataFusion prefixes messages with layers of context ("Arrow error: External error: ...")
 /// and chains causes with "caused by"; users need the sentences, once each, on one line.
 pub fn clean_df_message(msg: &str) -> String {
+    if let Some(m) = memory_message(msg) {
+        return m;
+    }
     const PREFIXES: [&str; 14] = [
         "Arrow error: ",
         "External error: ",
@@ -145,6 +154,29 @@ pub fn clean_df_message(msg: &str) -> String {
     parts.join(": ")
 }
 
+/// DataFusion's "Resources exhausted" names its operators and reservations (`HashJoinInput[1]`,
+/// `ExternalSorterMerge[0]`, top consumers by bytes): none of that is a user's word. Says
+/// what ran out, in the node's terms, and what to change.
+fn memory_message(msg: &str) -> Option<String> {
+    if !msg.contains("Resources exhausted") {
+        return None;
+    }
+    // "Failed to allocate additional 12.0 MB for HashJoinInput[0] with ..."
+    let consumer = msg.split("Failed to allocate additional ").nth(1).and_then(|r| r.split(" for ").nth(1));
+    let what = match consumer.unwrap_or_default() {
+        c if c.starts_with("HashJoin") || c.starts_with("NestedLoopJoin") || c.starts_with("CrossJoin") => {
+            "the lookup side of a join (augment's right input, a recipe join's right side) is held in memory and"
+        }
+        c if c.contains("Sort") => "a sort (computeRelative, sort, a window)",
+        c if c.contains("Aggregate") => "a grouping (aggregate, a distinct count)",
+        _ => "an operator",
+    };
+    Some(format!(
+        "The run needs more memory than its limit: {what} did not fit. Raise the limit with SWELL_RUN_MEMORY_MB \
+         (1536 unless set), or make that input smaller (filter it, keep fewer fields)."
+    ))
+}
+
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// Suggests the closest name ("did you mean ...?") for a misspelt field or node.
@@ -163,5 +195,28 @@ pub fn unknown(kind: &str, wanted: &str, suggestion: Option<&str>) -> String {
     match suggestion {
         Some(s) => format!("unknown {kind} '{wanted}' (did you mean '{s}'?)"),
         None => format!("unknown {kind} '{wanted}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hostile probe of issue 12: a chain of big augments failed with DataFusion's memory
+    /// report (operator names, reservations, byte counts) as the job's message.
+    #[test]
+    fn running_out_of_memory_says_what_in_a_users_words() {
+        let raw = "Resources exhausted: Additional allocation failed for HashJoinInput[1] with top memory \
+                   consumers (across reservations) as:\n  HashJoinInput[1]#31(can spill: false) consumed 1.4 GB, \
+                   peak 1.4 GB.\nError: Failed to allocate additional 3.2 MB for HashJoinInput[1] with 1.4 GB \
+                   already allocated for this reservation - 1.2 MB remain available for the total pool";
+        let m = clean_df_message(raw);
+        assert!(m.contains("lookup side of a join") && m.contains("SWELL_RUN_MEMORY_MB"), "{m}");
+        assert!(!m.contains("HashJoin") && !m.contains("reservation"), "{m}");
+        let sort = clean_df_message(
+            "Resources exhausted: Failed to allocate additional 1 MB for ExternalSorterMerge[0] with 0 B",
+        );
+        assert!(sort.contains("a sort"), "{sort}");
+        assert_eq!(clean_df_message("Execution error: Arrow error: Divide by zero error"), "Divide by zero error");
     }
 }

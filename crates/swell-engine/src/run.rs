@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub defer_commit: bool,
     /// The most rows one node may produce ([`MAX_NODE_ROWS`] by default).
     pub max_node_rows: u64,
+    /// Free space the run leaves on the data dir's disk: it fails when less is left (`None`:
+    /// [`crate::storage::default_reserve`]).
+    pub min_free_bytes: Option<u64>,
 }
 
 /// The most rows one node may produce. CRM Analytics' row limits are in the billions; a
@@ -78,6 +81,7 @@ impl RunOptions {
             dataflow_name: None,
             defer_commit: false,
             max_node_rows: MAX_NODE_ROWS,
+            min_free_bytes: None,
             memory_limit: std::env::var("SWELL_RUN_MEMORY_MB")
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -148,6 +152,7 @@ impl Run {
         let result = tokio::select! {
             r = self.execute_inner(&options, &data_dir, lease.dir()) => r,
             _ = cancel.cancelled() => Err(EngineError::Cancelled),
+            m = watch_space(&data_dir, options.min_free_bytes) => Err(EngineError::Resources(m)),
         };
         // code that noticed the stop itself fails with its own error: it is still a stop
         let result = match result {
@@ -258,7 +263,7 @@ impl Run {
                 .transform
                 .plan(&cx, inputs, &in_schemas, &schemas[i])
                 .await
-                .map_err(|e| EngineError::node(&node.name, e))?;
+                .map_err(|e| self.attribute(&node.name, e))?;
             let (state, plan) = df.into_parts();
             let df = DataFrame::new(state, tap(plan, i, self.progress.clone()));
             let mut nodes_in: BTreeSet<usize> = node.inputs.iter().flat_map(|&j| pending[j].iter().copied()).collect();
@@ -274,7 +279,7 @@ impl Run {
                 let read = ctx
                     .read_parquet(path.display().to_string(), ParquetReadOptions::default())
                     .await
-                    .map_err(|e| EngineError::node(&node.name, e))?;
+                    .map_err(|e| self.attribute(&node.name, e))?;
                 frames[i] = Some(read);
             } else {
                 frames[i] = Some(df);
@@ -318,16 +323,16 @@ impl Run {
                         None,
                     )
                     .await
-                    .map_err(|e| EngineError::node(&node.name, e))?;
+                    .map_err(|e| self.attribute(&node.name, e))?;
                     self.progress.finish(&nodes_in.into_iter().collect::<Vec<_>>(), NodeStatus::Success, None);
                     exports.push(dir);
                 }
                 None => {
                     // a node nobody reads still runs, as in CRM Analytics; its rows are counted
-                    let mut stream = df.execute_stream().await.map_err(|e| EngineError::node(&node.name, e))?;
+                    let mut stream = df.execute_stream().await.map_err(|e| self.attribute(&node.name, e))?;
                     use futures::StreamExt;
                     while let Some(batch) = stream.next().await {
-                        batch.map_err(|e| EngineError::node(&node.name, e))?;
+                        batch.map_err(|e| self.attribute(&node.name, e))?;
                     }
                     self.progress.finish(&nodes_in.into_iter().collect::<Vec<_>>(), NodeStatus::Success, None);
                 }
@@ -359,6 +364,18 @@ impl Run {
         Ok((committed, deferred, exports))
     }
 
+    /// A failure of a plan, reported on the node whose operators raised it (its tap marked it,
+    /// see [`crate::tap::NodeFailure`]), else on `node`, the node that executed the plan.
+    fn attribute(&self, node: &str, e: datafusion::error::DataFusionError) -> EngineError {
+        match crate::tap::failed_node(&e) {
+            Some(f) if f.node < self.flow.nodes.len() => EngineError::Node {
+                node: self.flow.nodes[f.node].name.clone(),
+                message: clean_df_message(&f.error.to_string()),
+            },
+            _ => EngineError::Node { node: node.to_string(), message: clean_df_message(&e.to_string()) },
+        }
+    }
+
     fn rows_out(&self, node: usize) -> u64 {
         self.progress.snapshot()[node].output_rows
     }
@@ -367,16 +384,21 @@ impl Run {
     async fn write(&self, df: DataFrame, path: &std::path::Path, node: &str, nodes_in: &BTreeSet<usize>) -> Result<()> {
         df.write_parquet(&path.display().to_string(), DataFrameWriteOptions::new().with_single_file_output(true), None)
             .await
-            .map_err(|e| attribute(node, e))?;
+            .map_err(|e| self.attribute(node, e))?;
         self.progress.finish(&nodes_in.iter().copied().collect::<Vec<_>>(), NodeStatus::Success, None);
         Ok(())
     }
 }
 
-/// A failure inside a plan is reported on the node that owns the plan's output: DataFusion
-/// does not say which operator failed.
-fn attribute(node: &str, e: datafusion::error::DataFusionError) -> EngineError {
-    EngineError::Node { node: node.to_string(), message: clean_df_message(&e.to_string()) }
+/// Resolves when the data dir's disk has less free space than the run must leave (checked at
+/// once, then twice a second): the run's scratch, spills and versions grow there.
+async fn watch_space(data_dir: &DataDir, reserve: Option<u64>) -> String {
+    loop {
+        if let Some(m) = data_dir.low_on_space(reserve) {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 fn tempfile_dir() -> Result<TempDir> {

@@ -164,6 +164,24 @@ impl DataDir {
         Ok(dead)
     }
 
+    /// Whether the data dir's disk has less free space than `reserve` (`None`: the default
+    /// reserve, [`default_reserve`]) leaves: then the message to fail a writer with. Writers
+    /// stop there, so that the store's database, other datasets' commits and the system keep
+    /// room (a full disk fails every writer at once, half way, and may corrupt more).
+    pub fn low_on_space(&self, reserve: Option<u64>) -> Option<String> {
+        let st = rustix::fs::statvfs(&self.root).ok()?;
+        let free = st.f_bavail.saturating_mul(st.f_frsize);
+        let reserve = reserve.unwrap_or_else(|| default_reserve(st.f_blocks.saturating_mul(st.f_frsize)));
+        (free < reserve).then(|| {
+            format!(
+                "the data dir's disk has {} MB free, less than the {} MB kept free (--min-free-mb): \
+                 the run stopped before filling it; free some space or lower the reserve",
+                free / MB,
+                reserve.div_ceil(MB)
+            )
+        })
+    }
+
     /// Removes a table and all its versions (a deleted connected object). The table was made
     /// by this data dir, so it lies under it; a symbolic link is removed, never followed.
     pub fn remove_table(&self, table: &VersionedTable) -> io::Result<()> {
@@ -175,6 +193,14 @@ impl DataDir {
             other => other,
         }
     }
+}
+
+const MB: u64 = 1024 * 1024;
+
+/// The free space kept on the data dir's disk unless the operator says otherwise: 1 GiB, or
+/// 5 % of a disk smaller than 20 GiB (a small test disk is not refused outright).
+pub fn default_reserve(disk_bytes: u64) -> u64 {
+    (1024 * MB).min(disk_bytes / 20)
 }
 
 const STAGING_PREFIX: &str = ".staging-";
@@ -357,10 +383,18 @@ impl VersionedTable {
     pub fn stage(&self, version_id: &str) -> io::Result<StagedVersion> {
         let id = PathName::parse(version_id).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let versions = self.dir.join("versions");
-        fs::create_dir_all(&versions)?;
         let lease = DataDir::new(&self.root).lease()?;
         let making = versions.join(format!("{NEW_PREFIX}{id}"));
-        fs::create_dir(&making)?;
+        // a failed writer of a table that has no version yet removes the empty folders it
+        // made (see `Drop`), possibly between these two calls: make them again then
+        let mut attempts = 0;
+        loop {
+            fs::create_dir_all(&versions)?;
+            match fs::create_dir(&making) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+                other => break other?,
+            }
+        }
         fs::write(making.join(LEASE_FILE), lease.id())?;
         let dir = versions.join(format!("{STAGING_PREFIX}{id}"));
         fs::rename(&making, &dir)?;
@@ -492,6 +526,12 @@ impl Drop for StagedVersion {
     fn drop(&mut self) {
         if !self.done {
             let _ = fs::remove_dir_all(&self.dir);
+            // the first version of a table failed: leave no empty folders behind (a folder
+            // with other writers' staging, versions or a lock file is not empty and stays)
+            if !self.table.dir.join("current").exists() {
+                let _ = fs::remove_dir(self.table.dir.join("versions"));
+                let _ = fs::remove_dir(&self.table.dir);
+            }
         }
     }
 }
@@ -579,6 +619,23 @@ mod tests {
         }
         // the last commit is current
         assert_eq!(table.current().unwrap().unwrap().metadata.version_id, "v1");
+    }
+
+    /// The hostile probe of issue 12: a failed first run of an alias left an empty table.
+    #[test]
+    fn a_failed_first_version_leaves_no_folders_and_a_later_writer_still_stages() {
+        let tmp = tempfile::tempdir().unwrap();
+        let table = DataDir::new(tmp.path()).dataset("a").unwrap();
+        drop(table.stage("v1").unwrap());
+        assert!(!table.dir().exists(), "a failed first run left {}", table.dir().display());
+        // another writer's staging keeps the folders while the first fails
+        let other = table.stage("v2").unwrap();
+        drop(table.stage("v3").unwrap());
+        assert!(other.dir().exists());
+        fs::write(other.dir().join("part-0.parquet"), b"x").unwrap();
+        other.commit(&meta("v2")).unwrap();
+        drop(table.stage("v4").unwrap());
+        assert_eq!(table.current().unwrap().unwrap().metadata.version_id, "v2");
     }
 
     #[test]

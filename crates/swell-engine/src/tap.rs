@@ -25,6 +25,49 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+/// An error raised inside a plan, marked with the node whose operators raised it: the first
+/// tap an error passes on its way out of the plan is its node's own (errors of nodes upstream
+/// were marked by their taps before). DataFusion itself does not say which operator failed,
+/// so without the mark a runtime error of a computeExpression would be blamed on the
+/// register node that pulled its rows.
+#[derive(Debug)]
+pub struct NodeFailure {
+    pub node: usize,
+    pub error: DataFusionError,
+}
+
+impl fmt::Display for NodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for NodeFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The node mark of an error, wherever DataFusion wrapped it (shared, in context, as an
+/// external error of Arrow).
+pub fn failed_node<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a NodeFailure> {
+    let mut at = Some(e);
+    while let Some(err) = at {
+        if let Some(f) = err.downcast_ref::<NodeFailure>() {
+            return Some(f);
+        }
+        at = err.source();
+    }
+    None
+}
+
+fn mark(node: usize, error: DataFusionError) -> DataFusionError {
+    if failed_node(&error).is_some() {
+        return error;
+    }
+    DataFusionError::External(Box::new(NodeFailure { node, error }))
+}
+
 /// Wraps `plan` so that the rows it produces are counted for node `node`.
 pub fn tap(plan: LogicalPlan, node: usize, progress: Arc<Progress>) -> LogicalPlan {
     LogicalPlan::Extension(Extension { node: Arc::new(TapNode { input: plan, node, progress }) })
@@ -180,8 +223,8 @@ impl ExecutionPlan for TapExec {
         let node = self.node;
         progress.node_started(node);
         let counted = input.map(move |batch| {
-            let b = batch?;
-            progress.add_rows(node, b.num_rows() as u64).map_err(DataFusionError::Execution)?;
+            let b = batch.map_err(|e| mark(node, e))?;
+            progress.add_rows(node, b.num_rows() as u64).map_err(|m| mark(node, DataFusionError::Execution(m)))?;
             Ok(b)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, counted)))

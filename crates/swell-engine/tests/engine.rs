@@ -358,3 +358,38 @@ async fn a_node_that_multiplies_rows_past_the_limit_fails() {
     assert!(err.to_string().contains("more than 5000 rows"), "{err}");
     assert!(Dir::new(&data).dataset("Many").unwrap().current().unwrap().is_none());
 }
+
+/// issue 12 (found by a hostile probe): an error raised while rows stream was reported on the
+/// node that pulled them (the register), not on the node whose operators raised it.
+#[tokio::test]
+async fn a_runtime_failure_is_reported_on_the_node_that_raised_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    write_sales(&objects, 100);
+    let flow = Dataflow::parse(
+        &serde_json::json!({
+            "digest": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}]}},
+            "shout": {"action": "computeExpression", "parameters": {"source": "digest", "mergeWithSource": true,
+                "computedFields": [{"name": "Loud", "type": "Text", "saqlExpression": "upper(Region)"}]}},
+            "register": {"action": "sfdcRegister", "parameters": {"alias": "Loud", "name": "Loud", "source": "shout"}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut o = options(&data, &objects);
+    o.max_node_rows = 50;
+    let run = Run::new(flow);
+    let progress = run.progress();
+    match run.execute(o).await.unwrap_err() {
+        EngineError::Node { node, message } => {
+            assert_eq!(node, "digest", "{message}");
+            assert!(message.contains("more than 50 rows"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    let nodes = progress.snapshot();
+    let node = |name: &str| nodes.iter().find(|n| n.name == name).unwrap();
+    assert_eq!(node("digest").status, NodeStatus::Failure);
+    assert!(node("digest").message.as_deref().is_some_and(|m| m.contains("more than 50 rows")), "{nodes:?}");
+    assert_eq!(node("register").message, None, "{nodes:?}");
+}

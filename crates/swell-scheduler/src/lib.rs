@@ -58,6 +58,9 @@ pub struct RunnerSettings {
     pub progress_every: Duration,
     /// The local folders connections may read.
     pub folders: swell_connect::FolderPolicy,
+    /// Free space runs and syncs leave on the data dir's disk (`None`: the engine's default,
+    /// [`swell_engine::storage::default_reserve`]).
+    pub min_free_bytes: Option<u64>,
 }
 
 impl RunnerSettings {
@@ -70,6 +73,7 @@ impl RunnerSettings {
             sweep_every: Duration::from_secs(10),
             progress_every: Duration::from_millis(500),
             folders: swell_connect::FolderPolicy::default(),
+            min_free_bytes: None,
         }
     }
 }
@@ -114,14 +118,9 @@ pub struct Runner {
     engine: EngineRuntime,
     /// Every job this process ends, for event-driven schedules.
     ended: broadcast::Sender<JobEnded>,
-    /// One sync at a time per connected object (a Run Now and a sync before run may meet).
-    sync_locks: Mutex<HashMap<ObjectKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Seals and opens connection secrets (the key lives in the data dir), opened on first use.
     vault: std::sync::OnceLock<swell_connect::Vault>,
 }
-
-/// A connected object: its connection and source object name.
-type ObjectKey = (SalesforceId, String);
 
 /// A job this runner finished.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,7 +178,6 @@ impl Runner {
             shutdown: CancellationToken::new(),
             engine: EngineRuntime::new(),
             ended: broadcast::channel(256).0,
-            sync_locks: Mutex::new(HashMap::new()),
             vault: std::sync::OnceLock::new(),
         })
     }
@@ -537,6 +535,8 @@ impl Runner {
         }
         match self.data_dir.connected_object(&connector.name, &record.source_object) {
             Ok(table) => {
+                // a sync of it in progress finishes first
+                let _lock = table.lock_async().await;
                 if let Err(e) = self.data_dir.remove_table(&table) {
                     tracing::warn!(object = %record.source_object, error = %e, "could not remove a connected object's data");
                 }
@@ -562,7 +562,7 @@ impl Runner {
                 SourceRef::Dataset(_) => None,
             })
             .collect();
-        let synced = self.sync_before_run(&objects, &cancel, added).await?;
+        let synced = self.sync_before_run(&job.id, &objects, &cancel, added).await?;
         if !synced.is_empty()
             && let Err(e) = self.store.set_job_syncs(&job.id, &synced).await
         {
@@ -576,6 +576,7 @@ impl Runner {
         options.cancel = cancel.clone();
         options.dataflow_name = Some(dataflow.name.clone());
         options.defer_commit = true;
+        options.min_free_bytes = self.settings.min_free_bytes;
         let exec = self.engine.handle().spawn(async move { run.execute(options).await });
         tokio::pin!(exec);
         let result = loop {

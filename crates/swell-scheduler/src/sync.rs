@@ -20,8 +20,9 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, sync_object};
+use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, prepare_sync};
 use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField, Vault};
+use swell_core::SalesforceId;
 use swell_engine::{NodeReport, NodeStatus};
 use swell_store::{ConnectorRecord, JobRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord};
 use tokio_util::sync::CancellationToken;
@@ -137,11 +138,17 @@ fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, St
 }
 
 impl Runner {
-    /// Syncs one connected object and records the outcome on it. Syncs of one object wait
-    /// for each other; with `only_if_needed` (sync before run) an object that another sync
-    /// brought up to date meanwhile is left alone (`Ok(None)`).
+    /// Syncs one connected object for job `job` and records the outcome on it. Syncs of one
+    /// object wait for each other, in this process and in others sharing the data dir (the
+    /// table's lock is held from the read of the current version to the commit); with
+    /// `only_if_needed` (sync before run) an object that another sync brought up to date
+    /// meanwhile is left alone (`Ok(None)`). The version is published only while the job is
+    /// still this server's Running job and no stop was requested: a job that ended elsewhere
+    /// commits nothing.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn sync_one(
         &self,
+        job: &SalesforceId,
         connector: &ConnectorRecord,
         source: &dyn Source,
         record: &ReplicatedRecord,
@@ -149,18 +156,21 @@ impl Runner {
         rows: &AtomicU64,
         only_if_needed: bool,
     ) -> Result<Option<SyncOutcome>, Failure> {
-        let lock = {
-            let mut locks = self.sync_locks.lock().unwrap_or_else(|e| e.into_inner());
-            locks.entry((connector.id.clone(), record.source_object.clone())).or_default().clone()
-        };
-        let _guard = tokio::select! {
-            g = lock.lock() => g,
+        let table = self
+            .data_dir
+            .connected_object(&connector.name, &record.source_object)
+            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
+        let _lock = tokio::select! {
+            l = table.lock_async() => l.map_err(|e| Failure::Message(format!("{}: {e}", record.source_object)))?,
             _ = cancel.cancelled() => return Err(Failure::Stopped),
         };
         // the settings as they are now (another sync or a PATCH may have changed them)
         let record = &self.store.replicated(&record.id).await.map_err(|e| Failure::Message(e.to_string()))?;
         if only_if_needed && !record.needs_sync() {
             return Ok(None);
+        }
+        if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
+            return Err(Failure::Message(format!("{}: {m}", record.source_object)));
         }
         let started = Utc::now();
         let prepared = async {
@@ -192,11 +202,16 @@ impl Runner {
             mode,
             filter: record.pass_through_filter.clone().filter(|f| !f.trim().is_empty()),
         };
-        let table = self
-            .data_dir
-            .connected_object(&connector.name, &record.source_object)
-            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
-        match sync_object(source, &table, &request, cancel, rows).await {
+        let synced = match prepare_sync(source, &table, &request, cancel, rows).await {
+            Ok(prepared) => match self.store.may_commit(job, &self.server_id).await {
+                Ok(true) => prepared.publish(),
+                // stopped, or ended elsewhere: the staged version goes with `prepared`
+                Ok(false) => Err(ConnectError::Cancelled),
+                Err(e) => return Err(Failure::Message(e.to_string())),
+            },
+            Err(e) => Err(e),
+        };
+        match synced {
             Ok(outcome) => {
                 let success = Some((record.settings_version, outcome.watermark, outcome.full));
                 self.record_object(&record, "Success", success).await;
@@ -270,12 +285,16 @@ impl Runner {
             nodes[i].status = NodeStatus::Running;
             nodes[i].start_date = Some(Utc::now());
             let rows = Arc::new(AtomicU64::new(0));
-            let work = self.sync_one(&connector, source.as_ref(), object, &cancel, &rows, false);
+            let work = self.sync_one(&job.id, &connector, source.as_ref(), object, &cancel, &rows, false);
             tokio::pin!(work);
             let result = loop {
                 tokio::select! {
                     r = &mut work => break r,
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                        // the sync is dropped with its staged files before the disk fills
+                        if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
+                            break Err(Failure::Message(format!("{}: {m}", object.source_object)));
+                        }
                         let n = rows.load(Ordering::Relaxed);
                         nodes[i].input_rows = n;
                         nodes[i].output_rows = n;
@@ -322,6 +341,7 @@ impl Runner {
     /// adds to a connection are pushed on `added` (the caller removes them if the run fails).
     pub(crate) async fn sync_before_run(
         &self,
+        job: &SalesforceId,
         sources: &[(String, String)],
         cancel: &CancellationToken,
         added: &mut Vec<ReplicatedRecord>,
@@ -362,12 +382,14 @@ impl Runner {
                 .map_err(|e| Failure::Message(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
             for record in &records {
                 let rows = AtomicU64::new(0);
-                self.sync_one(&connector, source.as_ref(), record, cancel, &rows, true).await.map_err(|f| match f {
-                    Failure::Message(m) => {
-                        Failure::Message(format!("Sync of the data connection {} failed: {m}", connector.name))
-                    }
-                    other => other,
-                })?;
+                self.sync_one(job, &connector, source.as_ref(), record, cancel, &rows, true).await.map_err(
+                    |f| match f {
+                        Failure::Message(m) => {
+                            Failure::Message(format!("Sync of the data connection {} failed: {m}", connector.name))
+                        }
+                        other => other,
+                    },
+                )?;
             }
             synced.push(connector.dataflow_id.clone());
         }

@@ -30,6 +30,13 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", format!("The request body is not valid JSON: {e}"))
     })?;
+    if let Some(path) = swell_core::json::duplicate_key(bytes) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            format!("The request body has the key {path} twice; each key of an object is given once"),
+        ));
+    }
     if let Value::Object(map) = &v
         && map.len() == 1
         && let Some((k, inner)) = map.iter().next()
@@ -49,6 +56,19 @@ const TEXT_LIMITS: &[(&str, usize)] =
 
 /// Reads a string field of a body, with its JSON path in the error; a text longer than its
 /// field's limit (`TEXT_LIMITS`) is refused.
+/// An update may repeat an asset's API name but not change it: names are how scripts, other
+/// definitions (`edgemart` aliases, schedules' event rules) and the data dir refer to an
+/// asset, so CRM Analytics fixes them at creation. A different name is refused, never
+/// ignored.
+pub fn unchanged_name(input: &Value, current: &str) -> Result<(), ApiError> {
+    match string_field(input, "name")? {
+        Some(n) if n != current => {
+            Err(ApiError::bad_request(format!("name: the API name '{current}' cannot change (to '{n}')")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
     match v.get(name) {
         None | Some(Value::Null) => Ok(None),

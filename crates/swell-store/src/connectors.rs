@@ -149,8 +149,16 @@ impl Store {
     ) -> Result<ConnectorRecord> {
         // its objects' data is stored in a folder named after it
         swell_core::PathName::parse(name).map_err(|e| StoreError::Invalid(format!("name: {e}")))?;
-        if self.connector_by_name(name).await?.is_some() {
-            return Err(StoreError::Conflict(format!("a data connection named '{name}' already exists")));
+        // API names are unique regardless of case, as an org's are; their folders would also
+        // be one folder on a case-insensitive file system (macOS, Windows)
+        let taken: Option<String> = sqlx::query_scalar("SELECT name FROM data_connector WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(taken) = taken {
+            return Err(StoreError::Conflict(format!(
+                "a data connection named '{taken}' already exists (names are compared regardless of case)"
+            )));
         }
         let definition = serde_json::json!({"connector": name});
         let dataflow =

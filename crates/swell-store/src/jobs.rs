@@ -97,8 +97,9 @@ fn job(row: &DbRow) -> Result<JobRecord> {
 
 /// Queues a run inside the caller's transaction (the API's start and the scheduler's firing
 /// share it). Returns the new job's id and whether it was queued. The partial unique index
-/// `job_one_queued_per_dataflow` decides, atomically even across servers, whether the
-/// dataflow is already queued; if so the request is recorded as a `030` job in Failure.
+/// `job_one_active_per_dataflow` decides, atomically even across servers, whether the
+/// dataflow is already queued or running; if so the request is recorded as a `030` job in
+/// Failure (migration 0008 says why a running dataflow refuses a start).
 pub(crate) async fn enqueue_in(
     conn: &mut sqlx::AnyConnection,
     dataflow_id: &SalesforceId,
@@ -197,7 +198,7 @@ fn node(row: &DbRow) -> Result<NodeRecord> {
 }
 
 impl Store {
-    /// Queues a run of `dataflow_id`. When the dataflow already has a queued job the request
+    /// Queues a run of `dataflow_id`. When the dataflow already has a queued or running job the request
     /// cannot start: it is recorded as a `030` job in Failure and returned as `Err(record)`.
     pub async fn enqueue_job(
         &self,
@@ -415,6 +416,23 @@ impl Store {
         tx.commit().await?;
         tracing::info!(job = %id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");
         Ok(Some(self.job(id).await?))
+    }
+
+    /// Whether `owner` may still commit what job `id` wrote outside the store (a sync's
+    /// object version): the job is this owner's Running job and no stop was requested. Says
+    /// so by renewing the job's heartbeat, so that a sweep deciding at the same moment sees a
+    /// live job (the row's lock orders the two).
+    pub async fn may_commit(&self, id: &SalesforceId, owner: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE job SET heartbeat = $3
+             WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .bind(millis(&Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Marks the nodes of a job whose run committed nothing (it ended elsewhere, or was stopped

@@ -128,13 +128,15 @@ async fn jobs_follow_the_state_machine(s: Store) {
     assert_eq!(claimed.id, job.id);
     assert_eq!(claimed.status, JobStatus::Running);
     assert!(claimed.executed_date.is_some());
-    // while it runs, another run of the same dataflow waits
-    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
+    // while it runs, a start is refused as while it is queued (migration 0008)
+    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap_err();
+    assert!(refused.message.unwrap().contains("already in the queue"));
     assert!(s.claim_next(JobType::User, "me", 2).await.unwrap().is_none());
     let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
     assert_eq!(done.status, JobStatus::Success);
     assert!(done.end_date.is_some());
     assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
+    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
     assert_eq!(s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap().id, second.id);
 
     let history = s.transitions(&job.id).await.unwrap();
@@ -333,6 +335,8 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     assert!(c.id.as_str().starts_with("0It"));
     assert_eq!(c.properties, props);
     assert!(matches!(s.create_connector("Warehouse", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
+    // names are unique regardless of case, as an org's API names (and folders on macOS)
+    assert!(matches!(s.create_connector("WAREHOUSE", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
     // the sync dataflow is hidden from the dataflow list and runs datasync jobs
     let flow = s.dataflow(&c.dataflow_id).await.unwrap();
     assert_eq!((flow.kind.as_str(), flow.name.as_str()), ("sync", "sync:Warehouse"));
@@ -422,6 +426,9 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     };
     let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    // what a job writes outside the store (a sync's versions) is committed while it is ours
+    assert!(s.may_commit(&job.id, "me").await.unwrap());
+    assert!(!s.may_commit(&job.id, "someone-else").await.unwrap());
     assert!(s.succeed_with_versions(&job.id, "someone-else", &[v("v0")]).await.unwrap().is_none());
     let done = s.succeed_with_versions(&job.id, "me", &[v("v1")]).await.unwrap().unwrap();
     assert_eq!(done.status, JobStatus::Success);
@@ -433,6 +440,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.save_nodes(&job.id, &[node("sfdcRegister", "success")]).await.unwrap();
     s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
+    assert!(!s.may_commit(&job.id, "me").await.unwrap());
     assert!(s.succeed_with_versions(&job.id, "me", &[v("v2")]).await.unwrap().is_none());
     s.abort_nodes(&job.id, "nothing committed").await.unwrap();
     let node = &s.nodes(&job.id).await.unwrap()[0].state;
@@ -441,6 +449,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.request_stop(&job.id).await.unwrap();
+    assert!(!s.may_commit(&job.id, "me").await.unwrap());
     assert!(s.succeed_with_versions(&job.id, "me", &[v("v3")]).await.unwrap().is_none());
     let (_, current) = s.version_by_storage("Won", "v1").await.unwrap().unwrap();
     assert!(current, "the last version committed stays current");

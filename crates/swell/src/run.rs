@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// No progress bars, only the final table.
     #[arg(long)]
     quiet: bool,
+    /// Megabytes of disk the run leaves free under the data dir: it fails when less is left
+    /// (default: 1024, or 5 % of a disk under 20 GiB).
+    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB")]
+    min_free_mb: Option<u64>,
 }
 
 fn read_definition(file: &Path) -> Result<String, ExitCode> {
@@ -106,6 +110,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     options.out_dir = args.out.clone();
     options.now = now;
     options.cancel = cancel.clone();
+    options.min_free_bytes = args.min_free_mb.map(|mb| mb.saturating_mul(1024 * 1024));
     options.dataflow_name = args.file.file_stem().map(|s| s.to_string_lossy().to_string());
     let run = Run::new(flow);
     let progress = run.progress();

@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Seconds between looks for jobs of servers gone silent.
     #[arg(long, env = "SWELL_SWEEP_SECS", default_value_t = 10.0, value_parser = seconds_arg)]
     pub sweep_secs: f64,
+    /// Megabytes of disk that runs and syncs leave free under the data dir: a job fails when
+    /// less is left, before the disk fills (default: 1024, or 5 % of a disk under 20 GiB).
+    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB")]
+    pub min_free_mb: Option<u64>,
 }
 
 /// A positive number of seconds, at most a day.
@@ -192,6 +196,7 @@ impl Server {
         settings.heartbeat_every = Duration::from_secs_f64(args.heartbeat_secs);
         settings.stale_after = Duration::from_secs_f64(args.stale_after_secs);
         settings.sweep_every = Duration::from_secs_f64(args.sweep_secs);
+        settings.min_free_bytes = args.min_free_mb.map(|mb| mb.saturating_mul(1024 * 1024));
         settings.folders = FolderPolicy::roots(args.allow_folders.iter().cloned())
             .with_context(|| "--allow-folder: the folder must exist")?;
         let runner = Runner::new(store.clone(), data_dir.clone(), settings);

@@ -225,7 +225,12 @@ fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
         ))
         .unwrap();
     let token = "kill-test-token";
-    let mut server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
+    // one dataflow job at a time: the second dataflow's job waits in the queue
+    let mut server = start(
+        &["serve", "--listen", "127.0.0.1:0", "--data-dir", "data", "--max-dataflow-jobs", "1"],
+        tmp.path(),
+        Some(token),
+    );
     let slow = r#"{"name": "Slow", "definition": {
         "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Region"}, {"name": "Seq"}, {"name": "Amount"}]}},
         "cr": {"action": "computeRelative", "parameters": {"source": "d", "partitionBy": ["Region"], "orderBy": [{"name": "Seq", "direction": "asc"}],
@@ -245,7 +250,15 @@ fn a_restart_after_kill_marks_running_jobs_failed_and_runs_queued_ones() {
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
     let (status, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflowjobs", token, &start_body);
-    assert_eq!(status, 201, "a second run queues behind the first: {body}");
+    assert_eq!(status, 409, "a running dataflow refuses a second run: {body}");
+    let other = slow
+        .replace(r#""name": "Slow""#, r#""name": "Other""#)
+        .replace(r#""alias": "Running", "name": "Running""#, r#""alias": "Other", "name": "Other""#);
+    let (status, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflows", token, &other);
+    assert_eq!(status, 201, "{body}");
+    let other_start = format!(r#"{{"dataflowId": "{}", "command": "start"}}"#, field(&body, "id"));
+    let (status, body) = request(&server.base, "POST", "/services/data/v62.0/wave/dataflowjobs", token, &other_start);
+    assert_eq!(status, 201, "another dataflow queues behind the first: {body}");
     let queued = field(&body, "id");
     server.child.kill().unwrap(); // SIGKILL: no graceful shutdown
     server.child.wait().unwrap();

@@ -10,7 +10,7 @@
 use super::dataflows::user;
 use super::paging::{Page, matches_q};
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok, string_field};
+use crate::wire::{body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -200,11 +200,7 @@ pub async fn patch(
     {
         return Err(ApiError::bad_request(format!("connectorType: cannot change from {} to {t}", ty.name())));
     }
-    if let Some(n) = string_field(&input, "name")?
-        && n != c.name
-    {
-        return Err(ApiError::bad_request(format!("name: the API name '{}' cannot change", c.name)));
-    }
+    unchanged_name(&input, &c.name)?;
     let properties = match read_properties(&input, ty)? {
         // a masked secret sent back keeps the stored value; properties not sent are kept
         Some(new) => {

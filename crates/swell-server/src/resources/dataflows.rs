@@ -3,7 +3,7 @@
 //! every problem, one error entry each.
 
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok, string_field};
+use crate::wire::{body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -97,6 +97,29 @@ pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DataflowRecor
     state.store.dataflow_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataflow {id_or_name}")))
 }
 
+/// A dataflow that belongs to another asset (a recipe's target dataflow, a data connection's
+/// sync dataflow) is changed and deleted through its owner, never by itself: deleting a
+/// recipe's target dataflow would leave the recipe without its definition, and a sync
+/// dataflow's definition is made from its connection. `verb` names the refused action.
+async fn owned_dataflow(state: &AppState, d: &DataflowRecord, verb: &str) -> ApiResult<DataflowRecord> {
+    let owner = match d.kind.as_str() {
+        "recipe" => match state.store.recipe_of_dataflow(&d.id).await? {
+            Some(r) => {
+                format!("the target dataflow of recipe {} ({}); {verb} the recipe instead", r.dataflow.name, r.id)
+            }
+            None => format!("the target dataflow of a recipe; {verb} the recipe instead"),
+        },
+        "sync" => match state.store.connector_of_dataflow(&d.id).await? {
+            Some(c) => {
+                format!("the sync dataflow of data connection {} ({}); {verb} the connection instead", c.name, c.id)
+            }
+            None => format!("the sync dataflow of a data connection; {verb} the connection instead"),
+        },
+        _ => return Ok(d.clone()),
+    };
+    Err(ApiError::bad_request(format!("dataflow {} ({}) is {owner}", d.name, d.id)))
+}
+
 /// Checks a definition with the engine; every problem is its own error entry.
 pub fn validate(definition: &Value) -> ApiResult<()> {
     if !definition.is_object() {
@@ -175,8 +198,9 @@ pub async fn patch(
     Path(params): Path<HashMap<String, String>>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let d = find(&state, &params["id"]).await?;
+    let d = owned_dataflow(&state, &find(&state, &params["id"]).await?, "change").await?;
     let input = body(&bytes, "dataflow")?;
+    unchanged_name(&input, &d.name)?;
     let definition = input.get("definition");
     if let Some(def) = definition {
         validate(def)?;
@@ -200,7 +224,7 @@ pub async fn revert(
     Path(params): Path<HashMap<String, String>>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let d = find(&state, &params["id"]).await?;
+    let d = owned_dataflow(&state, &find(&state, &params["id"]).await?, "revert").await?;
     let input = body(&bytes, "dataflow")?;
     let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
     let hid = id_of(hid, KeyPrefix::History, "history")?;
@@ -222,7 +246,7 @@ pub async fn histories(
 /// Deletes a dataflow with its histories, jobs and schedule; refused (409) while it has a
 /// queued or running job. Datasets it registered stay.
 pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let d = find(&state, &params["id"]).await?;
+    let d = owned_dataflow(&state, &find(&state, &params["id"]).await?, "delete").await?;
     state.store.delete_dataflow(&d.id).await?;
     state.scheduler.wake();
     Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))

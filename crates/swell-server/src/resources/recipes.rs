@@ -9,7 +9,7 @@
 use super::dataflows::{history, id_of, user};
 use super::paging::{Page, matches_q};
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok, string_field};
+use crate::wire::{body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -251,6 +251,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let r = find(&state, &params["id"]).await?;
     let input = body(&bytes, "recipeObject")?;
+    unchanged_name(&input, &r.dataflow.name)?;
     let definition = definition(&input)?;
     state
         .store

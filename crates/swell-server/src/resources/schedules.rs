@@ -30,11 +30,12 @@ struct Asset {
 async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
     let Ok(id) = SalesforceId::parse(id_or_name) else {
         // not an id: a data connector's API name
-        let c = state
-            .store
-            .find_connector(id_or_name)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("data connector {id_or_name}")))?;
+        let c = state.store.find_connector(id_or_name).await?.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "asset {id_or_name}: no data connection has that API name, and it is not a dataflow (02K), \
+                     recipe (05v) or data connector (0It) id"
+            ))
+        })?;
         return Ok(Asset { id: c.id, kind: "dataconnector" });
     };
     if id.has_prefix(KeyPrefix::Dataflow) {
