@@ -9,7 +9,7 @@
 //!   verbatim in a definition is therefore read as `&`, as CRM Analytics does on import.
 
 use crate::error::{Problem, Problems};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// One node as written, before its parameters are checked.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub fn parse_dataflow(text: &str) -> Result<Vec<RawNode>, Problems> {
             format!("the key {path} is given twice; JSON keeps only the last, so the definition is refused"),
         )]));
     }
-    from_value(unescape_value(value))
+    from_value(value)
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
@@ -50,26 +50,48 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// Accepts the plain definition or a resource wrapping it in `definition`; a recipe (any of
-/// its forms, see [`crate::recipe`]) is read as one.
+/// Reads a definition in any of the forms users have (see the module docs and
+/// [`crate::stored`]): the stored array `["<definition JSON>", <recipe JSON or null>]`, the
+/// stored `{"nodes": {...}}`, a resource wrapping it in `definition`, a recipe, or the public
+/// object of nodes. HTML entities are decoded once, in the innermost document.
 pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
+    let whole = |m: String| Problems(vec![Problem::new("", "", m)]);
+    let map = match value {
+        Value::Array(items) => return stored_array(items),
+        Value::Object(map) => map,
+        _ => {
+            return Err(whole(
+                "a dataflow definition is a JSON object of nodes (node name -> {\"action\", \"parameters\"})".into(),
+            ));
+        }
+    };
+    let mut map = map;
+    if map.get("definition").is_some_and(|d| d.is_object() || d.is_array() || d.is_string())
+        && let Some(definition) = map.remove("definition")
+    {
+        return match definition {
+            Value::String(text) => from_value(inner_json(&text, "definition")?),
+            other => from_value(other),
+        };
+    }
+    let value = unescape_value(Value::Object(map));
+    if is_r2_recipe(&value) {
+        return Err(whole(R2_REFUSAL.into()));
+    }
     if crate::recipe::is_recipe(&value) {
         return crate::recipe::parse(value);
     }
-    let Value::Object(mut map) = value else {
-        return Err(Problems(vec![Problem::new(
-            "",
-            "",
-            "a dataflow definition is a JSON object of nodes (node name -> {\"action\", \"parameters\"})",
-        )]));
-    };
-    if let Some(Value::Object(_)) = map.get("definition")
-        && let Some(Value::Object(def)) = map.remove("definition")
-    {
-        map = def;
+    let Value::Object(mut map) = value else { unreachable!("decoding keeps an object an object") };
+    if crate::stored::is_stored(&map) {
+        let Some(Value::Object(nodes)) = map.remove("nodes") else { unreachable!("is_stored saw an object") };
+        if nodes.values().any(|n| n.get("action").and_then(Value::as_str).is_some_and(is_recipe_only_action)) {
+            // a recipe without its `version` and `ui`
+            return crate::recipe::parse(json!({"nodes": nodes}));
+        }
+        map = crate::stored::to_public(nodes)?;
     }
     if map.is_empty() {
-        return Err(Problems(vec![Problem::new("", "", "the definition has no nodes")]));
+        return Err(whole("the definition has no nodes".into()));
     }
     let mut nodes = Vec::new();
     let mut problems = Vec::new();
@@ -80,6 +102,71 @@ pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
         }
     }
     if problems.is_empty() { Ok(nodes) } else { Err(Problems(problems)) }
+}
+
+/// What Data Prep Classic (R2) recipes get: the org runs the dataflow generated from them.
+const R2_REFUSAL: &str = "this is a Data Prep Classic (R2) recipe, which swell does not run: CRM Analytics runs \
+     the dataflow generated from it, element 0 of its target dataflow's .wdf file (`[\"<dataflow>\", \"<this \
+     recipe>\"]`); give swell that file";
+
+/// An R2 recipe: `steps` and `tableModelInfo` instead of `nodes`.
+fn is_r2_recipe(value: &Value) -> bool {
+    value.get("steps").is_some_and(Value::is_array) && value.get("nodes").is_none()
+}
+
+/// Actions only the recipe language has (the two languages share flatten, filter, append,
+/// update and computeRelative).
+fn is_recipe_only_action(action: &str) -> bool {
+    ["load", "save", "formula", "join", "schema", "appendV2", "aggregate", "extractGrains", "typeCast", "sqlFilter"]
+        .contains(&action)
+}
+
+/// The stored array: element 0 is the dataflow the org runs (`{}` when the file is a recipe's
+/// target dataflow, element 1 then being the R3 recipe); element 1 is the recipe it came from
+/// or null. An R2 recipe in element 1 is its source only, never read.
+fn stored_array(items: Vec<Value>) -> Result<Vec<RawNode>, Problems> {
+    let shape = || {
+        Problems(vec![Problem::new(
+            "",
+            "",
+            "a stored dataflow is a list of two: [\"<definition JSON>\", \"<recipe JSON>\" or null]",
+        )])
+    };
+    let [first, second]: [Value; 2] = items.try_into().map_err(|_| shape())?;
+    let (Value::String(first), second @ (Value::String(_) | Value::Null)) = (first, second) else {
+        return Err(shape());
+    };
+    let definition = inner_json(&first, "[0]")?;
+    if definition.as_object().is_some_and(Map::is_empty) {
+        let Value::String(recipe) = second else {
+            return Err(Problems(vec![Problem::new("", "", "the definition has no nodes")]));
+        };
+        let recipe = unescape_value(inner_json(&recipe, "[1]")?);
+        if is_r2_recipe(&recipe) {
+            return Err(Problems(vec![Problem::new("", "", R2_REFUSAL)]));
+        }
+        return crate::recipe::parse(recipe);
+    }
+    from_value(definition)
+}
+
+/// A JSON document held in a string of the outer one (`at`: where).
+fn inner_json(text: &str, at: &str) -> Result<Value, Problems> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        Problems(vec![Problem::new(
+            "",
+            at,
+            format!("invalid JSON at line {}, column {}: {}", e.line(), e.column(), strip_position(&e)),
+        )])
+    })?;
+    if let Some(path) = swell_core::json::duplicate_key(text.as_bytes()) {
+        return Err(Problems(vec![Problem::new(
+            "",
+            at,
+            format!("the key {path} is given twice; JSON keeps only the last, so the definition is refused"),
+        )]));
+    }
+    Ok(value)
 }
 
 fn parse_node(name: &str, node: Value) -> Result<RawNode, Problem> {

@@ -29,6 +29,7 @@ pub mod saql;
 pub mod schema;
 pub mod source;
 pub mod storage;
+pub mod stored;
 mod tap;
 
 pub use datafusion;

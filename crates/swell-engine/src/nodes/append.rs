@@ -1,7 +1,8 @@
 //! append: stacks the rows of several streams. Without `enableDisjointedSchemaMerge` every
 //! input must have the same fields; with it, the output has the union of the fields and a
 //! field an input lacks is null there. A field present in several inputs must have one kind;
-//! measures take the widest precision and scale.
+//! measures take the widest precision and scale. While checking without data, a field whose
+//! type is not known yet (undeclared in a digest) takes the type another input declares.
 
 use super::{CheckCx, PlanCx, Transform, de_bool};
 use crate::schema::{FieldType, Schema};
@@ -61,6 +62,10 @@ impl Transform for Append {
                             *p1 = (*p1).max(*p2).max(*s1);
                         }
                         (a, b) if a.kind_name() == b.kind_name() => {}
+                        // a type not known before the data is seen takes the one declared
+                        // elsewhere ("The Motivator" ran so in its org, to 2,320 rows)
+                        (a @ FieldType::Unknown, b) => *a = b.clone(),
+                        (_, FieldType::Unknown) => {}
                         (a, b) => cx.problem(
                             path.clone(),
                             format!(

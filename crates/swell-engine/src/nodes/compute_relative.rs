@@ -6,7 +6,10 @@
 //! * legacy: `{"name", "expression": {"sourceField", "offset": "previous()" | "next()" |
 //!   "first()" | "current()", "default"}}`; `default` fills rows where the offset row does not
 //!   exist;
-//! * SAQL: `{"name", "type", "saqlExpression", "precision", "scale", "default"}` where
+//!   a `default` of `"current()"` (81 public definitions) takes the row's own value;
+//! * SAQL: `{"name", "type", "saqlExpression", "precision", "scale", "default"}`, or the same
+//!   keys inside `expression` as orgs store them (`{"name", "expression": {"saqlExpression",
+//!   "type", "scale", "default"}}`: all 73 SAQL fields of the public definitions), where
 //!   `previous(f)`, `next(f)`, `first(f)` and `current(f)` read other rows (null where there is
 //!   no such row). A field may read its own previous value (`previous(RunningTotal)`), which
 //!   makes it a running computation.
@@ -27,7 +30,7 @@ use crate::schema::{Field, Schema};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DataFusionError, Result as DFResult};
 use datafusion::functions_window::expr_fn::{first_value, lag, lead};
-use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, cast, ident};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
@@ -114,10 +117,18 @@ impl ComputeRelative {
         let mut fields = Vec::new();
         for (i, v) in p.computed_fields.iter().enumerate() {
             let path = format!("parameters.computedFields[{i}]");
-            let parsed = if v.get("expression").is_some() {
-                parse::<Legacy>(node, v).map(Computed::Legacy)
-            } else {
-                parse::<ComputedField>(node, v).map(Computed::Saql)
+            let parsed = match v.get("expression") {
+                Some(Value::Object(e)) if e.contains_key("saqlExpression") => {
+                    // the stored form: the SAQL field's keys sit inside `expression`
+                    let mut flat = v.as_object().cloned().unwrap_or_default();
+                    flat.remove("expression");
+                    for (k, x) in e {
+                        flat.entry(k.clone()).or_insert_with(|| x.clone());
+                    }
+                    parse::<ComputedField>(node, &Value::Object(flat)).map(Computed::Saql)
+                }
+                Some(_) => parse::<Legacy>(node, v).map(Computed::Legacy),
+                None => parse::<ComputedField>(node, v).map(Computed::Saql),
             };
             match parsed {
                 Ok(c) => fields.push(c),
@@ -150,19 +161,32 @@ impl ComputeRelative {
                 })?;
                 let mut field = Field::new(l.name.clone(), src.ty.clone());
                 field.label = l.label.clone();
+                let own_value = l
+                    .expression
+                    .default
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.replace(' ', "").eq_ignore_ascii_case("current()"));
                 let default = match &l.expression.default {
                     None | Some(Value::Null) => None,
+                    Some(_) if own_value => None,
                     Some(d) => match default_literal(d, &src.ty).map_err(|m| ("expression.default".to_string(), m))? {
                         Expr::Literal(v, _) => Some(v),
                         _ => None,
                     },
                 };
                 let column = ident(src.name.as_str());
-                let e = match l.expression.offset.replace(' ', "").to_ascii_lowercase().as_str() {
-                    "previous()" => lag(column, Some(1), default),
-                    "next()" => lead(column, Some(1), default),
-                    "first()" => first_value(column),
-                    "current()" => return Ok((field, ident(src.name.as_str()), false)),
+                let build = |e: Expr| {
+                    e.partition_by(partition.clone())
+                        .order_by(order.clone())
+                        .build()
+                        .map_err(|e| ("expression".to_string(), e.to_string()))
+                };
+                let (e, exists) = match l.expression.offset.replace(' ', "").to_ascii_lowercase().as_str() {
+                    "previous()" => (lag(column.clone(), Some(1), default), lag(lit(true), Some(1), None)),
+                    "next()" => (lead(column.clone(), Some(1), default), lead(lit(true), Some(1), None)),
+                    "first()" => return Ok((field, build(first_value(column))?, false)),
+                    "current()" => return Ok((field, column, false)),
                     other => {
                         return Err((
                             "expression.offset".into(),
@@ -170,11 +194,14 @@ impl ComputeRelative {
                         ));
                     }
                 };
-                let e = e
-                    .partition_by(partition)
-                    .order_by(order)
-                    .build()
-                    .map_err(|e| ("expression".to_string(), e.to_string()))?;
+                let e = build(e)?;
+                if !own_value {
+                    return Ok((field, e, false));
+                }
+                // no such row: the row's own value (a null that the other row holds stays null)
+                let e = when(build(exists)?.is_null(), column)
+                    .otherwise(e)
+                    .map_err(|e| ("expression".into(), e.to_string()))?;
                 Ok((field, e, false))
             }
             Computed::Saql(cf) => {
@@ -283,7 +310,25 @@ impl Transform for ComputeRelative {
                 continue;
             }
             match self.compile(i, &schema, cx.now_millis) {
-                Ok((field, _, _)) => schema.fields.push(field),
+                Ok((field, _, _)) => {
+                    // a date field gets its parts, as a digest's does (templates read
+                    // `ValidFromDate_sec_epoch` of a computeRelative field)
+                    let parts = match &field.ty {
+                        t if t.is_date() => crate::dates::companion_fields(&field),
+                        // checked without data: it may turn out to be a date, as in a digest
+                        crate::schema::FieldType::Unknown => crate::dates::companion_fields(&field)
+                            .into_iter()
+                            .map(|mut p| {
+                                p.ty = crate::schema::FieldType::Unknown;
+                                p
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    schema.fields.push(field);
+                    let parts: Vec<Field> = parts.into_iter().filter(|p| schema.get(&p.name).is_none()).collect();
+                    schema.fields.extend(parts);
+                }
                 Err((p, m)) => cx.problem(format!("parameters.computedFields[{i}].{p}"), m),
             }
         }
@@ -295,7 +340,7 @@ impl Transform for ComputeRelative {
         cx: &PlanCx<'_>,
         mut inputs: Vec<DataFrame>,
         in_schemas: &[&Schema],
-        _out: &Schema,
+        out: &Schema,
     ) -> DFResult<DataFrame> {
         let mut df = inputs.remove(0);
         let mut schema = in_schemas[0].clone();
@@ -307,7 +352,8 @@ impl Transform for ComputeRelative {
             df = super::add_field(df, &schema, cast(e, field.ty.run_type()), &field.name)?;
             schema.fields.push(field);
         }
-        Ok(df)
+        let (df, _) = crate::dates::with_companions(df, schema)?;
+        super::project_to(df, out)
     }
 }
 

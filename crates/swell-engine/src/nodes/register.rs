@@ -47,19 +47,28 @@ impl Register {
 }
 
 /// Dataset API names: a letter first, then letters, digits and single underscores, at most 80
-/// characters, not ending with an underscore.
+/// characters, not ending with `_`; optionally behind a managed package's namespace prefix,
+/// `ns__Name` (41 public definitions register `eadx__...` or `FinServWaveExt__...` datasets).
+/// A namespace is 1 to 15 characters of the same kind.
 pub fn check_alias(alias: &str) -> Result<(), String> {
-    let ok = !alias.is_empty()
-        && alias.len() <= 80
-        && alias.starts_with(|c: char| c.is_ascii_alphabetic())
-        && alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !alias.contains("__")
-        && !alias.ends_with('_');
+    fn plain(s: &str, max: usize) -> bool {
+        !s.is_empty()
+            && s.len() <= max
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.contains("__")
+            && !s.ends_with('_')
+    }
+    let ok = alias.len() <= 80
+        && match alias.split_once("__") {
+            Some((namespace, name)) => plain(namespace, 15) && plain(name, 80),
+            None => plain(alias, 80),
+        };
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "'{alias}' is not a valid dataset API name: use a letter first, then letters, digits and single underscores (at most 80 characters, not ending with '_')"
+            "'{alias}' is not a valid dataset API name: use a letter first, then letters, digits and single underscores (at most 80 characters, not ending with '_'), optionally behind a namespace prefix (ns__Name)"
         ))
     }
 }

@@ -1,5 +1,10 @@
 //! appendV2 (and the older append): stacks the rows of its inputs. Fields match by name, or
-//! as `fieldMappings` say (`{"targetField", "sources": [{"node", "field"}]}`); with
+//! as `fieldMappings` say (`{"targetField", "sources": [{"node", "field"}]}`, or the editor's
+//! `{"top", "bottom"}`: the first input's field and the second's, named as the first). With
+//! the editor's form the output has the first input's fields: the second input fills those it
+//! is mapped to, the rest are null in its rows, and its unmapped fields are left out unless
+//! `allowImplicitDisjointSchema` adds them (INFERRED from the editor, which maps the second
+//! input's fields onto the first's; 25 public recipes use this form). Otherwise, with
 //! `allowImplicitDisjointSchema` a field some input lacks is null there, without it every
 //! input must have every field.
 
@@ -14,18 +19,46 @@ use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Params {
+struct RawParams {
+    /// `null` in one public recipe: no mappings
     #[serde(default)]
-    field_mappings: Vec<Mapping>,
+    field_mappings: Option<Vec<RawMapping>>,
     #[serde(default, deserialize_with = "de_bool")]
     allow_implicit_disjoint_schema: bool,
 }
 
+/// A mapping as the Recipe REST API documents it, or as the recipe editor saves it: `{"top":
+/// F, "bottom": G}` pairs field F of the first input with field G of the second (every
+/// mapping of the 25 public recipes with appendV2; either side may be missing or null).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(untagged)]
+enum RawMapping {
+    Target {
+        #[serde(rename = "targetField")]
+        target_field: String,
+        #[serde(default)]
+        sources: Vec<MappingSource>,
+    },
+    TopBottom {
+        #[serde(default)]
+        top: Option<String>,
+        #[serde(default)]
+        bottom: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+struct Params {
+    field_mappings: Vec<Mapping>,
+    allow_implicit_disjoint_schema: bool,
+    /// The mappings are the editor's top/bottom pairs: the first input's fields are the
+    /// output's, the second's fill those they are mapped to.
+    editor: bool,
+}
+
+#[derive(Debug)]
 struct Mapping {
     target_field: String,
-    #[serde(default)]
     sources: Vec<MappingSource>,
 }
 
@@ -43,8 +76,37 @@ pub struct Append {
 
 impl Append {
     pub fn parse(node: &str, params: &Value, sources: &[String]) -> Result<Append, Vec<Problem>> {
-        let params: Params = parse(node, params).map_err(|p| vec![p])?;
+        let raw: RawParams = parse(node, params).map_err(|p| vec![p])?;
         let mut problems = Vec::new();
+        let mut field_mappings = Vec::new();
+        let mut editor = false;
+        for (i, m) in raw.field_mappings.unwrap_or_default().into_iter().enumerate() {
+            match m {
+                RawMapping::Target { target_field, sources } => field_mappings.push(Mapping { target_field, sources }),
+                RawMapping::TopBottom { top, bottom } => {
+                    editor = true;
+                    if sources.len() != 2 {
+                        problems.push(Problem::new(
+                            node,
+                            format!("parameters.fieldMappings[{i}]"),
+                            "a top/bottom mapping pairs the fields of two sources",
+                        ));
+                        continue;
+                    }
+                    let Some(target) = top.clone().or_else(|| bottom.clone()) else {
+                        problems.push(Problem::new(node, format!("parameters.fieldMappings[{i}]"), "names no field"));
+                        continue;
+                    };
+                    let sides = [(0, top), (1, bottom)];
+                    let pairs = sides
+                        .into_iter()
+                        .filter_map(|(s, f)| f.map(|field| MappingSource { node: sources[s].clone(), field }));
+                    field_mappings.push(Mapping { target_field: target, sources: pairs.collect() });
+                }
+            }
+        }
+        let params =
+            Params { field_mappings, allow_implicit_disjoint_schema: raw.allow_implicit_disjoint_schema, editor };
         for (i, m) in params.field_mappings.iter().enumerate() {
             for (j, s) in m.sources.iter().enumerate() {
                 if !sources.contains(&s.node) {
@@ -96,6 +158,8 @@ impl Transform for Append {
                     None if i == 0 || self.params.allow_implicit_disjoint_schema => {
                         out.fields.push(crate::schema::Field { name: target, ..field });
                     }
+                    // the editor's form: a field of the second input mapped to none is left out
+                    None if self.params.editor => {}
                     None => cx.problem(
                         format!("sources[{i}]"),
                         format!(
@@ -123,7 +187,8 @@ impl Transform for Append {
                 }
             }
         }
-        if !self.params.allow_implicit_disjoint_schema {
+        // the editor's form fills the first input's fields the second lacks with nulls
+        if !self.params.allow_implicit_disjoint_schema && !self.params.editor {
             for (i, schema) in inputs.iter().enumerate().skip(1) {
                 let names: Vec<String> = self.renamed(i, schema).into_iter().map(|(t, _)| t).collect();
                 for f in &out.fields {

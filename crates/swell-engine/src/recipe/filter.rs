@@ -7,8 +7,21 @@
 //! EQUAL, LIKE, CONTAINS, STARTS_WITH and ENDS_WITH take one operand or several, and match
 //! when any of them does (Data Prep writes EQUAL with a list for "equals any of", as real
 //! recipes show); NOT_EQUAL and NOT_CONTAINS with several match when none does. Comparisons
-//! take one operand, IN_RANGE two (inclusive), IN / NOT_IN one or more.
+//! take one operand, IN_RANGE two (inclusive), IN / NOT_IN one or more. NOT is NOT_EQUAL and
+//! DOES_NOT_CONTAIN is NOT_CONTAINS (the editor's names).
+//!
+//! A date operand is a date, a date-time, epoch milliseconds, or a relative date `{"argument":
+//! -6, "type": "N_MONTHS"}` ([`super::relative`]): a whole period counted from the run's clock.
+//! IN_RANGE of relative bounds runs from the start of the first's period to the end of the
+//! second's ("the last 6 months through this month"); EQUAL means within the period, GREATER
+//! after it, LESS before it. INFERRED: Data Prep's editor shows these as relative date ranges
+//! of whole periods; the API does not say more.
+//!
+//! `filterBooleanLogic` (`"1 AND (2 OR 3)"`, conditions numbered from 1) combines the
+//! conditions; without it all must hold.
 
+use super::logic::Logic;
+use super::relative::{DateBound, date_bound};
 use super::{enum_eq, sql};
 use crate::dateformat::to_millis;
 use crate::error::Problem;
@@ -45,6 +58,10 @@ struct Params {
     filter_expressions: Vec<Condition>,
     #[serde(default)]
     sql_filter_expression: Option<String>,
+    /// How the conditions combine, by number from 1 (`"1 AND (2 OR 3)"`); all must hold
+    /// when absent.
+    #[serde(default)]
+    filter_boolean_logic: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +102,9 @@ const OPS: &[(&str, Op)] = &[
     ("LIKE", Op::Like),
     ("CONTAINS", Op::Contains),
     ("NOT_CONTAINS", Op::NotContains),
+    ("DOES_NOT_CONTAIN", Op::NotContains),
+    // the recipe editor's "is not" / "is not any of" (24 conditions of the public recipes)
+    ("NOT", Op::NotEqual),
     ("STARTS_WITH", Op::StartsWith),
     ("ENDS_WITH", Op::EndsWith),
 ];
@@ -97,19 +117,27 @@ enum Kind {
     MultiValue,
 }
 
+/// An operand: a value, or a relative date resolved against the run's clock.
+#[derive(Debug, Clone)]
+enum Operand {
+    Value(ScalarValue),
+    Relative(DateBound),
+}
+
 /// One condition, read and checked.
 #[derive(Debug, Clone)]
 struct Cond {
     field: String,
     op: Op,
     kind: Kind,
-    operands: Vec<ScalarValue>,
+    operands: Vec<Operand>,
 }
 
 #[derive(Debug)]
 pub struct Filter {
     sources: Vec<String>,
     conditions: Vec<Cond>,
+    logic: Option<Logic>,
 }
 
 fn operand_text(v: &Value) -> Option<String> {
@@ -121,9 +149,13 @@ fn operand_text(v: &Value) -> Option<String> {
     }
 }
 
-/// A date operand: `2024-01-31`, `2024-01-31T10:00:00(.000)(Z)` or `2024-01-31 10:00:00`.
+/// A date operand: `2024-01-31`, `2024-01-31T10:00:00(.000)(Z)`, `2024-01-31 10:00:00`, or
+/// epoch milliseconds (`"1546300800000"`, as the recipe editor saves a picked date-time).
 fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim().trim_end_matches('Z');
+    if !s.is_empty() && s.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) {
+        return s.parse().ok();
+    }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(to_millis(&d.and_hms_opt(0, 0, 0)?));
     }
@@ -202,6 +234,18 @@ impl Filter {
             let mut operands = Vec::new();
             for (j, v) in c.operands.iter().enumerate() {
                 let opath = format!("{path}.operands[{j}]");
+                if v.is_object() {
+                    match (kind, date_bound(&Some(v.clone()))) {
+                        (Kind::Date, Ok(Some(bound))) => operands.push(Operand::Relative(bound)),
+                        (Kind::Date, Err(m)) => problems.push(Problem::new(node, opath, m)),
+                        _ => problems.push(Problem::new(
+                            node,
+                            opath,
+                            format!("a relative date ({v}) is an operand of DATE_ONLY or DATETIME conditions"),
+                        )),
+                    }
+                    continue;
+                }
                 let Some(text) = operand_text(v) else {
                     problems.push(Problem::new(node, opath, format!("must be a string, found {v}")));
                     continue;
@@ -227,17 +271,66 @@ impl Filter {
                     },
                     Kind::Text | Kind::MultiValue => ScalarValue::Utf8(Some(text)),
                 };
-                operands.push(value);
+                operands.push(Operand::Value(value));
             }
             conditions.push(Cond { field, op, kind, operands });
         }
-        if problems.is_empty() { Ok(Filter { sources: sources.to_vec(), conditions }) } else { Err(problems) }
+        let logic = match p.filter_boolean_logic.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            None => None,
+            Some(text) => match Logic::parse(text, p.filter_expressions.len()) {
+                Ok(l) => Some(l),
+                Err(m) => {
+                    problems.push(Problem::new(node, "parameters.filterBooleanLogic", m));
+                    None
+                }
+            },
+        };
+        if problems.is_empty() { Ok(Filter { sources: sources.to_vec(), conditions, logic }) } else { Err(problems) }
     }
 }
 
-fn condition(c: &Cond) -> Expr {
+/// The instants a relative operand spans: [start of its period, start of the next).
+fn period(bound: &DateBound, now_millis: i64) -> (Expr, Expr) {
+    let today =
+        crate::dateformat::from_millis(now_millis).map_or_else(|| chrono::Utc::now().date_naive(), |d| d.date());
+    let at = |d: Option<NaiveDate>| {
+        let ms = d.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| to_millis(&dt));
+        lit(ScalarValue::TimestampMillisecond(ms, None))
+    };
+    (at(bound.period_start(today)), at(bound.period_end(today)))
+}
+
+fn condition(c: &Cond, now_millis: i64) -> Expr {
     let col = ident(c.field.as_str());
-    let v = |i: usize| lit(c.operands[i].clone());
+    // a relative operand is a whole period: in it, before it, after it
+    if let Some(i) = c.operands.iter().position(|o| matches!(o, Operand::Relative(_))) {
+        let bounds: Vec<(Expr, Expr)> = c
+            .operands
+            .iter()
+            .map(|o| match o {
+                Operand::Relative(b) => period(b, now_millis),
+                Operand::Value(v) => (lit(v.clone()), lit(v.clone())),
+            })
+            .collect();
+        let (start, end) = bounds[i].clone();
+        return match c.op {
+            Op::InRange => col.clone().gt_eq(bounds[0].0.clone()).and(match &c.operands[1] {
+                Operand::Relative(_) => col.lt(bounds[1].1.clone()),
+                Operand::Value(_) => col.lt_eq(bounds[1].1.clone()),
+            }),
+            Op::Greater => col.gt_eq(end),
+            Op::GreaterOrEqual => col.gt_eq(start),
+            Op::Less => col.lt(start),
+            Op::LessOrEqual => col.lt(end),
+            Op::NotEqual | Op::NotIn => col.clone().lt(start).or(col.gt_eq(end)),
+            _ => col.clone().gt_eq(start).and(col.lt(end)),
+        };
+    }
+    let value = |i: usize| match &c.operands[i] {
+        Operand::Value(v) => v.clone(),
+        Operand::Relative(_) => unreachable!("relative operands are handled above"),
+    };
+    let v = |i: usize| lit(value(i));
     // a multi-value field matches when any of its values does
     if c.kind == Kind::MultiValue {
         let any = |values: Vec<Expr>| {
@@ -313,12 +406,12 @@ impl Transform for Filter {
 
     async fn plan(
         &self,
-        _cx: &PlanCx<'_>,
+        cx: &PlanCx<'_>,
         mut inputs: Vec<DataFrame>,
         in_schemas: &[&Schema],
         _out: &Schema,
     ) -> DFResult<DataFrame> {
-        let pred = self
+        let each: Vec<Expr> = self
             .conditions
             .iter()
             .map(|c| {
@@ -326,10 +419,13 @@ impl Transform for Filter {
                 if c.kind == Kind::Text && in_schemas[0].type_of(&c.field) == Some(FieldType::MultiValue) {
                     c.kind = Kind::MultiValue;
                 }
-                condition(&c)
+                condition(&c, cx.now_millis)
             })
-            .reduce(Expr::and)
-            .unwrap_or_else(|| lit(true));
+            .collect();
+        let pred = match &self.logic {
+            Some(logic) => logic.expr(&each),
+            None => each.into_iter().reduce(Expr::and).unwrap_or_else(|| lit(true)),
+        };
         inputs.remove(0).filter(pred)
     }
 }

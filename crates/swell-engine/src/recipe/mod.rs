@@ -21,6 +21,8 @@ mod format_date;
 mod formula;
 mod join;
 mod load;
+mod logic;
+mod relative;
 mod save;
 mod schema;
 mod split;
@@ -79,8 +81,7 @@ pub fn is_recipe(value: &Value) -> bool {
             (map.get("nodes").is_some_and(Value::is_object) && (map.contains_key("version") || map.contains_key("ui")))
                 || map.get("recipeDefinition").is_some_and(Value::is_object)
         }
-        // the .wdf form: ["{}", "<recipe json>"]
-        Value::Array(items) => items.len() == 2 && items.iter().all(Value::is_string),
+        // the .wdf form ["{}", "<recipe json>"] is unwrapped by the definition reader
         _ => false,
     }
 }

@@ -28,7 +28,8 @@ pub enum ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InItem {
     Value(Expr),
-    Range(Expr, Expr),
+    /// `a..b`; either end may be open (`..b`, `a..`).
+    Range(Option<Expr>, Option<Expr>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +94,9 @@ impl Expr {
                     match item {
                         InItem::Value(v) => v.walk(f),
                         InItem::Range(a, b) => {
-                            a.walk(f);
-                            b.walk(f);
+                            for bound in [a, b].into_iter().flatten() {
+                                bound.walk(f);
+                            }
                         }
                     }
                 }

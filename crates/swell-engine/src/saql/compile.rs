@@ -16,7 +16,7 @@ use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn as f;
 use datafusion::functions_nested::expr_fn as nested;
 use datafusion::logical_expr::expr::Like;
-use datafusion::logical_expr::{Expr, Operator, binary_expr, case, cast, ident, lit, when};
+use datafusion::logical_expr::{Expr, Operator, binary_expr, case, cast, ident, lit, try_cast, when};
 
 /// The value types of SAQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,15 +262,38 @@ impl Scope<'_> {
         let subject = self.compile(expr)?;
         let elem_ty = if subject.ty == SType::MultiValue { SType::Text } else { subject.ty };
         let mut values = Vec::new();
-        let mut ranges = Vec::new();
+        // (lower bound: subject >= it; upper bound: subject <= it, or < it when exclusive)
+        type Upper = Option<(Expr, bool)>;
+        let mut ranges: Vec<(Option<Expr>, Upper)> = Vec::new();
         for item in items {
             match item {
-                InItem::Value(v) => values.push(self.expect(v, elem_ty, "'in'")?.expr),
+                InItem::Value(v) => match self.relative_date(&subject, v) {
+                    // a relative date in a list is its whole period
+                    Some((start, end)) => ranges.push((Some(start), Some((end, true)))),
+                    None => values.push(self.expect(v, elem_ty, "'in'")?.expr),
+                },
                 InItem::Range(a, b) => {
                     if subject.ty == SType::MultiValue {
-                        return err(a.pos, "ranges cannot be used with a multi-value field");
+                        return err(
+                            a.as_ref().or(b.as_ref()).map_or(expr.pos, |x| x.pos),
+                            "ranges cannot be used with a multi-value field",
+                        );
                     }
-                    ranges.push((self.expect(a, elem_ty, "a range")?.expr, self.expect(b, elem_ty, "a range")?.expr));
+                    let lo = match a {
+                        None => None,
+                        Some(a) => match self.relative_date(&subject, a) {
+                            Some((start, _)) => Some(start),
+                            None => Some(self.expect(a, elem_ty, "a range")?.expr),
+                        },
+                    };
+                    let hi = match b {
+                        None => None,
+                        Some(b) => match self.relative_date(&subject, b) {
+                            Some((_, end)) => Some((end, true)),
+                            None => Some((self.expect(b, elem_ty, "a range")?.expr, false)),
+                        },
+                    };
+                    ranges.push((lo, hi));
                 }
             }
         }
@@ -283,11 +306,40 @@ impl Scope<'_> {
             });
         }
         for (lo, hi) in ranges {
-            parts.push(subject.expr.clone().between(lo, hi));
+            let lower = lo.map(|lo| subject.expr.clone().gt_eq(lo));
+            let upper = hi.map(
+                |(hi, exclusive)| {
+                    if exclusive { subject.expr.clone().lt(hi) } else { subject.expr.clone().lt_eq(hi) }
+                },
+            );
+            // an open range still needs a value: null is in no range
+            let part = match (lower, upper) {
+                (Some(l), Some(u)) => l.and(u),
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => subject.expr.clone().is_not_null(),
+            };
+            parts.push(part);
         }
         // an empty array matches nothing
         let any = parts.into_iter().reduce(Expr::or).unwrap_or_else(|| lit(false));
         Ok(Typed { ty: SType::Bool, expr: if negated { Expr::Not(Box::new(any)) } else { any } })
+    }
+
+    /// A relative date string (`"1 year ago"`, see [`super::relative`]) compared with a date:
+    /// its period's first instant and the first instant after it.
+    fn relative_date(&self, subject: &Typed, item: &Ast) -> Option<(Expr, Expr)> {
+        let ExprKind::Str(text) = &item.kind else { return None };
+        if subject.ty != SType::Date {
+            return None;
+        }
+        let relative = super::relative::RelativeDate::parse(text)?;
+        let today = crate::dateformat::from_millis(self.now_millis)?.date();
+        let (start, end) = relative.period(today)?;
+        let at = |d: chrono::NaiveDate| {
+            let ms = d.and_hms_opt(0, 0, 0).map(|dt| crate::dateformat::to_millis(&dt));
+            lit(ScalarValue::TimestampMillisecond(ms, None))
+        };
+        Some((at(start), at(end)))
     }
 
     fn case(&self, operand: Option<&Ast>, whens: &[(Ast, Ast)], otherwise: Option<&Ast>, pos: usize) -> CResult<Typed> {
@@ -586,7 +638,15 @@ impl Scope<'_> {
             }
             "date" => {
                 arity(3, 3)?;
-                a_date(call("saql_date", vec![num(0)?, num(1)?, num(2)?]))
+                // the date parts of a date are text fields (`'CloseDate_Year'`): read as numbers
+                let part = |i: usize| -> CResult<Expr> {
+                    let t = self.compile(&args[i])?;
+                    match t.ty {
+                        SType::Text => Ok(try_cast(t.expr, DataType::Float64)),
+                        _ => num(i),
+                    }
+                };
+                a_date(call("saql_date", vec![part(0)?, part(1)?, part(2)?]))
             }
             "day_in_week" | "day_in_month" | "day_in_quarter" | "day_in_year" | "days_in_month" | "days_in_quarter"
             | "days_in_year" => {

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+pub mod relative;
 
 pub use compile::{RelFn, Relative, SType, Scope, Typed};
 pub use parser::parse;

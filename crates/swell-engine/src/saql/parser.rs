@@ -266,18 +266,52 @@ impl Parser {
             return Ok(items);
         }
         loop {
-            let first = self.additive()?;
+            // `[.."current day"]` and `["1 day ahead"..]` are open at one end
             if self.eat_op("..") {
-                let second = self.additive()?;
-                items.push(InItem::Range(first, second));
+                items.push(InItem::Range(None, Some(self.additive()?)));
+            } else if self.is_kw("dateRange") && matches!(self.peek_at(1), Tok::Op("(")) {
+                items.push(self.date_range()?);
             } else {
-                items.push(InItem::Value(first));
+                let first = self.additive()?;
+                if self.eat_op("..") {
+                    let second = if self.is_op("]") || self.is_op(",") { None } else { Some(self.additive()?) };
+                    items.push(InItem::Range(Some(first), second));
+                } else {
+                    items.push(InItem::Value(first));
+                }
             }
             if self.eat_op("]") {
                 return Ok(items);
             }
             self.expect_op(",")?;
         }
+    }
+
+    /// `dateRange([2021, 1, 1], [2021, 12, 31])`: a range of two dates given as [year, month,
+    /// day], read as `date(2021, 1, 1)..date(2021, 12, 31)`.
+    fn date_range(&mut self) -> Result<InItem, ParseError> {
+        self.bump();
+        self.expect_op("(")?;
+        let mut bounds = Vec::new();
+        for i in 0..2 {
+            if i == 1 {
+                self.expect_op(",")?;
+            }
+            let pos = self.pos();
+            self.expect_op("[")?;
+            let mut args = Vec::new();
+            for j in 0..3 {
+                if j > 0 {
+                    self.expect_op(",")?;
+                }
+                args.push(self.additive()?);
+            }
+            self.expect_op("]")?;
+            bounds.push(Expr { kind: ExprKind::Call { name: "date".into(), args }, pos });
+        }
+        self.expect_op(")")?;
+        let hi = bounds.pop();
+        Ok(InItem::Range(bounds.pop(), hi))
     }
 
     fn additive(&mut self) -> Result<Expr, ParseError> {
