@@ -97,6 +97,11 @@ impl DateFormat {
                     's' => Item::Second { width: n },
                     'S' => Item::Millis { width: n },
                     'a' => Item::AmPm,
+                    // unquoted `T` and `Z`, as in `yyyy-MM-ddTHH:mm:ss.SSSZ` (public definitions
+                    // an org ran): the ISO separator and the UTC designator, as written (INFERRED:
+                    // Java would refuse the pattern; CRM Analytics evidently reads it so, and
+                    // swell's dates are UTC)
+                    'T' | 'Z' => Item::Literal(c.to_string().repeat(n)),
                     'Q' | 'q' => return Err(format!("quarter patterns are not supported in date format '{pattern}'")),
                     other => return Err(format!("unsupported symbol '{other}' in date format '{pattern}'")),
                 };

@@ -283,7 +283,9 @@ const ALL_PARTS: [DatePart; 14] = [
 
 /// The parts generated for a date field: fiscal parts only when a fiscal offset applies.
 pub fn date_parts(ty: &FieldType) -> Vec<DatePart> {
-    let fiscal = matches!(ty, FieldType::Date { fiscal_month_offset, .. } if *fiscal_month_offset > 0);
+    // a type not known while checking may be a fiscal date: every part may exist
+    let fiscal = matches!(ty, FieldType::Date { fiscal_month_offset, .. } if *fiscal_month_offset > 0)
+        || *ty == FieldType::Unknown;
     ALL_PARTS
         .iter()
         .copied()

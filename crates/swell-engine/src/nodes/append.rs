@@ -36,8 +36,12 @@ impl Transform for Append {
         for (i, input) in inputs.iter().enumerate().skip(1) {
             let path = format!("parameters.sources[{i}]");
             if !self.enable_disjointed_schema_merge {
-                let missing: Vec<&str> = out.names().filter(|n| !input.contains(n)).collect();
-                let extra: Vec<&str> = input.names().filter(|n| !out.contains(n)).collect();
+                // the date parts of a field whose type is not known yet may not exist at all
+                let speculative = |s: &Schema, n: &str| {
+                    s.get(n).is_some_and(|f| f.derived_from.is_some() && f.ty == FieldType::Unknown)
+                };
+                let missing: Vec<&str> = out.names().filter(|n| !input.contains(n) && !speculative(&out, n)).collect();
+                let extra: Vec<&str> = input.names().filter(|n| !out.contains(n) && !speculative(input, n)).collect();
                 if !missing.is_empty() || !extra.is_empty() {
                     let mut msg = format!("'{}' has different fields from '{}'", self.sources[i], self.sources[0]);
                     if !missing.is_empty() {

@@ -200,6 +200,10 @@ fn parse_compact(src: &str) -> Result<Vec<Compact>, String> {
                 let bound = |s: &str| Some(unescape(s.trim())).filter(|v| !v.is_empty());
                 CompactOp::Range(bound(&parts[2]), bound(&parts[3]))
             }
+            // INFERRED: `field:R:low` (2 public definitions) is open above
+            "R" if parts.len() == 3 => {
+                CompactOp::Range(Some(unescape(parts[2].trim())).filter(|v| !v.is_empty()), None)
+            }
             "R" => return Err(format!("{where_}: a range is field:R:low:high")),
             "EQ" | "N" => return Err(format!("{where_}: escape ':' in values as '\\:'")),
             other => return Err(format!("{where_}: unknown operator '{other}' (EQ, N or R)")),

@@ -11,7 +11,8 @@
 //! `values` stands for null. The fields must be known before a run, so the values must be
 //! listed. INFERRED: the API documents `{source, values}`; the generated names follow the
 //! pattern of Data Prep's generated names (`<grouping>_<aggregation>`). `pivot_v2` is read
-//! the same way when it has that shape.
+//! the same way when it has that shape; the editor's object form (`sourceFields`,
+//! `valueCombinations`, `pivotFieldsInfo`) names each generated field itself.
 //!
 //! **Hierarchical aggregation** (`nodeType: HIERARCHICAL`, `selfField`, `parentField`): each
 //! record of a parent/child hierarchy (an account and its parent account, a role and its parent
@@ -81,11 +82,28 @@ struct Cell {
     values: Vec<Option<String>>,
     prefix: String,
     label: String,
+    /// Names the definition gives (the editor's `pivotFieldsInfo`): aggregation name ->
+    /// (field name, label).
+    named: std::collections::HashMap<String, (String, Option<String>)>,
+}
+
+impl Cell {
+    /// The field of aggregation `a` in this cell, and its label.
+    fn field(&self, a: &Aggregation) -> (String, String) {
+        match self.named.get(&a.name) {
+            Some((name, label)) => (name.clone(), label.clone().unwrap_or_else(|| name.clone())),
+            None => {
+                let label = a.label.clone().unwrap_or_else(|| a.name.clone());
+                (format!("{}{}", self.prefix, a.name), format!("{}{label}", self.label))
+            }
+        }
+    }
 }
 
 /// `values` as pivot cells, every combination, the first pivot varying slowest.
 fn cells(pivots: &[Pivot]) -> Vec<Cell> {
-    let mut out = vec![Cell { values: Vec::new(), prefix: String::new(), label: String::new() }];
+    let mut out =
+        vec![Cell { values: Vec::new(), prefix: String::new(), label: String::new(), named: Default::default() }];
     for p in pivots {
         let mut next = Vec::with_capacity(out.len() * p.values.len());
         for c in &out {
@@ -104,6 +122,7 @@ fn cells(pivots: &[Pivot]) -> Vec<Cell> {
                     values,
                     prefix: format!("{}{clean}_", c.prefix),
                     label: format!("{}{shown} ", c.label),
+                    named: Default::default(),
                 });
             }
         }
@@ -194,12 +213,80 @@ fn read_pivots(node: &str, key: &str, v: &Option<Value>, problems: &mut Vec<Prob
     out
 }
 
+/// The recipe editor's `pivot_v2`: `{sourceFields: [f...], valueCombinations: [[v...]...],
+/// pivotFieldsInfo: {<aggregation>: [{name, label}...]}}`, one combination per cell, named
+/// as `pivotFieldsInfo` says for each aggregation (4 public recipes; their names put the
+/// value after the aggregation and drop characters such as `-`, so they are read, never
+/// derived). The pivots it adds carry no value list: the cells are the combinations.
+fn editor_pivot(node: &str, v: &Value, pivots: &mut Vec<Pivot>, problems: &mut Vec<Problem>) -> Vec<Cell> {
+    let path = "parameters.pivot_v2";
+    let fields: Vec<String> = match v.get("sourceFields").and_then(Value::as_array) {
+        Some(list) => list.iter().filter_map(|f| f.as_str().map(str::to_string)).collect(),
+        None => {
+            problems.push(Problem::new(node, format!("{path}.sourceFields"), "must list the fields to pivot on"));
+            return Vec::new();
+        }
+    };
+    let combinations = v.get("valueCombinations").and_then(Value::as_array).cloned().unwrap_or_default();
+    let info = v.get("pivotFieldsInfo").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, combination) in combinations.iter().enumerate() {
+        let values: Vec<Option<String>> = match combination.as_array() {
+            Some(vs) if vs.len() == fields.len() => vs
+                .iter()
+                .map(|x| match x {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect(),
+            _ => {
+                problems.push(Problem::new(
+                    node,
+                    format!("{path}.valueCombinations[{i}]"),
+                    format!("must list one value for each of the {} source field(s)", fields.len()),
+                ));
+                continue;
+            }
+        };
+        let shown: Vec<String> = values.iter().map(|x| x.clone().unwrap_or_else(|| "null".into())).collect();
+        let mut named = std::collections::HashMap::new();
+        for (aggregation, names) in &info {
+            if let Some(n) = names.get(i).and_then(|n| n.get("name")).and_then(Value::as_str) {
+                let label = names[i].get("label").and_then(Value::as_str).map(str::to_string);
+                named.insert(aggregation.clone(), (n.to_string(), label));
+            }
+        }
+        out.push(Cell {
+            values,
+            prefix: format!("{}_", shown.join("_")),
+            label: format!("{} ", shown.join(" ")),
+            named,
+        });
+    }
+    if out.is_empty() {
+        problems.push(Problem::new(
+            node,
+            format!("{path}.valueCombinations"),
+            "must list the values that become fields",
+        ));
+    }
+    pivots.extend(fields.into_iter().map(|source| Pivot { source, values: Vec::new() }));
+    out
+}
+
 impl Aggregate {
     pub fn parse(node: &str, params: &Value, sources: &[String]) -> Result<Aggregate, Vec<Problem>> {
         let p: Params = parse(node, params).map_err(|p| vec![p])?;
         let mut problems = Vec::new();
         let mut pivots = read_pivots(node, "pivots", &p.pivots, &mut problems);
-        pivots.extend(read_pivots(node, "pivot_v2", &p.pivot_v2, &mut problems));
+        let editor_cells = match &p.pivot_v2 {
+            Some(v @ Value::Object(_)) => Some(editor_pivot(node, v, &mut pivots, &mut problems)),
+            other => {
+                pivots.extend(read_pivots(node, "pivot_v2", other, &mut problems));
+                None
+            }
+        };
         let hierarchical = match p.node_type.as_deref() {
             None => false,
             Some(t) if enum_eq(t, "STANDARD") => false,
@@ -259,7 +346,10 @@ impl Aggregate {
             Shape::Standard
         } else {
             // counted before the combinations are made: 1,000 x 1,000 x 1,000 values must not be
-            let count = pivots.iter().fold(p.aggregations.len(), |n, pivot| n.saturating_mul(pivot.values.len()));
+            let count = match &editor_cells {
+                Some(cells) => p.aggregations.len().saturating_mul(cells.len()),
+                None => pivots.iter().fold(p.aggregations.len(), |n, pivot| n.saturating_mul(pivot.values.len())),
+            };
             if count > MAX_PIVOT_FIELDS {
                 problems.push(Problem::new(
                     node,
@@ -268,7 +358,7 @@ impl Aggregate {
                 ));
                 Shape::Standard
             } else {
-                let cells = cells(&pivots);
+                let cells = editor_cells.unwrap_or_else(|| cells(&pivots));
                 Shape::Pivoted { pivots, cells }
             }
         };
@@ -492,12 +582,8 @@ impl Transform for Aggregate {
             Shape::Pivoted { cells, .. } => {
                 for cell in cells {
                     for (a, ty) in &measures {
-                        let label = a.label.clone().unwrap_or_else(|| a.name.clone());
-                        out.fields.push(Field::labelled(
-                            format!("{}{}", cell.prefix, a.name),
-                            Some(format!("{}{label}", cell.label)),
-                            ty.clone(),
-                        ));
+                        let (name, label) = cell.field(a);
+                        out.fields.push(Field::labelled(name, Some(label), ty.clone()));
                     }
                 }
             }
@@ -546,7 +632,7 @@ impl Transform for Aggregate {
                         .reduce(Expr::and)
                         .unwrap_or(lit(ScalarValue::Boolean(Some(true))));
                     for (a, action) in &self.aggregations {
-                        let name = format!("{}{}", cell.prefix, a.name);
+                        let (name, _) = cell.field(a);
                         aggs.push(Self::measure(a, *action, Some(only.clone()))?.alias(name));
                     }
                 }

@@ -48,6 +48,8 @@ const GRAINS: &[(&str, &str)] = &[
     ("SECOND", "second"),
     ("DAY_EPOCH", ""),
     ("SECOND_EPOCH", ""),
+    // the recipe editor's spelling (4 targets of the public recipes)
+    ("SEC_EPOCH", ""),
 ];
 
 #[derive(Debug)]
@@ -124,7 +126,7 @@ impl Transform for ExtractGrains {
             let millis = || cast(col.clone(), DataType::Int64);
             let e: Expr = match *grain {
                 "DAY_EPOCH" => f::floor(cast(millis(), DataType::Float64) / lit(86_400_000.0)),
-                "SECOND_EPOCH" => f::floor(cast(millis(), DataType::Float64) / lit(1000.0)),
+                "SECOND_EPOCH" | "SEC_EPOCH" => f::floor(cast(millis(), DataType::Float64) / lit(1000.0)),
                 other => {
                     let unit = GRAINS.iter().find(|(g, _)| *g == other).map_or("year", |(_, u)| *u);
                     cast(f::date_part(lit(unit), col.clone()), DataType::Float64)

@@ -92,10 +92,55 @@ fn check_size(text: &str, dialect: &GenericDialect) -> Result<(), String> {
     Ok(())
 }
 
+/// Spark SQL's spellings that the SQL parser does not know, rewritten outside quotes: `\'`
+/// inside a text literal is a quote (`''`), and `!` before anything but `=` is NOT (a public
+/// recipe filters on `!(StageName = 'Closed Won' OR ...)`). Lengths may change, so positions
+/// in errors count in the rewritten text; both spellings are rare.
+fn spark_spellings(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') && !text.contains('!') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some('\'') if c == '\\' && i + 1 < chars.len() => {
+                // \' is a quote, \\ a backslash; other escapes stay as written
+                match chars[i + 1] {
+                    '\'' => out.push_str("''"),
+                    '\\' => out.push('\\'),
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' || c == '`' => quote = Some(c),
+            None if c == '!' && chars.get(i + 1) != Some(&'=') => {
+                out.push_str(" NOT ");
+                i += 1;
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Parses a formula; the error names the position (`at line 1, column 9`).
 pub fn parse(text: &str) -> Result<SqlExpr, String> {
     let dialect = GenericDialect {};
     check_size(text, &dialect)?;
+    let text = &*spark_spellings(text);
     let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
     let expr = parser.parse_expr().map_err(|e| clean(&e.to_string(), text))?;
     // anything left over is a mistake (`a b`, a stray `)`)
@@ -519,6 +564,15 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spark_escapes_and_negation_are_read() {
+        assert_eq!(spark_spellings(r"a = '26% || \'x\' == 75%'"), "a = '26% || ''x'' == 75%'");
+        assert_eq!(spark_spellings("!(a = 1 OR b != 2) AND c = '!'"), " NOT (a = 1 OR b != 2) AND c = '!'");
+        assert_eq!(spark_spellings(r#""odd!name" = 1"#), r#""odd!name" = 1"#);
+        assert!(parse(r"case when a = 'it\'s' then 1 end").is_ok());
+        assert!(parse("!(StageName = 'Closed Won' OR StageName = 'Closed Lost')").is_ok());
+    }
 
     #[test]
     fn parse_errors_name_the_position() {

@@ -208,6 +208,10 @@ impl Scope<'_> {
                     let r = self.expect_compiled(r, right.pos, SType::Text, "'+' on text")?;
                     return Ok(Typed { ty: SType::Text, expr: binary_expr(l.expr, Operator::StringConcat, r.expr) });
                 }
+                // two fields of unknown type (checked without data) may be texts: '+' joins them
+                if l.ty == SType::Any && r.ty == SType::Any {
+                    return Ok(Typed { ty: SType::Any, expr: l.expr + r.expr });
+                }
                 let l = self.expect_compiled(l, left.pos, SType::Number, "'+'")?;
                 let r = self.expect_compiled(r, right.pos, SType::Number, "'+'")?;
                 Ok(Typed { ty: SType::Number, expr: l.expr + r.expr })

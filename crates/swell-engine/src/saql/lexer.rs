@@ -133,6 +133,11 @@ fn quoted(src: &str, start: usize, quote: char) -> Result<(String, usize), LexEr
             text.push(ch);
         }
     }
+    // INFERRED: a field name quoted only at its start and ending the expression
+    // (`'Account.ShippingState`, in a public definition an org ran) names that field
+    if quote == '\'' && !text.is_empty() && !text.chars().any(|c| c.is_whitespace() || "()[],=<>!+-*/%\"".contains(c)) {
+        return Ok((text, src.len()));
+    }
     let what = if quote == '"' { "string" } else { "quoted field name" };
     Err(LexError { pos: start, message: format!("unterminated {what}") })
 }
