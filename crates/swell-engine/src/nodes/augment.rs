@@ -6,16 +6,17 @@
 //! matches: text fields become multi-value (distinct values, sorted) and measures are summed.
 //! A left row with a null key gets null dimensions and 0 for measures, as CRM Analytics
 //! documents; a non-null key without a match gets nulls. A selected date brings its generated
-//! columns along.
+//! columns along. One multi-value left key matches on any of its values ([`by_any_value`]).
 
 use super::lookup::{check_keys, join_right_build, key_name, lookup};
 use super::{CheckCx, OneOrMany, PlanCx, Transform};
 use crate::schema::{Field, FieldType, Schema, mv_type};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
-use datafusion::functions_aggregate::expr_fn::{array_agg, sum};
+use datafusion::functions_aggregate::expr_fn::{array_agg, min, sum};
 use datafusion::functions_nested::expr_fn::array_sort;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, cast, ident, lit, when};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, JoinType, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 
@@ -93,7 +94,7 @@ impl Transform for Augment {
             cx.problem("parameters.relationship", "must not be empty");
         }
         let (lk, rk) = self.keys();
-        check_keys(cx, left, &lk, "parameters.left_key", right, &rk, "parameters.right_key");
+        check_keys(cx, left, &lk, "parameters.left_key", right, &rk, "parameters.right_key", true);
         let select = self.right_select.clone().into_vec();
         if select.is_empty() {
             cx.problem("parameters.right_select", "must list at least one field");
@@ -130,7 +131,9 @@ impl Transform for Augment {
         let multi = self.multi().unwrap_or(false);
         let (lk, rk) = self.keys();
         let selected = self.selected(in_schemas[1], multi);
-        let joined = if multi {
+        let joined = if lk.len() == 1 && in_schemas[0].type_of(&lk[0]) == Some(FieldType::MultiValue) {
+            by_any_value(left, right, &lk[0], &rk[0], &selected, multi)?
+        } else if multi {
             let keys: Vec<Expr> = rk.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
             let aggs: Vec<Expr> = selected
                 .iter()
@@ -191,4 +194,63 @@ impl Transform for Augment {
             .collect();
         joined.select(exprs)
     }
+}
+
+/// The aggregate of a right field over the matches of one left row: LookupMultiValue's sum or
+/// sorted distinct values, or LookupSingleValue's lowest value.
+fn over_matches(f: &Field, c: Expr, multi: bool) -> Expr {
+    let values = |e: Expr| {
+        array_sort(array_agg(e).distinct().build().expect("distinct aggregate"), lit("ASC"), lit("NULLS LAST"))
+    };
+    match (multi, &f.ty) {
+        (true, FieldType::Numeric { .. }) => sum(c),
+        (true, FieldType::Date { .. }) => values(crate::saql::functions::to_text(c, &f.ty)),
+        (true, _) => values(cast(c, DataType::Utf8)),
+        (false, _) => min(c),
+    }
+}
+
+/// A multi-value left key (a flatten's list of ancestors: Salesforce's own Global Market
+/// templates augment on one) matches the right rows whose key equals any of its values.
+/// LookupMultiValue gathers all of them; LookupSingleValue takes, field by field, the lowest
+/// value among them. INFERRED: CRM Analytics documents multi-value keys only by such
+/// templates; matching any value is what they need (security predicates over hierarchies).
+fn by_any_value(
+    left: DataFrame,
+    right: DataFrame,
+    key: &str,
+    right_key: &str,
+    selected: &[(Field, Field)],
+    multi: bool,
+) -> DFResult<DataFrame> {
+    const ROW: &str = "__swell_row";
+    const MATCHED_ROW: &str = "__swell_matched_row";
+    const VALUE: &str = "__swell_value";
+    let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let left = left.window(vec![row_number().alias(ROW)])?;
+    let values = left.clone().select(vec![ident(ROW), ident(key).alias(VALUE)])?.unnest_columns(&[VALUE])?;
+    let mut right_cols = vec![ident(right_key).alias(key_name(0))];
+    right_cols.extend(selected.iter().map(|(f, o)| ident(f.name.as_str()).alias(o.name.as_str())));
+    let right = right.select(right_cols)?.filter(ident(key_name(0)).is_not_null())?;
+    let matched = right.join_on(values, JoinType::Inner, vec![ident(key_name(0)).eq(ident(VALUE))])?;
+    let aggs: Vec<Expr> =
+        selected.iter().map(|(f, o)| over_matches(f, ident(o.name.as_str()), multi).alias(o.name.as_str())).collect();
+    let per_row = matched.aggregate(vec![ident(ROW).alias(MATCHED_ROW)], aggs)?;
+    let per_row = per_row.select(
+        std::iter::once(ident(MATCHED_ROW))
+            .chain(selected.iter().map(|(f, o)| {
+                let c = ident(o.name.as_str());
+                let c = if multi && !f.ty.is_numeric() { cast(c, mv_type()) } else { c };
+                c.alias(o.name.as_str())
+            }))
+            .collect::<Vec<_>>(),
+    )?;
+    let joined = per_row.join_on(left, JoinType::Right, vec![ident(MATCHED_ROW).eq(ident(ROW))])?;
+    joined.select(
+        left_names
+            .iter()
+            .map(|n| ident(n.as_str()))
+            .chain(selected.iter().map(|(_, o)| ident(o.name.as_str())))
+            .collect::<Vec<_>>(),
+    )
 }

@@ -18,7 +18,9 @@ pub fn key_name(i: usize) -> String {
     format!("__swell_key{i}")
 }
 
-/// Checks that key lists pair up and name existing fields of compatible kinds.
+/// Checks that key lists pair up and name existing fields of compatible kinds. With
+/// `any_value_left`, one multi-value left key is allowed (it matches on any of its values).
+#[allow(clippy::too_many_arguments)]
 pub fn check_keys(
     cx: &mut super::CheckCx,
     left: &Schema,
@@ -27,6 +29,7 @@ pub fn check_keys(
     right: &Schema,
     right_keys: &[String],
     right_path: &str,
+    any_value_left: bool,
 ) -> bool {
     let mut ok = true;
     if left_keys.is_empty() {
@@ -53,9 +56,20 @@ pub fn check_keys(
         }
         if let (Some(lt), Some(rt)) = (lt, rt) {
             use crate::schema::FieldType::{MultiValue, Unknown};
-            if lt == MultiValue || rt == MultiValue {
+            // augment's one multi-value left key matches on any of its values (see augment.rs)
+            let any_value = any_value_left && left_keys.len() == 1 && lt == MultiValue && rt != MultiValue;
+            if (lt == MultiValue || rt == MultiValue) && !any_value {
                 cx.problem(format!("{left_path}[{i}]"), "multi-value fields cannot be keys");
                 ok = false;
+            } else if any_value {
+                // its values are texts
+                if !matches!(rt, crate::schema::FieldType::Text | Unknown) {
+                    cx.problem(
+                        format!("{right_path}[{i}]"),
+                        format!("key '{r}' is {} but the values of multi-value key '{l}' are Text", rt.kind_name()),
+                    );
+                    ok = false;
+                }
             } else if lt != Unknown && rt != Unknown && lt.kind_name() != rt.kind_name() {
                 cx.problem(
                     format!("{right_path}[{i}]"),

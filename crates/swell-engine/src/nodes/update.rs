@@ -61,7 +61,7 @@ impl Transform for Update {
     fn check(&self, cx: &mut CheckCx, inputs: &[&Schema]) -> Option<Schema> {
         let (left, right) = (inputs[0], inputs[1]);
         let (lk, rk) = (self.left_key.clone().into_vec(), self.right_key.clone().into_vec());
-        check_keys(cx, left, &lk, "parameters.left_key", right, &rk, "parameters.right_key");
+        check_keys(cx, left, &lk, "parameters.left_key", right, &rk, "parameters.right_key", false);
         if let Some(m) = &self.update_columns {
             for (l, r) in m {
                 let path = format!("parameters.update_columns.{l}");

@@ -101,6 +101,7 @@ impl Transform for Join {
                 right,
                 &self.params.right_keys,
                 "parameters.rightKeys",
+                false,
             );
         }
         if left.open || right.open {
