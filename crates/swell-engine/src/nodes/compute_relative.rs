@@ -156,9 +156,21 @@ impl ComputeRelative {
         let (partition, order) = self.window();
         match &self.fields[i] {
             Computed::Legacy(l) => {
-                let src = schema.get(&l.expression.source_field).ok_or_else(|| {
-                    ("expression.sourceField".to_string(), schema.unknown_field(&l.expression.source_field))
-                })?;
+                // an open schema (an edgemart's, while checking) has every field, of unknown type
+                let open_field;
+                let src = match schema.get(&l.expression.source_field) {
+                    Some(f) => f,
+                    None if schema.open => {
+                        open_field = Field::new(l.expression.source_field.clone(), crate::schema::FieldType::Unknown);
+                        &open_field
+                    }
+                    None => {
+                        return Err((
+                            "expression.sourceField".to_string(),
+                            schema.unknown_field(&l.expression.source_field),
+                        ));
+                    }
+                };
                 let mut field = Field::new(l.name.clone(), src.ty.clone());
                 field.label = l.label.clone();
                 let own_value = l
@@ -243,8 +255,14 @@ impl Relative for Rel<'_> {
                 _ => Err(format!("a field can only read its own previous value, not {}({name})", fn_name(func))),
             };
         }
-        let Some(f) = self.schema.get(name) else {
-            return Err(self.schema.unknown_field(name));
+        let open_field;
+        let f = match self.schema.get(name) {
+            Some(f) => f,
+            None if self.schema.open => {
+                open_field = Field::new(name.to_string(), crate::schema::FieldType::Unknown);
+                &open_field
+            }
+            None => return Err(self.schema.unknown_field(name)),
         };
         if f.ty == crate::schema::FieldType::MultiValue {
             return Err(format!("multi-value field '{name}' cannot be used here"));

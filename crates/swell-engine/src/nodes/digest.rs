@@ -1,8 +1,8 @@
 //! sfdcDigest and digest: read a connected object (a synced copy of a source object).
 //!
 //! Only the listed fields are read. `filterConditions` (structured) and
-//! `complexFilterConditions` (a SOQL WHERE clause) apply to the source rows, before per-field
-//! overrides: `type`, `precision`/`scale`, `isMultiValue` with `multiValueSeparator` (`;` by
+//! `complexFilterConditions` (a SOQL WHERE clause, read as [`super::soql`] says) apply to the
+//! source rows, before per-field overrides: `type`, `precision`/`scale`, `isMultiValue` with `multiValueSeparator` (`;` by
 //! default), date `format` and fiscal settings, and `defaultValue` for nulls. Structured string
 //! equality is case-insensitive, as in SOQL.
 
@@ -11,7 +11,7 @@ use crate::dateformat::DateFormat;
 use crate::error::Problem;
 use crate::schema::{Field, FieldType, MAX_PRECISION, Schema, derived_date_fields};
 use crate::source::SourceRef;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result as DFResult, ScalarValue};
 use datafusion::functions::expr_fn as f;
@@ -215,11 +215,11 @@ impl Transform for Digest {
                 cx.problem(format!("parameters.filterConditions[{i}]{path}"), msg);
             }
         }
-        if let Some(sql) = &self.params.complex_filter_conditions
-            && !sql.trim().is_empty()
+        if let Some(soql) = &self.params.complex_filter_conditions
+            && !soql.trim().is_empty()
             && let Err(e) =
                 datafusion::sql::sqlparser::parser::Parser::new(&datafusion::sql::sqlparser::dialect::GenericDialect {})
-                    .try_with_sql(sql)
+                    .try_with_sql(&super::soql::to_sql(soql, cx.now_millis))
                     .and_then(|mut p| p.parse_expr())
         {
             cx.problem("parameters.complexFilterConditions", format!("not a valid condition: {e}"));
@@ -253,10 +253,10 @@ impl Transform for Digest {
                 .map_err(|(p, m)| DataFusionError::Plan(format!("{p}: {m}")))?;
             df = df.filter(e)?;
         }
-        if let Some(sql) = &self.params.complex_filter_conditions
-            && !sql.trim().is_empty()
+        if let Some(soql) = &self.params.complex_filter_conditions
+            && !soql.trim().is_empty()
         {
-            let e = df.parse_sql_expr(sql)?;
+            let e = df.parse_sql_expr(&super::soql::to_sql(soql, cx.now_millis))?;
             df = df.filter(e)?;
         }
         let mut exprs = Vec::new();
@@ -366,7 +366,8 @@ fn structured(c: &Value, schema: &Schema, now_millis: i64) -> Result<Expr, (Stri
         obj.get("field").and_then(Value::as_str).ok_or_else(|| (".field".to_string(), "is missing".to_string()))?;
     let ty = schema.type_of(field).ok_or_else(|| (".field".to_string(), schema.unknown_field(field)))?;
     let quoted = obj.get("isQuoted").and_then(Value::as_bool).unwrap_or(false);
-    let values: Vec<String> = match obj.get("value") {
+    // `list` holds an IN's values in one public definition
+    let values: Vec<String> = match obj.get("value").or_else(|| obj.get("list")) {
         Some(Value::Array(a)) => a.iter().map(value_text).collect(),
         Some(v) => vec![value_text(v)],
         None => return Err((".value".to_string(), "is missing".to_string())),
@@ -444,7 +445,7 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
             v.trim().parse::<f64>().map(|n| (lit(n), None)).map_err(|_| format!("'{v}' is not a number"))
         }
         FieldType::Date { .. } => {
-            if let Some((a, b)) = soql_date_literal(v, now_millis) {
+            if let Some((a, b)) = super::soql::date_literal(v, now_millis) {
                 return Ok((ts(a), Some(ts(b))));
             }
             if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
@@ -457,31 +458,4 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
         }
         _ => Ok((lit(v.to_string()), None)),
     }
-}
-
-/// SOQL date literals as [start, end) in epoch millis (UTC).
-fn soql_date_literal(v: &str, now_millis: i64) -> Option<(i64, i64)> {
-    let today = DateTime::<Utc>::from_timestamp_millis(now_millis)?.date_naive();
-    let ms = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
-    let upper = v.to_ascii_uppercase();
-    let (name, n) = match upper.split_once(':') {
-        Some((a, b)) => (a.to_string(), b.trim().parse::<i64>().ok()),
-        None => (upper.clone(), None),
-    };
-    let month_start = |d: NaiveDate| d.with_day(1).expect("valid");
-    let year_start = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).expect("valid");
-    let (a, b) = match (name.as_str(), n) {
-        ("TODAY", None) => (today, today + Duration::days(1)),
-        ("YESTERDAY", None) => (today - Duration::days(1), today),
-        ("TOMORROW", None) => (today + Duration::days(1), today + Duration::days(2)),
-        ("LAST_N_DAYS", Some(n)) => (today - Duration::days(n), today + Duration::days(1)),
-        ("NEXT_N_DAYS", Some(n)) => (today, today + Duration::days(n + 1)),
-        ("THIS_MONTH", None) => (month_start(today), month_start(today).checked_add_months(chrono::Months::new(1))?),
-        ("LAST_MONTH", None) => (month_start(today).checked_sub_months(chrono::Months::new(1))?, month_start(today)),
-        ("THIS_YEAR", None) => (year_start(today.year()), year_start(today.year() + 1)),
-        ("LAST_YEAR", None) => (year_start(today.year() - 1), year_start(today.year())),
-        ("NEXT_YEAR", None) => (year_start(today.year() + 1), year_start(today.year() + 2)),
-        _ => return None,
-    };
-    Some((ms(a), ms(b)))
 }

@@ -12,6 +12,15 @@ pub struct Export {
     source: String,
 }
 
+impl Export {
+    /// The recipe `export` node (Data Prep's "output to a CSV file"): the same files. Its
+    /// `format` (CSV), header kind and part limits are read by the org's download service;
+    /// swell writes one CSV (API names as headers) and one Parquet file.
+    pub fn of(source: String) -> Export {
+        Export { source }
+    }
+}
+
 #[async_trait::async_trait]
 impl Transform for Export {
     fn inputs(&self) -> Vec<(String, String)> {

@@ -11,12 +11,13 @@ mod delta;
 pub mod digest;
 mod dim2mea;
 mod edgemart;
-mod export;
+pub(crate) mod export;
 mod filter;
 pub(crate) mod flatten;
 pub(crate) mod lookup;
 pub mod register;
 mod slice;
+mod soql;
 mod update;
 
 use crate::error::{Problem, suggest, unknown};

@@ -1,5 +1,6 @@
 //! formatDate: writes a date field, or a text field holding dates in one of `sourceFormats`,
-//! as text in `targetFormat` (Java patterns) into `targetField`. A text value that matches no
+//! as text in `targetFormat` (Java patterns, as text or as the editor's `{construction}`
+//! objects) into `targetField`. A text value that matches no
 //! source format gives null. INFERRED: the target is a text field, as the Data Prep "Format
 //! Dates" column is a dimension.
 
@@ -18,10 +19,37 @@ use serde_json::Value;
 #[serde(rename_all = "camelCase")]
 struct Params {
     source_field: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "patterns")]
     source_formats: Vec<String>,
     target_field: Target,
+    #[serde(deserialize_with = "pattern")]
     target_format: String,
+}
+
+/// A pattern as text (`"M/d/yyyy"`), or as the recipe editor saves it: `{"regex", "groups",
+/// "construction": ["M", "/", "d", "/", "yyyy"]}`, whose construction joined is the pattern.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Pattern {
+    Text(String),
+    Built { construction: Vec<String> },
+}
+
+impl From<Pattern> for String {
+    fn from(p: Pattern) -> String {
+        match p {
+            Pattern::Text(t) => t,
+            Pattern::Built { construction } => construction.concat(),
+        }
+    }
+}
+
+fn pattern<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Pattern::deserialize(d).map(String::from)
+}
+
+fn patterns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Vec::<Pattern>::deserialize(d)?.into_iter().map(String::from).collect())
 }
 
 #[derive(Debug, Deserialize)]

@@ -54,6 +54,7 @@ pub const ACTIONS: &[&str] = &[
     "bucket",
     "typeCast",
     "update",
+    "export",
 ];
 
 /// Actions that need services swell does not have; refused naming the node.
@@ -254,6 +255,19 @@ pub fn build(
                 map.insert("source".into(), Value::String(sources[0].clone()));
             }
             crate::nodes::build(node, "flatten", &p)?
+        }
+        "export" => {
+            arity(1)?;
+            if let Some(f) = params.get("format").and_then(Value::as_str)
+                && !f.eq_ignore_ascii_case("CSV")
+            {
+                return Err(vec![Problem::new(
+                    node,
+                    "parameters.format",
+                    format!("'{f}' exports are not supported (CSV)"),
+                )]);
+            }
+            Box::new(crate::nodes::export::Export::of(sources[0].clone()))
         }
         "formatDate" => {
             arity(1)?;

@@ -3,6 +3,7 @@
 //! block may sit on any node as its `schema`, applying to that node's output
 //! ([`WithSchema`]). The slice applies first, by the names the fields have on the way in;
 //! then the field changes. A retype from text that does not parse gives null, as Data Prep.
+//! A change of a field the input lacks is skipped (INFERRED from recipes orgs ran).
 
 use super::enum_eq;
 use super::formula::field_type;
@@ -125,11 +126,10 @@ impl Ops {
             }
             fields.retain(|f| slice.fields.contains(&f.name) == self.keep_listed);
         }
-        for (i, (change, retype)) in self.params.fields.iter().zip(&self.retypes).enumerate() {
-            let Some(field) = fields.iter_mut().find(|f| f.name == change.name) else {
-                cx.problem(format!("{at}.fields[{i}].name"), Schema::new(fields.clone()).unknown_field(&change.name));
-                continue;
-            };
+        for (change, retype) in self.params.fields.iter().zip(&self.retypes) {
+            // INFERRED: an edit of a field the input lacks changes nothing (8 public recipes an
+            // org ran edit fields their loads do not read; the editor keeps such edits)
+            let Some(field) = fields.iter_mut().find(|f| f.name == change.name) else { continue };
             if let Some(n) = change.new_properties.name.as_ref().filter(|n| !n.is_empty()) {
                 field.name = n.clone();
             }

@@ -139,8 +139,8 @@ fn spark_spellings(text: &str) -> std::borrow::Cow<'_, str> {
 /// Parses a formula; the error names the position (`at line 1, column 9`).
 pub fn parse(text: &str) -> Result<SqlExpr, String> {
     let dialect = GenericDialect {};
-    check_size(text, &dialect)?;
     let text = &*spark_spellings(text);
+    check_size(text, &dialect)?;
     let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
     let expr = parser.parse_expr().map_err(|e| clean(&e.to_string(), text))?;
     // anything left over is a mistake (`a b`, a stray `)`)

@@ -57,6 +57,11 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
             }
             continue;
         }
+        // a statement's `;` ending the expression (SAQL queries end so; 2 public definitions
+        // an org ran end expressions with it)
+        if c == b';' && src[i + 1..].trim().is_empty() {
+            break;
+        }
         let start = i;
         if c == b'"' || c == b'\'' {
             let (text, next) = quoted(src, i, c as char)?;
