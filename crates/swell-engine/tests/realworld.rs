@@ -92,3 +92,255 @@ fn every_real_definition_validates_or_names_what_swell_does_not_run() {
     assert!(fixed.is_empty(), "listed in realworld_gaps.txt but not refused any more (remove them): {fixed:#?}");
     assert!(files.len() >= 250, "the corpus shrank: {} files in {}", files.len(), dir.display());
 }
+
+/// The words of a field name: `Expected_Revenue__c` -> expected, revenue, c.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// What kind of value a generated field holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Id,
+    Date,
+    Number,
+    Flag,
+    Text,
+}
+
+/// A field's kind from its declared type, its use as a join key or as a date (its generated
+/// parts are read), or its name.
+fn kind(field: &str, declared: Option<&str>, keys: &std::collections::BTreeSet<String>, text: &str) -> Kind {
+    match declared.map(str::to_ascii_lowercase).as_deref() {
+        Some("numeric") => return Kind::Number,
+        Some("date") => return Kind::Date,
+        Some("text") => return Kind::Text,
+        _ => {}
+    }
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let w = words(last);
+    if keys.contains(field) || w.last().is_some_and(|x| x == "id") || last.ends_with("Id") {
+        return Kind::Id;
+    }
+    let parts_read =
+        ["_sec_epoch", "_day_epoch", "_Year", "_Month", "_Day"].iter().any(|p| text.contains(&format!("{field}{p}")));
+    if parts_read || w.iter().any(|x| x.contains("date") || x == "stamp") {
+        return Kind::Date;
+    }
+    if w.first().is_some_and(|x| x == "is" || x == "has") {
+        return Kind::Flag;
+    }
+    const NUMBERS: &[&str] = &[
+        "amount",
+        "number",
+        "count",
+        "price",
+        "quantity",
+        "qty",
+        "probability",
+        "revenue",
+        "duration",
+        "days",
+        "seconds",
+        "minutes",
+        "hours",
+        "total",
+        "score",
+        "percent",
+        "rate",
+        "cost",
+        "sum",
+        "avg",
+    ];
+    if w.iter().any(|x| NUMBERS.contains(&x.as_str())) {
+        return Kind::Number;
+    }
+    Kind::Text
+}
+
+/// A few rows for each declared field: ids from one shared pool (so that keys join).
+fn value(field: &str, kind: Kind, row: usize) -> String {
+    match kind {
+        Kind::Id => format!("ID{row}"),
+        Kind::Date => format!("2024-{:02}-{:02}", 1 + row % 12, 1 + (row * 7) % 28),
+        Kind::Flag => if row % 2 == 0 { "true" } else { "false" }.to_string(),
+        Kind::Number => format!("{}", 10 * (row + 1)),
+        Kind::Text => {
+            format!("{}{row}", field.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect::<String>())
+        }
+    }
+}
+
+/// Fields used as join keys anywhere in the definition.
+fn key_fields(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Ok(nodes) = swell_engine::definition::parse_dataflow(text) else { return out };
+    for n in nodes {
+        for key in ["left_key", "right_key", "leftKeys", "rightKeys", "leftKey", "rightKey"] {
+            match n.parameters.get(key) {
+                Some(serde_json::Value::String(s)) => {
+                    out.insert(s.clone());
+                }
+                Some(serde_json::Value::Array(a)) => {
+                    out.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)))
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The Salesforce objects a definition reads and the fields it declares for each, or `None`
+/// when it also reads datasets (whose fields it does not declare).
+fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<(String, Option<String>)>>> {
+    let nodes = swell_engine::definition::parse_dataflow(text).ok()?;
+    let mut out: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    for n in nodes {
+        let p = &n.parameters;
+        let (object, fields) = match n.action.as_str() {
+            "sfdcDigest" | "digest" => {
+                let fields = p.get("fields")?.as_array()?.iter().filter_map(|f| {
+                    let name = f.get("name")?.as_str()?.to_string();
+                    // a text default says the field is text
+                    let default_text =
+                        f.get("defaultValue").and_then(|d| d.as_str()).is_some_and(|d| d.parse::<f64>().is_err());
+                    let ty = f
+                        .get("type")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_string)
+                        .or(default_text.then(|| "Text".to_string()));
+                    Some((name, ty))
+                });
+                let mut fields: Vec<(String, Option<String>)> = fields.collect();
+                // fields a SOQL filter names are read from the object too
+                if let Some(soql) = p.get("complexFilterConditions").and_then(|c| c.as_str()) {
+                    for w in soql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+                        let upper = w.to_ascii_uppercase();
+                        let keyword =
+                            ["AND", "OR", "NOT", "NULL", "TRUE", "FALSE", "IN", "LIKE"].contains(&upper.as_str());
+                        if w.starts_with(|c: char| c.is_ascii_alphabetic())
+                            && !keyword
+                            && !w.contains('.')
+                            && upper != w
+                            && !fields.iter().any(|(n, _)| n == w)
+                        {
+                            fields.push((w.to_string(), None));
+                        }
+                    }
+                }
+                (p.get("object")?.as_str()?.to_string(), fields)
+            }
+            "load" => {
+                let dataset = p.get("dataset")?;
+                if dataset.get("type")?.as_str()? != "connectedDataset" {
+                    return None;
+                }
+                let fields: Vec<(String, Option<String>)> = p
+                    .get("fields")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|f| f.as_str().map(|s| (s.to_string(), None)))
+                    .collect();
+                if fields.is_empty() {
+                    return None;
+                }
+                (dataset.get("sourceObjectName")?.as_str()?.to_string(), fields)
+            }
+            "edgemart" => return None,
+            _ => continue,
+        };
+        let entry = out.entry(object).or_default();
+        for f in fields {
+            if !entry.iter().any(|(n, _)| *n == f.0) {
+                entry.push(f);
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Every definition that validates and reads only Salesforce objects whose fields it declares
+/// runs on generated rows (5 per object) and succeeds. The count that runs is printed; a file
+/// that ran before and fails now is a regression (the floor below moves up with the work).
+#[test]
+fn real_definitions_of_declared_objects_run_on_generated_rows() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/realworld is not here (set SWELL_REALWORLD_DIR)");
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wdf" || x == "wdpr" || x == "json"))
+        .collect();
+    files.sort();
+    let runtime = swell_engine::runtime_builder().build().unwrap();
+    let (mut ran, mut candidates) = (0, 0);
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(path).unwrap();
+        if swell_engine::validate_isolated(text.clone()).is_err() {
+            continue;
+        }
+        let Some(objects) = declared_objects(&text) else { continue };
+        candidates += 1;
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("objects");
+        std::fs::create_dir_all(&folder).unwrap();
+        let keys = key_fields(&text);
+        for (object, fields) in &objects {
+            let mut csv = fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(",") + "\n";
+            for row in 0..5 {
+                let line: Vec<String> =
+                    fields.iter().map(|(n, ty)| value(n, kind(n, ty.as_deref(), &keys, &text), row)).collect();
+                csv.push_str(&line.join(","));
+                csv.push('\n');
+            }
+            std::fs::write(folder.join(format!("{object}.csv")), csv).unwrap();
+        }
+        let flow = swell_engine::Dataflow::parse(&text).unwrap();
+        let data = swell_engine::DataDir::new(tmp.path().join("data"));
+        let catalog = swell_engine::FileCatalog { objects_dir: Some(folder), data_dir: Some(data.clone()) };
+        let mut options = swell_engine::RunOptions::new(std::sync::Arc::new(catalog));
+        options.data_dir = Some(data);
+        options.target_partitions = Some(2);
+        options.now = "2025-01-01T00:00:00Z".parse().unwrap();
+        match runtime.block_on(swell_engine::Run::new(flow).execute(options)) {
+            Ok(_) => ran += 1,
+            Err(e) => failed.push((name, e.to_string().lines().take(2).collect::<Vec<_>>().join(" | "))),
+        }
+    }
+    println!(
+        "{candidates} definitions validate and read only declared Salesforce objects; {ran} ran on generated rows"
+    );
+    for (file, why) in &failed {
+        println!("  did not run {file}: {}", why.chars().take(300).collect::<String>());
+    }
+    assert!(ran >= RUN_FLOOR, "{ran} ran, fewer than the {RUN_FLOOR} that ran before");
+}
+
+/// How many definitions ran at the last count (see the closing note of issue 13).
+const RUN_FLOOR: usize = 107;
