@@ -183,7 +183,7 @@ fn value(field: &str, kind: Kind, row: usize) -> String {
     match kind {
         Kind::Id => format!("ID{row}"),
         Kind::Date => format!("2024-{:02}-{:02}", 1 + row % 12, 1 + (row * 7) % 28),
-        Kind::Flag => if row % 2 == 0 { "true" } else { "false" }.to_string(),
+        Kind::Flag => if row.is_multiple_of(2) { "true" } else { "false" }.to_string(),
         Kind::Number => format!("{}", 10 * (row + 1)),
         Kind::Text => {
             format!("{}{row}", field.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect::<String>())
@@ -211,11 +211,14 @@ fn key_fields(text: &str) -> std::collections::BTreeSet<String> {
     out
 }
 
+/// A declared field: its name and its declared type, if any.
+type Declared = (String, Option<String>);
+
 /// The Salesforce objects a definition reads and the fields it declares for each, or `None`
 /// when it also reads datasets (whose fields it does not declare).
-fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<(String, Option<String>)>>> {
+fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<Declared>>> {
     let nodes = swell_engine::definition::parse_dataflow(text).ok()?;
-    let mut out: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
     for n in nodes {
         let p = &n.parameters;
         let (object, fields) = match n.action.as_str() {
@@ -232,7 +235,7 @@ fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<(String, Option<S
                         .or(default_text.then(|| "Text".to_string()));
                     Some((name, ty))
                 });
-                let mut fields: Vec<(String, Option<String>)> = fields.collect();
+                let mut fields: Vec<Declared> = fields.collect();
                 // fields a SOQL filter names are read from the object too
                 if let Some(soql) = p.get("complexFilterConditions").and_then(|c| c.as_str()) {
                     for w in soql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
@@ -256,7 +259,7 @@ fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<(String, Option<S
                 if dataset.get("type")?.as_str()? != "connectedDataset" {
                     return None;
                 }
-                let fields: Vec<(String, Option<String>)> = p
+                let fields: Vec<Declared> = p
                     .get("fields")?
                     .as_array()?
                     .iter()
