@@ -104,6 +104,49 @@ pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
     if problems.is_empty() { Ok(nodes) } else { Err(Problems(problems)) }
 }
 
+/// The public form (an object of nodes) of a dataflow definition given in a stored form (the
+/// `.wdf` array, `{"nodes": {...}}`), so that the REST API keeps and shows one form; any other
+/// value is returned as it is, for the checks that follow. A recipe or an R2 recipe is
+/// refused: it is not a dataflow.
+pub fn public_dataflow(value: Value) -> Result<Value, Problems> {
+    let whole = |m: &str| Problems(vec![Problem::new("", "", m)]);
+    match value {
+        Value::Array(items) => {
+            let first = match items.first() {
+                Some(Value::String(text)) if items.len() == 2 && (items[1].is_string() || items[1].is_null()) => {
+                    inner_json(text, "[0]")?
+                }
+                _ => return Err(stored_shape()),
+            };
+            if first.as_object().is_some_and(Map::is_empty) {
+                return Err(whole(
+                    "this is the target dataflow of a recipe ([\"{}\", \"<recipe>\"]): create it as a recipe",
+                ));
+            }
+            public_dataflow(first)
+        }
+        Value::Object(mut map) => {
+            if is_r2_recipe(&Value::Object(map.clone())) {
+                return Err(whole(R2_REFUSAL));
+            }
+            if crate::stored::is_stored(&map) {
+                let Some(Value::Object(nodes)) = map.remove("nodes") else { unreachable!("is_stored saw an object") };
+                return crate::stored::to_public(nodes).map(Value::Object);
+            }
+            Ok(Value::Object(map))
+        }
+        other => Ok(other),
+    }
+}
+
+fn stored_shape() -> Problems {
+    Problems(vec![Problem::new(
+        "",
+        "",
+        "a stored dataflow is a list of two: [\"<definition JSON>\", \"<recipe JSON>\" or null]",
+    )])
+}
+
 /// What Data Prep Classic (R2) recipes get: the org runs the dataflow generated from them.
 const R2_REFUSAL: &str = "this is a Data Prep Classic (R2) recipe, which swell does not run: CRM Analytics runs \
      the dataflow generated from it, element 0 of its target dataflow's .wdf file (`[\"<dataflow>\", \"<this \
@@ -125,13 +168,7 @@ fn is_recipe_only_action(action: &str) -> bool {
 /// target dataflow, element 1 then being the R3 recipe); element 1 is the recipe it came from
 /// or null. An R2 recipe in element 1 is its source only, never read.
 fn stored_array(items: Vec<Value>) -> Result<Vec<RawNode>, Problems> {
-    let shape = || {
-        Problems(vec![Problem::new(
-            "",
-            "",
-            "a stored dataflow is a list of two: [\"<definition JSON>\", \"<recipe JSON>\" or null]",
-        )])
-    };
+    let shape = stored_shape;
     let [first, second]: [Value; 2] = items.try_into().map_err(|_| shape())?;
     let (Value::String(first), second @ (Value::String(_) | Value::Null)) = (first, second) else {
         return Err(shape());

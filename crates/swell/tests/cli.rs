@@ -61,6 +61,45 @@ fn validate_exit_codes() {
     assert_eq!(usage.status.code(), Some(2));
 }
 
+/// issue 13: the forms orgs store definitions in are read by `swell validate`, `swell run`
+/// and the API (which keeps the public form); a Data Prep Classic recipe is refused by name.
+#[test]
+fn stored_definitions_are_read_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stored = serde_json::json!({"nodes": {
+        "Get": {"action": "sobjectDigest", "parameters": {"object": "T", "fields": [{"name": "Id"}, {"name": "Name"}]}},
+        "Save": {"action": "register", "sources": ["Get"], "parameters": {"name": "ns__Things", "label": "Things"}}
+    }})
+    .to_string();
+    let wdf = serde_json::json!([stored, null]).to_string();
+    std::fs::write(tmp.path().join("flow.wdf"), &wdf).unwrap();
+    std::fs::create_dir_all(tmp.path().join("objects")).unwrap();
+    std::fs::write(tmp.path().join("objects/T.csv"), "Id,Name\n1,abc\n2,def\n").unwrap();
+    let ok = swell(&["validate", "flow.wdf"], tmp.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let run = swell(&["run", "flow.wdf", "--objects", "objects", "--data-dir", "data", "--quiet"], tmp.path());
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert!(tmp.path().join("data/datasets/ns__Things/current").is_file());
+    std::fs::write(tmp.path().join("classic.wdpr"), r#"{"steps": [], "tableModelInfo": {}, "version": "214.0.0"}"#)
+        .unwrap();
+    let r2 = swell(&["validate", "classic.wdpr"], tmp.path());
+    assert_eq!(r2.status.code(), Some(2));
+    assert!(text(&r2).contains("Data Prep Classic (R2) recipe"), "{}", text(&r2));
+
+    let token = "stored-form-token";
+    let server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "served"], tmp.path(), Some(token));
+    let body =
+        serde_json::json!({"name": "Stored", "definition": serde_json::from_str::<serde_json::Value>(&wdf).unwrap()});
+    let (status, created) =
+        request(&server.base, "POST", "/services/data/v62.0/wave/dataflows", token, &body.to_string());
+    assert_eq!(status, 201, "{created}");
+    let created: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let definition = &created["definition"];
+    assert_eq!(definition["Get"]["action"], "sfdcDigest", "kept in the public form: {definition}");
+    assert_eq!(definition["Save"]["parameters"]["alias"], "ns__Things");
+    assert_eq!(definition["Save"]["parameters"]["source"], "Get");
+}
+
 #[test]
 fn a_failing_run_exits_1_and_names_the_node() {
     let tmp = tempfile::tempdir().unwrap();

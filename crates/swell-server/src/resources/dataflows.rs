@@ -121,25 +121,29 @@ async fn owned_dataflow(state: &AppState, d: &DataflowRecord, verb: &str) -> Api
 }
 
 /// Checks a definition with the engine; every problem is its own error entry.
-pub fn validate(definition: &Value) -> ApiResult<()> {
+/// A definition as the API keeps it: the stored forms an org's files have (`["<json>",
+/// null]`, `{"nodes": ...}`) become the public object of nodes, which is then checked.
+pub fn validate(definition: Value) -> ApiResult<Value> {
+    let invalid =
+        |problems: swell_engine::Problems| {
+            ApiError::many(
+                StatusCode::BAD_REQUEST,
+                "INVALID_DEFINITION",
+                problems
+                    .0
+                    .iter()
+                    .map(|p| {
+                        if p.node.is_empty() { format!("definition: {}", p.message) } else { format!("definition.{p}") }
+                    })
+                    .collect(),
+            )
+        };
+    let definition = swell_engine::definition::public_dataflow(definition).map_err(invalid)?;
     if !definition.is_object() {
         return Err(ApiError::bad_request("definition: must be an object of nodes"));
     }
-    swell_engine::validate_isolated(definition.to_string()).map_err(|problems| {
-        ApiError::many(
-            StatusCode::BAD_REQUEST,
-            "INVALID_DEFINITION",
-            problems
-                .0
-                .iter()
-                .map(
-                    |p| {
-                        if p.node.is_empty() { format!("definition: {}", p.message) } else { format!("definition.{p}") }
-                    },
-                )
-                .collect(),
-        )
-    })
+    swell_engine::validate_isolated(definition.to_string()).map_err(invalid)?;
+    Ok(definition)
 }
 
 pub async fn list(
@@ -168,10 +172,10 @@ pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> 
     }
     let label = string_field(&input, "label")?.unwrap_or(name);
     let description = string_field(&input, "description")?;
-    let definition = input.get("definition").cloned().unwrap_or_else(|| json!({}));
+    let mut definition = input.get("definition").cloned().unwrap_or_else(|| json!({}));
     // an empty object is a dataflow to be written later; anything else must check
     if definition.as_object().is_none_or(|o| !o.is_empty()) {
-        validate(&definition)?;
+        definition = validate(definition)?;
     }
     let d = state.store.create_dataflow(name, label, description, &definition).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true, None)))
@@ -201,17 +205,14 @@ pub async fn patch(
     let d = owned_dataflow(&state, &find(&state, &params["id"]).await?, "change").await?;
     let input = body(&bytes, "dataflow")?;
     unchanged_name(&input, &d.name)?;
-    let definition = input.get("definition");
-    if let Some(def) = definition {
-        validate(def)?;
-    }
+    let definition = input.get("definition").cloned().map(validate).transpose()?;
     let updated = state
         .store
         .update_dataflow(
             &d.id,
             string_field(&input, "label")?,
             string_field(&input, "description")?,
-            definition,
+            definition.as_ref(),
             string_field(&input, "historyLabel")?,
         )
         .await?;
