@@ -29,6 +29,10 @@ struct DatasetRef {
     name: String,
     #[serde(default)]
     label: Option<String>,
+    /// Kept with the version as sfdcRegister's is (28 public recipes set one; an empty one is
+    /// none). The folder (`folderName`) is an org's app, which swell has not.
+    #[serde(default)]
+    row_level_security_filter: Option<String>,
 }
 
 #[derive(Debug)]
@@ -55,7 +59,11 @@ impl Save {
         Ok(Save {
             sources: sources.to_vec(),
             fields: p.fields,
-            target: RegisterTarget { alias: p.dataset.name, label, row_level_security_filter: None },
+            target: RegisterTarget {
+                alias: p.dataset.name,
+                label,
+                row_level_security_filter: p.dataset.row_level_security_filter.filter(|f| !f.trim().is_empty()),
+            },
         })
     }
 }
@@ -91,5 +99,20 @@ impl Transform for Save {
 
     fn sink(&self) -> Option<Sink> {
         Some(Sink::Dataset(self.target.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_security_predicate_is_kept() {
+        let params = serde_json::json!({"dataset": {"type": "analyticsDataset", "name": "Opps",
+            "folderName": "SharedApp", "rowLevelSecurityFilter": "'OwnerId' == \"$User.Id\""}, "fields": []});
+        let save = Save::parse("SAVE", &params, &["X".to_string()]).unwrap();
+        assert_eq!(save.target.row_level_security_filter.as_deref(), Some("'OwnerId' == \"$User.Id\""));
+        let none = serde_json::json!({"dataset": {"name": "Opps", "rowLevelSecurityFilter": ""}});
+        assert_eq!(Save::parse("SAVE", &none, &["X".to_string()]).unwrap().target.row_level_security_filter, None);
     }
 }
