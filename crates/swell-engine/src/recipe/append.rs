@@ -121,6 +121,14 @@ impl Append {
         if problems.is_empty() { Ok(Append { sources: sources.to_vec(), params }) } else { Err(problems) }
     }
 
+    /// Whether a mapping names input `i`'s field `name`.
+    fn mapped(&self, i: usize, name: &str) -> bool {
+        self.params
+            .field_mappings
+            .iter()
+            .any(|m| m.sources.iter().any(|s| s.node == self.sources[i] && s.field == name))
+    }
+
     /// Input `i`'s field names under their output names: (output, input).
     fn renamed(&self, i: usize, schema: &Schema) -> Vec<(String, String)> {
         schema
@@ -158,8 +166,10 @@ impl Transform for Append {
                     None if i == 0 || self.params.allow_implicit_disjoint_schema => {
                         out.fields.push(crate::schema::Field { name: target, ..field });
                     }
-                    // the editor's form: a field of the second input mapped to none is left out
-                    None if self.params.editor => {}
+                    // the editor's form: a field of the second input mapped to none is left out;
+                    // one mapped alone (`{"bottom": F}`) is a field of its own
+                    None if self.params.editor && !self.mapped(i, &name) => {}
+                    None if self.params.editor => out.fields.push(crate::schema::Field { name: target, ..field }),
                     None => cx.problem(
                         format!("sources[{i}]"),
                         format!(
