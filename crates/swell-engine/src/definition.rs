@@ -93,6 +93,7 @@ pub fn from_value(value: Value) -> Result<Vec<RawNode>, Problems> {
     if map.is_empty() {
         return Err(whole("the definition has no nodes".into()));
     }
+    crate::flow::check_node_count(map.len())?;
     let mut nodes = Vec::new();
     let mut problems = Vec::new();
     for (name, node) in map {
@@ -118,6 +119,12 @@ pub fn public_dataflow(value: Value) -> Result<Value, Problems> {
                 }
                 _ => return Err(stored_shape()),
             };
+            if !first.is_object() {
+                return Err(Problems(vec![Problem::new("", "[0]", "must hold a definition object")]));
+            }
+            if let Some(Value::String(recipe)) = items.get(1) {
+                inner_json(recipe, "[1]")?;
+            }
             if first.as_object().is_some_and(Map::is_empty) {
                 return Err(whole(
                     "this is the target dataflow of a recipe ([\"{}\", \"<recipe>\"]): create it as a recipe",
@@ -174,6 +181,13 @@ fn stored_array(items: Vec<Value>) -> Result<Vec<RawNode>, Problems> {
         return Err(shape());
     };
     let definition = inner_json(&first, "[0]")?;
+    if !definition.is_object() {
+        return Err(Problems(vec![Problem::new("", "[0]", "must hold a definition object")]));
+    }
+    if let Value::String(recipe) = &second {
+        // the recipe it came from is not read, but it must be what it says
+        inner_json(recipe, "[1]")?;
+    }
     if definition.as_object().is_some_and(Map::is_empty) {
         let Value::String(recipe) = second else {
             return Err(Problems(vec![Problem::new("", "", "the definition has no nodes")]));

@@ -63,17 +63,7 @@ impl Dataflow {
     }
 
     pub fn from_raw(raw: Vec<RawNode>) -> Result<Dataflow, Problems> {
-        if raw.len() > MAX_NODES {
-            let first = raw.first().map(|n| n.name.clone()).unwrap_or_default();
-            return Err(Problems(vec![Problem::new(
-                &first,
-                "",
-                format!(
-                    "the definition has {} nodes; at most {MAX_NODES} are run (split it into several dataflows)",
-                    raw.len()
-                ),
-            )]));
-        }
+        check_node_count(raw.len())?;
         let mut problems = Vec::new();
         let names: Vec<String> = raw.iter().map(|n| n.name.clone()).collect();
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
@@ -220,6 +210,19 @@ impl Dataflow {
 /// The most nodes a definition may have. The largest public definition we know has 209
 /// (../shared/realworld); a limit keeps a hostile one from holding the server.
 pub const MAX_NODES: usize = 2_000;
+
+/// Refuses a definition of more than [`MAX_NODES`] nodes, before any node is read (a body of
+/// a million empty nodes would otherwise cost a problem, and memory, for each).
+pub fn check_node_count(count: usize) -> Result<(), Problems> {
+    if count > MAX_NODES {
+        return Err(Problems(vec![Problem::new(
+            "",
+            "",
+            format!("the definition has {count} nodes; at most {MAX_NODES} are run (split it into several dataflows)"),
+        )]));
+    }
+    Ok(())
+}
 
 /// The longest chain of nodes each reading the one before. A chain becomes one nested
 /// DataFusion plan whose planning recurses with its depth; the largest public definition

@@ -339,7 +339,19 @@ impl Run {
             }
         }
 
-        // 4. commit: all outputs succeeded
+        // 4. copies asked for (`--out`) before anything is committed: a copy that cannot be
+        // written fails the run with every dataset as it was
+        if let Some(out) = &options.out_dir {
+            let failed = |path: &std::path::Path, e: std::io::Error| {
+                EngineError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+            };
+            std::fs::create_dir_all(out).map_err(|e| failed(out, e))?;
+            for (version, metadata, _) in &staged {
+                let to = out.join(format!("{}.parquet", metadata.name));
+                std::fs::copy(version.dir().join("part-0.parquet"), &to).map_err(|e| failed(&to, e))?;
+            }
+        }
+        // 5. commit: all outputs succeeded
         let mut committed = Vec::new();
         let mut deferred = Vec::new();
         for (mut version, metadata, i) in staged {
@@ -350,10 +362,6 @@ impl Run {
                 continue;
             }
             let v = version.commit(&metadata)?;
-            if let Some(out) = &options.out_dir {
-                std::fs::create_dir_all(out)?;
-                std::fs::copy(v.dir.join("part-0.parquet"), out.join(format!("{alias}.parquet")))?;
-            }
             committed.push(CommittedDataset {
                 alias,
                 version_id: metadata.version_id,

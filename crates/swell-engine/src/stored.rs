@@ -37,6 +37,7 @@ pub fn is_stored(map: &Map<String, Value>) -> bool {
 
 /// The public form of a stored definition's `nodes`, every node's problems at once.
 pub fn to_public(nodes: Map<String, Value>) -> Result<Map<String, Value>, Problems> {
+    crate::flow::check_node_count(nodes.len())?;
     let mut out = Map::new();
     let mut problems = Vec::new();
     for (name, node) in nodes {

@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use swell_store::StoreError;
 
+/// The most error entries one answer lists.
+pub const MAX_ERRORS: usize = 100;
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -20,8 +23,14 @@ impl ApiError {
         ApiError { status, code, message: message.into(), more: Vec::new() }
     }
 
-    /// One error entry per message, all with `code`.
+    /// One error entry per message, all with `code`; past [`MAX_ERRORS`] the rest are counted
+    /// in a last entry (a definition of many wrong nodes would otherwise answer megabytes).
     pub fn many(status: StatusCode, code: &'static str, mut messages: Vec<String>) -> Self {
+        if messages.len() > MAX_ERRORS {
+            let more = messages.len() - MAX_ERRORS;
+            messages.truncate(MAX_ERRORS);
+            messages.push(format!("... and {more} more problem(s) of the same request"));
+        }
         let first = if messages.is_empty() { String::new() } else { messages.remove(0) };
         ApiError { status, code, message: first, more: messages }
     }

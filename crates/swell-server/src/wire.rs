@@ -23,6 +23,17 @@ pub fn ok(body: Value) -> Response {
 
 /// Parses a request body; an empty body is `{}`. A wrapped body (`{"schedule": {...}}`) is
 /// unwrapped when its only key is `wrapper` (any case).
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Value::Object(Default::default()));
@@ -35,6 +46,13 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
             StatusCode::BAD_REQUEST,
             "JSON_PARSER_ERROR",
             format!("The request body has the key {path} twice; each key of an object is given once"),
+        ));
+    }
+    if !v.is_object() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            format!("The request body must be a JSON object, not {}", kind_of(&v)),
         ));
     }
     if let Value::Object(map) = &v

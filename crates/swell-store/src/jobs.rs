@@ -376,10 +376,14 @@ impl Store {
                 Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // it ended meanwhile
                 Err(e) => return Err(e),
             }
-            sqlx::query("UPDATE job_node SET status = 'error' WHERE job_id = $1 AND status IN ('running', 'pending')")
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await?;
+            // the node that was running failed with its server; those that never started did not
+            sqlx::query(
+                "UPDATE job_node SET status = CASE WHEN status = 'running' THEN 'error' ELSE 'aborted' END
+                 WHERE job_id = $1 AND status IN ('running', 'pending')",
+            )
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
         }
         Ok(out)
     }

@@ -167,14 +167,16 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let theirs = s.claim_next(JobType::User, "other-server", 2).await.unwrap().unwrap();
     s.heartbeat("other-server").await.unwrap();
     let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().unwrap();
-    s.save_nodes(&mine.id, &[node("filter", "running")]).await.unwrap();
+    s.save_nodes(&mine.id, &[node("filter", "running"), node("sfdcRegister", "pending")]).await.unwrap();
     // at its start, a server fails its own interrupted jobs once
     let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30), true).await.unwrap();
     assert_eq!(recovered.len(), 1, "only this server's job");
     let r = s.job(&mine.id).await.unwrap();
     assert_eq!(r.status, JobStatus::Failure);
     assert_eq!(r.message.as_deref(), Some("The server stopped while this job ran."));
-    assert_eq!(s.nodes(&mine.id).await.unwrap()[0].state.status, "error");
+    let nodes = s.nodes(&mine.id).await.unwrap();
+    // the running node failed with the server; the one that never started is aborted
+    assert_eq!((nodes[0].state.status.as_str(), nodes[1].state.status.as_str()), ("error", "aborted"));
     assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Running, "a live server's job is left alone");
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
     // ... until its server goes silent

@@ -30,15 +30,27 @@ pub struct RunArgs {
     quiet: bool,
     /// Megabytes of disk the run leaves free under the data dir: it fails when less is left
     /// (default: 1024, or 5 % of a disk under 20 GiB).
-    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB")]
+    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     min_free_mb: Option<u64>,
 }
 
+/// The largest definition file read, as the server's body limit: the largest public
+/// definition is about 1 MB, and `/dev/zero` must not fill the memory.
+const MAX_DEFINITION_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_definition(file: &Path) -> Result<String, ExitCode> {
-    std::fs::read_to_string(file).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", file.display());
+    let fail = |m: String| {
+        eprintln!("error: cannot read {}: {m}", file.display());
         ExitCode::from(2)
-    })
+    };
+    let meta = std::fs::metadata(file).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if meta.len() > MAX_DEFINITION_BYTES {
+        return Err(fail(format!("{} bytes; a definition is at most {MAX_DEFINITION_BYTES}", meta.len())));
+    }
+    std::fs::read_to_string(file).map_err(|e| fail(e.to_string()))
 }
 
 pub fn validate(file: &Path) -> ExitCode {
@@ -102,6 +114,16 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // the folders are made (or found) before the run: a run must not commit its datasets and
+    // then fail on a folder it cannot write
+    for (flag, dir) in [("--data-dir", Some(&args.data_dir)), ("--out", args.out.as_ref())] {
+        if let Some(dir) = dir
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("error: {flag} {}: cannot make the folder: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
     let data_dir = DataDir::new(&args.data_dir);
     let catalog = FileCatalog { objects_dir: args.objects.clone(), data_dir: Some(data_dir.clone()) };
     let cancel = CancellationToken::new();

@@ -68,7 +68,7 @@ pub struct ServeArgs {
     pub sweep_secs: f64,
     /// Megabytes of disk that runs and syncs leave free under the data dir: a job fails when
     /// less is left, before the disk fills (default: 1024, or 5 % of a disk under 20 GiB).
-    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB")]
+    #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     pub min_free_mb: Option<u64>,
 }
 

@@ -57,6 +57,10 @@ fn validate_exit_codes() {
     assert!(text(&bad).contains("a.parameters: missing field `right`"), "{}", text(&bad));
     let missing = swell(&["validate", "nope.json"], tmp.path());
     assert_eq!(missing.status.code(), Some(2));
+    // not a file, or far too large: refused before it is read (the hostile probe read /dev/zero)
+    let device = swell(&["validate", "/dev/zero"], tmp.path());
+    assert_eq!(device.status.code(), Some(2));
+    assert!(text(&device).contains("not a regular file"), "{}", text(&device));
     let usage = swell(&["frobnicate"], tmp.path());
     assert_eq!(usage.status.code(), Some(2));
 }
@@ -77,6 +81,15 @@ fn stored_definitions_are_read_everywhere() {
     std::fs::write(tmp.path().join("objects/T.csv"), "Id,Name\n1,abc\n2,def\n").unwrap();
     let ok = swell(&["validate", "flow.wdf"], tmp.path());
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    // an --out that cannot be written fails the run before it commits anything
+    std::fs::write(tmp.path().join("taken"), "a file").unwrap();
+    let blocked = swell(
+        &["run", "flow.wdf", "--objects", "objects", "--data-dir", "data", "--out", "taken", "--quiet"],
+        tmp.path(),
+    );
+    assert_eq!(blocked.status.code(), Some(2), "{}", text(&blocked));
+    assert!(text(&blocked).contains("--out taken"), "{}", text(&blocked));
+    assert!(!tmp.path().join("data/datasets/ns__Things/current").exists(), "a failed run committed");
     let run = swell(&["run", "flow.wdf", "--objects", "objects", "--data-dir", "data", "--quiet"], tmp.path());
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     assert!(tmp.path().join("data/datasets/ns__Things/current").is_file());

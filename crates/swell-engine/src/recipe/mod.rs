@@ -113,6 +113,7 @@ pub fn parse(value: Value) -> Result<Vec<RawNode>, Problems> {
     if nodes.is_empty() {
         return Err(problem("the recipe has no nodes".into()));
     }
+    crate::flow::check_node_count(nodes.len())?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (name, node) in nodes {

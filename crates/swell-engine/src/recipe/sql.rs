@@ -151,6 +151,21 @@ pub fn parse(text: &str) -> Result<SqlExpr, String> {
             next.token, next.span.start.line, next.span.start.column
         ));
     }
+    // a formula computes from the row's fields: a query inside it would read tables the run
+    // does not have (or the session's own catalog) and could cost without bound
+    let mut expr = expr;
+    let mut query = false;
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        if matches!(e, SqlExpr::Subquery(_) | SqlExpr::Exists { .. } | SqlExpr::InSubquery { .. }) {
+            query = true;
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    if query {
+        return Err(
+            "a formula cannot hold a query (SELECT, EXISTS, IN (SELECT ...)): it computes from the row's fields".into(),
+        );
+    }
     Ok(expr)
 }
 
@@ -572,6 +587,18 @@ mod tests {
         assert_eq!(spark_spellings(r#""odd!name" = 1"#), r#""odd!name" = 1"#);
         assert!(parse(r"case when a = 'it\'s' then 1 end").is_ok());
         assert!(parse("!(StageName = 'Closed Won' OR StageName = 'Closed Lost')").is_ok());
+    }
+
+    /// The hostile probe of issue 12: `(select count(*) from range(300000) a cross join ...)`
+    /// checked as a formula and kept a job busy.
+    #[test]
+    fn queries_are_not_formulas() {
+        for q in
+            ["(select 1)", "(select count(*) from range(10))", "exists (select 1)", "a in (select 1)", "1 + (select 2)"]
+        {
+            let e = parse(q).unwrap_err();
+            assert!(e.contains("cannot hold a query"), "{q}: {e}");
+        }
     }
 
     #[test]

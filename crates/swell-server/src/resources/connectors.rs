@@ -424,7 +424,10 @@ pub async fn ingest(
     State(state): State<AppState>,
     v: Version,
     Path(params): Path<HashMap<String, String>>,
+    bytes: Bytes,
 ) -> ApiResult<Response> {
+    // the body says nothing (`{}` or empty), but it is read as every body is
+    body(&bytes, "ingest")?;
     let c = find(&state, &params["id"]).await?;
     match state.store.enqueue_job(&c.dataflow_id, JobType::DataSync, &c.label).await? {
         Ok(_) => {

@@ -23,10 +23,12 @@ use swell_store::RecipeRecord;
 
 /// The engine's problems with a definition, as `validationDetails`.
 fn validation_details(definition: &Value) -> Vec<Value> {
-    let problems = match swell_engine::validate_isolated(definition.to_string()) {
+    let mut problems = match swell_engine::validate_isolated(definition.to_string()) {
         Ok(_) => return Vec::new(),
         Err(p) => p.0,
     };
+    // as many as an error answer lists (the recipes list repeats them for every recipe)
+    problems.truncate(crate::error::MAX_ERRORS);
     let actions: HashMap<String, String> = definition
         .get("nodes")
         .and_then(Value::as_object)
@@ -128,7 +130,18 @@ fn definition(input: &Value) -> ApiResult<Option<Value>> {
     }
     match input.get("recipeDefinition") {
         None | Some(Value::Null) => Ok(None),
-        Some(d) if d.get("nodes").is_some_and(Value::is_object) => Ok(Some(d.clone())),
+        Some(d) if d.get("nodes").is_some_and(Value::is_object) => {
+            // a recipe is kept even when it does not check (Data Prep saves drafts), but not
+            // past the engine's hard limits: those are refused before anything is stored
+            let count = d["nodes"].as_object().map_or(0, |n| n.len());
+            swell_engine::flow::check_node_count(count).map_err(|p| {
+                ApiError::bad_request(format!(
+                    "recipeDefinition.nodes: {}",
+                    p.0.first().map_or("", |x| x.message.as_str())
+                ))
+            })?;
+            Ok(Some(d.clone()))
+        }
         Some(_) => Err(ApiError::bad_request(
             "recipeDefinition: must be an R3 recipe: {\"version\": \"62.0\", \"nodes\": {...}, \"ui\": {...}}",
         )),

@@ -780,6 +780,26 @@ fn probe_findings_get_clear_answers() {
     assert!(v.to_string().contains("regardless of case"), "{v}");
     server.wait_idle(Duration::from_secs(600));
 
+    // the second round of the probe: bodies that are not objects, Run Now's body, stored forms
+    // that are not what they say, and definitions past the node limit answered at once
+    for raw in ["[]", "\"hello\"", "null", "123"] {
+        let (status, text) = request(&server.run.base, "POST", &format!("{WAVE}/dataflows"), TOKEN, raw);
+        assert_eq!(status, 400, "{raw}: {text}");
+        assert!(text.contains("must be a JSON object"), "{raw}: {text}");
+    }
+    let (status, text) =
+        request(&server.run.base, "POST", &format!("{WAVE}/dataConnectors/Files/ingest"), TOKEN, r#"{"a": 1, "a": 2}"#);
+    assert_eq!(status, 400, "{text}");
+    let stored = r#"{"nodes": {"G": {"action": "sobjectDigest", "parameters": {"object": "Account", "fields": [{"name": "Id"}]}}}}"#;
+    for definition in [json!([stored, "xx"]), json!([json!([stored, null]).to_string(), null])] {
+        server.refused("POST", "dataflows", json!({"name": "Odd", "definition": definition}), &["definition"]);
+    }
+    let many: serde_json::Map<String, Value> = (0..3000).map(|i| (format!("k{i}"), json!({}))).collect();
+    let text = server.refused("POST", "dataflows", json!({"name": "Many", "definition": many}), &["at most 2000"]);
+    assert!(text.len() < 2000, "one problem, not one per node: {} bytes", text.len());
+    let recipe = json!({"name": "ManyR", "recipeDefinition": {"version": "62.0", "nodes": many}});
+    server.refused("POST", "recipes", recipe, &["at most 2000"]);
+
     // a server that must keep more disk free than there is fails runs before they write
     let cramped = Server::start(tmp.path(), "cramped", &folder, &["--min-free-mb", "1000000000"]);
     cramped.folder_connection("Files", &folder);
