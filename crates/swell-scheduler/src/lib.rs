@@ -553,7 +553,7 @@ impl Runner {
     ) -> Result<Vec<StagedDataset>, Failure> {
         let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
         let flow = Dataflow::parse(&dataflow.definition.to_string())
-            .map_err(|p| Failure::Message(format!("The dataflow definition is invalid: {p}")))?;
+            .map_err(|p| Failure::Message(format!("The {} definition is invalid: {p}", asset_word(job.job_type))))?;
         let objects: Vec<(String, String)> = flow
             .sources()
             .into_iter()
@@ -598,7 +598,7 @@ impl Runner {
         match result {
             Ok(outcome) => Ok(outcome.staged),
             Err(EngineError::Cancelled) => Err(Failure::Stopped),
-            Err(e) => Err(Failure::Message(job_message(&e))),
+            Err(e) => Err(Failure::Message(job_message(&e, job.job_type))),
         }
     }
 
@@ -631,12 +631,17 @@ enum Failure {
 }
 
 /// The job message, naming the node as CRM Analytics does.
-fn job_message(e: &EngineError) -> String {
+/// What a job of `job_type` runs, as its messages name it.
+fn asset_word(job_type: JobType) -> &'static str {
+    if job_type == JobType::RecipeV3 { "recipe" } else { "dataflow" }
+}
+
+fn job_message(e: &EngineError, job_type: JobType) -> String {
     match e {
         EngineError::Node { node, message } => {
             format!("Something went wrong while executing the {node} node: {message}")
         }
-        EngineError::Invalid(p) => format!("The dataflow definition is invalid: {p}"),
+        EngineError::Invalid(p) => format!("The {} definition is invalid: {p}", asset_word(job_type)),
         other => other.to_string(),
     }
 }
