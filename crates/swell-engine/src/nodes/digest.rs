@@ -372,8 +372,14 @@ fn structured(c: &Value, schema: &Schema, now_millis: i64) -> Result<Expr, (Stri
         Some(v) => vec![value_text(v)],
         None => return Err((".value".to_string(), "is missing".to_string())),
     };
-    let values: Vec<String> =
-        values.into_iter().map(|v| if quoted { v.trim_matches('\'').to_string() } else { v }).collect();
+    // an IN's values written as one SOQL list, `('Draft','Open')` (a public definition)
+    let values: Vec<String> = match values.as_slice() {
+        [one] if (op == "IN" || op == "NOT IN") && one.trim().starts_with('(') && one.trim().ends_with(')') => {
+            let inner = one.trim().trim_start_matches('(').trim_end_matches(')');
+            soql_list(inner)
+        }
+        _ => values.into_iter().map(|v| if quoted { v.trim_matches('\'').to_string() } else { v }).collect(),
+    };
     let column = ident(field);
     let text = matches!(ty, FieldType::Text | FieldType::Unknown | FieldType::MultiValue);
     let bad = |m: String| (".value".to_string(), m);
@@ -430,6 +436,22 @@ fn structured(c: &Value, schema: &Schema, now_millis: i64) -> Result<Expr, (Stri
     }
 }
 
+/// The items of a SOQL list body, `'a','b', c`: commas inside quotes are the item's.
+fn soql_list(inner: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut item = String::new();
+    let mut quoted = false;
+    for c in inner.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut item).trim().to_string()),
+            _ => item.push(c),
+        }
+    }
+    out.push(item.trim().to_string());
+    out
+}
+
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -457,5 +479,16 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
                 .ok_or_else(|| format!("'{v}' is not a date or a SOQL date literal"))
         }
         _ => Ok((lit(v.to_string()), None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::soql_list;
+
+    #[test]
+    fn a_soql_list_in_one_value_is_its_items() {
+        assert_eq!(soql_list("'Draft/Tentative','Open', 'A, B'"), ["Draft/Tentative", "Open", "A, B"]);
+        assert_eq!(soql_list("1, 2"), ["1", "2"]);
     }
 }
