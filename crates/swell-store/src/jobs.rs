@@ -299,6 +299,9 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        // the job starts now, once the lock is held (taken before, a claim that waited on the
+        // lock would date its start before the end of the job whose slot it takes)
+        let now = millis(&Utc::now());
         let running: i64 = sqlx::query("SELECT count(*) FROM job WHERE status = 'Running' AND job_type = $1")
             .bind(job_type.as_str())
             .fetch_one(&mut *tx)

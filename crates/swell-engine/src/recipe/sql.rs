@@ -305,6 +305,9 @@ const SPARK_NAMES: &[&str] = &[
     "trunc",
     "unix_timestamp",
     "to_unix_timestamp",
+    "array",
+    "size",
+    "split",
     "weekofyear",
     "year",
 ];
@@ -548,6 +551,12 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
                 ("months_between", 2) => Some(func("saql_months_between", args)),
                 // Spark's to_unix_timestamp is unix_timestamp with its argument required (96
                 // calls in 9 public recipes); a format reads text as a date first
+                // Spark's arrays: array(a, b), size(x) (elements; Spark gives -1 for null,
+                // here null), split(text, delimiter) (a plain delimiter: Spark reads a regex,
+                // public recipes split on ';' and ',')
+                ("array", _) => Some(func("make_array", args)),
+                ("size", 1) => Some(func("cardinality", args)),
+                ("split", 2) => Some(func("string_to_array", args)),
                 ("unix_timestamp" | "to_unix_timestamp", 1) => Some(func("to_unixtime", args)),
                 ("unix_timestamp" | "to_unix_timestamp", 2) => {
                     Some(func("to_unixtime", vec![func("saql_to_date", args)]))
