@@ -236,7 +236,14 @@ fn declared_objects(text: &str) -> Option<BTreeMap<String, Vec<Declared>>> {
                     Some((name, ty))
                 });
                 let mut fields: Vec<Declared> = fields.collect();
-                // fields a SOQL filter names are read from the object too
+                // fields a filter names are read from the object too
+                for c in p.get("filterConditions").and_then(|c| c.as_array()).into_iter().flatten() {
+                    if let Some(f) = c.get("field").and_then(|f| f.as_str())
+                        && !fields.iter().any(|(n, _)| n == f)
+                    {
+                        fields.push((f.to_string(), None));
+                    }
+                }
                 if let Some(soql) = p.get("complexFilterConditions").and_then(|c| c.as_str()) {
                     for w in soql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
                         let upper = w.to_ascii_uppercase();

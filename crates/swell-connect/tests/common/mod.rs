@@ -71,9 +71,13 @@ pub async fn mysql() -> Option<(sqlx::MySqlPool, Properties)> {
 }
 
 pub fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
+    // tests of one process may read the same clock tick (a schema name collided so): a counter
+    // makes the name unique within the process, the pid across processes
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{:x}{:x}", n, std::process::id())
+    format!("{:x}{:x}{:x}", n, std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Fields as `name fieldType precision/scale pk=bool` lines.
