@@ -220,15 +220,20 @@ fn inner_json(text: &str, at: &str) -> Result<Value, Problems> {
     Ok(value)
 }
 
+/// Takes a node's `action` out of it (every reader of nodes: public, stored, recipe).
+pub(crate) fn take_action(name: &str, node: &mut Map<String, Value>) -> Result<String, Problem> {
+    match node.remove("action") {
+        Some(Value::String(a)) => Ok(a),
+        Some(_) => Err(Problem::new(name, "action", "must be a string")),
+        None => Err(Problem::new(name, "action", "is missing")),
+    }
+}
+
 fn parse_node(name: &str, node: Value) -> Result<RawNode, Problem> {
     let Value::Object(mut obj) = node else {
         return Err(Problem::new(name, "", "a node is an object with \"action\" and \"parameters\""));
     };
-    let action = match obj.remove("action") {
-        Some(Value::String(a)) => a,
-        Some(_) => return Err(Problem::new(name, "action", "must be a string")),
-        None => return Err(Problem::new(name, "action", "is missing")),
-    };
+    let action = take_action(name, &mut obj)?;
     let parameters = match obj.remove("parameters") {
         Some(p @ Value::Object(_)) => p,
         Some(_) => return Err(Problem::new(name, "parameters", "must be an object")),

@@ -76,11 +76,7 @@ fn public_node(name: &str, node: Value) -> Result<Value, Problem> {
     let Value::Object(mut obj) = node else {
         return Err(Problem::new(name, "", "a node is an object with \"action\" and \"parameters\""));
     };
-    let action = match obj.remove("action") {
-        Some(Value::String(a)) => a,
-        Some(_) => return Err(Problem::new(name, "action", "must be a string")),
-        None => return Err(Problem::new(name, "action", "is missing")),
-    };
+    let action = crate::definition::take_action(name, &mut obj)?;
     let action = ACTIONS.iter().find(|(stored, _)| *stored == action).map_or(action.clone(), |(_, p)| p.to_string());
     let mut params = match obj.remove("parameters") {
         Some(Value::Object(p)) => p,

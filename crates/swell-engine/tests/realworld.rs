@@ -33,6 +33,18 @@ fn corpus() -> Option<PathBuf> {
     here.ancestors().map(|a| a.join("shared/realworld")).find(|p| p.is_dir())
 }
 
+/// The definition files of the corpus, in name order.
+fn definition_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wdf" || x == "wdpr" || x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
 fn gaps() -> BTreeMap<String, String> {
     let text = include_str!("realworld_gaps.txt");
     text.lines()
@@ -52,13 +64,7 @@ fn every_real_definition_validates_or_names_what_swell_does_not_run() {
         eprintln!("skipping: ../shared/realworld is not here (set SWELL_REALWORLD_DIR)");
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wdf" || x == "wdpr" || x == "json"))
-        .collect();
-    files.sort();
+    let files = definition_files(&dir);
     let gaps = gaps();
     let (mut valid, mut unsupported) = (0, 0);
     let mut refused: BTreeMap<String, String> = BTreeMap::new();
@@ -299,13 +305,7 @@ fn real_definitions_of_declared_objects_run_on_generated_rows() {
         eprintln!("skipping: ../shared/realworld is not here (set SWELL_REALWORLD_DIR)");
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wdf" || x == "wdpr" || x == "json"))
-        .collect();
-    files.sort();
+    let files = definition_files(&dir);
     let runtime = swell_engine::runtime_builder().build().unwrap();
     let (mut ran, mut candidates) = (0, 0);
     let mut failed: Vec<(String, String)> = Vec::new();

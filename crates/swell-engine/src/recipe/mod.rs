@@ -129,11 +129,7 @@ fn raw_node(name: &str, node: Value) -> Result<RawNode, Problem> {
     let Value::Object(mut obj) = node else {
         return Err(Problem::new(name, "", "a node is an object with \"action\", \"sources\" and \"parameters\""));
     };
-    let action = match obj.remove("action") {
-        Some(Value::String(a)) => a,
-        Some(_) => return Err(Problem::new(name, "action", "must be a string")),
-        None => return Err(Problem::new(name, "action", "is missing")),
-    };
+    let action = crate::definition::take_action(name, &mut obj)?;
     let sources = match obj.remove("sources") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
