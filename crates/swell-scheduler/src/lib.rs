@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swell_core::{JobStatus, JobType, SalesforceId, Transition};
-use swell_engine::storage::{TableKind, VersionedTable};
+use swell_engine::storage::{self, TableKind, VersionedTable};
 use swell_engine::{
     DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions, SourceRef, StagedDataset,
 };
@@ -236,7 +236,8 @@ impl Runner {
                 match self.recover(false).await {
                     // a server died: what it was writing may be left in a shared data dir
                     Ok(n) if n > 0 => self.sweep_data_dir().await,
-                    Ok(_) => {}
+                    // a commit whose record failed here is settled once the store answers
+                    Ok(_) => self.settle_dead_commits().await,
                     Err(e) => tracing::error!(error = %e, "recovering interrupted jobs failed"),
                 }
             }
@@ -278,6 +279,7 @@ impl Runner {
     /// every other staging folder discarded. Live runs, here or in another process, are left
     /// alone.
     async fn sweep_data_dir(&self) {
+        self.settle_dead_commits().await;
         let data_dir = self.data_dir.clone();
         let dead = match tokio::task::spawn_blocking(move || data_dir.sweep()).await {
             Ok(Ok(d)) => d,
@@ -306,6 +308,37 @@ impl Runner {
                 Ok(()) if recorded.is_some() => tracing::warn!(version, "finished an interrupted commit"),
                 Ok(()) => tracing::info!(version, "removed what a dead run was writing"),
                 Err(e) => tracing::warn!(version, error = %e, "could not clean a dead run's staging"),
+            }
+        }
+    }
+
+    /// Settles the dataset commits a writer published but did not settle (it died between
+    /// publishing and its record, or the record's outcome was unknown): kept when the store
+    /// recorded them, undone when it did not, left for later when the store cannot say.
+    async fn settle_dead_commits(&self) {
+        let data_dir = self.data_dir.clone();
+        let dead = match tokio::task::spawn_blocking(move || data_dir.dead_commits()).await {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => return tracing::warn!(error = %e, "could not look for unsettled commits"),
+            Err(e) => return tracing::warn!(error = %e, "could not look for unsettled commits"),
+        };
+        for commit in dead {
+            let Some(last) = commit.versions().last().cloned() else {
+                let _ = commit.undo();
+                continue;
+            };
+            let alias = commit.alias.clone();
+            let result = match self.store.version_by_storage(&alias, &last).await {
+                Ok(Some(_)) => commit.finish().map(|()| "kept"),
+                Ok(None) => commit.undo().map(|()| "undone"),
+                Err(e) => {
+                    tracing::warn!(alias, error = %e, "could not look a commit up; left for later");
+                    continue;
+                }
+            };
+            match result {
+                Ok(outcome) => tracing::warn!(alias, version = last, outcome, "settled an interrupted commit"),
+                Err(e) => tracing::warn!(alias, error = %e, "could not settle an interrupted commit"),
             }
         }
     }
@@ -457,17 +490,32 @@ impl Runner {
                 row_count: s.row_count as i64,
             })
             .collect();
-        match self.store.succeed_with_versions(&job.id, &self.server_id, &versions).await {
-            Ok(Some(done)) => {
-                for s in staged {
-                    let alias = s.alias.clone();
-                    if let Err(e) = s.version.publish() {
-                        // recorded: the next start's sweep finishes it
-                        tracing::error!(job = %job.id, alias, error = %e, "could not publish a recorded version");
+        match self.store.begin_success(&job.id, &self.server_id, &versions).await {
+            Ok(Some(pending)) => {
+                // published while the record is written but not visible: whoever sees the
+                // Success finds the datasets in place
+                let publication = match storage::publish_all(staged.into_iter().map(|s| s.version).collect()) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        drop(pending);
+                        drop(locks);
+                        return self.end_after_failed_commit(job, format!("could not publish the datasets: {e}")).await;
+                    }
+                };
+                match pending.commit().await {
+                    Ok(done) => {
+                        publication.confirm();
+                        drop(locks);
+                        self.announce(&done);
+                    }
+                    Err(e) => {
+                        // the record may or may not have been made (a lost connection): the
+                        // sweep settles the publication once the store answers
+                        drop(publication);
+                        drop(locks);
+                        self.end_after_failed_commit(job, format!("could not record the end of the job: {e}")).await;
                     }
                 }
-                drop(locks);
-                self.announce(&done);
             }
             Ok(None) => {
                 // the job is no longer ours to end as Success: nothing is published, and the

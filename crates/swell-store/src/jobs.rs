@@ -401,6 +401,23 @@ impl Store {
         owner: &str,
         versions: &[NewVersion],
     ) -> Result<Option<JobRecord>> {
+        match self.begin_success(id, owner, versions).await? {
+            Some(pending) => pending.commit().await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::succeed_with_versions`] in two steps, for a caller that must publish files
+    /// while the record is decided but not yet visible: the job's Success and its versions
+    /// are written in a transaction that holds the job's row, and become visible only when
+    /// [`PendingSuccess::commit`] is called (dropping it records nothing). Readers therefore
+    /// never see a Success whose datasets are not in place yet.
+    pub async fn begin_success(
+        &self,
+        id: &SalesforceId,
+        owner: &str,
+        versions: &[NewVersion],
+    ) -> Result<Option<PendingSuccess>> {
         JobStatus::Running.apply(Transition::Succeed)?;
         let now = millis(&Utc::now());
         let mut tx = self.pool.begin().await?;
@@ -420,9 +437,7 @@ impl Store {
         for v in versions {
             crate::datasets::record_version_in(&mut tx, v, Some(id), now).await?;
         }
-        tx.commit().await?;
-        tracing::info!(job = %id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");
-        Ok(Some(self.job(id).await?))
+        Ok(Some(PendingSuccess { store: self.clone(), tx, id: id.clone() }))
     }
 
     /// Whether `owner` may still commit what job `id` wrote outside the store (a sync's
@@ -566,5 +581,28 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(node).collect()
+    }
+}
+
+/// A job's Success and its versions, written but not yet visible (see
+/// [`Store::begin_success`]). Dropped without [`PendingSuccess::commit`], nothing is recorded.
+pub struct PendingSuccess {
+    store: Store,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    id: SalesforceId,
+}
+
+impl std::fmt::Debug for PendingSuccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSuccess").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl PendingSuccess {
+    /// Makes the Success and the versions visible, together.
+    pub async fn commit(self) -> Result<JobRecord> {
+        self.tx.commit().await?;
+        tracing::info!(job = %self.id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");
+        self.store.job(&self.id).await
     }
 }

@@ -455,4 +455,17 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     assert!(s.succeed_with_versions(&job.id, "me", &[v("v3")]).await.unwrap().is_none());
     let (_, current) = s.version_by_storage("Won", "v1").await.unwrap().unwrap();
     assert!(current, "the last version committed stays current");
+    // in two steps: a pending Success that is dropped (its files could not be published)
+    // records nothing, and the job can still end otherwise
+    s.transition(&job.id, Transition::Stop, None).await.unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
+    let pending = s.begin_success(&job.id, "me", &[v("v4")]).await.unwrap().unwrap();
+    drop(pending);
+    assert_eq!(s.job(&job.id).await.unwrap().status, JobStatus::Running);
+    assert!(s.version_by_storage("Won", "v4").await.unwrap().is_none());
+    let pending = s.begin_success(&job.id, "me", &[v("v5")]).await.unwrap().unwrap();
+    assert_eq!(pending.commit().await.unwrap().status, JobStatus::Success);
+    let (_, current) = s.version_by_storage("Won", "v5").await.unwrap().unwrap();
+    assert!(current);
 }

@@ -217,10 +217,7 @@ impl Transform for Digest {
         }
         if let Some(soql) = &self.params.complex_filter_conditions
             && !soql.trim().is_empty()
-            && let Err(e) =
-                datafusion::sql::sqlparser::parser::Parser::new(&datafusion::sql::sqlparser::dialect::GenericDialect {})
-                    .try_with_sql(&super::soql::to_sql(soql, cx.now_millis))
-                    .and_then(|mut p| p.parse_expr())
+            && let Err(e) = check_soql(&super::soql::to_sql(soql, cx.now_millis))
         {
             cx.problem("parameters.complexFilterConditions", format!("not a valid condition: {e}"));
         }
@@ -480,6 +477,17 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
         }
         _ => Ok((lit(v.to_string()), None)),
     }
+}
+
+/// Whether a digest's SOQL condition (as SQL) parses, checked first as formulas are (see
+/// [`crate::recipe::sql::precheck`]).
+fn check_soql(sql: &str) -> Result<(), String> {
+    crate::recipe::sql::precheck(sql)?;
+    datafusion::sql::sqlparser::parser::Parser::new(&datafusion::sql::sqlparser::dialect::GenericDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -519,6 +519,64 @@ fn two_writers_of_one_alias_both_commit_whole_versions() {
     assert!(leftovers(&data).is_empty(), "{:?}", leftovers(&data));
 }
 
+/// A server that died between publishing a run's datasets and making its record visible
+/// leaves each dataset's `.committing` marker: at the next start, a commit the store recorded
+/// is kept and one it did not record is undone (the previous version current again).
+#[test]
+fn an_interrupted_commit_is_settled_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = objects(tmp.path(), false);
+    let data = tmp.path().join("data");
+    let server = Server::start(tmp.path(), "data", &folder, &[]);
+    server.folder_connection("Files", &folder);
+    let flow = server.dataflow(
+        "Two_Aliases",
+        json!({
+            "Extract": {"action": "digest", "parameters": {"connectionName": "Files", "object": "Account", "fields": [{"name": "Id"}]}},
+            "Kept": {"action": "sfdcRegister", "parameters": {"alias": "Kept", "name": "Kept", "source": "Extract"}},
+            "Undone": {"action": "sfdcRegister", "parameters": {"alias": "Undone", "name": "Undone", "source": "Extract"}}
+        }),
+    );
+    let j = server.wait(&server.start_job(&flow), Duration::from_secs(120));
+    assert_eq!(j["status"], "Success", "{j}");
+    drop(server);
+
+    // "Kept": its recorded (and only) version published, its marker not yet removed
+    let kept = data.join("datasets/Kept");
+    let recorded = current(&kept);
+    let marker = json!({"previous": null, "versions": [recorded]});
+    std::fs::write(kept.join(".committing"), marker.to_string()).unwrap();
+    // "Undone": a second version published that no record names
+    let undone = data.join("datasets/Undone");
+    let before = current(&undone);
+    let table = swell_engine::DataDir::new(&data).dataset("Undone").unwrap();
+    let previous = table.current().unwrap().unwrap();
+    let mut staged = table.stage("20990101T000000000Z-unrecord").unwrap();
+    std::fs::copy(previous.files().unwrap()[0].clone(), staged.dir().join("part-0.parquet")).unwrap();
+    let mut metadata = previous.metadata.clone();
+    metadata.version_id = staged.id().to_string();
+    staged.prepare(&metadata).unwrap();
+    drop(swell_engine::storage::publish_all(vec![staged]).unwrap());
+    assert_ne!(current(&undone), before, "published before its record, as a dying server leaves it");
+    assert_eq!(whole_versions(&undone).len(), 2);
+
+    let server = Server::start(tmp.path(), "data", &folder, &[]);
+    let started = Instant::now();
+    while undone.join(".committing").exists() || kept.join(".committing").exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the markers were not settled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(current(&kept), recorded);
+    assert_eq!(whole_versions(&kept).len(), 1, "the recorded version is kept");
+    assert_eq!(current(&undone), before, "the previous version is current again");
+    assert_eq!(whole_versions(&undone).len(), 1, "the unrecorded version is removed");
+    for alias in ["Kept", "Undone"] {
+        let listed = server.ok("GET", &format!("datasets/{alias}/versions"), None);
+        assert_eq!(listed["versions"].as_array().map(Vec::len), Some(1), "{listed}");
+    }
+    assert!(leftovers(&data).is_empty(), "{:?}", leftovers(&data));
+}
+
 /// The [start, end] of every job the server ran, in milliseconds.
 fn intervals(server: &Server, jobs: &[String]) -> Vec<(i64, i64)> {
     let ms = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp_millis();
