@@ -7,12 +7,14 @@
 //! |-------------|---------------------------|---------------------------------------|
 //! | Text        | `Utf8`                    | `Utf8`                                |
 //! | MultiValue  | `List<Utf8>`              | `List<Utf8>`                          |
-//! | Numeric     | `Float64`                 | `Decimal128(precision, scale)`        |
+//! | Numeric     | `Float64`                 | `Decimal128(18, scale)` (see below)   |
 //! | Date        | `Timestamp(ms)` (UTC)     | `Timestamp(ms, "UTC")`                |
 //!
 //! Measures compute in `Float64` because SAQL arithmetic "keeps all decimals" and only storage
 //! is limited to `scale` (transformations.md 1.2); the register node rounds to the declared
-//! precision and scale (half away from zero) when it writes. A date column carries generated
+//! scale (half away from zero) when it writes. The declared precision is metadata: a dataset
+//! stores every measure in 18 digits (see [`crate::nodes::register`]); a connected object
+//! keeps its source's precision, which its values fit by construction. A date column carries generated
 //! companion columns (`X_Year`, `X_sec_epoch`, ...), see [`derived_date_fields`].
 
 use datafusion::arrow::datatypes::{DataType, Field as ArrowField, TimeUnit};

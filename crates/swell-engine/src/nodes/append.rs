@@ -1,13 +1,14 @@
 //! append: stacks the rows of several streams. Without `enableDisjointedSchemaMerge` every
 //! input must have the same fields; with it, the output has the union of the fields and a
 //! field an input lacks is null there. A field present in several inputs must have one kind;
-//! measures take the widest precision and scale. While checking without data, a field whose
+//! measures take the widest precision and scale; text and multi-value make a multi-value
+//! field. While checking without data, a field whose
 //! type is not known yet (undeclared in a digest) takes the type another input declares.
 
 use super::{CheckCx, PlanCx, Transform, de_bool};
 use crate::schema::{FieldType, Schema};
 use datafusion::common::{Result as DFResult, ScalarValue};
-use datafusion::logical_expr::{Expr, cast, ident, lit};
+use datafusion::logical_expr::{Expr, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 
@@ -66,6 +67,12 @@ impl Transform for Append {
                             *p1 = (*p1).max(*p2).max(*s1);
                         }
                         (a, b) if a.kind_name() == b.kind_name() => {}
+                        // a dimension with one value where another input has several (a
+                        // LookupMultiValue): the field is multi-value, a single value a list of
+                        // one. INFERRED: both are dimensions in CRM Analytics, and a public
+                        // org's append stacks such inputs
+                        (a @ FieldType::Text, FieldType::MultiValue) => *a = FieldType::MultiValue,
+                        (FieldType::MultiValue, FieldType::Text) => {}
                         // a type not known before the data is seen takes the one declared
                         // elsewhere ("The Motivator" ran so in its org, to 2,320 rows)
                         (a @ FieldType::Unknown, b) => *a = b.clone(),
@@ -95,19 +102,23 @@ impl Transform for Append {
     ) -> DFResult<DataFrame> {
         let mut result: Option<DataFrame> = None;
         for (df, schema) in inputs.into_iter().zip(in_schemas) {
-            let exprs: Vec<Expr> = out
+            let exprs = out
                 .fields
                 .iter()
                 .map(|f| {
                     let name = f.name.as_str();
-                    let e = if schema.get(name).is_some() {
+                    let e = if schema.type_of(name) == Some(FieldType::Text) && f.ty == FieldType::MultiValue {
+                        let one = datafusion::functions_nested::expr_fn::make_array(vec![ident(name)]);
+                        let null = lit(ScalarValue::try_from(f.ty.run_type()).expect("typed null"));
+                        cast(when(ident(name).is_null(), null).otherwise(one)?, f.ty.run_type())
+                    } else if schema.get(name).is_some() {
                         cast(ident(name), f.ty.run_type())
                     } else {
                         lit(ScalarValue::try_from(f.ty.run_type()).expect("typed null"))
                     };
-                    e.alias(name)
+                    Ok(e.alias(name))
                 })
-                .collect();
+                .collect::<DFResult<Vec<Expr>>>()?;
             let df = df.select(exprs)?;
             result = Some(match result {
                 None => df,

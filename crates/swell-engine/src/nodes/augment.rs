@@ -6,7 +6,9 @@
 //! matches: text fields become multi-value (distinct values, sorted) and measures are summed.
 //! A left row with a null key gets null dimensions and 0 for measures, as CRM Analytics
 //! documents; a non-null key without a match gets nulls. A selected date brings its generated
-//! columns along. One multi-value left key matches on any of its values ([`by_any_value`]).
+//! columns along. One multi-value left key matches on any of its values ([`by_any_value`]); a
+//! multi-value right key is found by any of its values (INFERRED, as for left keys: a public
+//! org's augments chain LookupMultiValue results as right keys).
 
 use super::lookup::{check_keys, join_right_build, key_name, lookup};
 use super::{CheckCx, OneOrMany, PlanCx, Transform};
@@ -129,8 +131,17 @@ impl Transform for Augment {
         let mut inputs = inputs.into_iter();
         let (left, right) = (inputs.next().expect("left"), inputs.next().expect("right"));
         let multi = self.multi().unwrap_or(false);
-        let (lk, rk) = self.keys();
+        let (lk, mut rk) = self.keys();
         let selected = self.selected(in_schemas[1], multi);
+        // a multi-value right key: each right row is found by any of its values
+        let right = if rk.len() == 1 && in_schemas[1].type_of(&rk[0]) == Some(FieldType::MultiValue) {
+            const RIGHT_VALUE: &str = "__swell_right_value";
+            let unnested = right.with_column(RIGHT_VALUE, ident(rk[0].as_str()))?.unnest_columns(&[RIGHT_VALUE])?;
+            rk = vec![RIGHT_VALUE.to_string()];
+            unnested
+        } else {
+            right
+        };
         let joined = if lk.len() == 1 && in_schemas[0].type_of(&lk[0]) == Some(FieldType::MultiValue) {
             by_any_value(left, right, &lk[0], &rk[0], &selected, multi)?
         } else if multi {

@@ -254,6 +254,7 @@ impl Transform for Digest {
             && !soql.trim().is_empty()
         {
             let e = df.parse_sql_expr(&super::soql::to_sql(soql, cx.now_millis))?;
+            let e = super::soql::text_checkboxes(e, df.schema())?;
             df = df.filter(e)?;
         }
         let mut exprs = Vec::new();

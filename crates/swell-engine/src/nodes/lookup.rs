@@ -56,17 +56,23 @@ pub fn check_keys(
         }
         if let (Some(lt), Some(rt)) = (lt, rt) {
             use crate::schema::FieldType::{MultiValue, Unknown};
-            // augment's one multi-value left key matches on any of its values (see augment.rs)
-            let any_value = any_value_left && left_keys.len() == 1 && lt == MultiValue && rt != MultiValue;
+            // augment's one multi-value key, on either side, matches on any of its values (see
+            // augment.rs)
+            let any_value = any_value_left && left_keys.len() == 1 && (lt == MultiValue || rt == MultiValue);
             if (lt == MultiValue || rt == MultiValue) && !any_value {
                 cx.problem(format!("{left_path}[{i}]"), "multi-value fields cannot be keys");
                 ok = false;
             } else if any_value {
                 // its values are texts
-                if !matches!(rt, crate::schema::FieldType::Text | Unknown) {
+                let (multi, other, other_ty, other_path) =
+                    if lt == MultiValue { (l, r, &rt, right_path) } else { (r, l, &lt, left_path) };
+                if !matches!(other_ty, crate::schema::FieldType::Text | Unknown | MultiValue) {
                     cx.problem(
-                        format!("{right_path}[{i}]"),
-                        format!("key '{r}' is {} but the values of multi-value key '{l}' are Text", rt.kind_name()),
+                        format!("{other_path}[{i}]"),
+                        format!(
+                            "key '{other}' is {} but the values of multi-value key '{multi}' are Text",
+                            other_ty.kind_name()
+                        ),
                     );
                     ok = false;
                 }

@@ -1,11 +1,16 @@
 //! sfdcRegister: writes the node's rows as a new version of a dataset. The rows are written
 //! while the run streams; the version becomes current only when the whole run succeeded (see
-//! [`crate::storage`]). Measures are stored as `Decimal128(precision, scale)`, rounding half
-//! away from zero; a value too large for its precision fails the run naming the field.
+//! [`crate::storage`]). Measures are stored as `Decimal128(18, scale)`, rounding half away
+//! from zero to the declared scale; a value past 18 digits fails the run.
+//!
+//! INFERRED: a measure's declared `precision` is kept in the version's metadata (the XMD) but
+//! does not bound its values. Salesforce's own Manufacturing template declares
+//! `ListPrice * Quantity` with precision 7 and scale 6, which every real order line exceeds,
+//! and orgs run it: CRM Analytics stores measures in 18 digits whatever the precision says.
 
 use super::{CheckCx, PlanCx, Sink, Transform, parse};
 use crate::error::Problem;
-use crate::schema::{FieldType, Schema};
+use crate::schema::{FieldType, MAX_PRECISION, Schema};
 use datafusion::common::{Result as DFResult, ScalarValue};
 use datafusion::logical_expr::{cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
@@ -102,7 +107,7 @@ impl Transform for Register {
     }
 }
 
-/// `out`'s fields of `df` in their stored types: measures as `Decimal128(precision, scale)`,
+/// `out`'s fields of `df` in their stored types: measures as `Decimal128(18, scale)`,
 /// dates as UTC timestamps (sfdcRegister and the recipe save node). A measure that is not a
 /// finite number (`exp(1000)`, a float division by zero) has no decimal form and is stored as
 /// null, as Spark stores it.
@@ -113,11 +118,12 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
             .map(|f| {
                 let c = ident(f.name.as_str());
                 let e = match &f.ty {
-                    FieldType::Numeric { .. } => {
+                    FieldType::Numeric { scale, .. } => {
                         let finite =
                             datafusion::logical_expr::not(datafusion::functions::math::expr_fn::isnan(c.clone()))
                                 .and(datafusion::functions::math::expr_fn::abs(c.clone()).lt(lit(f64::INFINITY)));
-                        cast(when(finite, c).otherwise(lit(ScalarValue::Float64(None)))?, f.ty.storage_type())
+                        let stored = FieldType::numeric(MAX_PRECISION, *scale).storage_type();
+                        cast(when(finite, c).otherwise(lit(ScalarValue::Float64(None)))?, stored)
                     }
                     FieldType::Date { .. } => cast(c, f.ty.storage_type()),
                     _ => c,

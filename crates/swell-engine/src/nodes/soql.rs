@@ -10,10 +10,17 @@
 //! - `CALENDAR_YEAR(f)`, `CALENDAR_MONTH(f)`, `CALENDAR_QUARTER(f)`, `DAY_IN_MONTH(f)` become
 //!   `date_part(...)`.
 //!
+//! Once parsed, [`text_checkboxes`] compares checkbox fields held as text (as CSV files and
+//! most databases' exports hold them) with `true`/`false` as text, ignoring case.
+//!
 //! INFERRED: fiscal literals use a fiscal year starting in January, since a digest names no
 //! org's fiscal settings.
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
 
 /// A SOQL date literal as [start, end) in epoch milliseconds (UTC), counted from `now_millis`.
 pub fn date_literal(v: &str, now_millis: i64) -> Option<(i64, i64)> {
@@ -124,6 +131,32 @@ fn tokens(text: &str) -> Vec<Tok> {
 fn instant(ms: i64) -> String {
     let dt = DateTime::<Utc>::from_timestamp_millis(ms).map(|d| d.naive_utc()).unwrap_or_default();
     format!("TIMESTAMP '{}'", dt.format("%Y-%m-%d %H:%M:%S"))
+}
+
+/// SOQL compares a checkbox field with `true` or `false` (`IsClosed = false`). A synced copy
+/// read from text holds checkboxes as text, which SQL will not compare with a boolean: there
+/// the comparison is made on text, ignoring case (`TRUE`, `True` and `true` are one value).
+/// Comparisons of real boolean columns are left as they are.
+pub fn text_checkboxes(expr: Expr, schema: &DFSchema) -> DFResult<Expr> {
+    let text = |e: &Expr| {
+        e.get_type(schema).is_ok_and(|t| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+    };
+    expr.transform_up(|e| {
+        if let Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Eq | Operator::NotEq), right }) = &e {
+            for (field, value) in [(left, right), (right, left)] {
+                if let Expr::Literal(ScalarValue::Boolean(Some(b)), _) = value.as_ref()
+                    && text(field)
+                {
+                    let lower = datafusion::functions::expr_fn::lower(field.as_ref().clone());
+                    let compared =
+                        Expr::BinaryExpr(BinaryExpr::new(Box::new(lower), *op, Box::new(lit(b.to_string()))));
+                    return Ok(Transformed::yes(compared));
+                }
+            }
+        }
+        Ok(Transformed::no(e))
+    })
+    .map(|t| t.data)
 }
 
 /// A SOQL WHERE clause as SQL DataFusion reads (see the module docs).
