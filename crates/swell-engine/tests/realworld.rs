@@ -152,7 +152,7 @@ fn kind(field: &str, declared: Option<&str>, keys: &BTreeSet<String>, numeric: &
     if key || w.last().is_some_and(|x| x == "id") || last.ends_with("Id") {
         return Kind::Id;
     }
-    if numeric.contains(field) {
+    if numeric.iter().any(|n| n == field || n.rsplit('.').next() == Some(field)) {
         return Kind::Number;
     }
     let parts_read =
@@ -437,4 +437,4 @@ fn real_definitions_of_declared_objects_run_on_generated_rows() {
 }
 
 /// How many definitions ran at the last count (see the closing note of issue 13).
-const RUN_FLOOR: usize = 119;
+const RUN_FLOOR: usize = 120;
