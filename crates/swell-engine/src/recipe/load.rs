@@ -66,7 +66,15 @@ impl Load {
                 ),
             )]);
         };
-        Ok(Load { source, fields: p.fields })
+        // a field listed twice is read once (a public recipe lists BillingState twice, and
+        // its org ran it): a second copy would only collide with the first downstream
+        let mut fields: Vec<String> = Vec::with_capacity(p.fields.len());
+        for f in p.fields {
+            if !fields.contains(&f) {
+                fields.push(f);
+            }
+        }
+        Ok(Load { source, fields })
     }
 }
 
