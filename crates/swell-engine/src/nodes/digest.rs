@@ -253,8 +253,17 @@ impl Transform for Digest {
         if let Some(soql) = &self.params.complex_filter_conditions
             && !soql.trim().is_empty()
         {
-            let e = df.parse_sql_expr(&super::soql::to_sql(soql, cx.now_millis))?;
-            let e = super::soql::text_checkboxes(e, df.schema())?;
+            let sql = super::soql::to_sql(soql, cx.now_millis);
+            let known = |c: &str| df.schema().fields().iter().any(|f| f.name() == c);
+            if let Some(missing) = super::soql::fields_of(&sql).into_iter().find(|c| !known(c)) {
+                return Err(DataFusionError::Plan(format!(
+                    "parameters.complexFilterConditions reads '{missing}', which the copy of {} does not hold \
+                     (Salesforce resolves relationship fields itself: give the copy a column of that name)",
+                    self.params.object
+                )));
+            }
+            let e = df.parse_sql_expr(&sql)?;
+            let e = super::soql::soql_semantics(e, df.schema())?;
             df = df.filter(e)?;
         }
         let mut exprs = Vec::new();

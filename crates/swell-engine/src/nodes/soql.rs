@@ -10,8 +10,9 @@
 //! - `CALENDAR_YEAR(f)`, `CALENDAR_MONTH(f)`, `CALENDAR_QUARTER(f)`, `DAY_IN_MONTH(f)` become
 //!   `date_part(...)`.
 //!
-//! Once parsed, [`text_checkboxes`] compares checkbox fields held as text (as CSV files and
-//! most databases' exports hold them) with `true`/`false` as text, ignoring case.
+//! Once parsed, [`soql_semantics`] gives text comparisons SOQL's meaning: they ignore case,
+//! and checkbox fields held as text (as CSV files and most databases' exports hold them)
+//! compare with `true`/`false`.
 //!
 //! INFERRED: fiscal literals use a fiscal year starting in January, since a digest names no
 //! org's fiscal settings.
@@ -133,30 +134,79 @@ fn instant(ms: i64) -> String {
     format!("TIMESTAMP '{}'", dt.format("%Y-%m-%d %H:%M:%S"))
 }
 
-/// SOQL compares a checkbox field with `true` or `false` (`IsClosed = false`). A synced copy
-/// read from text holds checkboxes as text, which SQL will not compare with a boolean: there
-/// the comparison is made on text, ignoring case (`TRUE`, `True` and `true` are one value).
-/// Comparisons of real boolean columns are left as they are.
-pub fn text_checkboxes(expr: Expr, schema: &DFSchema) -> DFResult<Expr> {
+/// SOQL's comparisons on text, in SQL: `=`, `!=`, `IN` and `LIKE` ignore case in SOQL
+/// (`Name = 'acme'` finds Acme), and a checkbox field compares with `true` or `false`
+/// (`IsClosed = false`), which a synced copy read from text holds as text. Comparisons of other
+/// types are left as they are.
+pub fn soql_semantics(expr: Expr, schema: &DFSchema) -> DFResult<Expr> {
+    use datafusion::functions::expr_fn::lower;
+    use datafusion::logical_expr::expr::{InList, Like};
     let text = |e: &Expr| {
         e.get_type(schema).is_ok_and(|t| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
     };
+    let text_literal = |e: &Expr| {
+        matches!(e, Expr::Literal(ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) | ScalarValue::Utf8View(_), _))
+    };
     expr.transform_up(|e| {
-        if let Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Eq | Operator::NotEq), right }) = &e {
-            for (field, value) in [(left, right), (right, left)] {
-                if let Expr::Literal(ScalarValue::Boolean(Some(b)), _) = value.as_ref()
-                    && text(field)
-                {
-                    let lower = datafusion::functions::expr_fn::lower(field.as_ref().clone());
-                    let compared =
-                        Expr::BinaryExpr(BinaryExpr::new(Box::new(lower), *op, Box::new(lit(b.to_string()))));
+        match &e {
+            Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Eq | Operator::NotEq), right }) => {
+                for (field, value) in [(left, right), (right, left)] {
+                    if let Expr::Literal(ScalarValue::Boolean(Some(b)), _) = value.as_ref()
+                        && text(field)
+                    {
+                        let compared = Expr::BinaryExpr(BinaryExpr::new(
+                            Box::new(lower(field.as_ref().clone())),
+                            *op,
+                            Box::new(lit(b.to_string())),
+                        ));
+                        return Ok(Transformed::yes(compared));
+                    }
+                }
+                if text(left) && text(right) && (text_literal(left) || text_literal(right)) {
+                    let compared = Expr::BinaryExpr(BinaryExpr::new(
+                        Box::new(lower(left.as_ref().clone())),
+                        *op,
+                        Box::new(lower(right.as_ref().clone())),
+                    ));
                     return Ok(Transformed::yes(compared));
                 }
             }
+            Expr::InList(InList { expr, list, negated }) if text(expr) && list.iter().all(text_literal) => {
+                let list = list.iter().map(|v| lower(v.clone())).collect();
+                return Ok(Transformed::yes(lower(expr.as_ref().clone()).in_list(list, *negated)));
+            }
+            Expr::Like(Like { case_insensitive: false, negated, expr, pattern, escape_char }) if text(expr) => {
+                let like = Like::new(*negated, expr.clone(), pattern.clone(), *escape_char, true);
+                return Ok(Transformed::yes(Expr::Like(like)));
+            }
+            _ => {}
         }
         Ok(Transformed::no(e))
     })
     .map(|t| t.data)
+}
+
+/// A field as SQL names it: a relationship path (`RecordType.DeveloperName`) is one column of
+/// that name, as a copy that holds it calls it (SQL would read a table and a column).
+fn field_sql(word: &str) -> std::borrow::Cow<'_, str> {
+    if word.contains('.') && word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        std::borrow::Cow::Owned(format!("\"{word}\""))
+    } else {
+        std::borrow::Cow::Borrowed(word)
+    }
+}
+
+/// The fields a condition made by [`to_sql`] reads (none when it does not parse: the caller's
+/// parse reports that).
+pub fn fields_of(sql: &str) -> Vec<String> {
+    use datafusion::sql::sqlparser::{dialect::GenericDialect, parser::Parser};
+    if crate::recipe::sql::precheck(sql).is_err() {
+        return Vec::new();
+    }
+    match Parser::new(&GenericDialect {}).try_with_sql(sql).and_then(|mut p| p.parse_expr()) {
+        Ok(e) => crate::recipe::sql::fields(&e),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A SOQL WHERE clause as SQL DataFusion reads (see the module docs).
@@ -174,6 +224,7 @@ pub fn to_sql(soql: &str, now_millis: i64) -> String {
             && let Tok::Word(value) = &toks[v]
         {
             let op = if op == "<>" { "!=" } else { op.as_str() };
+            let field = &field_sql(field);
             if value.eq_ignore_ascii_case("null") && (op == "=" || op == "!=") {
                 out.push_str(&format!("{field} IS {}NULL", if op == "!=" { "NOT " } else { "" }));
                 i = v + 1;
@@ -216,7 +267,8 @@ pub fn to_sql(soql: &str, now_millis: i64) -> String {
                     None => out.push_str(w),
                 }
             }
-            Tok::Text(t) | Tok::Word(t) | Tok::Op(t) | Tok::Space(t) => out.push_str(t),
+            Tok::Word(w) => out.push_str(&field_sql(w)),
+            Tok::Text(t) | Tok::Op(t) | Tok::Space(t) => out.push_str(t),
             Tok::Other(c) => out.push(*c),
         }
         i += 1;
@@ -259,11 +311,15 @@ mod tests {
         assert_eq!(to_sql("CreatedDate >= LAST_N_DAYS:730", NOW), "CreatedDate >= TIMESTAMP '2022-05-16 00:00:00'");
         assert_eq!(
             to_sql("Case__r.Actual_Create_Date__c = THIS_FISCAL_YEAR OR Id != null", NOW),
-            "(Case__r.Actual_Create_Date__c >= TIMESTAMP '2024-01-01 00:00:00' AND Case__r.Actual_Create_Date__c < TIMESTAMP '2025-01-01 00:00:00') OR Id IS NOT NULL"
+            "(\"Case__r.Actual_Create_Date__c\" >= TIMESTAMP '2024-01-01 00:00:00' AND \"Case__r.Actual_Create_Date__c\" < TIMESTAMP '2025-01-01 00:00:00') OR Id IS NOT NULL"
         );
         assert_eq!(to_sql("CALENDAR_YEAR(Invoice_Date__c)>=2016", NOW), "date_part('year', Invoice_Date__c)>=2016");
         // text literals are left alone
         assert_eq!(to_sql("Name = 'TODAY' AND Type = 'Queue'", NOW), "Name = 'TODAY' AND Type = 'Queue'");
         assert_eq!(to_sql("Owner = null", NOW), "Owner IS NULL");
+        assert_eq!(
+            to_sql("RecordType.DeveloperName IN ('A', 'B') AND Amount > 1.5", NOW),
+            "\"RecordType.DeveloperName\" IN ('A', 'B') AND Amount > 1.5"
+        );
     }
 }
