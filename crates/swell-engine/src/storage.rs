@@ -299,8 +299,8 @@ impl DeadStaging {
     pub fn publish(self, make_current: bool) -> io::Result<()> {
         let _lock = self.table.lock()?;
         let final_dir = self.table.dir.join("versions").join(&self.version_id);
-        let _ = fs::remove_file(self.dir.join(LEASE_FILE));
         fs::rename(&self.dir, &final_dir)?;
+        let _ = fs::remove_file(final_dir.join(LEASE_FILE));
         sync_dir(&self.table.dir.join("versions"));
         if make_current {
             write_atomic(&self.table.dir.join("current"), self.version_id.as_bytes())?;
@@ -520,13 +520,15 @@ impl StagedVersion {
     pub fn publish(mut self) -> io::Result<Version> {
         let metadata = self.prepared.clone().ok_or_else(|| io::Error::other("the version is not prepared"))?;
         let final_dir = self.table.dir.join("versions").join(&self.id);
-        let _ = fs::remove_file(self.dir.join(LEASE_FILE));
+        // the lease goes after the rename: a staging folder without one is a dead writer's
+        // (a sweep may discard it at any moment)
         if let Err(e) = fs::rename(&self.dir, &final_dir) {
             // left for a sweep to finish or discard
             self.done = true;
             return Err(e);
         }
         self.done = true;
+        let _ = fs::remove_file(final_dir.join(LEASE_FILE));
         sync_dir(&self.table.dir.join("versions"));
         write_atomic(&self.table.dir.join("current"), self.id.as_bytes())?;
         Ok(Version { dir: final_dir, metadata })

@@ -234,10 +234,10 @@ impl Runner {
             if last_sweep.elapsed() > self.settings.sweep_every {
                 last_sweep = std::time::Instant::now();
                 match self.recover(false).await {
-                    // a server died: what it was writing may be left in a shared data dir
-                    Ok(n) if n > 0 => self.sweep_data_dir().await,
-                    // a commit whose record failed here is settled once the store answers
-                    Ok(_) => self.settle_dead_commits().await,
+                    // what dead writers left: a server that died, a commit whose record failed
+                    // here (settled once the store answers), a stopped run's staging folder that
+                    // its writer's last file outlived
+                    Ok(_) => self.sweep_data_dir().await,
                     Err(e) => tracing::error!(error = %e, "recovering interrupted jobs failed"),
                 }
             }

@@ -148,26 +148,7 @@ impl Transform for Augment {
             let keys: Vec<Expr> = rk.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
             let aggs: Vec<Expr> = selected
                 .iter()
-                .map(|(f, o)| {
-                    let c = ident(f.name.as_str());
-                    let agg = match f.ty {
-                        FieldType::Numeric { .. } => sum(c),
-                        FieldType::Date { .. } => array_sort(
-                            array_agg(crate::saql::functions::to_text(c, &f.ty))
-                                .distinct()
-                                .build()
-                                .expect("distinct aggregate"),
-                            lit("ASC"),
-                            lit("NULLS LAST"),
-                        ),
-                        _ => array_sort(
-                            array_agg(cast(c, DataType::Utf8)).distinct().build().expect("distinct aggregate"),
-                            lit("ASC"),
-                            lit("NULLS LAST"),
-                        ),
-                    };
-                    agg.alias(o.name.as_str())
-                })
+                .map(|(f, o)| over_matches(f, ident(f.name.as_str()), true).alias(o.name.as_str()))
                 .collect();
             let notnull =
                 (0..rk.len()).map(|i| ident(key_name(i)).is_not_null()).reduce(Expr::and).unwrap_or(lit(true));
@@ -216,6 +197,14 @@ fn over_matches(f: &Field, c: Expr, multi: bool) -> Expr {
     match (multi, &f.ty) {
         (true, FieldType::Numeric { .. }) => sum(c),
         (true, FieldType::Date { .. }) => values(crate::saql::functions::to_text(c, &f.ty)),
+        // a multi-value field's values join the others' (one list, never lists of lists)
+        (true, FieldType::MultiValue) => array_sort(
+            datafusion::functions_nested::expr_fn::array_distinct(datafusion::functions_nested::expr_fn::flatten(
+                array_agg(c),
+            )),
+            lit("ASC"),
+            lit("NULLS LAST"),
+        ),
         (true, _) => values(cast(c, DataType::Utf8)),
         (false, _) => min(c),
     }

@@ -254,6 +254,7 @@ impl Transform for Digest {
             && !soql.trim().is_empty()
         {
             let sql = super::soql::to_sql(soql, cx.now_millis);
+            check_soql(&sql).map_err(|e| DataFusionError::Plan(format!("parameters.complexFilterConditions: {e}")))?;
             let known = |c: &str| df.schema().fields().iter().any(|f| f.name() == c);
             if let Some(missing) = super::soql::fields_of(&sql).into_iter().find(|c| !known(c)) {
                 return Err(DataFusionError::Plan(format!(
@@ -489,15 +490,10 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
     }
 }
 
-/// Whether a digest's SOQL condition (as SQL) parses, checked first as formulas are (see
-/// [`crate::recipe::sql::precheck`]).
+/// Whether a digest's SOQL condition (as SQL) parses as a condition on the row's fields (see
+/// [`crate::recipe::sql::parse_sql`]: no query, no placeholder, nothing left over).
 fn check_soql(sql: &str) -> Result<(), String> {
-    crate::recipe::sql::precheck(sql)?;
-    datafusion::sql::sqlparser::parser::Parser::new(&datafusion::sql::sqlparser::dialect::GenericDialect {})
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_expr())
-        .map(drop)
-        .map_err(|e| e.to_string())
+    crate::recipe::sql::parse_sql(sql).map(drop)
 }
 
 #[cfg(test)]

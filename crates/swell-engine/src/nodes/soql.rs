@@ -7,6 +7,8 @@
 //! - a comparison with a date literal (`CreatedDate >= LAST_N_DAYS:730`, `= THIS_FISCAL_YEAR`)
 //!   becomes a comparison with the literal's [start, end) instants;
 //! - `= null` and `!= null` become `IS NULL` and `IS NOT NULL` (in SQL they are never true);
+//! - `= true` and `!= false` compare the field as lower-case text, so that a checkbox held as
+//!   text (`TRUE`, `False`, as CSV files hold them) or as a boolean compares the same;
 //! - `CALENDAR_YEAR(f)`, `CALENDAR_MONTH(f)`, `CALENDAR_QUARTER(f)`, `DAY_IN_MONTH(f)` become
 //!   `date_part(...)`.
 //!
@@ -135,9 +137,10 @@ fn instant(ms: i64) -> String {
 }
 
 /// SOQL's comparisons on text, in SQL: `=`, `!=`, `IN` and `LIKE` ignore case in SOQL
-/// (`Name = 'acme'` finds Acme), and a checkbox field compares with `true` or `false`
-/// (`IsClosed = false`), which a synced copy read from text holds as text. Comparisons of other
-/// types are left as they are.
+/// (`Name = 'acme'` finds Acme), and a checkbox field is in a list of `true`/`false`
+/// (`IsWon IN (false)`) although a synced copy read from text holds it as text ([`to_sql`]
+/// already made `IsClosed = false` a comparison of text, before the SQL planner, which refuses
+/// `NOT (text = false)`). Comparisons of other types are left as they are.
 pub fn soql_semantics(expr: Expr, schema: &DFSchema) -> DFResult<Expr> {
     use datafusion::functions::expr_fn::lower;
     use datafusion::logical_expr::expr::{InList, Like};
@@ -149,27 +152,27 @@ pub fn soql_semantics(expr: Expr, schema: &DFSchema) -> DFResult<Expr> {
     };
     expr.transform_up(|e| {
         match &e {
-            Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Eq | Operator::NotEq), right }) => {
-                for (field, value) in [(left, right), (right, left)] {
-                    if let Expr::Literal(ScalarValue::Boolean(Some(b)), _) = value.as_ref()
-                        && text(field)
-                    {
-                        let compared = Expr::BinaryExpr(BinaryExpr::new(
-                            Box::new(lower(field.as_ref().clone())),
-                            *op,
-                            Box::new(lit(b.to_string())),
-                        ));
-                        return Ok(Transformed::yes(compared));
-                    }
-                }
-                if text(left) && text(right) && (text_literal(left) || text_literal(right)) {
-                    let compared = Expr::BinaryExpr(BinaryExpr::new(
-                        Box::new(lower(left.as_ref().clone())),
-                        *op,
-                        Box::new(lower(right.as_ref().clone())),
-                    ));
-                    return Ok(Transformed::yes(compared));
-                }
+            Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Eq | Operator::NotEq), right })
+                if text(left) && text(right) && (text_literal(left) || text_literal(right)) =>
+            {
+                let compared = Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(lower(left.as_ref().clone())),
+                    *op,
+                    Box::new(lower(right.as_ref().clone())),
+                ));
+                return Ok(Transformed::yes(compared));
+            }
+            Expr::InList(InList { expr, list, negated })
+                if text(expr) && list.iter().all(|v| matches!(v, Expr::Literal(ScalarValue::Boolean(Some(_)), _))) =>
+            {
+                let list = list
+                    .iter()
+                    .map(|v| match v {
+                        Expr::Literal(ScalarValue::Boolean(Some(b)), _) => lit(b.to_string()),
+                        other => other.clone(),
+                    })
+                    .collect();
+                return Ok(Transformed::yes(lower(expr.as_ref().clone()).in_list(list, *negated)));
             }
             Expr::InList(InList { expr, list, negated }) if text(expr) && list.iter().all(text_literal) => {
                 let list = list.iter().map(|v| lower(v.clone())).collect();
@@ -199,14 +202,7 @@ fn field_sql(word: &str) -> std::borrow::Cow<'_, str> {
 /// The fields a condition made by [`to_sql`] reads (none when it does not parse: the caller's
 /// parse reports that).
 pub fn fields_of(sql: &str) -> Vec<String> {
-    use datafusion::sql::sqlparser::{dialect::GenericDialect, parser::Parser};
-    if crate::recipe::sql::precheck(sql).is_err() {
-        return Vec::new();
-    }
-    match Parser::new(&GenericDialect {}).try_with_sql(sql).and_then(|mut p| p.parse_expr()) {
-        Ok(e) => crate::recipe::sql::fields(&e),
-        Err(_) => Vec::new(),
-    }
+    crate::recipe::sql::parse_sql(sql).map(|e| crate::recipe::sql::fields(&e)).unwrap_or_default()
 }
 
 /// A SOQL WHERE clause as SQL DataFusion reads (see the module docs).
@@ -227,6 +223,13 @@ pub fn to_sql(soql: &str, now_millis: i64) -> String {
             let field = &field_sql(field);
             if value.eq_ignore_ascii_case("null") && (op == "=" || op == "!=") {
                 out.push_str(&format!("{field} IS {}NULL", if op == "!=" { "NOT " } else { "" }));
+                i = v + 1;
+                continue;
+            }
+            // a checkbox: held as a boolean, or as text in a copy read from text
+            if (value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")) && (op == "=" || op == "!=")
+            {
+                out.push_str(&format!("lower(CAST({field} AS VARCHAR)) {op} '{}'", value.to_ascii_lowercase()));
                 i = v + 1;
                 continue;
             }

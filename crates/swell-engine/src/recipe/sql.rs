@@ -111,9 +111,15 @@ fn check_dots(tokens: &[datafusion::sql::sqlparser::tokenizer::TokenWithSpan]) -
             continue;
         }
         let word = |j: Option<usize>| j.and_then(|j| solid.get(j)).is_some_and(|t| matches!(t.token, Token::Word(_)));
-        let after_next = solid.get(i + 2).map(|t| &t.token);
-        if !word(i.checked_sub(1)) || !word(Some(i + 1)) || matches!(after_next, Some(Token::LParen | Token::LBracket))
+        if let Some(t) = solid.get(i + 2).filter(|t| matches!(t.token, Token::LParen | Token::LBracket))
+            && word(Some(i + 1))
         {
+            return Err(format!(
+                "'{}' at line {}, column {} follows a dotted field name, which cannot be called or indexed",
+                t.token, t.span.start.line, t.span.start.column
+            ));
+        }
+        if !word(i.checked_sub(1)) || !word(Some(i + 1)) {
             return Err(format!(
                 "'.' at line {}, column {} does not join two parts of a field name (as in Account.Name); \
                  quote a field name that holds other characters (\"Amount (USD)\")",
@@ -170,8 +176,15 @@ fn spark_spellings(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses a formula; the error names the position (`at line 1, column 9`).
 pub fn parse(text: &str) -> Result<SqlExpr, String> {
+    parse_sql(&spark_spellings(text))
+}
+
+/// Parses one SQL expression computed from a row's fields (a formula, a filter, a digest's
+/// SOQL condition once made SQL): checked first ([`precheck`]), nothing left over, and no
+/// query or placeholder inside. The error names the position.
+pub fn parse_sql(text: &str) -> Result<SqlExpr, String> {
+    use datafusion::sql::sqlparser::ast::Value;
     let dialect = GenericDialect {};
-    let text = &*spark_spellings(text);
     precheck(text)?;
     let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
     let expr = parser.parse_expr().map_err(|e| clean(&e.to_string(), text))?;
@@ -183,22 +196,35 @@ pub fn parse(text: &str) -> Result<SqlExpr, String> {
             next.token, next.span.start.line, next.span.start.column
         ));
     }
-    // a formula computes from the row's fields: a query inside it would read tables the run
-    // does not have (or the session's own catalog) and could cost without bound
+    // it computes from the row's fields: a query inside would read tables the run does not
+    // have (or the session's own catalog, its table functions) and could cost without bound;
+    // a placeholder (`$1`, `?`) has no value to take
     let mut expr = expr;
-    let mut query = false;
+    let mut refused = None;
     let _ = visit_expressions_mut(&mut expr, |e| {
-        if matches!(e, SqlExpr::Subquery(_) | SqlExpr::Exists { .. } | SqlExpr::InSubquery { .. }) {
-            query = true;
+        match e {
+            SqlExpr::Subquery(_) | SqlExpr::Exists { .. } | SqlExpr::InSubquery { .. } => {
+                refused = Some(
+                    "an expression cannot hold a query (SELECT, EXISTS, IN (SELECT ...)): it computes from the row's fields"
+                        .to_string(),
+                );
+            }
+            SqlExpr::Value(v) => {
+                if let Value::Placeholder(p) = &v.value {
+                    refused = Some(format!(
+                        "'{p}' at line {}, column {} is a placeholder, which nothing fills: name a field or write a value",
+                        v.span.start.line, v.span.start.column
+                    ));
+                }
+            }
+            _ => {}
         }
-        std::ops::ControlFlow::<()>::Continue(())
+        if refused.is_some() { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
     });
-    if query {
-        return Err(
-            "a formula cannot hold a query (SELECT, EXISTS, IN (SELECT ...)): it computes from the row's fields".into(),
-        );
+    match refused {
+        Some(m) => Err(m),
+        None => Ok(expr),
     }
-    Ok(expr)
 }
 
 fn clean(message: &str, text: &str) -> String {
@@ -674,6 +700,12 @@ mod tests {
         assert_eq!(fields(&parse("Account.Owner.Name || x").unwrap()), ["Account.Owner.Name", "x"]);
         let e = parse("lower(Name).x").unwrap_err();
         assert!(e.contains("column 12"), "{e}");
+        let e = parse("Setup.Name[1]").unwrap_err();
+        assert!(e.starts_with("'[' at line 1, column 11 follows a dotted field name"), "{e}");
+        for p in ["$1 + Amount", "? = 1", "Amount > :low"] {
+            let e = parse(p).unwrap_err();
+            assert!(e.contains("is a placeholder"), "{p}: {e}");
+        }
     }
 
     #[test]
