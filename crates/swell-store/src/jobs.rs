@@ -252,8 +252,19 @@ impl Store {
 
     /// Records a stop request (the API's intent); the runner acts on it.
     pub async fn request_stop(&self, id: &SalesforceId) -> Result<JobRecord> {
-        sqlx::query("UPDATE job SET stop_requested = 1 WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        self.job(id).await
+        let done = sqlx::query("UPDATE job SET stop_requested = 1 WHERE id = $1 AND status IN ('Queued', 'Running')")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        let job = self.job(id).await?;
+        if done.rows_affected() == 0 {
+            // it ended first: the stop came too late, and says so
+            return Err(StoreError::Transition(swell_core::TransitionError {
+                from: job.status,
+                transition: Transition::Stop,
+            }));
+        }
+        Ok(job)
     }
 
     /// The (from, to, when) history of a job's status.

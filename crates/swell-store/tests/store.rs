@@ -468,4 +468,11 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     assert_eq!(pending.commit().await.unwrap().status, JobStatus::Success);
     let (_, current) = s.version_by_storage("Won", "v5").await.unwrap().unwrap();
     assert!(current);
+    // a stop that comes after the end is refused, saying how the job ended (a probe saw 200
+    // with a Success body for stops that lost the race)
+    match s.request_stop(&job.id).await {
+        Err(swell_store::StoreError::Transition(t)) => assert_eq!(t.from, JobStatus::Success),
+        other => panic!("{other:?}"),
+    }
+    assert!(!s.job(&job.id).await.unwrap().stop_requested);
 }

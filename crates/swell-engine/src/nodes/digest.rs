@@ -493,7 +493,26 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
 /// Whether a digest's SOQL condition (as SQL) parses as a condition on the row's fields (see
 /// [`crate::recipe::sql::parse_sql`]: no query, no placeholder, nothing left over).
 fn check_soql(sql: &str) -> Result<(), String> {
-    crate::recipe::sql::parse_sql(sql).map(drop)
+    use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, visit_expressions};
+    let parsed = crate::recipe::sql::parse_sql(sql)?;
+    // SOQL has no functions but its date ones, which `to_sql` made `date_part`, and its
+    // checkboxes, compared with `lower(CAST(...))`; nor lists as values
+    let mut refused = None;
+    let _ = visit_expressions(&parsed, |e| {
+        match e {
+            SqlExpr::Function(f) => {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if !["date_part", "lower"].contains(&name.as_str()) {
+                    refused =
+                        Some(format!("SOQL has no function {}() here (only CALENDAR_YEAR() and the like)", f.name));
+                }
+            }
+            SqlExpr::Array(_) => refused = Some("SOQL has no lists as values".to_string()),
+            _ => {}
+        }
+        if refused.is_some() { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+    });
+    refused.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -179,11 +179,14 @@ pub fn parse(text: &str) -> Result<SqlExpr, String> {
     parse_sql(&spark_spellings(text))
 }
 
+/// DataFusion's functions that make a series out of nothing (the session knows them; Spark's
+/// formulas do not): one call can ask for billions of values per row.
+const SERIES_FUNCTIONS: &[&str] = &["generate_series", "range", "array_repeat", "unnest"];
+
 /// Parses one SQL expression computed from a row's fields (a formula, a filter, a digest's
 /// SOQL condition once made SQL): checked first ([`precheck`]), nothing left over, and no
 /// query or placeholder inside. The error names the position.
 pub fn parse_sql(text: &str) -> Result<SqlExpr, String> {
-    use datafusion::sql::sqlparser::ast::Value;
     let dialect = GenericDialect {};
     precheck(text)?;
     let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(|e| clean(&e.to_string(), text))?;
@@ -208,6 +211,12 @@ pub fn parse_sql(text: &str) -> Result<SqlExpr, String> {
                     "an expression cannot hold a query (SELECT, EXISTS, IN (SELECT ...)): it computes from the row's fields"
                         .to_string(),
                 );
+            }
+            SqlExpr::Function(f) if SERIES_FUNCTIONS.contains(&f.name.to_string().to_ascii_lowercase().as_str()) => {
+                refused = Some(format!(
+                    "{}() makes a series of values, which no row-level expression of CRM Analytics has (a probe filled the memory with one)",
+                    f.name
+                ));
             }
             SqlExpr::Value(v) => {
                 if let Value::Placeholder(p) = &v.value {
@@ -702,6 +711,10 @@ mod tests {
         assert!(e.contains("column 12"), "{e}");
         let e = parse("Setup.Name[1]").unwrap_err();
         assert!(e.starts_with("'[' at line 1, column 11 follows a dotted field name"), "{e}");
+        for f in ["generate_series(1, 300000000)", "cast(range(1, 10) as string)", "array_repeat(Name, 1000000000)"] {
+            let e = parse(f).unwrap_err();
+            assert!(e.contains("makes a series of values"), "{f}: {e}");
+        }
         for p in ["$1 + Amount", "? = 1", "Amount > :low"] {
             let e = parse(p).unwrap_err();
             assert!(e.contains("is a placeholder"), "{p}: {e}");

@@ -164,16 +164,23 @@ pub async fn patch(
     let input = body(&bytes, "dataflowJob")?;
     match command(&input)?.as_str() {
         "stop" => {
-            let current = state.store.job(&id).await?;
-            if current.status.is_finished() {
-                return Err(ApiError::new(
+            let ended = |status| {
+                ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "INVALID_STATE",
-                    format!("The job can't be stopped because it already ended with status {}.", current.status),
-                ));
+                    format!("The job can't be stopped because it already ended with status {status}."),
+                )
+            };
+            let current = state.store.job(&id).await?;
+            if current.status.is_finished() {
+                return Err(ended(current.status));
             }
-            let job = state.runner.stop(&id).await?;
-            Ok(ok(representation(&v, &job)))
+            // it may end on its own between that read and the stop: the same answer then
+            match state.runner.stop(&id).await {
+                Ok(job) => Ok(ok(representation(&v, &job))),
+                Err(swell_store::StoreError::Transition(t)) if t.from.is_finished() => Err(ended(t.from)),
+                Err(e) => Err(e.into()),
+            }
         }
         other => Err(ApiError::bad_request(format!("command: '{other}' is not valid here (use stop)"))),
     }
