@@ -280,12 +280,7 @@ impl Runner {
     /// alone.
     async fn sweep_data_dir(&self) {
         self.settle_dead_commits().await;
-        let data_dir = self.data_dir.clone();
-        let dead = match tokio::task::spawn_blocking(move || data_dir.sweep()).await {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => return tracing::warn!(error = %e, "could not sweep the data dir"),
-            Err(e) => return tracing::warn!(error = %e, "could not sweep the data dir"),
-        };
+        let Some(dead) = self.on_data_dir("could not sweep the data dir", DataDir::sweep).await else { return };
         for staging in dead {
             let recorded = match &staging.kind {
                 TableKind::Dataset(alias) if staging.prepared() => {
@@ -312,15 +307,33 @@ impl Runner {
         }
     }
 
+    /// Reads the data dir off the async threads (it lists every table); a failure is logged
+    /// as `what` and gives nothing.
+    async fn on_data_dir<T: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&DataDir) -> std::io::Result<T> + Send + 'static,
+    ) -> Option<T> {
+        let data_dir = self.data_dir.clone();
+        match tokio::task::spawn_blocking(move || f(&data_dir)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "{what}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "{what}");
+                None
+            }
+        }
+    }
+
     /// Settles the dataset commits a writer published but did not settle (it died between
     /// publishing and its record, or the record's outcome was unknown): kept when the store
     /// recorded them, undone when it did not, left for later when the store cannot say.
     async fn settle_dead_commits(&self) {
-        let data_dir = self.data_dir.clone();
-        let dead = match tokio::task::spawn_blocking(move || data_dir.dead_commits()).await {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => return tracing::warn!(error = %e, "could not look for unsettled commits"),
-            Err(e) => return tracing::warn!(error = %e, "could not look for unsettled commits"),
+        let Some(dead) = self.on_data_dir("could not look for unsettled commits", DataDir::dead_commits).await else {
+            return;
         };
         for commit in dead {
             let Some(last) = commit.versions().last().cloned() else {
