@@ -8,10 +8,12 @@
 //! documents; a non-null key without a match gets nulls. A selected date brings its generated
 //! columns along. One multi-value left key matches on any of its values ([`by_any_value`]); a
 //! multi-value right key is found by any of its values (INFERRED, as for left keys: a public
-//! org's augments chain LookupMultiValue results as right keys).
+//! org's augments chain LookupMultiValue results as right keys). A Numeric key paired with a
+//! Text key matches by text (INFERRED, see [`text_pairs`]).
 
-use super::lookup::{check_keys, join_right_build, key_name, lookup};
+use super::lookup::{check_keys, join_right_build, key_name, lookup, text_pairs};
 use super::{CheckCx, OneOrMany, PlanCx, Transform};
+use crate::saql::functions::to_text;
 use crate::schema::{Field, FieldType, Schema, mv_type};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
@@ -21,6 +23,9 @@ use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, JoinType, cast, ident, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
+
+/// The name of a numeric left key's text form while joining (index appended).
+const LEFT_TEXT_KEY: &str = "__swell_left_text_key";
 
 #[derive(Debug, Deserialize)]
 pub struct Augment {
@@ -129,10 +134,25 @@ impl Transform for Augment {
         _out: &Schema,
     ) -> DFResult<DataFrame> {
         let mut inputs = inputs.into_iter();
-        let (left, right) = (inputs.next().expect("left"), inputs.next().expect("right"));
+        let (mut left, mut right) = (inputs.next().expect("left"), inputs.next().expect("right"));
         let multi = self.multi().unwrap_or(false);
         let (lk, mut rk) = self.keys();
         let selected = self.selected(in_schemas[1], multi);
+        // a Numeric key paired with a Text key matches by text (see lookup::text_pairs); a left
+        // key made text is a helper column, dropped at the end
+        let mut join_lk = lk.clone();
+        for i in text_pairs(in_schemas[0], &lk, in_schemas[1], &rk) {
+            if in_schemas[0].type_of(&lk[i]).is_some_and(|t| t.is_numeric()) {
+                join_lk[i] = format!("{LEFT_TEXT_KEY}{i}");
+                let ty = in_schemas[0].type_of(&lk[i]).unwrap_or(FieldType::Unknown);
+                left = left.with_column(&join_lk[i], to_text(ident(lk[i].as_str()), &ty))?;
+            } else {
+                let name = format!("__swell_right_text_key{i}");
+                let ty = in_schemas[1].type_of(&rk[i]).unwrap_or(FieldType::Unknown);
+                right = right.with_column(&name, to_text(ident(rk[i].as_str()), &ty))?;
+                rk[i] = name;
+            }
+        }
         // a multi-value right key: each right row is found by any of its values
         let right = if rk.len() == 1 && in_schemas[1].type_of(&rk[0]) == Some(FieldType::MultiValue) {
             const RIGHT_VALUE: &str = "__swell_right_value";
@@ -163,10 +183,10 @@ impl Transform for Augment {
                     }))
                     .collect::<Vec<_>>(),
             )?;
-            join_right_build(left, &lk, grouped, selected.iter().map(|(_, o)| o.name.clone()).collect())?
+            join_right_build(left, &join_lk, grouped, selected.iter().map(|(_, o)| o.name.clone()).collect())?
         } else {
             let cols = selected.iter().map(|(f, o)| (ident(f.name.as_str()), o.name.clone())).collect();
-            lookup(left, &lk, right, &rk, cols)?
+            lookup(left, &join_lk, right, &rk, cols)?
         };
         // null left keys: measures become 0 (CRM Analytics' documented rule)
         let null_key = lk.iter().map(|k| ident(k.as_str()).is_null()).reduce(Expr::or).unwrap_or(lit(false));
@@ -174,6 +194,7 @@ impl Transform for Augment {
             .schema()
             .fields()
             .iter()
+            .filter(|f| !f.name().starts_with(LEFT_TEXT_KEY))
             .map(|f| {
                 let name = f.name().as_str();
                 let measure = selected.iter().any(|(s, o)| o.name == name && s.ty.is_numeric());

@@ -19,7 +19,9 @@ pub fn key_name(i: usize) -> String {
 }
 
 /// Checks that key lists pair up and name existing fields of compatible kinds. With
-/// `any_value_left`, one multi-value left key is allowed (it matches on any of its values).
+/// `augment` (augment's rules): one multi-value key is allowed (it matches on any of its
+/// values), and a Numeric key may pair with a Text key (they match by text, see
+/// [`text_pairs`]).
 #[allow(clippy::too_many_arguments)]
 pub fn check_keys(
     cx: &mut super::CheckCx,
@@ -29,7 +31,7 @@ pub fn check_keys(
     right: &Schema,
     right_keys: &[String],
     right_path: &str,
-    any_value_left: bool,
+    augment: bool,
 ) -> bool {
     let mut ok = true;
     if left_keys.is_empty() {
@@ -58,7 +60,7 @@ pub fn check_keys(
             use crate::schema::FieldType::{MultiValue, Unknown};
             // augment's one multi-value key, on either side, matches on any of its values (see
             // augment.rs)
-            let any_value = any_value_left && left_keys.len() == 1 && (lt == MultiValue || rt == MultiValue);
+            let any_value = augment && left_keys.len() == 1 && (lt == MultiValue || rt == MultiValue);
             if (lt == MultiValue || rt == MultiValue) && !any_value {
                 cx.problem(format!("{left_path}[{i}]"), "multi-value fields cannot be keys");
                 ok = false;
@@ -76,7 +78,11 @@ pub fn check_keys(
                     );
                     ok = false;
                 }
-            } else if lt != Unknown && rt != Unknown && lt.kind_name() != rt.kind_name() {
+            } else if lt != Unknown
+                && rt != Unknown
+                && lt.kind_name() != rt.kind_name()
+                && !(augment && text_and_number(&lt, &rt))
+            {
                 cx.problem(
                     format!("{right_path}[{i}]"),
                     format!("key '{r}' is {} but left key '{l}' is {}", rt.kind_name(), lt.kind_name()),
@@ -86,6 +92,24 @@ pub fn check_keys(
         }
     }
     ok
+}
+
+fn text_and_number(a: &crate::schema::FieldType, b: &crate::schema::FieldType) -> bool {
+    use crate::schema::FieldType::{Numeric, Text};
+    matches!((a, b), (Text, Numeric { .. }) | (Numeric { .. }, Text))
+}
+
+/// The key pairs (index) where one side is a number and the other text. augment matches them
+/// by text: the number as CRM Analytics shows it as text (`3`, `3.5`: saql `to_text`) equal
+/// to the text key. INFERRED:
+/// CRM Analytics does not document keys of different kinds, and Salesforce's own SalesEdge
+/// template pairs a Numeric key with a Text one; matching by text never makes a number of a
+/// text and never matches what the text does not spell exactly.
+pub fn text_pairs(left: &Schema, left_keys: &[String], right: &Schema, right_keys: &[String]) -> Vec<usize> {
+    let ty = |s: &Schema, k: &String| s.type_of(k).unwrap_or(crate::schema::FieldType::Unknown);
+    (0..left_keys.len().min(right_keys.len()))
+        .filter(|&i| text_and_number(&ty(left, &left_keys[i]), &ty(right, &right_keys[i])))
+        .collect()
 }
 
 /// Joins `left` with at most one row of `right` per key. `right_cols` are (expression over the
