@@ -1,10 +1,11 @@
-//! swell-core: the domain vocabulary shared by every layer: Salesforce ids with their key
-//! prefixes and checksums, the job state machine, schedules and when they run, and the wire
-//! formats of dates.
+//! swell-core: the domain vocabulary shared by every layer: what an asset is and which job it
+//! starts, Salesforce ids with their key prefixes and checksums, the job state machine,
+//! schedules and when they run, and the wire formats of dates.
 //!
 //! It does no I/O and knows no HTTP, SQL or DataFusion, so that every other crate can depend
 //! on it cheaply.
 
+pub mod asset;
 pub mod dates;
 pub mod id;
 pub mod job;
@@ -12,6 +13,7 @@ pub mod json;
 pub mod name;
 pub mod schedule;
 
+pub use asset::AssetKind;
 pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{JobStatus, JobType, Transition, TransitionError};
 pub use name::{NameError, PathName};

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use swell_core::schedule::{Frequency, TriggerTerm};
-use swell_core::{JobType, KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, JobType, KeyPrefix, SalesforceId};
 use swell_store::{Firing, ScheduleRecord, Start, Store, StoreError, Tick};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -242,31 +242,20 @@ impl Scheduler {
         }
     }
 
-    /// What a schedule starts: the dataflow to run, the job type and the label.
+    /// What a schedule starts: the dataflow to run, the job type and the label; `None` when
+    /// the asset is gone.
     async fn target(&self, rec: &ScheduleRecord) -> Result<Option<(SalesforceId, JobType, String)>, StoreError> {
-        if rec.asset_id.has_prefix(KeyPrefix::Dataflow) {
-            return match self.store.dataflow(&rec.asset_id).await {
-                Ok(d) => Ok(Some((d.id, JobType::User, d.label))),
-                Err(StoreError::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-            };
+        let id = &rec.asset_id;
+        let found = match rec.asset_type {
+            AssetKind::Dataflow | AssetKind::Sync => self.store.dataflow(id).await.map(|d| (d.id, d.label)),
+            AssetKind::Recipe => self.store.recipe(id).await.map(|r| (r.dataflow.id, r.dataflow.label)),
+            AssetKind::Connection => self.store.connector(id).await.map(|c| (c.dataflow_id, c.label)),
+        };
+        match found {
+            Ok((dataflow, label)) => Ok(Some((dataflow, rec.asset_type.job_type(), label))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        if rec.asset_id.has_prefix(KeyPrefix::Recipe) {
-            return match self.store.recipe(&rec.asset_id).await {
-                Ok(r) => Ok(Some((r.dataflow.id, JobType::RecipeV3, r.dataflow.label))),
-                Err(StoreError::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-            };
-        }
-        if rec.asset_id.has_prefix(KeyPrefix::DataConnector) {
-            return match self.store.connector(&rec.asset_id).await {
-                Ok(c) => Ok(Some((c.dataflow_id, JobType::DataSync, c.label))),
-                Err(StoreError::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-            };
-        }
-        tracing::warn!(asset = %rec.asset_id, asset_type = %rec.asset_type, "no runnable asset for this schedule");
-        Ok(None)
     }
 
     /// Fires the event-driven schedules whose every term happened since they last fired.

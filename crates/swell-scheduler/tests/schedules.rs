@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-use swell_core::{JobStatus, JobType, SalesforceId, Schedule, Transition};
+use swell_core::{AssetKind, JobStatus, JobType, SalesforceId, Schedule, Transition};
 use swell_engine::DataDir;
 use swell_scheduler::{CatchUp, Clock, Runner, RunnerSettings, Scheduler};
 use swell_store::{JobFilter, Store};
@@ -50,7 +50,11 @@ impl World {
     async fn schedule(&self, id: &SalesforceId, body: serde_json::Value) {
         let s = Schedule::from_input(&body).unwrap();
         let next = s.next_after(self.clock.now());
-        self.store.put_schedule(id, "dataflow", &s, next).await.unwrap();
+        let kind = [AssetKind::Dataflow, AssetKind::Recipe, AssetKind::Connection]
+            .into_iter()
+            .find(|k| id.has_prefix(k.key_prefix()))
+            .expect("a schedulable id");
+        self.store.put_schedule(id, kind, &s, next).await.unwrap();
     }
 
     async fn jobs(&self, id: &SalesforceId) -> Vec<swell_store::JobRecord> {
@@ -97,7 +101,7 @@ async fn a_restart_does_not_fire_a_tick_again() {
     w.scheduler(CatchUp::Latest).tick(at("2027-01-01T02:00:00Z")).await.unwrap();
     // a crash right after the firing, before next_run moved on: the stored tick is due again
     let s = w.store.schedule(&df).await.unwrap().unwrap();
-    w.store.put_schedule(&df, "dataflow", &s.schedule, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
+    w.store.put_schedule(&df, AssetKind::Dataflow, &s.schedule, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
     let restarted = w.scheduler(CatchUp::Latest);
     assert!(restarted.tick(at("2027-01-01T02:00:05Z")).await.unwrap().is_empty());
     assert_eq!(w.jobs(&df).await.len(), 1);

@@ -15,10 +15,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use swell_engine::DataDir;
@@ -56,11 +56,7 @@ pub fn app(state: AppState) -> Service {
         .merge(wave)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "HTTP method not allowed on this resource",
-            )
+            ApiError::new(ErrorCode::MethodNotAllowed, "HTTP method not allowed on this resource")
         })
         // the body guard reads bodies whole, within its limits; extractors take what it read
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -87,8 +83,7 @@ async fn guard(req: Request, next: Next) -> Response {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         // refused before a byte of it is read
         return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "REQUEST_TOO_LARGE",
+            ErrorCode::RequestTooLarge,
             format!("the request body is larger than {} MB", MAX_BODY_BYTES / (1024 * 1024)),
         )
         .into_response();
@@ -96,8 +91,7 @@ async fn guard(req: Request, next: Next) -> Response {
     let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Err(_) => {
             return ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "REQUEST_TIMEOUT",
+                ErrorCode::RequestTimeout,
                 format!("the request body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),
             )
             .into_response();
@@ -107,8 +101,7 @@ async fn guard(req: Request, next: Next) -> Response {
                 || e.to_string().contains("length limit");
             return if too_large {
                 ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "REQUEST_TOO_LARGE",
+                    ErrorCode::RequestTooLarge,
                     format!("the request body is larger than {} MB", MAX_BODY_BYTES / (1024 * 1024)),
                 )
             } else {
@@ -128,14 +121,8 @@ async fn guard(req: Request, next: Next) -> Response {
         Ok(c) => String::from_utf8_lossy(&c.to_bytes()).trim().to_string(),
         Err(_) => String::new(),
     };
-    let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "REQUEST_TOO_LARGE",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
-        s if s.is_server_error() => "UNKNOWN_EXCEPTION",
-        _ => "INVALID_INPUT",
-    };
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
-    ApiError::new(status, code, message).into_response()
+    ApiError::new(ErrorCode::for_status(status), message).into_response()
 }
 
 async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -2,7 +2,7 @@
 //! client sends `X-Chatter-Entity-Encoding: false`), bodies bare or wrapped, paths matched
 //! case-insensitively and with or without a trailing slash.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
@@ -38,20 +38,17 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Value::Object(Default::default()));
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", format!("The request body is not valid JSON: {e}"))
-    })?;
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::JsonParserError, format!("The request body is not valid JSON: {e}")))?;
     if let Some(path) = swell_core::json::duplicate_key(bytes) {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "JSON_PARSER_ERROR",
+            ErrorCode::JsonParserError,
             format!("The request body has the key {path} twice; each key of an object is given once"),
         ));
     }
     if !v.is_object() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "JSON_PARSER_ERROR",
+            ErrorCode::JsonParserError,
             format!("The request body must be a JSON object, not {}", kind_of(&v)),
         ));
     }

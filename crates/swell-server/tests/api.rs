@@ -304,7 +304,7 @@ async fn a_second_start_while_running_is_refused_and_stop_stops() {
     let (s, refused) = api
         .call("POST", "/services/data/v62.0/wave/dataflowjobs", Some(json!({"dataflowId": id, "command": "start"})))
         .await;
-    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    assert_eq!((s, refused[0]["errorCode"].as_str()), (StatusCode::CONFLICT, Some("JOB_ALREADY_QUEUED")), "{refused}");
     assert!(refused[0]["message"].as_str().unwrap().contains("already in the queue"));
     let (_, failures) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs?status=Failure", None).await;
     let failed_id = failures["dataflowJobs"][0]["id"].as_str().unwrap().to_string();
@@ -739,6 +739,10 @@ async fn connections_objects_and_run_now_over_the_api() {
     assert_eq!(s, StatusCode::OK, "{f}");
     assert_eq!(f["fields"][2]["skipped"], true);
 
+    // a connection that does not exist: Wave's own code, as an org answers
+    let (s, e) = api.call("POST", &format!("{base}/dataConnectors/NoSuchConnection/ingest"), None).await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (StatusCode::NOT_FOUND, Some("269")), "{e}");
+    assert_eq!(e[0]["message"], "Can't find connector by ID NoSuchConnection");
     let (s, ingest) = api.call("POST", &format!("{base}/dataConnectors/Files/ingest"), None).await;
     assert_eq!(s, StatusCode::OK, "{ingest}");
     assert_eq!(ingest["message"], format!("Sync request was sent for connection {id}."));
@@ -763,7 +767,7 @@ async fn connections_objects_and_run_now_over_the_api() {
 
     // deleting: refused while it has objects, then allowed
     let (s, e) = api.call("DELETE", &format!("{base}/dataConnectors/{id}"), None).await;
-    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!((s, e[0]["errorCode"].as_str()), (StatusCode::CONFLICT, Some("275")), "{e}");
     assert!(e[0]["message"].as_str().unwrap().contains("still has connected objects (Account)"));
     let (s, _) = api.call("DELETE", &format!("{base}/replicatedDatasets/{rid}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);

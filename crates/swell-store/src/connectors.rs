@@ -12,7 +12,7 @@ use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorRecord {
@@ -161,8 +161,9 @@ impl Store {
             )));
         }
         let definition = serde_json::json!({"connector": name});
-        let dataflow =
-            self.create_dataflow_of_kind(&sync_dataflow_name(name), label, description, &definition, "sync").await?;
+        let dataflow = self
+            .create_dataflow_of_kind(&sync_dataflow_name(name), label, description, &definition, AssetKind::Sync)
+            .await?;
         let id = self.next_id(KeyPrefix::DataConnector).await?;
         let now = millis(&Utc::now());
         let inserted = sqlx::query(

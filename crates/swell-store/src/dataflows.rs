@@ -4,7 +4,7 @@ use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId};
 
 /// How many definition versions a dataflow keeps.
 pub const HISTORY_LIMIT: i64 = 20;
@@ -16,8 +16,8 @@ pub struct DataflowRecord {
     pub label: String,
     pub description: Option<String>,
     pub definition: Value,
-    /// `dataflow`, or `recipe` for the dataflow that runs a recipe.
-    pub kind: String,
+    /// Dataflow, Recipe (a recipe's target dataflow) or Sync (a connection's sync dataflow).
+    pub kind: AssetKind,
     pub created_date: DateTime<Utc>,
     pub last_modified_date: DateTime<Utc>,
 }
@@ -39,7 +39,7 @@ fn dataflow(row: &DbRow) -> Result<DataflowRecord> {
         label: row.get("label"),
         description: row.get("description"),
         definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        kind: row.get("kind"),
+        kind: AssetKind::parse(row.get("kind")).map_err(StoreError::Corrupt)?,
         created_date: from_millis(row.get("created_date")),
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
@@ -65,7 +65,7 @@ impl Store {
         description: Option<&str>,
         definition: &Value,
     ) -> Result<DataflowRecord> {
-        self.create_dataflow_of_kind(name, label, description, definition, "dataflow").await
+        self.create_dataflow_of_kind(name, label, description, definition, AssetKind::Dataflow).await
     }
 
     pub(crate) async fn create_dataflow_of_kind(
@@ -74,10 +74,11 @@ impl Store {
         label: &str,
         description: Option<&str>,
         definition: &Value,
-        kind: &str,
+        kind: AssetKind,
     ) -> Result<DataflowRecord> {
-        if self.dataflow_by_name(name).await?.is_some() {
-            return Err(StoreError::Conflict(format!("a dataflow named '{name}' already exists")));
+        // dataflows, recipes and sync dataflows share one namespace of names
+        if let Some(taken) = self.dataflow_by_name(name).await? {
+            return Err(StoreError::Conflict(format!("a {} named '{name}' already exists", taken.kind.word())));
         }
         let id = self.next_id(KeyPrefix::Dataflow).await?;
         let now = Utc::now();
@@ -90,7 +91,7 @@ impl Store {
         .bind(label)
         .bind(description)
         .bind(definition.to_string())
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(millis(&now))
         .execute(&self.pool)
         .await?;
@@ -112,12 +113,12 @@ impl Store {
     /// Dataflows whose name or label contains every word of `q` (case-insensitive), by label.
     /// The dataflows that run recipes are not listed, as in an org.
     pub async fn list_dataflows(&self, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
-        self.list_of_kind("dataflow", q).await
+        self.list_of_kind(AssetKind::Dataflow, q).await
     }
 
-    pub(crate) async fn list_of_kind(&self, kind: &str, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
+    pub(crate) async fn list_of_kind(&self, kind: AssetKind, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
         let rows = sqlx::query("SELECT * FROM dataflow WHERE kind = $1 ORDER BY lower(label), id")
-            .bind(kind)
+            .bind(kind.as_str())
             .fetch_all(&self.pool)
             .await?;
         let words: Vec<String> = q.unwrap_or("").split_whitespace().map(|w| w.to_lowercase()).collect();

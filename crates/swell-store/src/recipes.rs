@@ -5,7 +5,7 @@ use crate::{DataflowRecord, Result, Store, StoreError, from_millis, millis, pars
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecipeRecord {
@@ -29,7 +29,7 @@ impl Store {
         description: Option<&str>,
         definition: &Value,
     ) -> Result<RecipeRecord> {
-        let dataflow = self.create_dataflow_of_kind(name, label, description, definition, "recipe").await?;
+        let dataflow = self.create_dataflow_of_kind(name, label, description, definition, AssetKind::Recipe).await?;
         let id = self.next_id(KeyPrefix::Recipe).await?;
         sqlx::query("INSERT INTO recipe (id, dataflow_id, format, created_date) VALUES ($1, $2, 'R3', $3)")
             .bind(id.as_str())
@@ -70,7 +70,7 @@ impl Store {
 
     pub async fn recipe_by_name(&self, name: &str) -> Result<Option<RecipeRecord>> {
         match self.dataflow_by_name(name).await? {
-            Some(d) if d.kind == "recipe" => self.recipe_of_dataflow(&d.id).await,
+            Some(d) if d.kind == AssetKind::Recipe => self.recipe_of_dataflow(&d.id).await,
             _ => Ok(None),
         }
     }
@@ -78,7 +78,7 @@ impl Store {
     /// Recipes whose name or label contains every word of `q`, by label.
     pub async fn list_recipes(&self, q: Option<&str>) -> Result<Vec<RecipeRecord>> {
         let mut out = Vec::new();
-        for d in self.list_of_kind("recipe", q).await? {
+        for d in self.list_of_kind(AssetKind::Recipe, q).await? {
             if let Some(r) = self.recipe_of_dataflow(&d.id).await? {
                 out.push(r);
             }

@@ -9,13 +9,13 @@ use crate::jobs::enqueue_in;
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use swell_core::{JobType, SalesforceId, Schedule};
+use swell_core::{AssetKind, JobType, SalesforceId, Schedule};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleRecord {
     pub asset_id: SalesforceId,
-    /// `dataflow`, `recipe` or `dataconnector`.
-    pub asset_type: String,
+    /// Dataflow, Recipe or Connection.
+    pub asset_type: AssetKind,
     pub schedule: Schedule,
     /// The nominal instant of the next tick; `None` when it does not run by time.
     pub next_run: Option<DateTime<Utc>>,
@@ -57,7 +57,7 @@ fn record(row: &DbRow) -> Result<ScheduleRecord> {
         .map_err(|e| StoreError::Corrupt(format!("schedule {}: {}", row.get::<String, _>("asset_id"), e[0])))?;
     Ok(ScheduleRecord {
         asset_id: parse_id(row.get("asset_id"))?,
-        asset_type: row.get("asset_type"),
+        asset_type: AssetKind::parse(row.get("asset_type")).map_err(StoreError::Corrupt)?,
         schedule,
         next_run: row.get::<Option<i64>, _>("next_run").map(from_millis),
         created_date: from_millis(row.get("created_date")),
@@ -70,7 +70,7 @@ impl Store {
     pub async fn put_schedule(
         &self,
         asset_id: &SalesforceId,
-        asset_type: &str,
+        asset_type: AssetKind,
         schedule: &Schedule,
         next_run: Option<DateTime<Utc>>,
     ) -> Result<ScheduleRecord> {
@@ -82,7 +82,7 @@ impl Store {
                 next_run = $5, last_modified_date = $6",
         )
         .bind(asset_id.as_str())
-        .bind(asset_type)
+        .bind(asset_type.as_str())
         .bind(schedule.frequency.as_str())
         .bind(schedule.to_json(now).to_string())
         .bind(next_run.as_ref().map(millis))

@@ -4,7 +4,7 @@
 //! skipped locally and fails under CI (CI=true), which must provide one.
 
 use serde_json::json;
-use swell_core::Schedule;
+use swell_core::{AssetKind, Schedule};
 use swell_core::{JobStatus, JobType, Transition};
 use swell_store::{Firing, JobFilter, NodeState, Start, Store, StoreError};
 
@@ -234,7 +234,7 @@ async fn schedules_fire_each_tick_once(s: Store) {
             .unwrap();
     let t1 = at("2027-01-01T02:00:00Z");
     let t2 = at("2027-01-02T02:00:00Z");
-    let rec = s.put_schedule(&d.id, "dataflow", &daily, Some(t1)).await.unwrap();
+    let rec = s.put_schedule(&d.id, AssetKind::Dataflow, &daily, Some(t1)).await.unwrap();
     assert_eq!((rec.schedule.clone(), rec.next_run), (daily.clone(), Some(t1)));
     assert!(s.due_schedules(at("2027-01-01T01:59:59Z"), 10).await.unwrap().is_empty());
     assert_eq!(s.due_schedules(t1, 10).await.unwrap().len(), 1);
@@ -266,7 +266,7 @@ async fn schedules_fire_each_tick_once(s: Store) {
     assert_eq!(s.schedules_of(std::slice::from_ref(&d.id)).await.unwrap().len(), 1);
 
     let event = Schedule::from_input(&json!({"frequency": "eventdriven"})).unwrap();
-    s.put_schedule(&d.id, "dataflow", &event, None).await.unwrap();
+    s.put_schedule(&d.id, AssetKind::Dataflow, &event, None).await.unwrap();
     assert_eq!(s.event_schedules().await.unwrap().len(), 1);
     assert_eq!(s.next_schedule_run().await.unwrap(), None);
     assert!(s.delete_schedule(&d.id).await.unwrap());
@@ -296,7 +296,7 @@ async fn concurrent_starts_queue_one_job(s: Store) {
 async fn deleting_a_dataflow_removes_its_schedule(s: Store) {
     let d = s.create_dataflow("Gone", "Gone", None, &json!({})).await.unwrap();
     let daily = Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2}})).unwrap();
-    s.put_schedule(&d.id, "dataflow", &daily, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
+    s.put_schedule(&d.id, AssetKind::Dataflow, &daily, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
     let job = s.enqueue_job(&d.id, JobType::User, "Gone").await.unwrap().unwrap();
     assert!(matches!(s.delete_dataflow(&d.id).await, Err(StoreError::Conflict(_))));
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
@@ -311,12 +311,17 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
     let def = json!({"version": "62.0", "nodes": {}});
     let r = s.create_recipe("Prep", "Prep recipe", None, &def).await.unwrap();
     assert!(r.id.as_str().starts_with("05v") && r.dataflow.id.as_str().starts_with("02K"));
-    assert_eq!((r.dataflow.kind.as_str(), r.format.as_str()), ("recipe", "R3"));
+    assert_eq!((r.dataflow.kind, r.format.as_str()), (AssetKind::Recipe, "R3"));
     // dataflow lists leave recipes out; recipe lists have them
     assert_eq!(s.list_dataflows(None).await.unwrap().len(), 1);
     assert_eq!(s.list_recipes(Some("prep")).await.unwrap(), vec![r.clone()]);
     assert_eq!(s.recipe_by_name("Prep").await.unwrap().unwrap().id, r.id);
     assert!(s.recipe_by_name("Plain").await.unwrap().is_none());
+    // names are shared: a taken name says what holds it
+    let taken = s.create_recipe("Prep", "Again", None, &def).await.unwrap_err().to_string();
+    assert_eq!(taken, "a recipe named 'Prep' already exists");
+    let taken = s.create_recipe("Plain", "Plain", None, &def).await.unwrap_err().to_string();
+    assert_eq!(taken, "a dataflow named 'Plain' already exists");
     assert_eq!(s.recipe_of_dataflow(&r.dataflow.id).await.unwrap().unwrap().id, r.id);
     // its runs are recipe jobs (0eP)
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap(), None);
@@ -341,7 +346,7 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     assert!(matches!(s.create_connector("WAREHOUSE", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
     // the sync dataflow is hidden from the dataflow list and runs datasync jobs
     let flow = s.dataflow(&c.dataflow_id).await.unwrap();
-    assert_eq!((flow.kind.as_str(), flow.name.as_str()), ("sync", "sync:Warehouse"));
+    assert_eq!((flow.kind, flow.name.as_str()), (AssetKind::Sync, "sync:Warehouse"));
     assert!(s.list_dataflows(None).await.unwrap().is_empty());
     assert_eq!(s.connector_of_dataflow(&c.dataflow_id).await.unwrap().unwrap().id, c.id);
     assert_eq!(s.find_connector("Warehouse").await.unwrap().unwrap().id, c.id);

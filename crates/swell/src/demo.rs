@@ -6,7 +6,7 @@
 use crate::serve::{ServeArgs, Server};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
-use swell_core::JobType;
+use swell_core::AssetKind;
 use swell_engine::DataDir;
 
 const DATAFLOW: &str = include_str!("../demo/dataflow.json");
@@ -160,9 +160,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
     let store = &server.state.store;
     let connector = local_connection(store, &data).await.context("creating the local connection")?;
     // Run Now on the local connection; the dataflow would sync what it reads anyway
-    let sync = match store.enqueue_job(&connector.dataflow_id, JobType::DataSync, &connector.label).await? {
-        Ok(j) | Err(j) => j,
-    };
+    let sync =
+        match store.enqueue_job(&connector.dataflow_id, AssetKind::Connection.job_type(), &connector.label).await? {
+            Ok(j) | Err(j) => j,
+        };
     let dataflow = match store.dataflow_by_name(DATAFLOW_NAME).await? {
         Some(d) => d,
         None => {
@@ -186,9 +187,9 @@ async fn run(args: &ServeArgs) -> Result<()> {
         }))
         .map_err(|e| anyhow::anyhow!("the demo schedule: {}", e[0]))?;
         let next = schedule.next_after(chrono::Utc::now());
-        store.put_schedule(&dataflow.id, "dataflow", &schedule, next).await?;
+        store.put_schedule(&dataflow.id, AssetKind::Dataflow, &schedule, next).await?;
     }
-    let job = match store.enqueue_job(&dataflow.id, JobType::User, &dataflow.label).await? {
+    let job = match store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
         Ok(j) | Err(j) => j,
     };
     let base = server.base_url();

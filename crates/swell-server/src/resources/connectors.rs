@@ -9,7 +9,7 @@
 
 use super::dataflows::user;
 use super::paging::{Page, matches_q};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::{body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
@@ -18,23 +18,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField};
-use swell_core::JobType;
+use swell_connect::{ConnectorType, Properties, Source, SourceField};
+use swell_core::AssetKind;
 use swell_core::dates::to_wire;
 use swell_store::ConnectorRecord;
 
 pub const MASK: &str = "******";
-
-impl From<ConnectError> for ApiError {
-    fn from(e: ConnectError) -> Self {
-        match e {
-            ConnectError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", m),
-            ConnectError::Config(m) => ApiError::bad_request(m),
-            ConnectError::Source(m) => ApiError::new(StatusCode::BAD_REQUEST, "DATA_CONNECTOR_ERROR", m),
-            ConnectError::Cancelled => ApiError::new(StatusCode::BAD_REQUEST, "DATA_CONNECTOR_ERROR", "stopped"),
-        }
-    }
-}
 
 fn connector_type(c: &ConnectorRecord) -> ApiResult<ConnectorType> {
     ConnectorType::parse(&c.connector_type).map_err(ApiError::bad_request)
@@ -82,11 +71,7 @@ pub async fn representation(
 
 /// A connection by id or API name.
 pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<ConnectorRecord> {
-    state
-        .store
-        .find_connector(id_or_name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("data connector {id_or_name}")))
+    state.store.find_connector(id_or_name).await?.ok_or_else(|| ApiError::connector_not_found(id_or_name))
 }
 
 /// `connectionProperties`: `[{name, value}]`, values text, number or boolean; names must be
@@ -126,7 +111,7 @@ fn read_properties(input: &Value, ty: ConnectorType) -> ApiResult<Option<Vec<(St
         out.push((spec.name.to_string(), value));
     }
     if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, "INVALID_INPUT", errors));
+        return Err(ApiError::many(ErrorCode::InvalidInput, errors));
     }
     Ok(Some(out))
 }
@@ -248,12 +233,19 @@ pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<St
     let users = users_of(&state, &c.name).await?;
     if !users.is_empty() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "CONFLICT",
-            format!("the data connection '{}' is used by {}; change them first", c.name, users.join(", ")),
+            ErrorCode::ConnectorInUse,
+            format!(
+                "You can't delete the '{}' connection because it is used by these objects: {}. Change them first.",
+                c.name,
+                users.join(", ")
+            ),
         ));
     }
-    state.store.delete_connector(&c.id).await?;
+    // the store refuses while connected objects remain: the same condition, the same code
+    state.store.delete_connector(&c.id).await.map_err(|e| match e {
+        swell_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::ConnectorInUse, m),
+        other => other.into(),
+    })?;
     state.scheduler.wake();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -429,7 +421,7 @@ pub async fn ingest(
     // the body says nothing (`{}` or empty), but it is read as every body is
     body(&bytes, "ingest")?;
     let c = find(&state, &params["id"]).await?;
-    match state.store.enqueue_job(&c.dataflow_id, JobType::DataSync, &c.label).await? {
+    match state.store.enqueue_job(&c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
         Ok(_) => {
             state.runner.wake();
             Ok(ok(json!({
@@ -437,11 +429,10 @@ pub async fn ingest(
                 "url": v.url("/dataflowjobs"),
             })))
         }
-        Err(_) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "INVALID_STATE",
-            format!("The sync of connection {} ({}) is already in the queue.", c.name, c.id),
-        )),
+        Err(_) => Err(ApiError::already_queued(format!(
+            "The sync of connection {} ({}) can't start because it's already in the queue.",
+            c.name, c.id
+        ))),
     }
 }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use swell_core::dates::to_wire;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId};
 use swell_store::{DataflowRecord, HistoryRecord, ScheduleRecord};
 
 pub fn user() -> Value {
@@ -102,20 +102,20 @@ pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DataflowRecor
 /// recipe's target dataflow would leave the recipe without its definition, and a sync
 /// dataflow's definition is made from its connection. `verb` names the refused action.
 async fn owned_dataflow(state: &AppState, d: &DataflowRecord, verb: &str) -> ApiResult<DataflowRecord> {
-    let owner = match d.kind.as_str() {
-        "recipe" => match state.store.recipe_of_dataflow(&d.id).await? {
+    let owner = match d.kind {
+        AssetKind::Recipe => match state.store.recipe_of_dataflow(&d.id).await? {
             Some(r) => {
                 format!("the target dataflow of recipe {} ({}); {verb} the recipe instead", r.dataflow.name, r.id)
             }
             None => format!("the target dataflow of a recipe; {verb} the recipe instead"),
         },
-        "sync" => match state.store.connector_of_dataflow(&d.id).await? {
+        AssetKind::Sync => match state.store.connector_of_dataflow(&d.id).await? {
             Some(c) => {
                 format!("the sync dataflow of data connection {} ({}); {verb} the connection instead", c.name, c.id)
             }
             None => format!("the sync dataflow of a data connection; {verb} the connection instead"),
         },
-        _ => return Ok(d.clone()),
+        AssetKind::Dataflow | AssetKind::Connection => return Ok(d.clone()),
     };
     Err(ApiError::bad_request(format!("dataflow {} ({}) is {owner}", d.name, d.id)))
 }
@@ -124,25 +124,11 @@ async fn owned_dataflow(state: &AppState, d: &DataflowRecord, verb: &str) -> Api
 /// A definition as the API keeps it: the stored forms an org's files have (`["<json>",
 /// null]`, `{"nodes": ...}`) become the public object of nodes, which is then checked.
 pub fn validate(definition: Value) -> ApiResult<Value> {
-    let invalid =
-        |problems: swell_engine::Problems| {
-            ApiError::many(
-                StatusCode::BAD_REQUEST,
-                "INVALID_DEFINITION",
-                problems
-                    .0
-                    .iter()
-                    .map(|p| {
-                        if p.node.is_empty() { format!("definition: {}", p.message) } else { format!("definition.{p}") }
-                    })
-                    .collect(),
-            )
-        };
-    let definition = swell_engine::definition::public_dataflow(definition).map_err(invalid)?;
+    let definition = swell_engine::definition::public_dataflow(definition)?;
     if !definition.is_object() {
         return Err(ApiError::bad_request("definition: must be an object of nodes"));
     }
-    swell_engine::validate_isolated(definition.to_string()).map_err(invalid)?;
+    swell_engine::validate_isolated(definition.to_string())?;
     Ok(definition)
 }
 

@@ -10,11 +10,10 @@
 //! `ScratchOrgInfo` ("not a Dev Hub").
 
 use super::dataflows::user;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::ok;
 use crate::{AppState, Version};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -120,8 +119,7 @@ pub async fn query(
     let (fields, object) = parse_select(soql)?;
     let Some((name, record)) = record(&state, &object) else {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_TYPE",
+            ErrorCode::InvalidType,
             format!("sObject type '{object}' is not supported. swell answers SOQL for Organization and User only."),
         ));
     };
@@ -129,11 +127,7 @@ pub async fn query(
     out.insert("attributes".into(), attributes(&v, name, record["Id"].as_str().unwrap_or_default()));
     for f in fields {
         let Some((key, value)) = record.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f)) else {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_FIELD",
-                format!("No such column '{f}' on entity '{name}'."),
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidField, format!("No such column '{f}' on entity '{name}'.")));
         };
         out.insert(key.clone(), value.clone());
     }
@@ -141,7 +135,7 @@ pub async fn query(
 }
 
 fn malformed(m: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", m)
+    ApiError::new(ErrorCode::MalformedQuery, m)
 }
 
 /// The select list and the object of a SOQL query.

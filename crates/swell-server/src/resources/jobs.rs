@@ -2,7 +2,7 @@
 //! job's `/nodes`.
 
 use super::dataflows::{find, id_of};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::{body, ok, string_field};
 use crate::{AppState, Version};
 use axum::body::Bytes;
@@ -127,19 +127,12 @@ pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> A
     let dataflow = find(&state, id.as_str()).await?;
     // a recipe runs through its target dataflow, as a recipe job (0eP); a connection's sync
     // dataflow (its replicationDataflowId) runs its sync
-    let job_type = match dataflow.kind.as_str() {
-        "recipe" => JobType::RecipeV3,
-        "sync" => JobType::DataSync,
-        _ => JobType::User,
-    };
-    match state.store.enqueue_job(&dataflow.id, job_type, &dataflow.label).await? {
+    match state.store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
         Ok(job) => {
             state.runner.wake();
             Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &job)))
         }
-        Err(refused) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "JOB_ALREADY_QUEUED",
+        Err(refused) => Err(ApiError::already_queued(
             refused.message.unwrap_or_else(|| "The dataflow job can't start.".to_string()),
         )),
     }
@@ -166,8 +159,7 @@ pub async fn patch(
         "stop" => {
             let ended = |status| {
                 ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "INVALID_STATE",
+                    ErrorCode::InvalidState,
                     format!("The job can't be stopped because it already ended with status {status}."),
                 )
             };

@@ -9,7 +9,7 @@
 use super::connectors;
 use super::dataflows::user;
 use super::paging::matches_q;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::{body, ok, string_field};
 use crate::{AppState, Version};
 use axum::body::Bytes;
@@ -114,7 +114,7 @@ fn patch_of(input: &Value) -> ApiResult<ReplicatedPatch> {
             .map(|k| format!("{k}: is not a field of a replicated dataset"))
             .collect();
         if !unknown.is_empty() {
-            return Err(ApiError::many(StatusCode::BAD_REQUEST, "INVALID_INPUT", unknown));
+            return Err(ApiError::many(ErrorCode::InvalidInput, unknown));
         }
     }
     let boolean = |name: &str| -> ApiResult<Option<bool>> {
@@ -320,7 +320,7 @@ pub async fn patch_fields(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, "INVALID_INPUT", errors));
+        return Err(ApiError::many(ErrorCode::InvalidInput, errors));
     }
     let patch = ReplicatedPatch { fields: Some(Value::Array(current)), ..ReplicatedPatch::default() };
     let r = state.store.update_replicated(&r.id, &patch).await?;

@@ -6,7 +6,7 @@
 //! entry naming the field. A PUT or DELETE wakes the scheduler, which sleeps until the
 //! earliest tick.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::{body, ok};
 use crate::{AppState, Version};
 use axum::body::Bytes;
@@ -18,13 +18,13 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use swell_core::dates::to_wire;
 use swell_core::schedule::{Frequency, TriggerTerm};
-use swell_core::{KeyPrefix, SalesforceId, Schedule};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId, Schedule};
 use swell_store::ScheduleRecord;
 
 /// A schedulable asset, resolved from the path.
 struct Asset {
     id: SalesforceId,
-    kind: &'static str,
+    kind: AssetKind,
 }
 
 async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
@@ -36,24 +36,24 @@ async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
                      recipe (05v) or data connector (0It) id"
             ))
         })?;
-        return Ok(Asset { id: c.id, kind: "dataconnector" });
+        return Ok(Asset { id: c.id, kind: AssetKind::Connection });
     };
     if id.has_prefix(KeyPrefix::Dataflow) {
         let d = state.store.dataflow(&id).await?;
-        if d.kind == "sync" {
+        if d.kind == AssetKind::Sync {
             return Err(ApiError::bad_request(format!(
                 "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
             )));
         }
-        return Ok(Asset { id: d.id, kind: "dataflow" });
+        return Ok(Asset { id: d.id, kind: AssetKind::Dataflow });
     }
     if id.has_prefix(KeyPrefix::Recipe) {
         let r = state.store.recipe(&id).await?;
-        return Ok(Asset { id: r.id, kind: "recipe" });
+        return Ok(Asset { id: r.id, kind: AssetKind::Recipe });
     }
     if id.has_prefix(KeyPrefix::DataConnector) {
         let c = state.store.connector(&id).await?;
-        return Ok(Asset { id: c.id, kind: "dataconnector" });
+        return Ok(Asset { id: c.id, kind: AssetKind::Connection });
     }
     Err(ApiError::bad_request(format!(
         "assetId: '{id_or_name}' is not a dataflow (02K), recipe (05v) or data connector (0It) id"
@@ -109,11 +109,10 @@ pub async fn put(
 ) -> ApiResult<Response> {
     let a = asset(&state, &params["id"]).await?;
     let input = body(&bytes, "schedule")?;
-    let schedule = Schedule::from_input(&input).map_err(|errors| {
-        ApiError::many(StatusCode::BAD_REQUEST, "INVALID_INPUT", errors.iter().map(ToString::to_string).collect())
-    })?;
+    let schedule = Schedule::from_input(&input)
+        .map_err(|errors| ApiError::many(ErrorCode::InvalidInput, errors.iter().map(ToString::to_string).collect()))?;
     if let Frequency::EventDriven { rule } = &schedule.frequency {
-        if a.kind == "dataconnector" {
+        if a.kind == AssetKind::Connection {
             return Err(ApiError::bad_request(
                 "frequency: a data sync cannot be event-driven; give it a time-based schedule",
             ));
@@ -147,11 +146,11 @@ async fn check_rule(state: &AppState, a: &Asset, terms: &[TriggerTerm]) -> ApiRe
         let exists = if id.has_prefix(KeyPrefix::Recipe) {
             state.store.recipe(&id).await.is_ok()
         } else {
-            state.store.dataflow(&id).await.is_ok_and(|d| d.kind == "dataflow")
+            state.store.dataflow(&id).await.is_ok_and(|d| d.kind == AssetKind::Dataflow)
         };
         if !exists {
-            let kind = if id.has_prefix(KeyPrefix::Recipe) { "recipe" } else { "dataflow" };
-            return Err(ApiError::bad_request(format!("triggerRule: {kind} {id} does not exist")));
+            let kind = if id.has_prefix(KeyPrefix::Recipe) { AssetKind::Recipe } else { AssetKind::Dataflow };
+            return Err(ApiError::bad_request(format!("triggerRule: {} {id} does not exist", kind.word())));
         }
     }
     graph.insert(a.id.clone(), asset_terms(terms));
