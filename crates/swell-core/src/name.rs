@@ -1,4 +1,5 @@
-//! Names that become file names.
+//! Names: API names ([`check_api_name`], the one rule for the names of dataflows, recipes,
+//! connections and datasets) and names that become file names ([`PathName`]).
 //!
 //! Connected objects, dataset aliases, connections, export nodes and versions are stored in
 //! folders named after them under the data dir. A name that held a separator, `..` or an
@@ -74,6 +75,49 @@ impl AsRef<str> for PathName {
     }
 }
 
+/// The longest API name.
+pub const MAX_API_NAME: usize = 80;
+
+/// What an API name is, as the messages say it.
+pub const API_NAME_RULE: &str = "use a letter first, then letters, digits and single underscores (at most 80 \
+     characters, not ending with '_'), optionally behind a namespace prefix (ns__Name)";
+
+/// The API-name rule of CRM Analytics, for the names of dataflows, recipes, data connections
+/// and datasets: a letter first, then letters, digits and single underscores, at most 80
+/// characters, not ending with `_`; optionally behind a managed package's namespace prefix,
+/// `ns__Name` (1 to 15 characters of the same kind; 41 public definitions register
+/// `eadx__...` or `FinServWaveExt__...` datasets). The error quotes the name, shortened.
+pub fn check_api_name(name: &str) -> Result<(), String> {
+    fn plain(s: &str, max: usize) -> bool {
+        !s.is_empty()
+            && s.len() <= max
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.contains("__")
+            && !s.ends_with('_')
+    }
+    let ok = name.len() <= MAX_API_NAME
+        && match name.split_once("__") {
+            Some((namespace, rest)) => plain(namespace, 15) && plain(rest, MAX_API_NAME),
+            None => plain(name, MAX_API_NAME),
+        };
+    if ok { Ok(()) } else { Err(format!("'{}' is not a valid API name: {API_NAME_RULE}", shorten(name))) }
+}
+
+/// An API name made from a label, as the UI proposes one: other characters become `_`, runs
+/// of `_` become one, none at either end (`"Sales & Ops"` gives `Sales_Ops`). It may still
+/// break the rule (a label starting with a digit); [`check_api_name`] says.
+pub fn api_name_from_label(label: &str) -> String {
+    let made: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let mut out = String::new();
+    for c in made.trim_matches('_').chars() {
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// At most 60 characters of a name, control characters shown escaped: what an error message
 /// quotes of user input (a 100 KB "id" is not echoed whole).
 pub(crate) fn shorten(name: &str) -> String {
@@ -114,6 +158,40 @@ mod tests {
         {
             assert_eq!(PathName::parse(good).unwrap().as_str(), good);
         }
+    }
+
+    #[test]
+    fn api_names_follow_one_rule() {
+        for good in
+            ["Opportunities", "a", "Sales_2024", "eadx__oppty_demo12", "FinServWaveExt__Accounts", &"A".repeat(80)]
+        {
+            assert_eq!(check_api_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "2024_Sales",
+            "_x",
+            "x_",
+            "a__b__c",
+            "a___b",
+            "bad name!",
+            "Ünïcode",
+            "sync:Files",
+            "../x",
+            "averylongnamespace__x",
+            &"A".repeat(81),
+        ] {
+            let e = check_api_name(bad).unwrap_err();
+            assert!(e.contains("is not a valid API name: use a letter first"), "{bad}: {e}");
+        }
+        assert!(check_api_name(&"x".repeat(10_000)).unwrap_err().len() < 300);
+    }
+
+    #[test]
+    fn a_name_made_from_a_label_is_squeezed() {
+        assert_eq!(api_name_from_label("Sales & Ops "), "Sales_Ops");
+        assert_eq!(api_name_from_label("__a--b__"), "a_b");
+        assert_eq!(check_api_name(&api_name_from_label("Quarterly Pipeline (EMEA)")), Ok(()));
     }
 
     #[test]

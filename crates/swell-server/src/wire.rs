@@ -102,36 +102,17 @@ pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, Api
     }
 }
 
-/// The API name and label of a new asset: `name`, or made from `label` (other characters
-/// become `_`); it must start with a letter and hold only letters, digits and single `_`,
-/// not at the end. The label defaults to the name.
+/// The API name and label of a new asset: `name`, or made from `label`
+/// (`swell_core::name::api_name_from_label`), checked by the one API-name rule. The label
+/// defaults to the name.
 pub fn name_and_label(input: &Value) -> Result<(String, String), ApiError> {
     let label = string_field(input, "label")?;
     let name = match (string_field(input, "name")?, label) {
         (Some(n), _) => n.to_string(),
-        (None, Some(l)) => {
-            let made: String = l.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-            let mut squeezed = String::new();
-            for c in made.trim_matches('_').chars() {
-                if !(c == '_' && squeezed.ends_with('_')) {
-                    squeezed.push(c);
-                }
-            }
-            squeezed
-        }
+        (None, Some(l)) => swell_core::name::api_name_from_label(l),
         (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
     };
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.contains("__")
-        && !name.ends_with('_')
-        && name.len() <= 80;
-    if !valid {
-        return Err(ApiError::bad_request(format!(
-            "name: '{name}' must start with a letter, use only letters, digits and single '_', not end with '_', \
-             and be at most 80 characters"
-        )));
-    }
+    swell_core::name::check_api_name(&name).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
     let label = label.unwrap_or(&name).to_string();
     Ok((name, label))
 }

@@ -166,6 +166,21 @@ async fn a_dataflow_runs_end_to_end() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+    // names: one rule for every asset (swell_core::name); a namespace prefix is a name too
+    for bad in ["Nightly_", "2024_Pipeline", "a__b__c", "sync:Files"] {
+        let (s, e) = api.call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": bad}))).await;
+        assert_eq!((s, e[0]["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")), "{bad}: {e}");
+        assert!(
+            e[0]["message"].as_str().unwrap().starts_with(&format!("name: '{bad}' is not a valid API name")),
+            "{e}"
+        );
+    }
+    let (s, ns) =
+        api.call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "eadx__Pipeline"}))).await;
+    assert_eq!((s, ns["name"].as_str()), (StatusCode::CREATED, Some("eadx__Pipeline")), "{ns}");
+    let (s, made) =
+        api.call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"label": "Pipeline (EMEA)"}))).await;
+    assert_eq!((s, made["name"].as_str()), (StatusCode::CREATED, Some("Pipeline_EMEA")), "{made}");
     let (s, df) = api
         .call("POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "Accounts", "label": "Accounts flow", "definition": serde_json::from_str::<Value>(FLOW).unwrap()})))
         .await;

@@ -51,31 +51,9 @@ impl Register {
     }
 }
 
-/// Dataset API names: a letter first, then letters, digits and single underscores, at most 80
-/// characters, not ending with `_`; optionally behind a managed package's namespace prefix,
-/// `ns__Name` (41 public definitions register `eadx__...` or `FinServWaveExt__...` datasets).
-/// A namespace is 1 to 15 characters of the same kind.
+/// A dataset's API name: the API-name rule of `swell_core::name`, said of a dataset.
 pub fn check_alias(alias: &str) -> Result<(), String> {
-    fn plain(s: &str, max: usize) -> bool {
-        !s.is_empty()
-            && s.len() <= max
-            && s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !s.contains("__")
-            && !s.ends_with('_')
-    }
-    let ok = alias.len() <= 80
-        && match alias.split_once("__") {
-            Some((namespace, name)) => plain(namespace, 15) && plain(name, 80),
-            None => plain(alias, 80),
-        };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{alias}' is not a valid dataset API name: use a letter first, then letters, digits and single underscores (at most 80 characters, not ending with '_'), optionally behind a namespace prefix (ns__Name)"
-        ))
-    }
+    swell_core::name::check_api_name(alias).map_err(|e| e.replacen("valid API name", "valid dataset API name", 1))
 }
 
 #[async_trait::async_trait]

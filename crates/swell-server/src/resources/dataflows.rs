@@ -147,23 +147,14 @@ pub async fn list(
 
 pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
     let input = body(&bytes, "dataflow")?;
-    let name = string_field(&input, "name")?.ok_or_else(|| ApiError::bad_request("name: is required"))?;
-    // the name's length is checked by string_field
-    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(ApiError::bad_request(format!(
-            "name: '{name}' must start with a letter and use only letters, digits and '_'"
-        )));
-    }
-    let label = string_field(&input, "label")?.unwrap_or(name);
+    let (name, label) = crate::wire::name_and_label(&input)?;
     let description = string_field(&input, "description")?;
     let mut definition = input.get("definition").cloned().unwrap_or_else(|| json!({}));
     // an empty object is a dataflow to be written later; anything else must check
     if definition.as_object().is_none_or(|o| !o.is_empty()) {
         definition = validate(definition)?;
     }
-    let d = state.store.create_dataflow(name, label, description, &definition).await?;
+    let d = state.store.create_dataflow(&name, &label, description, &definition).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true, None)))
 }
 
