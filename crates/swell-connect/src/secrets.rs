@@ -39,11 +39,15 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 impl Vault {
-    /// The vault of a data dir: `SWELL_SECRET_KEY`, else the key file, made when missing.
-    pub fn open(data_dir: &Path) -> std::io::Result<Vault> {
-        if let Ok(hex_key) = std::env::var("SWELL_SECRET_KEY") {
+    /// The vault of a data dir: `key` (64 hex digits; `--secret-key`), else the key file,
+    /// made when missing.
+    pub fn open(data_dir: &Path, key: Option<&str>) -> std::io::Result<Vault> {
+        if let Some(hex_key) = key {
             let bytes = unhex(hex_key.trim()).filter(|b| b.len() == 32).ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "SWELL_SECRET_KEY must be 64 hex digits")
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the key of connection secrets (--secret-key, SWELL_SECRET_KEY) must be 64 hex digits",
+                )
             })?;
             return Ok(Vault::from_key(&bytes));
         }
@@ -94,7 +98,7 @@ impl Vault {
         let Some(rest) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_string()) };
         let refused = || {
             ConnectError::Config(
-                "a stored secret cannot be opened with this server's key (secret.key or SWELL_SECRET_KEY changed); \
+                "a stored secret cannot be opened with this server's key (secret.key or --secret-key changed); \
                  set the connection's secrets again"
                     .to_string(),
             )
@@ -138,7 +142,7 @@ mod tests {
     #[test]
     fn seals_opens_and_refuses_another_key() {
         let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::open(dir.path()).unwrap();
+        let vault = Vault::open(dir.path(), None).unwrap();
         let sealed = vault.seal("pa55-w0rd");
         assert!(sealed.starts_with("enc:v1:") && !sealed.contains("pa55"));
         assert_ne!(sealed, vault.seal("pa55-w0rd"), "a fresh nonce each time");
@@ -146,7 +150,7 @@ mod tests {
         assert_eq!(vault.seal(&sealed), sealed);
         assert_eq!(vault.unseal("plain").unwrap(), "plain");
         // the same data dir gives the same key
-        assert_eq!(Vault::open(dir.path()).unwrap().unseal(&sealed).unwrap(), "pa55-w0rd");
+        assert_eq!(Vault::open(dir.path(), None).unwrap().unseal(&sealed).unwrap(), "pa55-w0rd");
         let other = Vault::from_key(&[7u8; 32]);
         assert!(other.unseal(&sealed).unwrap_err().to_string().contains("cannot be opened"));
         assert!(vault.unseal("enc:v1:zz").is_err());

@@ -172,7 +172,7 @@ fn memory_message(msg: &str) -> Option<String> {
         _ => "an operator",
     };
     Some(format!(
-        "The run needs more memory than its limit: {what} did not fit. Raise the limit with SWELL_RUN_MEMORY_MB \
+        "The run needs more memory than its limit: {what} did not fit. Raise the limit with --memory-mb (SWELL_RUN_MEMORY_MB) \
          (1536 unless set), or make that input smaller (filter it, keep fewer fields)."
     ))
 }

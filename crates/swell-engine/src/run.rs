@@ -82,10 +82,7 @@ impl RunOptions {
             defer_commit: false,
             max_node_rows: MAX_NODE_ROWS,
             min_free_bytes: None,
-            memory_limit: std::env::var("SWELL_RUN_MEMORY_MB")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .map_or(DEFAULT_MEMORY_LIMIT, |mb| mb * 1024 * 1024),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
         }
     }
 }

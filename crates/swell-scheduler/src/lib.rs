@@ -61,6 +61,11 @@ pub struct RunnerSettings {
     /// Free space runs and syncs leave on the data dir's disk (`None`: the engine's default,
     /// [`swell_engine::storage::default_reserve`]).
     pub min_free_bytes: Option<u64>,
+    /// Memory a run's operators may use before they spill (`None`: the engine's default,
+    /// [`swell_engine::run::DEFAULT_MEMORY_LIMIT`]).
+    pub memory_limit: Option<usize>,
+    /// The key of connection secrets, 64 hex digits (`None`: DATA_DIR/secret.key).
+    pub secret_key: Option<String>,
 }
 
 impl RunnerSettings {
@@ -74,6 +79,8 @@ impl RunnerSettings {
             progress_every: Duration::from_millis(500),
             folders: swell_connect::FolderPolicy::default(),
             min_free_bytes: None,
+            memory_limit: None,
+            secret_key: None,
         }
     }
 }
@@ -182,12 +189,12 @@ impl Runner {
         })
     }
 
-    /// The vault of connection secrets (`DATA_DIR/secret.key` or `SWELL_SECRET_KEY`).
+    /// The vault of connection secrets (`DATA_DIR/secret.key` or the settings' key).
     pub fn vault(&self) -> Result<&swell_connect::Vault, String> {
         if let Some(v) = self.vault.get() {
             return Ok(v);
         }
-        let v = swell_connect::Vault::open(self.data_dir.root())
+        let v = swell_connect::Vault::open(self.data_dir.root(), self.settings.secret_key.as_deref())
             .map_err(|e| format!("cannot open the key of connection secrets: {e}"))?;
         Ok(self.vault.get_or_init(|| v))
     }
@@ -638,6 +645,9 @@ impl Runner {
         options.dataflow_name = Some(dataflow.name.clone());
         options.defer_commit = true;
         options.min_free_bytes = self.settings.min_free_bytes;
+        if let Some(limit) = self.settings.memory_limit {
+            options.memory_limit = limit;
+        }
         let exec = self.engine.handle().spawn(async move { run.execute(options).await });
         tokio::pin!(exec);
         let result = loop {

@@ -845,7 +845,7 @@ async fn bad_connection_input_is_named_and_secrets_never_come_back() {
     // sealed at rest, opened with the data dir's key
     let password = &stored.properties.iter().find(|(n, _)| n == "password").unwrap().1;
     assert!(password.starts_with("enc:v1:") && !password.contains("pa55"), "{password}");
-    let vault = swell_connect::Vault::open(api.data.root()).unwrap();
+    let vault = swell_connect::Vault::open(api.data.root(), None).unwrap();
     assert_eq!(vault.unseal(password).unwrap(), "pa55-w0rd");
     assert!(stored.properties.contains(&("port".to_string(), "2".to_string())));
     let (s, e) = api

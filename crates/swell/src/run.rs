@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// (default: 1024, or 5 % of a disk under 20 GiB).
     #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     min_free_mb: Option<u64>,
+    /// Megabytes of memory the run's operators may use before they spill to disk (default
+    /// 1536).
+    #[arg(long, env = "SWELL_RUN_MEMORY_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(16..=16_777_216))]
+    memory_mb: Option<u64>,
 }
 
 /// The largest definition file read, as the server's body limit: the largest public
@@ -133,6 +137,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     options.now = now;
     options.cancel = cancel.clone();
     options.min_free_bytes = args.min_free_mb.map(|mb| mb.saturating_mul(1024 * 1024));
+    if let Some(mb) = args.memory_mb {
+        options.memory_limit = (mb as usize).saturating_mul(1024 * 1024);
+    }
     options.dataflow_name = args.file.file_stem().map(|s| s.to_string_lossy().to_string());
     let run = Run::new(flow);
     let progress = run.progress();

@@ -15,7 +15,7 @@ use swell_store::Store;
 #[derive(Args, Clone)]
 pub struct ServeArgs {
     /// Where metadata (SQLite), dataset versions, connected-object data and the key of
-    /// connection secrets (secret.key; or set SWELL_SECRET_KEY, 64 hex digits) live.
+    /// connection secrets (secret.key, unless --secret-key gives one) live.
     #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data")]
     pub data_dir: PathBuf,
     /// Address to listen on; port 0 picks a free port.
@@ -70,6 +70,18 @@ pub struct ServeArgs {
     /// less is left, before the disk fills (default: 1024, or 5 % of a disk under 20 GiB).
     #[arg(long, env = "SWELL_MIN_FREE_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     pub min_free_mb: Option<u64>,
+    /// Megabytes of memory each run's operators may use before they spill to disk (default
+    /// 1536).
+    #[arg(long, env = "SWELL_RUN_MEMORY_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(16..=16_777_216))]
+    pub memory_mb: Option<u64>,
+    /// The key of connection secrets, 64 hex digits, for servers that share a database but not
+    /// a data dir (default: DATA_DIR/secret.key, made on first use).
+    #[arg(long, env = "SWELL_SECRET_KEY", hide_env_values = true, value_name = "HEX")]
+    pub secret_key: Option<String>,
+    /// The API token clients send as `Authorization: Bearer` (default: the one kept in
+    /// DATA_DIR/api-token, made and printed on first start).
+    #[arg(long, env = "SWELL_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub api_token: Option<String>,
 }
 
 /// A positive number of seconds, at most a day.
@@ -122,10 +134,10 @@ fn lock_server_id(data_dir: &Path, id: &str) -> Result<std::fs::File> {
     }
 }
 
-/// The API token: `SWELL_API_TOKEN`, else the one kept in the data dir, else a new one
+/// The API token: `--api-token`, else the one kept in the data dir, else a new one
 /// (returned with `true` so that it is printed once).
-fn token(data_dir: &Path) -> Result<(String, bool)> {
-    if let Ok(t) = std::env::var("SWELL_API_TOKEN")
+fn token(data_dir: &Path, given: Option<&str>) -> Result<(String, bool)> {
+    if let Some(t) = given
         && !t.trim().is_empty()
     {
         return Ok((t.trim().to_string(), false));
@@ -175,7 +187,7 @@ impl Server {
             None => format!("sqlite://{}", args.data_dir.join("swell.db").display()),
         };
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
-        let (token, new_token) = token(&args.data_dir)?;
+        let (token, new_token) = token(&args.data_dir, args.api_token.as_deref())?;
         let data_dir = DataDir::new(&args.data_dir);
         if args.stale_after_secs <= 2.0 * args.heartbeat_secs {
             bail!(
@@ -197,10 +209,12 @@ impl Server {
         settings.stale_after = Duration::from_secs_f64(args.stale_after_secs);
         settings.sweep_every = Duration::from_secs_f64(args.sweep_secs);
         settings.min_free_bytes = args.min_free_mb.map(|mb| mb.saturating_mul(1024 * 1024));
+        settings.memory_limit = args.memory_mb.map(|mb| (mb as usize).saturating_mul(1024 * 1024));
+        settings.secret_key = args.secret_key.clone();
         settings.folders = FolderPolicy::roots(args.allow_folders.iter().cloned())
             .with_context(|| "--allow-folder: the folder must exist")?;
         let runner = Runner::new(store.clone(), data_dir.clone(), settings);
-        // the key of connection secrets: a bad SWELL_SECRET_KEY stops the start, not a sync later
+        // the key of connection secrets: a bad --secret-key stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
         let state =

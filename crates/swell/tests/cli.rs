@@ -65,6 +65,34 @@ fn validate_exit_codes() {
     assert_eq!(usage.status.code(), Some(2));
 }
 
+/// Every setting is a flag (with its environment variable); secrets given in the environment
+/// are never shown by `--help`, and a wrong one stops the start saying which.
+#[test]
+fn settings_are_flags_and_secrets_stay_out_of_help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = Command::new(env!("CARGO_BIN_EXE_swell"))
+        .args(["serve", "--help"])
+        .env("SWELL_API_TOKEN", "00DLOCAL!top-secret-token")
+        .env("SWELL_SECRET_KEY", "ab".repeat(32))
+        .output()
+        .unwrap();
+    let h = text(&help);
+    for flag in ["--memory-mb", "--secret-key", "--api-token", "--min-free-mb", "--server-id"] {
+        assert!(h.contains(flag), "{flag} missing from serve --help:\n{h}");
+    }
+    assert!(!h.contains("top-secret-token") && !h.contains(&"ab".repeat(32)), "{h}");
+    let run_help = text(&swell(&["run", "--help"], tmp.path()));
+    assert!(run_help.contains("--memory-mb"), "{run_help}");
+    // too little memory for any run is a usage error
+    let small = swell(&["run", "x.json", "--memory-mb", "1"], tmp.path());
+    assert_eq!(small.status.code(), Some(2), "{}", text(&small));
+    assert!(text(&small).contains("--memory-mb"), "{}", text(&small));
+    // a wrong key stops the start, naming it
+    let bad = swell(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data", "--secret-key", "xyz"], tmp.path());
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(text(&bad).contains("64 hex digits"), "{}", text(&bad));
+}
+
 /// issue 13: the forms orgs store definitions in are read by `swell validate`, `swell run`
 /// and the API (which keeps the public form); a Data Prep Classic recipe is refused by name.
 #[test]
