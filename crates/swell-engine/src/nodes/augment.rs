@@ -11,9 +11,8 @@
 //! org's augments chain LookupMultiValue results as right keys). A Numeric key paired with a
 //! Text key matches by text (INFERRED, see [`text_pairs`]).
 
-use super::lookup::{check_keys, join_right_build, key_name, lookup, text_pairs};
+use super::lookup::{check_keys, join_right_build, key_expr, key_name, key_text, lookup, text_pairs};
 use super::{CheckCx, OneOrMany, PlanCx, Transform};
-use crate::saql::functions::to_text;
 use crate::schema::{Field, FieldType, Schema, mv_type};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
@@ -145,11 +144,11 @@ impl Transform for Augment {
             if in_schemas[0].type_of(&lk[i]).is_some_and(|t| t.is_numeric()) {
                 join_lk[i] = format!("{LEFT_TEXT_KEY}{i}");
                 let ty = in_schemas[0].type_of(&lk[i]).unwrap_or(FieldType::Unknown);
-                left = left.with_column(&join_lk[i], to_text(ident(lk[i].as_str()), &ty))?;
+                left = left.with_column(&join_lk[i], key_text(ident(lk[i].as_str()), &ty))?;
             } else {
                 let name = format!("__swell_right_text_key{i}");
                 let ty = in_schemas[1].type_of(&rk[i]).unwrap_or(FieldType::Unknown);
-                right = right.with_column(&name, to_text(ident(rk[i].as_str()), &ty))?;
+                right = right.with_column(&name, key_text(ident(rk[i].as_str()), &ty))?;
                 rk[i] = name;
             }
         }
@@ -165,7 +164,7 @@ impl Transform for Augment {
         let joined = if lk.len() == 1 && in_schemas[0].type_of(&lk[0]) == Some(FieldType::MultiValue) {
             by_any_value(left, right, &lk[0], &rk[0], &selected, multi)?
         } else if multi {
-            let keys: Vec<Expr> = rk.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
+            let keys: Vec<Expr> = rk.iter().enumerate().map(|(i, k)| key_expr(&right, k).alias(key_name(i))).collect();
             let aggs: Vec<Expr> = selected
                 .iter()
                 .map(|(f, o)| over_matches(f, ident(f.name.as_str()), true).alias(o.name.as_str()))

@@ -8,6 +8,7 @@
 //! spec/dependencies.md). Null keys never match; empty strings match empty strings.
 
 use crate::schema::Schema;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, JoinType, ident, lit};
@@ -100,8 +101,9 @@ fn text_and_number(a: &crate::schema::FieldType, b: &crate::schema::FieldType) -
 }
 
 /// The key pairs (index) where one side is a number and the other text. augment matches them
-/// by text: the number as CRM Analytics shows it as text (`3`, `3.5`: saql `to_text`) equal
-/// to the text key. INFERRED:
+/// by text: the number as the dataset holds it, rounded to its scale (half away from zero), as
+/// SAQL shows it as text (`3`, `3.5`, no trailing zeros; [`key_text`]) equal to the text key.
+/// INFERRED:
 /// CRM Analytics does not document keys of different kinds, and Salesforce's own SalesEdge
 /// template pairs a Numeric key with a Text one; matching by text never makes a number of a
 /// text and never matches what the text does not spell exactly.
@@ -110,6 +112,31 @@ pub fn text_pairs(left: &Schema, left_keys: &[String], right: &Schema, right_key
     (0..left_keys.len().min(right_keys.len()))
         .filter(|&i| text_and_number(&ty(left, &left_keys[i]), &ty(right, &right_keys[i])))
         .collect()
+}
+
+/// A Numeric key's text for matching a Text key: rounded to the field's scale (3.5 at scale 0
+/// is `4`, as the dataset stores it), without trailing zeros.
+pub fn key_text(e: Expr, ty: &crate::schema::FieldType) -> Expr {
+    match ty {
+        crate::schema::FieldType::Numeric { scale, .. } => {
+            use crate::saql::functions::call;
+            // rounded first, then `+ 0` makes a rounded -0.001 the 0 the dataset shows
+            let rounded = call("saql_round", vec![e, lit(f64::from(*scale))]) + lit(0.0);
+            let pattern = if *scale == 0 { "0".to_string() } else { format!("0.{}", "#".repeat(*scale as usize)) };
+            call("saql_number_to_string", vec![rounded, lit(pattern)])
+        }
+        other => crate::saql::functions::to_text(e, other),
+    }
+}
+
+/// A key column as it is matched: a float key with `-0` made `0` (they are one number, but
+/// hashing told them apart: a right side holding both gave a left row two matches).
+pub fn key_expr(df: &DataFrame, name: &str) -> Expr {
+    let float = df
+        .schema()
+        .field_with_unqualified_name(name)
+        .is_ok_and(|f| matches!(f.data_type(), DataType::Float64 | DataType::Float32));
+    if float { ident(name) + lit(0.0) } else { ident(name) }
 }
 
 /// Joins `left` with at most one row of `right` per key. `right_cols` are (expression over the
@@ -122,7 +149,7 @@ pub fn lookup(
     right_cols: Vec<(Expr, String)>,
 ) -> DFResult<DataFrame> {
     let mut exprs: Vec<Expr> =
-        right_keys.iter().enumerate().map(|(i, k)| ident(k.as_str()).alias(key_name(i))).collect();
+        right_keys.iter().enumerate().map(|(i, k)| key_expr(&right, k).alias(key_name(i))).collect();
     exprs.extend(right_cols.iter().map(|(e, name)| e.clone().alias(name.as_str())));
     let right = right.select(exprs)?.filter(not_null_keys(right_keys.len()))?;
     let keys: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
@@ -148,7 +175,7 @@ pub fn join_right_build(
     build_cols: Vec<String>,
 ) -> DFResult<DataFrame> {
     let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let on: Vec<Expr> = left_keys.iter().enumerate().map(|(i, k)| ident(key_name(i)).eq(ident(k.as_str()))).collect();
+    let on: Vec<Expr> = left_keys.iter().enumerate().map(|(i, k)| ident(key_name(i)).eq(key_expr(&left, k))).collect();
     let joined = build.join_on(left, JoinType::Right, on)?;
     let mut out: Vec<Expr> = left_names.iter().map(|n| ident(n.as_str())).collect();
     out.extend(build_cols.iter().map(|n| ident(n.as_str())));
