@@ -313,14 +313,38 @@ impl Run {
                         .map_err(|e| EngineError::node(&node.name, e))?
                         .join(new_version_id());
                     std::fs::create_dir_all(&dir)?;
-                    self.write(df.clone(), &dir.join("data.parquet"), &node.name, &BTreeSet::new()).await?;
-                    df.write_csv(
-                        &dir.join("data.csv").display().to_string(),
-                        DataFrameWriteOptions::new().with_single_file_output(true),
-                        None,
-                    )
-                    .await
-                    .map_err(|e| self.attribute(&node.name, e))?;
+                    let parquet = dir.join("data.parquet");
+                    self.write(df, &parquet, &node.name, &BTreeSet::new()).await?;
+                    // the CSV is made from the Parquet just written: the node's rows are computed
+                    // (and counted) once; a multi-value field is its values joined by `;`
+                    let written = ctx
+                        .read_parquet(parquet.display().to_string(), Default::default())
+                        .await
+                        .map_err(|e| self.attribute(&node.name, e))?;
+                    let columns: Vec<datafusion::prelude::Expr> = written
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| {
+                            let c = datafusion::prelude::ident(f.name());
+                            if matches!(f.data_type(), datafusion::arrow::datatypes::DataType::List(_)) {
+                                datafusion::functions_nested::expr_fn::array_to_string(c, datafusion::prelude::lit(";"))
+                                    .alias(f.name())
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
+                    written
+                        .select(columns)
+                        .map_err(|e| self.attribute(&node.name, e))?
+                        .write_csv(
+                            &dir.join("data.csv").display().to_string(),
+                            DataFrameWriteOptions::new().with_single_file_output(true),
+                            None,
+                        )
+                        .await
+                        .map_err(|e| self.attribute(&node.name, e))?;
                     self.progress.finish(&nodes_in.into_iter().collect::<Vec<_>>(), NodeStatus::Success, None);
                     exports.push(dir);
                 }

@@ -393,3 +393,36 @@ async fn a_runtime_failure_is_reported_on_the_node_that_raised_it() {
     assert!(node("digest").message.as_deref().is_some_and(|m| m.contains("more than 50 rows")), "{nodes:?}");
     assert_eq!(node("register").message, None, "{nodes:?}");
 }
+
+/// An export writes Parquet and a CSV made from it: a multi-value field is its values joined
+/// by `;` in the CSV (a list in Parquet), and the node's rows are counted once (the probe saw
+/// the CSV fail on a multi-value field and the rows counted twice).
+#[tokio::test]
+async fn an_export_writes_multi_value_fields_and_counts_rows_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, objects) = (tmp.path().join("data"), tmp.path().join("objects"));
+    std::fs::create_dir_all(&objects).unwrap();
+    std::fs::write(objects.join("Account.csv"), "Id,Name\nA1,Acme\nA2,Globex\nA3,Initech\n").unwrap();
+    std::fs::write(objects.join("Contact.csv"), "Id,AccountId,Email\nC1,A1,x@acme\nC2,A1,y@acme\nC3,A2,z@globex\n")
+        .unwrap();
+    let flow = r#"{
+      "a": {"action": "sfdcDigest", "parameters": {"object": "Account", "fields": [{"name": "Id"}, {"name": "Name"}]}},
+      "c": {"action": "sfdcDigest", "parameters": {"object": "Contact", "fields": [{"name": "Id"}, {"name": "AccountId"}, {"name": "Email"}]}},
+      "m": {"action": "augment", "parameters": {"left": "a", "left_key": ["Id"], "right": "c", "right_key": ["AccountId"],
+            "right_select": ["Email"], "relationship": "Contacts", "operation": "LookupMultiValue"}},
+      "Out": {"action": "export", "parameters": {"source": "m"}}
+    }"#;
+    let outcome = Run::new(Dataflow::parse(flow).unwrap()).execute(options(&data, &objects)).await.unwrap();
+    let node = outcome.nodes.iter().find(|n| n.name == "Out").unwrap();
+    assert_eq!((node.input_rows, node.output_rows), (3, 3), "{node:?}");
+    let dir = &outcome.exports[0];
+    let csv = std::fs::read_to_string(dir.join("data.csv")).unwrap();
+    let mut lines: Vec<&str> = csv.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["A1,Acme,x@acme;y@acme", "A2,Globex,z@globex", "A3,Initech,", "Id,Name,Contacts.Email"],
+        "{csv}"
+    );
+    assert!(dir.join("data.parquet").is_file());
+}
