@@ -76,9 +76,19 @@ impl Store {
         definition: &Value,
         kind: AssetKind,
     ) -> Result<DataflowRecord> {
-        // dataflows, recipes and sync dataflows share one namespace of names
-        if let Some(taken) = self.dataflow_by_name(name).await? {
-            return Err(StoreError::Conflict(format!("a {} named '{name}' already exists", taken.kind.word())));
+        // dataflows, recipes and sync dataflows share one namespace of names, unique regardless
+        // of case as an org's API names (and as data connections' here)
+        let taken = sqlx::query("SELECT * FROM dataflow WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(taken) = taken.as_ref().map(dataflow).transpose()? {
+            let case = if taken.name == name { "" } else { " (names are compared regardless of case)" };
+            return Err(StoreError::Conflict(format!(
+                "a {} named '{}' already exists{case}",
+                taken.kind.word(),
+                taken.name
+            )));
         }
         let id = self.next_id(KeyPrefix::Dataflow).await?;
         let now = Utc::now();

@@ -322,6 +322,8 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
     assert_eq!(taken, "a recipe named 'Prep' already exists");
     let taken = s.create_recipe("Plain", "Plain", None, &def).await.unwrap_err().to_string();
     assert_eq!(taken, "a dataflow named 'Plain' already exists");
+    let taken = s.create_dataflow("PREP", "Prep", None, &json!({})).await.unwrap_err().to_string();
+    assert_eq!(taken, "a recipe named 'Prep' already exists (names are compared regardless of case)");
     assert_eq!(s.recipe_of_dataflow(&r.dataflow.id).await.unwrap().unwrap().id, r.id);
     // its runs are recipe jobs (0eP)
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap(), None);
