@@ -54,7 +54,9 @@ fn read_definition(file: &Path) -> Result<String, ExitCode> {
     if meta.len() > MAX_DEFINITION_BYTES {
         return Err(fail(format!("{} bytes; a definition is at most {MAX_DEFINITION_BYTES}", meta.len())));
     }
-    std::fs::read_to_string(file).map_err(|e| fail(e.to_string()))
+    let text = std::fs::read_to_string(file).map_err(|e| fail(format!("{e} (a definition is UTF-8 JSON)")))?;
+    // editors on Windows start UTF-8 files with a byte-order mark; it is not part of the JSON
+    Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
 }
 
 pub fn validate(file: &Path) -> ExitCode {

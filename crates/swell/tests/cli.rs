@@ -61,6 +61,11 @@ fn validate_exit_codes() {
     let device = swell(&["validate", "/dev/zero"], tmp.path());
     assert_eq!(device.status.code(), Some(2));
     assert!(text(&device).contains("not a regular file"), "{}", text(&device));
+    // a byte-order mark (Windows editors) is not part of the JSON
+    let flow = std::fs::read_to_string(example().join("dataflow.json")).unwrap();
+    std::fs::write(tmp.path().join("bom.json"), format!("\u{feff}{flow}")).unwrap();
+    let bom = swell(&["validate", "bom.json"], tmp.path());
+    assert_eq!(bom.status.code(), Some(0), "{}", text(&bom));
     let usage = swell(&["frobnicate"], tmp.path());
     assert_eq!(usage.status.code(), Some(2));
 }
