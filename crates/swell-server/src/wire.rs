@@ -102,6 +102,28 @@ pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, Api
     }
 }
 
+/// What a path segment names where an asset is found by id or API name.
+pub enum IdOrName<'a> {
+    Id(swell_core::SalesforceId),
+    Name(&'a str),
+}
+
+/// Reads a path segment that is an id of `prefix` (`what` names the kind) or an API name. One
+/// rule for every such resource: what can be neither (a `02K...` with a wrong checksum, an id
+/// of another kind; an API name starts with a letter) is a bad id, 400 `INVALID_INPUT` as for
+/// job ids; a well-formed id or name that matches nothing is then 404.
+pub fn id_or_name<'a>(s: &'a str, prefix: swell_core::KeyPrefix, what: &str) -> Result<IdOrName<'a>, ApiError> {
+    match swell_core::SalesforceId::parse(s) {
+        Ok(id) if id.has_prefix(prefix) => Ok(IdOrName::Id(id)),
+        _ if swell_core::name::check_api_name(s).is_ok() => Ok(IdOrName::Name(s)),
+        Ok(_) => Err(ApiError::bad_request(format!(
+            "'{s}' is not a {what} id ({what} ids start with {}) or API name",
+            prefix.as_str()
+        ))),
+        Err(e) => Err(ApiError::bad_request(format!("'{s}' is not a {what} id or API name: {e}"))),
+    }
+}
+
 /// The API name and label of a new asset: `name`, or made from `label`
 /// (`swell_core::name::api_name_from_label`), checked by the one API-name rule. The label
 /// defaults to the name.

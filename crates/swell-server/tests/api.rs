@@ -137,6 +137,18 @@ async fn versions_auth_and_errors() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = api.call("GET", "/services/data/v62.0/wave/dataflowjobs/03C3h000002pSSeXXX", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // one rule where ids and API names both name an asset: neither is a bad id (400), a
+    // well-formed one that matches nothing is 404
+    for (path, status) in [
+        ("dataflows/02K3h000002pSSeXXX", StatusCode::BAD_REQUEST),
+        ("recipes/05v3h000002pSSeXXX", StatusCode::BAD_REQUEST),
+        ("datasets/0Fb3h000002pSSeXXX", StatusCode::BAD_REQUEST),
+        ("dataflows/NoSuchFlow", StatusCode::NOT_FOUND),
+        ("recipes/NoSuchRecipe", StatusCode::NOT_FOUND),
+    ] {
+        let (s, v) = api.call("GET", &format!("/services/data/v62.0/wave/{path}"), None).await;
+        assert_eq!(s, status, "{path}: {v}");
+    }
     let (s, v) = api
         .call(
             "POST",

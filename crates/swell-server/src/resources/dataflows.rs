@@ -3,7 +3,7 @@
 //! every problem, one error entry each.
 
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok, string_field, unchanged_name};
+use crate::wire::{IdOrName, body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -89,12 +89,12 @@ pub fn id_of(s: &str, prefix: KeyPrefix, what: &str) -> ApiResult<SalesforceId> 
 
 /// A dataflow by id (15 or 18 characters) or by API name.
 pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DataflowRecord> {
-    if let Ok(id) = SalesforceId::parse(id_or_name)
-        && id.has_prefix(KeyPrefix::Dataflow)
-    {
-        return Ok(state.store.dataflow(&id).await?);
+    match crate::wire::id_or_name(id_or_name, KeyPrefix::Dataflow, "dataflow")? {
+        IdOrName::Id(id) => Ok(state.store.dataflow(&id).await?),
+        IdOrName::Name(name) => {
+            state.store.dataflow_by_name(name).await?.ok_or_else(|| ApiError::not_found(format!("dataflow {name}")))
+        }
     }
-    state.store.dataflow_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataflow {id_or_name}")))
 }
 
 /// A dataflow that belongs to another asset (a recipe's target dataflow, a data connection's

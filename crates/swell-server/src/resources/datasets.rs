@@ -2,7 +2,7 @@
 
 use super::paging::{Page, matches_q};
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok};
+use crate::wire::{IdOrName, body, ok};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use swell_core::dates::to_wire;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::KeyPrefix;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
 
 fn representation(v: &Version, d: &DatasetRecord) -> Value {
@@ -50,12 +50,12 @@ fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> Value {
 }
 
 async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DatasetRecord> {
-    if let Ok(id) = SalesforceId::parse(id_or_name)
-        && id.has_prefix(KeyPrefix::Dataset)
-    {
-        return Ok(state.store.dataset(&id).await?);
+    match crate::wire::id_or_name(id_or_name, KeyPrefix::Dataset, "dataset")? {
+        IdOrName::Id(id) => Ok(state.store.dataset(&id).await?),
+        IdOrName::Name(name) => {
+            state.store.dataset_by_name(name).await?.ok_or_else(|| ApiError::not_found(format!("dataset {name}")))
+        }
     }
-    state.store.dataset_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("dataset {id_or_name}")))
 }
 
 /// The list: `q` (name or label), `sort` (Name, CreatedDate, LastModified; default

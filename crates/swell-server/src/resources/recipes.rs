@@ -9,7 +9,7 @@
 use super::dataflows::{history, id_of, user};
 use super::paging::{Page, matches_q};
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{body, ok, string_field, unchanged_name};
+use crate::wire::{IdOrName, body, ok, string_field, unchanged_name};
 use crate::{AppState, Version};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use swell_core::dates::to_wire;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::KeyPrefix;
 use swell_store::RecipeRecord;
 
 /// The engine's problems with a definition, as `validationDetails`.
@@ -111,12 +111,12 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
 
 /// A recipe by id (15 or 18 characters) or by API name.
 pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<RecipeRecord> {
-    if let Ok(id) = SalesforceId::parse(id_or_name)
-        && id.has_prefix(KeyPrefix::Recipe)
-    {
-        return Ok(state.store.recipe(&id).await?);
+    match crate::wire::id_or_name(id_or_name, KeyPrefix::Recipe, "recipe")? {
+        IdOrName::Id(id) => Ok(state.store.recipe(&id).await?),
+        IdOrName::Name(name) => {
+            state.store.recipe_by_name(name).await?.ok_or_else(|| ApiError::not_found(format!("recipe {name}")))
+        }
     }
-    state.store.recipe_by_name(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("recipe {id_or_name}")))
 }
 
 /// The recipe definition of an input: an R3 object with `nodes`.
