@@ -66,7 +66,6 @@ error_codes! {
     ConnectorInUse => "275", CONFLICT, "the data connection is used by connected objects or dataflows";
     JobAlreadyQueued => "JOB_ALREADY_QUEUED", CONFLICT, "the asset already has a job queued or running";
     RequestTooLarge => "REQUEST_TOO_LARGE", PAYLOAD_TOO_LARGE, "the body is larger than the server reads";
-    UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE", UNSUPPORTED_MEDIA_TYPE, "the body is not JSON";
     UnknownException => "UNKNOWN_EXCEPTION", INTERNAL_SERVER_ERROR, "anything unexpected; the message quotes a logged error id";
 }
 
@@ -76,7 +75,6 @@ impl ErrorCode {
     pub fn for_status(status: StatusCode) -> ErrorCode {
         match status {
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::RequestTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::UNAUTHORIZED => ErrorCode::InvalidSessionId,
