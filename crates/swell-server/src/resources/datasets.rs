@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_core::dates::to_wire;
 use swell_core::KeyPrefix;
+use swell_core::dates::to_wire;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
 
 fn representation(v: &Version, d: &DatasetRecord) -> Value {

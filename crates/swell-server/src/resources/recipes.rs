@@ -17,8 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_core::dates::to_wire;
 use swell_core::KeyPrefix;
+use swell_core::dates::to_wire;
 use swell_store::RecipeRecord;
 
 /// The engine's problems with a definition, as `validationDetails`.
