@@ -113,6 +113,49 @@ impl fmt::Display for Transition {
     }
 }
 
+/// The status of a job's node: one spelling, the nodes API's (lowercase), used by the
+/// engine's progress, the store and the CLI alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum NodeStatus {
+    /// Not started yet.
+    #[serde(rename = "pending")]
+    Queued,
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "success")]
+    Success,
+    #[serde(rename = "error")]
+    Failure,
+    /// Stopped, or never ran because the run ended first.
+    #[serde(rename = "aborted")]
+    Cancelled,
+}
+
+impl NodeStatus {
+    pub const ALL: [NodeStatus; 5] =
+        [NodeStatus::Queued, NodeStatus::Running, NodeStatus::Success, NodeStatus::Failure, NodeStatus::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Queued => "pending",
+            NodeStatus::Running => "running",
+            NodeStatus::Success => "success",
+            NodeStatus::Failure => "error",
+            NodeStatus::Cancelled => "aborted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NodeStatus> {
+        NodeStatus::ALL.into_iter().find(|n| n.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for NodeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Kinds of jobs (lowercase on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobType {

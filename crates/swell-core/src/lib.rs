@@ -15,6 +15,6 @@ pub mod schedule;
 
 pub use asset::AssetKind;
 pub use id::{IdError, KeyPrefix, SalesforceId};
-pub use job::{JobStatus, JobType, Transition, TransitionError};
+pub use job::{JobStatus, JobType, NodeStatus, Transition, TransitionError};
 pub use name::{NameError, PathName};
 pub use schedule::Schedule;

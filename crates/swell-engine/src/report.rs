@@ -10,27 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::watch;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeStatus {
-    Queued,
-    Running,
-    Success,
-    Failure,
-    Cancelled,
-}
-
-impl NodeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeStatus::Queued => "queued",
-            NodeStatus::Running => "running",
-            NodeStatus::Success => "success",
-            NodeStatus::Failure => "failure",
-            NodeStatus::Cancelled => "cancelled",
-        }
-    }
-}
+pub use swell_core::NodeStatus;
 
 /// What one node did.
 #[derive(Debug, Clone, Serialize)]

@@ -679,7 +679,7 @@ impl Runner {
             .map(|n| NodeState {
                 name: n.name.clone(),
                 node_type: n.action.clone(),
-                status: node_status(n.status).to_string(),
+                status: n.status,
                 start_date: n.start_date,
                 duration_ms: n.duration_ms.map(|d| d as i64),
                 input_rows: n.input_rows as i64,
@@ -714,16 +714,5 @@ fn job_message(e: &EngineError, job_type: JobType) -> String {
         }
         EngineError::Invalid(p) => format!("The {} definition is invalid: {p}", asset_word(job_type)),
         other => other.to_string(),
-    }
-}
-
-/// Node statuses of the nodes API (lowercase: pending, running, success, error, aborted).
-pub fn node_status(s: NodeStatus) -> &'static str {
-    match s {
-        NodeStatus::Queued => "pending",
-        NodeStatus::Running => "running",
-        NodeStatus::Success => "success",
-        NodeStatus::Failure => "error",
-        NodeStatus::Cancelled => "aborted",
     }
 }

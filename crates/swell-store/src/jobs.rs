@@ -7,7 +7,7 @@
 use crate::{DbRow, Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use swell_core::{JobStatus, JobType, KeyPrefix, SalesforceId, Transition};
+use swell_core::{JobStatus, JobType, KeyPrefix, NodeStatus, SalesforceId, Transition};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -46,7 +46,7 @@ pub struct NodeRecord {
 pub struct NodeState {
     pub name: String,
     pub node_type: String,
-    pub status: String,
+    pub status: NodeStatus,
     pub start_date: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub input_rows: i64,
@@ -197,7 +197,10 @@ fn node(row: &DbRow) -> Result<NodeRecord> {
         state: NodeState {
             name: row.get("name"),
             node_type: row.get("node_type"),
-            status: row.get("status"),
+            status: {
+                let s: String = row.get("status");
+                NodeStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("node status {s}")))?
+            },
             start_date: row.get::<Option<i64>, _>("start_date").map(from_millis),
             duration_ms: row.get("duration_ms"),
             input_rows: row.get("input_rows"),
@@ -583,7 +586,7 @@ impl Store {
             .bind(position as i64)
             .bind(&n.name)
             .bind(&n.node_type)
-            .bind(&n.status)
+            .bind(n.status.as_str())
             .bind(n.start_date.as_ref().map(millis))
             .bind(n.duration_ms)
             .bind(n.input_rows)

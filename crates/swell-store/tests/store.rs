@@ -27,7 +27,7 @@ fn node(node_type: &str, status: &str) -> NodeState {
     NodeState {
         name: "n".into(),
         node_type: node_type.into(),
-        status: status.into(),
+        status: swell_core::NodeStatus::parse(status).expect("a node status"),
         start_date: None,
         duration_ms: None,
         input_rows: 1,

@@ -365,8 +365,9 @@ fn path_shaped_names_are_refused_everywhere() {
         &["allow-folder"],
     );
     assert!(!refused.contains(&tmp.path().join("data").display().to_string()), "{refused}");
-    let (status, _) = server.call("GET", "datasets/..%2F..%2Fcanary", None);
-    assert_eq!(status, 404);
+    // a path can be neither a dataset id nor an API name: a bad id (400), never a read
+    let (status, v) = server.call("GET", "datasets/..%2F..%2Fcanary", None);
+    assert_eq!((status, v[0]["errorCode"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
     // a table of a database named like a path cannot become a connected object
     if let Some(url) = postgres_with_slash_table() {
         let c = server.ok(
