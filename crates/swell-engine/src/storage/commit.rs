@@ -189,21 +189,7 @@ impl DeadCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::VersionMetadata;
-    use chrono::Utc;
-
-    fn meta(id: &str) -> VersionMetadata {
-        VersionMetadata {
-            name: "a".into(),
-            label: "A".into(),
-            version_id: id.into(),
-            created_date: Utc::now(),
-            row_count: 1,
-            fields: vec![],
-            row_level_security_filter: None,
-            source: None,
-        }
-    }
+    use crate::storage::tests::meta;
 
     fn prepared(table: &VersionedTable, id: &str) -> StagedVersion {
         let mut v = table.stage(id).unwrap();

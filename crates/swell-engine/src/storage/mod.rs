@@ -589,7 +589,8 @@ pub fn new_version_id() -> String {
 mod tests {
     use super::*;
 
-    fn meta(id: &str) -> VersionMetadata {
+    /// The metadata of a one-row test version (the commit tests use it too).
+    pub(super) fn meta(id: &str) -> VersionMetadata {
         VersionMetadata {
             name: "a".into(),
             label: "A".into(),
