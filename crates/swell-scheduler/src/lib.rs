@@ -585,25 +585,22 @@ impl Runner {
         if result.is_err() {
             // a run that fails leaves the connections as it found them
             for record in added {
-                self.remove_object(&record).await;
+                if let Err(e) = self.remove_object(&record).await {
+                    tracing::warn!(object = %record.source_object, error = %e, "could not undo an added connected object");
+                }
             }
         }
         result
     }
 
-    /// Removes a connected object (its record and its data), as `DELETE
-    /// /wave/replicatedDatasets/{id}` does.
-    pub async fn remove_object(&self, record: &ReplicatedRecord) {
-        let connector = match self.store.connector(&record.connector_id).await {
-            Ok(c) => c,
-            Err(e) => return tracing::warn!(error = %e, "could not undo an added connected object"),
-        };
-        if let Err(e) = self.store.delete_replicated(&record.id).await {
-            return tracing::warn!(object = %record.source_object, error = %e, "could not undo an added connected object");
-        }
+    /// Removes a connected object: its record, then its data (a sync of it in progress
+    /// finishes first). The record's removal is what must succeed; data that cannot be
+    /// removed is logged and left behind.
+    pub async fn remove_object(&self, record: &ReplicatedRecord) -> Result<(), StoreError> {
+        let connector = self.store.connector(&record.connector_id).await?;
+        self.store.delete_replicated(&record.id).await?;
         match self.data_dir.connected_object(&connector.name, &record.source_object) {
             Ok(table) => {
-                // a sync of it in progress finishes first
                 let _lock = table.lock_async().await;
                 if let Err(e) = self.data_dir.remove_table(&table) {
                     tracing::warn!(object = %record.source_object, error = %e, "could not remove a connected object's data");
@@ -611,6 +608,7 @@ impl Runner {
             }
             Err(e) => tracing::warn!(error = %e, "a connected object with a name that is not a file name"),
         }
+        Ok(())
     }
 
     async fn execute_run(

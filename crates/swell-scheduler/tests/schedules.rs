@@ -192,11 +192,11 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     let s = w.scheduler(CatchUp::Latest);
     assert!(s.check_events().await.unwrap().is_empty());
     // a failed run is not an event
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().unwrap();
+    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
     w.finish(&upstream, Transition::Fail).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // a successful one fires the downstream dataflow once
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().unwrap();
+    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
     assert!(s.check_events().await.unwrap().is_empty());
@@ -204,7 +204,7 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     assert_eq!(w.jobs(&downstream).await.len(), 1);
     // the next success fires it again (once the millisecond clock has moved)
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().unwrap();
+    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     w.finish(&downstream, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
@@ -215,17 +215,17 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().unwrap();
+    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // a sync of another kind of connection is not the local one's
     let files = w.store.create_connector("Files", "Files", None, "AmazonS3", &[]).await.unwrap();
-    w.store.enqueue_job(&files.dataflow_id, JobType::DataSync, "Files").await.unwrap().unwrap();
+    w.store.enqueue_job(&files.dataflow_id, JobType::DataSync, "Files").await.unwrap().queued().unwrap();
     w.finish(&files.dataflow_id, Transition::Succeed).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // the local connection's sync succeeds: both terms happened, it fires once
     let local = w.store.create_connector("SFDC_LOCAL", "SFDC_LOCAL", None, "SfdcLocal", &[]).await.unwrap();
-    w.store.enqueue_job(&local.dataflow_id, JobType::DataSync, "SFDC_LOCAL").await.unwrap().unwrap();
+    w.store.enqueue_job(&local.dataflow_id, JobType::DataSync, "SFDC_LOCAL").await.unwrap().queued().unwrap();
     w.finish(&local.dataflow_id, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
     assert!(s.check_events().await.unwrap().is_empty());

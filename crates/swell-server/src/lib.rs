@@ -7,7 +7,6 @@
 //!
 //! Concurrency: handlers are async and share the store (a connection pool) and the runner.
 
-pub mod error;
 mod resources;
 pub mod wire;
 
@@ -18,12 +17,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use error::{ApiError, ErrorCode};
 use http_body_util::BodyExt;
 use std::sync::Arc;
-use swell_engine::DataDir;
-use swell_scheduler::{Runner, Scheduler};
-use swell_store::Store;
+use swell_app::{Actor, ApiError, App, ErrorCode};
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
@@ -31,14 +27,21 @@ use tower::util::MapRequestLayer;
 pub const MIN_VERSION: u32 = 41;
 pub const MAX_VERSION: u32 = 66;
 
+/// What handlers share: the use cases (`swell_app::App`, whose store they read directly) and
+/// the bearer token accepted as the admin user.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub runner: Arc<Runner>,
-    pub scheduler: Arc<Scheduler>,
-    pub data_dir: DataDir,
-    /// The bearer token accepted as the admin user.
+    pub app: App,
     pub token: Arc<String>,
+}
+
+/// Handlers call the use cases as `state.start_job(..)` and read as `state.store.job(..)`.
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
 }
 
 /// The HTTP service: the router behind path normalisation (which must run before routing).
@@ -125,7 +128,9 @@ async fn guard(req: Request, next: Next) -> Response {
     ApiError::new(ErrorCode::for_status(status), message).into_response()
 }
 
-async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Checks the bearer token and puts the acting user ([`Actor`]) in the request's extensions,
+/// where handlers take it to call the use cases.
+async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let ok = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -135,6 +140,7 @@ async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -
     if !ok {
         return ApiError::session().into_response();
     }
+    req.extensions_mut().insert(Actor::admin());
     next.run(req).await
 }
 

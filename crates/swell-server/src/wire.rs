@@ -2,13 +2,48 @@
 //! client sends `X-Chatter-Entity-Encoding: false`), bodies bare or wrapped, paths matched
 //! case-insensitively and with or without a trailing slash.
 
-use crate::error::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
+use swell_app::{Actor, ApiError, ErrorCode};
 
-pub const JSON: &str = "application/json;charset=UTF-8";
+pub use swell_app::error::JSON;
+
+/// A path that names an asset: `/…/{id}` (an id or an API name, as the resource allows).
+#[derive(Debug, serde::Deserialize)]
+pub struct AssetPath {
+    pub id: String,
+}
+
+/// A path that names a part of an asset: `/dataflowjobs/{id}/nodes/{node}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct NodePath {
+    pub id: String,
+    pub node: String,
+}
+
+/// A path that names a source object of a connection: `/dataConnectors/{id}/sourceObjects/{object}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ObjectPath {
+    pub id: String,
+    pub object: String,
+}
+
+/// A user as representations show it (`WaveUser`).
+pub fn user(actor: &Actor) -> Value {
+    serde_json::json!({
+        "id": actor.id.as_str(),
+        "name": actor.name,
+        "profilePhotoUrl": "/img/userprofile/default_profile_45_v2.png",
+    })
+}
+
+/// The user of every stored asset: records do not hold who made them yet, and every change is
+/// the admin's.
+pub fn admin() -> Value {
+    user(&Actor::admin())
+}
 
 pub fn json(status: StatusCode, body: Value) -> Response {
     let mut r = Response::new(Body::from(body.to_string()));
@@ -63,80 +98,17 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-/// The longest text each named field of a request body may hold, in characters. API names
-/// follow Salesforce's developer names (80); CRM Analytics does not document the others, so
-/// these are chosen well above what its UI lets one type.
-const TEXT_LIMITS: &[(&str, usize)] =
-    &[("name", 80), ("label", 255), ("historyLabel", 255), ("description", 1_000), ("masterLabel", 255)];
-
 /// Reads a string field of a body, with its JSON path in the error; a text longer than its
-/// field's limit (`TEXT_LIMITS`) is refused.
-/// An update may repeat an asset's API name but not change it: names are how scripts, other
-/// definitions (`edgemart` aliases, schedules' event rules) and the data dir refer to an
-/// asset, so CRM Analytics fixes them at creation. A different name is refused, never
-/// ignored.
-pub fn unchanged_name(input: &Value, current: &str) -> Result<(), ApiError> {
-    match string_field(input, "name")? {
-        Some(n) if n != current => {
-            Err(ApiError::bad_request(format!("name: the API name '{current}' cannot change (to '{n}')")))
-        }
-        _ => Ok(()),
-    }
-}
-
+/// field's limit (`swell_app::check_text`) is refused.
 pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
     match v.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
-            if let Some((_, max)) = TEXT_LIMITS.iter().find(|(n, _)| *n == name)
-                && s.chars().count() > *max
-            {
-                return Err(ApiError::bad_request(format!(
-                    "{name}: is {} characters long; at most {max} are allowed",
-                    s.chars().count()
-                )));
-            }
+            swell_app::check_text(name, s)?;
             Ok(Some(s))
         }
         Some(_) => Err(ApiError::bad_request(format!("{name}: must be a string"))),
     }
-}
-
-/// What a path segment names where an asset is found by id or API name.
-pub enum IdOrName<'a> {
-    Id(swell_core::SalesforceId),
-    Name(&'a str),
-}
-
-/// Reads a path segment that is an id of `prefix` (`what` names the kind) or an API name. One
-/// rule for every such resource: what can be neither (a `02K...` with a wrong checksum, an id
-/// of another kind; an API name starts with a letter) is a bad id, 400 `INVALID_INPUT` as for
-/// job ids; a well-formed id or name that matches nothing is then 404.
-pub fn id_or_name<'a>(s: &'a str, prefix: swell_core::KeyPrefix, what: &str) -> Result<IdOrName<'a>, ApiError> {
-    match swell_core::SalesforceId::parse(s) {
-        Ok(id) if id.has_prefix(prefix) => Ok(IdOrName::Id(id)),
-        _ if swell_core::name::check_api_name(s).is_ok() => Ok(IdOrName::Name(s)),
-        Ok(_) => Err(ApiError::bad_request(format!(
-            "'{s}' is not a {what} id ({what} ids start with {}) or API name",
-            prefix.as_str()
-        ))),
-        Err(e) => Err(ApiError::bad_request(format!("'{s}' is not a {what} id or API name: {e}"))),
-    }
-}
-
-/// The API name and label of a new asset: `name`, or made from `label`
-/// (`swell_core::name::api_name_from_label`), checked by the one API-name rule. The label
-/// defaults to the name.
-pub fn name_and_label(input: &Value) -> Result<(String, String), ApiError> {
-    let label = string_field(input, "label")?;
-    let name = match (string_field(input, "name")?, label) {
-        (Some(n), _) => n.to_string(),
-        (None, Some(l)) => swell_core::name::api_name_from_label(l),
-        (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
-    };
-    swell_core::name::check_api_name(&name).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
-    let label = label.unwrap_or(&name).to_string();
-    Ok((name, label))
 }
 
 /// Leaves out the fields of a representation that are newer than the requested API version,
@@ -203,6 +175,7 @@ const WORDS: &[&str] = &[
     "schedule",
     "recipes",
     "notification",
+    "file",
     "query",
     "sobjects",
     "oauth2",

@@ -210,20 +210,43 @@ fn node(row: &DbRow) -> Result<NodeRecord> {
     })
 }
 
+/// The outcome of asking for a run.
+#[derive(Debug, Clone)]
+pub enum Queued {
+    /// The job, queued.
+    Job(JobRecord),
+    /// The asset already had a job queued or running: the request, recorded as a `030` job in
+    /// Failure with the reason as its message.
+    Refused(JobRecord),
+}
+
+impl Queued {
+    /// The queued job, if it was queued.
+    pub fn queued(self) -> Option<JobRecord> {
+        match self {
+            Queued::Job(j) => Some(j),
+            Queued::Refused(_) => None,
+        }
+    }
+
+    /// The refused request, if it was refused.
+    pub fn refused(self) -> Option<JobRecord> {
+        match self {
+            Queued::Refused(j) => Some(j),
+            Queued::Job(_) => None,
+        }
+    }
+}
+
 impl Store {
-    /// Queues a run of `dataflow_id`. When the dataflow already has a queued or running job the request
-    /// cannot start: it is recorded as a `030` job in Failure and returned as `Err(record)`.
-    pub async fn enqueue_job(
-        &self,
-        dataflow_id: &SalesforceId,
-        job_type: JobType,
-        label: &str,
-    ) -> Result<std::result::Result<JobRecord, JobRecord>> {
+    /// Queues a run of `dataflow_id`. When the dataflow already has a queued or running job the
+    /// request cannot start: it is recorded as a `030` job in Failure ([`Queued::Refused`]).
+    pub async fn enqueue_job(&self, dataflow_id: &SalesforceId, job_type: JobType, label: &str) -> Result<Queued> {
         let mut tx = self.pool.begin().await?;
         let (id, queued) = enqueue_in(&mut tx, dataflow_id, job_type, label).await?;
         tx.commit().await?;
         let record = self.job(&id).await?;
-        Ok(if queued { Ok(record) } else { Err(record) })
+        Ok(if queued { Queued::Job(record) } else { Queued::Refused(record) })
     }
 
     pub async fn job(&self, id: &SalesforceId) -> Result<JobRecord> {

@@ -19,7 +19,7 @@ mod schedules;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
-pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess};
+pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess, Queued};
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
 

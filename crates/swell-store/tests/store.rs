@@ -115,11 +115,11 @@ async fn dataflows_keep_their_last_twenty_histories(s: Store) {
 
 async fn jobs_follow_the_state_machine(s: Store) {
     let d = s.create_dataflow("F", "F", None, &json!({})).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().queued().unwrap();
     assert!(job.id.as_str().starts_with("03C"));
     assert_eq!(job.status, JobStatus::Queued);
     // a second request while one is queued cannot start: a 030 Failure is recorded
-    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap_err();
+    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().refused().unwrap();
     assert!(refused.id.as_str().starts_with("030"));
     assert_eq!(refused.status, JobStatus::Failure);
     assert!(refused.message.unwrap().contains("already in the queue"));
@@ -129,14 +129,14 @@ async fn jobs_follow_the_state_machine(s: Store) {
     assert_eq!(claimed.status, JobStatus::Running);
     assert!(claimed.executed_date.is_some());
     // while it runs, a start is refused as while it is queued (migration 0008)
-    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap_err();
+    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().refused().unwrap();
     assert!(refused.message.unwrap().contains("already in the queue"));
     assert!(s.claim_next(JobType::User, "me", 2).await.unwrap().is_none());
     let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
     assert_eq!(done.status, JobStatus::Success);
     assert!(done.end_date.is_some());
     assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
-    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().unwrap();
+    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().queued().unwrap();
     assert_eq!(s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap().id, second.id);
 
     let history = s.transitions(&job.id).await.unwrap();
@@ -155,18 +155,18 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let a = s.create_dataflow("A", "A", None, &json!({})).await.unwrap();
     let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
     let c = s.create_dataflow("C", "C", None, &json!({})).await.unwrap();
-    let mine = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().unwrap();
+    let mine = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap();
     // issue 12, finding 1: the periodic sweep never takes a live server's own jobs, however
     // long they run (even with a heartbeat older than the limit)
     let periodic = s.recover_interrupted("me", chrono::Duration::seconds(-1), false).await.unwrap();
     assert!(periodic.is_empty(), "the periodic sweep failed this server's own job");
     assert_eq!(s.job(&mine.id).await.unwrap().status, JobStatus::Running);
-    s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().unwrap();
+    s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().queued().unwrap();
     // another live server runs B's job
     let theirs = s.claim_next(JobType::User, "other-server", 2).await.unwrap().unwrap();
     s.heartbeat("other-server").await.unwrap();
-    let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().unwrap();
+    let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().queued().unwrap();
     s.save_nodes(&mine.id, &[node("filter", "running"), node("sfdcRegister", "pending")]).await.unwrap();
     // at its start, a server fails its own interrupted jobs once
     let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30), true).await.unwrap();
@@ -190,11 +190,11 @@ async fn list_jobs_filters_and_pages(s: Store) {
     let a = s.create_dataflow("A", "Alpha flow", None, &json!({})).await.unwrap();
     let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
     for _ in 0..3 {
-        let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().unwrap();
+        let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().queued().unwrap();
         s.claim_next(JobType::User, "me", 2).await.unwrap();
         s.transition(&j.id, Transition::Succeed, None).await.unwrap();
     }
-    s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().unwrap();
+    s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().queued().unwrap();
     let all = |f: JobFilter| {
         let s = s.clone();
         async move { s.list_jobs(&JobFilter { limit: 25, ..f }).await.unwrap() }
@@ -283,8 +283,8 @@ async fn concurrent_starts_queue_one_job(s: Store) {
     let mut queued = 0;
     for h in starts {
         match h.await.unwrap() {
-            Ok(Ok(_)) => queued += 1,
-            Ok(Err(refused)) => assert!(refused.id.as_str().starts_with("030")),
+            Ok(swell_store::Queued::Job(_)) => queued += 1,
+            Ok(swell_store::Queued::Refused(refused)) => assert!(refused.id.as_str().starts_with("030")),
             // SQLite may answer a write race with "database is locked" after its busy timeout;
             // what matters is that two jobs are never queued
             Err(e) => eprintln!("a start failed: {e}"),
@@ -297,7 +297,7 @@ async fn deleting_a_dataflow_removes_its_schedule(s: Store) {
     let d = s.create_dataflow("Gone", "Gone", None, &json!({})).await.unwrap();
     let daily = Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2}})).unwrap();
     s.put_schedule(&d.id, AssetKind::Dataflow, &daily, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "Gone").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "Gone").await.unwrap().queued().unwrap();
     assert!(matches!(s.delete_dataflow(&d.id).await, Err(StoreError::Conflict(_))));
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
     s.delete_dataflow(&d.id).await.unwrap();
@@ -327,7 +327,7 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
     assert_eq!(s.recipe_of_dataflow(&r.dataflow.id).await.unwrap().unwrap().id, r.id);
     // its runs are recipe jobs (0eP)
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap(), None);
-    let job = s.enqueue_job(&r.dataflow.id, JobType::RecipeV3, "Prep recipe").await.unwrap().unwrap();
+    let job = s.enqueue_job(&r.dataflow.id, JobType::RecipeV3, "Prep recipe").await.unwrap().queued().unwrap();
     assert!(job.id.as_str().starts_with("0eP"), "{}", job.id);
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap().as_deref(), Some("Queued"));
     assert!(matches!(s.delete_recipe(&r.id).await, Err(StoreError::Conflict(_))));
@@ -354,8 +354,11 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     assert_eq!(s.find_connector("Warehouse").await.unwrap().unwrap().id, c.id);
     assert_eq!(s.find_connector(c.id.fifteen()).await.unwrap().unwrap().id, c.id);
     assert!(s.find_connector("Nope").await.unwrap().is_none());
-    let job = s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().unwrap();
-    assert!(s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().is_err(), "one queued sync");
+    let job = s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().queued().unwrap();
+    assert!(
+        s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().refused().is_some(),
+        "one queued sync"
+    );
 
     let r = s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await.unwrap();
     assert!(r.id.as_str().starts_with("0Iu"));
@@ -400,7 +403,7 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
 async fn concurrent_claims_respect_the_limit(s: Store) {
     for i in 0..12 {
         let d = s.create_dataflow(&format!("D{i}"), "D", None, &json!({})).await.unwrap();
-        s.enqueue_job(&d.id, JobType::User, "D").await.unwrap().unwrap();
+        s.enqueue_job(&d.id, JobType::User, "D").await.unwrap().queued().unwrap();
     }
     let claims = (0..12).map(|w| {
         let s = s.clone();
@@ -419,7 +422,7 @@ async fn concurrent_claims_respect_the_limit(s: Store) {
     assert_eq!(s.count_running(JobType::User).await.unwrap(), 2);
     // other types have limits of their own
     let c = s.create_dataflow("Sync", "Sync", None, &json!({})).await.unwrap();
-    s.enqueue_job(&c.id, JobType::DataSync, "Sync").await.unwrap().unwrap();
+    s.enqueue_job(&c.id, JobType::DataSync, "Sync").await.unwrap().queued().unwrap();
     assert!(s.claim_next(JobType::DataSync, "server-0", 1).await.unwrap().is_some());
 }
 
@@ -433,7 +436,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
         storage_version: sv.into(),
         row_count: 7,
     };
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     // what a job writes outside the store (a sync's versions) is committed while it is ours
     assert!(s.may_commit(&job.id, "me").await.unwrap());
@@ -445,7 +448,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     assert_eq!((version.row_count, version.job_id, current), (7, Some(job.id.clone()), true));
     assert!(s.version_by_storage("Won", "v0").await.unwrap().is_none());
     // a job failed meanwhile (swept) or stopped records nothing
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.save_nodes(&job.id, &[node("sfdcRegister", "success")]).await.unwrap();
     s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
@@ -455,7 +458,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     let node = &s.nodes(&job.id).await.unwrap()[0].state;
     assert_eq!((node.status.as_str(), node.message.as_deref()), ("aborted", Some("nothing committed")));
     assert!(s.version_by_storage("Won", "v2").await.unwrap().is_none());
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.request_stop(&job.id).await.unwrap();
     assert!(!s.may_commit(&job.id, "me").await.unwrap());
@@ -465,7 +468,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     // in two steps: a pending Success that is dropped (its files could not be published)
     // records nothing, and the job can still end otherwise
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().unwrap();
+    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     let pending = s.begin_success(&job.id, "me", &[v("v4")]).await.unwrap().unwrap();
     drop(pending);

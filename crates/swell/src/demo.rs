@@ -1,12 +1,13 @@
 //! `swell demo`: `serve` with a bundled sample. The sample is generated (deterministically)
 //! into CSV files that the local connection `SFDC_LOCAL` reads as its org (offline), its
 //! objects are synced, the demo dataflow (scheduled daily) and the demo recipe are created,
-//! and the dataflow is started once. Works offline on a fresh machine.
+//! and the dataflow is started once. Works offline on a fresh machine. Everything is made
+//! through swell-app's use cases ([`seed`]), as a user's requests would make it.
 
 use crate::serve::{ServeArgs, Server};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
-use swell_core::AssetKind;
+use swell_app::{Actor, ApiError, App, NewConnection, NewDefinition, NewObject};
 use swell_engine::DataDir;
 
 const DATAFLOW: &str = include_str!("../demo/dataflow.json");
@@ -94,11 +95,8 @@ pub fn sample() -> Vec<(&'static str, String)> {
     vec![("User", user), ("Account", account), ("Opportunity", opportunity), ("Case", case)]
 }
 
-/// Writes the sample as CSV files under `DATA_DIR/demo` and makes the local connection
-/// `SFDC_LOCAL` read them: an `SfdcLocal` connection with a `FolderPath` and no
-/// `instanceUrl` stands in for an org, offline. Its four objects are added as connected
-/// objects; the caller queues their sync (Run Now), as a new org's first sync would.
-async fn local_connection(store: &swell_store::Store, data: &DataDir) -> Result<swell_store::ConnectorRecord> {
+/// Writes the sample as CSV files under `DATA_DIR/demo`.
+fn write_sample(data: &DataDir) -> Result<std::path::PathBuf> {
     let dir = std::path::absolute(data.root().join("demo"))?;
     std::fs::create_dir_all(&dir)?;
     for (object, csv) in sample() {
@@ -107,27 +105,94 @@ async fn local_connection(store: &swell_store::Store, data: &DataDir) -> Result<
             std::fs::write(&file, csv)?;
         }
     }
-    let connector = match store.connector_by_name("SFDC_LOCAL").await? {
+    Ok(dir)
+}
+
+/// What the demo made (or found from an earlier start).
+pub struct Seeded {
+    pub connection: swell_store::ConnectorRecord,
+    pub dataflow: swell_store::DataflowRecord,
+    pub recipe: swell_store::RecipeRecord,
+    /// The sync and the dataflow run it queued: a job, or why none was queued (a job of an
+    /// earlier start is still queued or running).
+    pub sync: Result<swell_store::JobRecord, ApiError>,
+    pub job: Result<swell_store::JobRecord, ApiError>,
+}
+
+/// Makes the demo's assets through the use cases, as a user would through the API, so that
+/// the demo passes every check a user's request passes: the local connection `SFDC_LOCAL` (an
+/// `SfdcLocal` connection with a `FolderPath` and no `instanceUrl` stands in for an org,
+/// offline) with its four objects connected, the demo dataflow scheduled daily, the demo
+/// recipe; then a sync (Run Now) and a run of the dataflow are queued. What an earlier start
+/// made is kept.
+pub async fn seed(app: &App, sample_dir: &std::path::Path) -> Result<Seeded> {
+    let actor = Actor::admin();
+    let connection = match app.store.connector_by_name("SFDC_LOCAL").await? {
         Some(c) => c,
         None => {
-            let folder = ("FolderPath".to_string(), dir.display().to_string());
-            store
-                .create_connector(
-                    "SFDC_LOCAL",
-                    "SFDC_LOCAL",
-                    Some("The demo org: bundled sample objects"),
-                    "SfdcLocal",
-                    &[folder],
-                )
-                .await?
+            let new = NewConnection {
+                connector_type: Some("SfdcLocal".to_string()),
+                name: Some("SFDC_LOCAL".to_string()),
+                label: Some("SFDC_LOCAL".to_string()),
+                description: Some("The demo org: bundled sample objects".to_string()),
+                properties: vec![("FolderPath".to_string(), sample_dir.display().to_string())],
+            };
+            app.create_connection(&actor, new).await.map_err(failed("creating the local connection"))?
         }
     };
     for (object, _) in sample() {
-        if store.replicated_by_object(&connector.id, object).await?.is_none() {
-            store.create_replicated(&connector.id, object, &swell_store::ReplicatedPatch::default()).await?;
+        if app.store.replicated_by_object(&connection.id, object).await?.is_none() {
+            let new = NewObject {
+                connector: Some(connection.id.to_string()),
+                source_object: Some(object.to_string()),
+                ..NewObject::default()
+            };
+            app.add_object(&actor, new).await.map_err(failed(&format!("connecting {object}")))?;
         }
     }
-    Ok(connector)
+    let dataflow = match app.store.dataflow_by_name(DATAFLOW_NAME).await? {
+        Some(d) => d,
+        None => {
+            let new = NewDefinition {
+                name: Some(DATAFLOW_NAME.to_string()),
+                label: Some("Demo Opportunities".to_string()),
+                description: Some("The bundled demo dataflow".to_string()),
+                definition: Some(serde_json::from_str(DATAFLOW)?),
+            };
+            app.create_dataflow(&actor, new).await.map_err(failed("creating the demo dataflow"))?
+        }
+    };
+    let recipe = match app.store.recipe_by_name(RECIPE_NAME).await? {
+        Some(r) => r,
+        None => {
+            let new = NewDefinition {
+                name: Some(RECIPE_NAME.to_string()),
+                label: Some("Demo open cases".to_string()),
+                description: Some("The bundled demo recipe".to_string()),
+                definition: Some(serde_json::from_str(RECIPE)?),
+            };
+            app.create_recipe(&actor, new, None).await.map_err(failed("creating the demo recipe"))?
+        }
+    };
+    // a schedule to look at: every day at 06:00 in Los Angeles
+    if app.store.schedule(&dataflow.id).await?.is_none() {
+        let schedule = swell_core::Schedule::from_input(&serde_json::json!({
+            "frequency": "daily", "time": {"hour": 6, "minute": 0, "timeZone": "America/Los_Angeles"}
+        }))
+        .map_err(|e| anyhow::anyhow!("the demo schedule: {}", e[0]))?;
+        app.put_schedule(&actor, dataflow.id.as_str(), schedule)
+            .await
+            .map_err(failed("scheduling the demo dataflow"))?;
+    }
+    // Run Now on the local connection; the dataflow would sync what it reads anyway
+    let sync = app.run_connection(&actor, connection.id.as_str()).await;
+    let job = app.start_job(&actor, dataflow.id.as_str()).await;
+    Ok(Seeded { connection, dataflow, recipe, sync, job })
+}
+
+/// A use case's error as the demo reports it.
+fn failed(what: &str) -> impl Fn(ApiError) -> anyhow::Error + '_ {
+    move |e| anyhow::anyhow!("{what}: {} ({})", e.message, e.code.wire())
 }
 
 pub fn demo(args: ServeArgs) -> std::process::ExitCode {
@@ -156,41 +221,11 @@ async fn run(args: &ServeArgs) -> Result<()> {
     std::fs::create_dir_all(&sample_dir).with_context(|| format!("creating {}", sample_dir.display()))?;
     args.allow_folders.push(sample_dir);
     let server = Server::start(&args).await?;
-    let data = server.state.data_dir.clone();
-    let store = &server.state.store;
-    let connector = local_connection(store, &data).await.context("creating the local connection")?;
-    // Run Now on the local connection; the dataflow would sync what it reads anyway
-    let sync =
-        match store.enqueue_job(&connector.dataflow_id, AssetKind::Connection.job_type(), &connector.label).await? {
-            Ok(j) | Err(j) => j,
-        };
-    let dataflow = match store.dataflow_by_name(DATAFLOW_NAME).await? {
-        Some(d) => d,
-        None => {
-            let definition: serde_json::Value = serde_json::from_str(DATAFLOW)?;
-            store
-                .create_dataflow(DATAFLOW_NAME, "Demo Opportunities", Some("The bundled demo dataflow"), &definition)
-                .await?
-        }
-    };
-    let recipe = match store.recipe_by_name(RECIPE_NAME).await? {
-        Some(r) => r,
-        None => {
-            let definition: serde_json::Value = serde_json::from_str(RECIPE)?;
-            store.create_recipe(RECIPE_NAME, "Demo open cases", Some("The bundled demo recipe"), &definition).await?
-        }
-    };
-    // a schedule to look at: every day at 06:00 in Los Angeles
-    if store.schedule(&dataflow.id).await?.is_none() {
-        let schedule = swell_core::Schedule::from_input(&serde_json::json!({
-            "frequency": "daily", "time": {"hour": 6, "minute": 0, "timeZone": "America/Los_Angeles"}
-        }))
-        .map_err(|e| anyhow::anyhow!("the demo schedule: {}", e[0]))?;
-        let next = schedule.next_after(chrono::Utc::now());
-        store.put_schedule(&dataflow.id, AssetKind::Dataflow, &schedule, next).await?;
-    }
-    let job = match store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
-        Ok(j) | Err(j) => j,
+    let sample_dir = write_sample(&server.state.data_dir).context("writing the sample objects")?;
+    let Seeded { connection, dataflow, recipe, sync, job } = seed(&server.state.app, &sample_dir).await?;
+    let queued = |j: &Result<swell_store::JobRecord, ApiError>| match j {
+        Ok(j) => format!("job {} ({})", j.id, j.status),
+        Err(e) => format!("not queued now: {}", e.message),
     };
     let base = server.base_url();
     if let Some((_, cert)) = &server.tls {
@@ -198,17 +233,23 @@ async fn run(args: &ServeArgs) -> Result<()> {
     }
     let token = server.state.token.to_string();
     println!(
-        "swell demo: the local connection SFDC_LOCAL ({}) syncs User, Account, Opportunity and Case (job {});",
-        connector.id, sync.id
+        "swell demo: the local connection SFDC_LOCAL ({}) syncs User, Account, Opportunity and Case ({});",
+        connection.id,
+        queued(&sync)
     );
-    println!("the dataflow {DATAFLOW_NAME} ({}) was started as job {} ({}).", dataflow.id, job.id, job.status);
+    println!("the dataflow {DATAFLOW_NAME} ({}) was started: {}.", dataflow.id, queued(&job));
     println!(
         "the recipe {RECIPE_NAME} ({}) runs with POST /wave/dataflowjobs {{\"dataflowId\": \"{}\", \"command\": \"start\"}}.",
         recipe.id, recipe.dataflow.id
     );
     println!("API token: {token}");
     println!("try:");
-    println!("  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/dataflowjobs/{}", job.id);
+    if let Ok(job) = &job {
+        println!(
+            "  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/dataflowjobs/{}",
+            job.id
+        );
+    }
     println!("  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/datasets");
     println!(
         "  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/asset/{}/schedule",
@@ -216,4 +257,144 @@ async fn run(args: &ServeArgs) -> Result<()> {
     );
     println!("listening on {base}");
     server.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+    use swell_scheduler::{CatchUp, FolderPolicy, Runner, RunnerSettings, Scheduler, SystemClock};
+    use tower::ServiceExt;
+
+    const TOKEN: &str = "demo-test-token";
+
+    /// A server over a new store; its runner and scheduler do not run, so what was queued
+    /// stays as it was queued.
+    async fn server(dir: &std::path::Path, sample: &std::path::Path) -> (App, swell_server::Service) {
+        let store = swell_store::Store::open(&format!("sqlite://{}", dir.join("swell.db").display())).await.unwrap();
+        let data = DataDir::new(dir);
+        let mut settings = RunnerSettings::new("demo-test");
+        settings.folders = FolderPolicy::roots([sample.to_path_buf()]).unwrap();
+        let runner = Runner::new(store.clone(), data.clone(), settings);
+        let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
+        let app = App { store, runner, scheduler, data_dir: data };
+        let state = swell_server::AppState { app: app.clone(), token: Arc::new(TOKEN.to_string()) };
+        (app, swell_server::app(state))
+    }
+
+    async fn call(service: &swell_server::Service, method: &str, path: &str, body: Option<Value>) -> Value {
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("/services/data/v66.0/wave{path}"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .header("Content-Type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let res = service.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path}: {status} {v}");
+        v
+    }
+
+    /// Dates differ between two servers made a moment apart; everything else must not.
+    fn without_dates(v: Value) -> Value {
+        match v {
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .filter(|(k, _)| !(k.ends_with("Date") || k == "lastRefreshed"))
+                    .map(|(k, v)| (k, without_dates(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(without_dates).collect()),
+            other => other,
+        }
+    }
+
+    /// What a user sees of a server: every asset the demo makes, as the API shows it.
+    async fn seen(service: &swell_server::Service) -> Vec<Value> {
+        let mut out = Vec::new();
+        for path in ["/dataConnectors", "/replicatedDatasets", "/dataflows", "/recipes", "/dataflowjobs"] {
+            out.push(call(service, "GET", path, None).await);
+        }
+        let dataflows = call(service, "GET", "/dataflows", None).await;
+        for d in dataflows["dataflows"].as_array().unwrap() {
+            let id = d["id"].as_str().unwrap();
+            out.push(call(service, "GET", &format!("/dataflows/{id}"), None).await);
+            out.push(call(service, "GET", &format!("/asset/{id}/schedule"), None).await);
+        }
+        out.into_iter().map(without_dates).collect()
+    }
+
+    /// The demo makes its assets through the use cases, so they are what the same requests to
+    /// the API make: the same connection, objects (with the fields read from the source),
+    /// dataflow, recipe, schedule and queued jobs.
+    #[tokio::test]
+    async fn the_demo_makes_what_the_api_makes() {
+        let sample_tmp = tempfile::tempdir().unwrap();
+        let sample_dir = std::path::absolute(sample_tmp.path()).unwrap();
+        for (object, csv) in sample() {
+            std::fs::write(sample_dir.join(format!("{object}.csv")), csv).unwrap();
+        }
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+
+        let (demo_app, demo_api) = server(a.path(), &sample_dir).await;
+        let seeded = seed(&demo_app, &sample_dir).await.unwrap();
+        assert!(seeded.sync.is_ok() && seeded.job.is_ok(), "the demo queues a sync and a run");
+
+        let (_, api) = server(b.path(), &sample_dir).await;
+        let c = call(
+            &api,
+            "POST",
+            "/dataConnectors",
+            Some(json!({
+                "connectorType": "SfdcLocal", "name": "SFDC_LOCAL", "label": "SFDC_LOCAL",
+                "description": "The demo org: bundled sample objects",
+                "connectionProperties": [{"name": "FolderPath", "value": sample_dir.display().to_string()}],
+            })),
+        )
+        .await;
+        for (object, _) in sample() {
+            let body = json!({"connectorId": c["id"], "sourceObjectName": object});
+            call(&api, "POST", "/replicatedDatasets", Some(body)).await;
+        }
+        let definition: Value = serde_json::from_str(DATAFLOW).unwrap();
+        let d = call(
+            &api,
+            "POST",
+            "/dataflows",
+            Some(json!({"name": DATAFLOW_NAME, "label": "Demo Opportunities",
+                "description": "The bundled demo dataflow", "definition": definition})),
+        )
+        .await;
+        let recipe: Value = serde_json::from_str(RECIPE).unwrap();
+        call(
+            &api,
+            "POST",
+            "/recipes",
+            Some(json!({"name": RECIPE_NAME, "label": "Demo open cases",
+                "description": "The bundled demo recipe", "recipeDefinition": recipe})),
+        )
+        .await;
+        let schedule =
+            json!({"frequency": "daily", "time": {"hour": 6, "minute": 0, "timeZone": "America/Los_Angeles"}});
+        call(&api, "PUT", &format!("/asset/{}/schedule", d["id"].as_str().unwrap()), Some(schedule)).await;
+        call(&api, "POST", &format!("/dataConnectors/{}/ingest", c["id"].as_str().unwrap()), None).await;
+        call(&api, "POST", "/dataflowjobs", Some(json!({"dataflowId": d["id"], "command": "start"}))).await;
+
+        let (by_demo, by_api) = (seen(&demo_api).await, seen(&api).await);
+        assert_eq!(by_demo.len(), by_api.len());
+        for (x, y) in by_demo.iter().zip(&by_api) {
+            assert_eq!(x, y, "the demo and the API made different assets");
+        }
+        // the objects' fields were read from the sample, as a request's are
+        let objects = &by_demo[1]["replicatedDatasets"];
+        assert_eq!(objects.as_array().unwrap().len(), 4);
+        assert!(objects.as_array().unwrap().iter().all(|o| o["fieldCount"].as_i64() > Some(0)), "{objects}");
+    }
 }

@@ -217,8 +217,8 @@ impl Server {
         // the key of connection secrets: a bad --secret-key stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
-        let state =
-            AppState { store, runner: runner.clone(), scheduler: scheduler.clone(), data_dir, token: Arc::new(token) };
+        let app = swell_app::App { store, runner: runner.clone(), scheduler: scheduler.clone(), data_dir };
+        let state = AppState { app, token: Arc::new(token) };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;

@@ -7,27 +7,20 @@
 //! sends `"******"` back keeps the stored value. A source that cannot be reached or refuses is
 //! a 400 naming the source's message (the status resource answers 200 with `Failure`).
 
-use super::dataflows::user;
 use super::paging::{Page, matches_q};
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::wire::{body, ok, string_field, unchanged_name};
+use crate::wire::{AssetPath, ObjectPath, body, ok, string_field};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_connect::{ConnectorType, Properties, Source, SourceField};
-use swell_core::AssetKind;
+use swell_app::{Actor, ApiError, ApiResult, ConnectionChange, ErrorCode, MASK, NewConnection, type_of};
+use swell_connect::{ConnectorType, SourceField};
 use swell_core::dates::to_wire;
 use swell_store::ConnectorRecord;
-
-pub const MASK: &str = "******";
-
-fn connector_type(c: &ConnectorRecord) -> ApiResult<ConnectorType> {
-    ConnectorType::parse(&c.connector_type).map_err(ApiError::bad_request)
-}
 
 /// The DataConnector representation; `with_properties` false gives `[]` (as inside a
 /// connected object).
@@ -37,7 +30,7 @@ pub async fn representation(
     c: &ConnectorRecord,
     with_properties: bool,
 ) -> ApiResult<Value> {
-    let ty = connector_type(c)?;
+    let ty = type_of(c)?;
     let properties: Vec<Value> = if with_properties {
         c.properties
             .iter()
@@ -58,9 +51,9 @@ pub async fn representation(
         "connectorHandler": if ty.is_local_salesforce() { "Legacy" } else { "Base" },
         "connectionProperties": properties,
         "ingestionSchedule": super::schedules::representation(&c.id, schedule.as_ref(), chrono::Utc::now()),
-        "createdBy": user(),
+        "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&c.created_date),
-        "lastModifiedBy": user(),
+        "lastModifiedBy": crate::wire::admin(),
         "lastModifiedDate": to_wire(&c.last_modified_date),
     });
     if let Some(d) = &c.description {
@@ -69,14 +62,9 @@ pub async fn representation(
     Ok(out)
 }
 
-/// A connection by id or API name.
-pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<ConnectorRecord> {
-    state.store.find_connector(id_or_name).await?.ok_or_else(|| ApiError::connector_not_found(id_or_name))
-}
-
-/// `connectionProperties`: `[{name, value}]`, values text, number or boolean; names must be
-/// the type's (any case) so that a misspelt property is not silently ignored.
-fn read_properties(input: &Value, ty: ConnectorType) -> ApiResult<Option<Vec<(String, String)>>> {
+/// `connectionProperties`: `[{name, value}]`, values text, number or boolean (swell-app
+/// checks the names against the connector type).
+fn read_properties(input: &Value) -> ApiResult<Option<Vec<(String, String)>>> {
     let Some(list) = input.get("connectionProperties") else { return Ok(None) };
     let Some(list) = list.as_array() else {
         return Err(ApiError::bad_request("connectionProperties: must be an array of {name, value}"));
@@ -86,15 +74,6 @@ fn read_properties(input: &Value, ty: ConnectorType) -> ApiResult<Option<Vec<(St
     for (i, p) in list.iter().enumerate() {
         let Some(name) = p.get("name").and_then(Value::as_str) else {
             errors.push(format!("connectionProperties[{i}].name: is required"));
-            continue;
-        };
-        let Some(spec) = ty.properties().iter().find(|s| s.name.eq_ignore_ascii_case(name)) else {
-            let known: Vec<&str> = ty.properties().iter().map(|s| s.name).collect();
-            errors.push(format!(
-                "connectionProperties[{i}].name: '{name}' is not a property of {} (properties: {})",
-                ty.name(),
-                known.join(", ")
-            ));
             continue;
         };
         let value = match p.get("value") {
@@ -107,20 +86,12 @@ fn read_properties(input: &Value, ty: ConnectorType) -> ApiResult<Option<Vec<(St
                 continue;
             }
         };
-        out.retain(|(n, _)| n != spec.name);
-        out.push((spec.name.to_string(), value));
+        out.push((name.to_string(), value));
     }
     if !errors.is_empty() {
         return Err(ApiError::many(ErrorCode::InvalidInput, errors));
     }
     Ok(Some(out))
-}
-
-/// Checks that the properties make a usable source (without contacting it).
-fn check_properties(state: &AppState, ty: ConnectorType, properties: &[(String, String)]) -> ApiResult<()> {
-    swell_connect::connect(ty, &Properties::new(properties.iter().cloned()), state.runner.folders())
-        .map(|_| ())
-        .map_err(|e| ApiError::bad_request(format!("connectionProperties: {e}")))
 }
 
 pub async fn list(
@@ -146,148 +117,69 @@ pub async fn list(
     Ok(ok(json!({ "dataConnectors": items, "url": v.url("/dataConnectors") })))
 }
 
-pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let input = body(&bytes, "dataConnector")?;
-    let ty =
-        string_field(&input, "connectorType")?.ok_or_else(|| ApiError::bad_request("connectorType: is required"))?;
-    let ty = ConnectorType::parse(ty).map_err(|e| ApiError::bad_request(format!("connectorType: {e}")))?;
-    let (name, label) = crate::wire::name_and_label(&input)?;
-    let properties = read_properties(&input, ty)?.unwrap_or_default();
-    check_properties(&state, ty, &properties)?;
-    let properties = sealed(&state, ty, properties)?;
-    let c = state
-        .store
-        .create_connector(&name, &label, string_field(&input, "description")?, ty.name(), &properties)
-        .await?;
+    let new = NewConnection {
+        connector_type: string_field(&input, "connectorType")?.map(str::to_string),
+        name: string_field(&input, "name")?.map(str::to_string),
+        label: string_field(&input, "label")?.map(str::to_string),
+        description: string_field(&input, "description")?.map(str::to_string),
+        properties: read_properties(&input)?.unwrap_or_default(),
+    };
+    let c = state.create_connection(&actor, new).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &c, true).await?))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
+pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let c = state.connection(&id.id).await?;
     Ok(ok(representation(&state, &v, &c, true).await?))
 }
 
 pub async fn patch(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let ty = connector_type(&c)?;
     let input = body(&bytes, "dataConnector")?;
-    if let Some(t) = string_field(&input, "connectorType")?
-        && !t.eq_ignore_ascii_case(ty.name())
-    {
-        return Err(ApiError::bad_request(format!("connectorType: cannot change from {} to {t}", ty.name())));
-    }
-    unchanged_name(&input, &c.name)?;
-    let properties = match read_properties(&input, ty)? {
-        // a masked secret sent back keeps the stored value; properties not sent are kept
-        Some(new) => {
-            let mut merged = c.properties.clone();
-            for (n, value) in new {
-                if value == MASK && ty.is_secret(&n) {
-                    continue;
-                }
-                merged.retain(|(m, _)| m != &n);
-                merged.push((n, value));
-            }
-            check_properties(&state, ty, &merged)?;
-            Some(sealed(&state, ty, merged)?)
-        }
-        None => None,
+    let change = ConnectionChange {
+        connector_type: string_field(&input, "connectorType")?.map(str::to_string),
+        name: string_field(&input, "name")?.map(str::to_string),
+        label: string_field(&input, "label")?.map(str::to_string),
+        description: match input.get("description") {
+            Some(Value::Null) => Some(None),
+            _ => string_field(&input, "description")?.map(|d| Some(d.to_string())),
+        },
+        properties: read_properties(&input)?,
     };
-    let description = match input.get("description") {
-        Some(Value::Null) => Some(None),
-        _ => string_field(&input, "description")?.map(Some),
-    };
-    let c =
-        state.store.update_connector(&c.id, string_field(&input, "label")?, description, properties.as_deref()).await?;
+    let c = state.update_connection(&actor, &id.id, change).await?;
     Ok(ok(representation(&state, &v, &c, true).await?))
 }
 
-/// The dataflows and recipes whose definitions read from a connection.
-async fn users_of(state: &AppState, connection: &str) -> ApiResult<Vec<String>> {
-    let mut out = Vec::new();
-    let mut all = state.store.list_dataflows(None).await?;
-    all.extend(state.store.list_recipes(None).await?.into_iter().map(|r| r.dataflow));
-    for d in all {
-        if let Ok(flow) = swell_engine::Dataflow::parse(&d.definition.to_string())
-            && flow.sources().iter().any(
-                |s| matches!(s, swell_engine::SourceRef::Object { connection: c, .. } if c.eq_ignore_ascii_case(connection)),
-            )
-        {
-            out.push(d.name);
-        }
-    }
-    Ok(out)
-}
-
-pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let users = users_of(&state, &c.name).await?;
-    if !users.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::ConnectorInUse,
-            format!(
-                "You can't delete the '{}' connection because it is used by these objects: {}. Change them first.",
-                c.name,
-                users.join(", ")
-            ),
-        ));
-    }
-    // the store refuses while connected objects remain: the same condition, the same code
-    state.store.delete_connector(&c.id).await.map_err(|e| match e {
-        swell_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::ConnectorInUse, m),
-        other => other.into(),
-    })?;
-    state.scheduler.wake();
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    state.delete_connection(&actor, &id.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn vault(state: &AppState) -> ApiResult<&swell_connect::Vault> {
-    state.runner.vault().map_err(ApiError::internal)
-}
-
-/// Opens a connection's source with its secrets.
-pub fn open(state: &AppState, c: &ConnectorRecord) -> ApiResult<Box<dyn Source>> {
-    Ok(swell_scheduler::open_source(c, vault(state)?, state.runner.folders())?)
-}
-
-/// The properties as stored: secrets sealed.
-fn sealed(state: &AppState, ty: ConnectorType, properties: Vec<(String, String)>) -> ApiResult<Vec<(String, String)>> {
-    let vault = vault(state)?;
-    Ok(properties
-        .into_iter()
-        .map(|(n, v)| {
-            if ty.is_secret(&n) {
-                let s = vault.seal(&v);
-                (n, s)
-            } else {
-                (n, v)
-            }
-        })
-        .collect())
-}
-
-pub async fn status(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let result = match swell_scheduler::open_source(&c, vault(&state)?, state.runner.folders()) {
-        Ok(source) => source.test().await,
+pub async fn status(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let c = state.connection(&id.id).await?;
+    let result = match state.open_source(&c) {
+        Ok(source) => source.test().await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let (status, message) = match result {
         Ok(m) => ("Success", m),
-        Err(e) => ("Failure", e.to_string()),
+        Err(e) => ("Failure", e.message),
     };
     Ok(ok(json!({
         "status": status,
@@ -313,12 +205,12 @@ fn source_object(v: &Version, c: &ConnectorRecord, name: &str, label: &str, repl
 pub async fn source_objects(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
+    let c = state.connection(&id.id).await?;
     let page = Page::from_query(&q)?;
-    let mut objects = open(&state, &c)?.objects().await?;
+    let mut objects = state.open_source(&c)?.objects().await?;
     if let Some(terms) = q.get("q") {
         objects.retain(|o| matches_q(terms, &[&o.name, &o.label]));
     }
@@ -338,11 +230,11 @@ pub async fn source_objects(
 pub async fn source_object_get(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(p): Path<ObjectPath>,
 ) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let name = &params["object"];
-    let objects = open(&state, &c)?.objects().await?;
+    let c = state.connection(&p.id).await?;
+    let name = &p.object;
+    let objects = state.open_source(&c)?.objects().await?;
     let o = objects
         .iter()
         .find(|o| &o.name == name)
@@ -365,11 +257,11 @@ pub fn field_json(f: &SourceField) -> Value {
 pub async fn source_fields(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(p): Path<ObjectPath>,
 ) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let name = &params["object"];
-    let fields = open(&state, &c)?.fields(name).await?;
+    let c = state.connection(&p.id).await?;
+    let name = &p.object;
+    let fields = state.open_source(&c)?.fields(name).await?;
     Ok(ok(json!({
         "dataConnector": { "id": c.id.as_str(), "name": c.name },
         "fields": fields.iter().map(field_json).collect::<Vec<_>>(),
@@ -384,13 +276,13 @@ const PREVIEW_ROWS: usize = 10;
 pub async fn data_preview(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(p): Path<ObjectPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let c = find(&state, &params["id"]).await?;
-    let name = &params["object"];
+    let c = state.connection(&p.id).await?;
+    let name = &p.object;
     let input = if bytes.is_empty() { json!({}) } else { body(&bytes, "dataPreview")? };
-    let source = open(&state, &c)?;
+    let source = state.open_source(&c)?;
     let all = source.fields(name).await?;
     let fields = match input.get("sourceObjectFields").and_then(Value::as_array) {
         Some(list) if !list.is_empty() => {
@@ -414,26 +306,19 @@ pub async fn data_preview(
 /// Run Now: queues a datasync job of the connection.
 pub async fn ingest(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
     // the body says nothing (`{}` or empty), but it is read as every body is
     body(&bytes, "ingest")?;
-    let c = find(&state, &params["id"]).await?;
-    match state.store.enqueue_job(&c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
-        Ok(_) => {
-            state.runner.wake();
-            Ok(ok(json!({
-                "message": format!("Sync request was sent for connection {}.", c.id),
-                "url": v.url("/dataflowjobs"),
-            })))
-        }
-        Err(_) => Err(ApiError::already_queued(format!(
-            "The sync of connection {} ({}) can't start because it's already in the queue.",
-            c.name, c.id
-        ))),
-    }
+    let c = state.connection(&id.id).await?;
+    state.run_connection(&actor, c.id.as_str()).await?;
+    Ok(ok(json!({
+        "message": format!("Sync request was sent for connection {}.", c.id),
+        "url": v.url("/dataflowjobs"),
+    })))
 }
 
 pub async fn types(v: Version) -> ApiResult<Response> {

@@ -1,16 +1,16 @@
 //! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
 
 use super::paging::{Page, matches_q};
-use crate::error::{ApiError, ApiResult};
-use crate::wire::{IdOrName, body, ok};
+use crate::wire::{AssetPath, body, ok};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_core::KeyPrefix;
+use swell_app::{Actor, ApiError, ApiResult};
 use swell_core::dates::to_wire;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
 
@@ -26,8 +26,9 @@ fn representation(v: &Version, d: &DatasetRecord) -> Value {
         "versionsUrl": format!("{url}/versions"),
         "datasetType": "default",
         "visibility": "All",
-        "createdBy": super::dataflows::user(),
+        "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&d.created_date),
+        "lastModifiedBy": crate::wire::admin(),
         "lastModifiedDate": to_wire(&d.last_modified_date),
     });
     if let Some(c) = &d.current_version_id {
@@ -42,25 +43,30 @@ fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> Value {
         "id": x.id.as_str(),
         "type": "datasetversion",
         "url": v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
-        "createdBy": super::dataflows::user(),
+        "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&x.created_date),
+        "lastModifiedBy": crate::wire::admin(),
+        "lastModifiedDate": to_wire(&x.created_date),
         "totalRowCount": x.row_count,
         "dataset": { "id": d.id.as_str(), "name": d.name, "url": v.url(&format!("/datasets/{}", d.id)) },
     })
 }
 
-async fn find(state: &AppState, id_or_name: &str) -> ApiResult<DatasetRecord> {
-    match crate::wire::id_or_name(id_or_name, KeyPrefix::Dataset, "dataset")? {
-        IdOrName::Id(id) => Ok(state.store.dataset(&id).await?),
-        IdOrName::Name(name) => {
-            state.store.dataset_by_name(name).await?.ok_or_else(|| ApiError::not_found(format!("dataset {name}")))
-        }
-    }
-}
+/// The sorts of the dataset list, as orgs name them (wave-api.md, `GET /wave/datasets`).
+const SORTS: &[&str] = &[
+    "ConnectionName",
+    "CreatedBy",
+    "CreatedDate",
+    "LastModified",
+    "LastQueried",
+    "LastRefreshed",
+    "Mru",
+    "Name",
+    "TotalRows",
+];
 
-/// The list: `q` (name or label), `sort` (Name, CreatedDate, LastModified; default
-/// LastModified), `order` (Ascending, Descending; default Descending for dates, Ascending for
-/// names), `page`/`pageSize`.
+/// The list: `q` (name or label), `sort` (any of [`SORTS`]; default LastModified), `order`
+/// (Ascending, Descending; default Descending, Ascending for names), `page`/`pageSize`.
 pub async fn list(
     State(state): State<AppState>,
     v: Version,
@@ -72,20 +78,40 @@ pub async fn list(
         all.retain(|d| matches_q(terms, &[&d.name, &d.label]));
     }
     let sort = q.get("sort").map_or("lastmodified".to_string(), |s| s.to_ascii_lowercase());
+    let by_name = |a: &DatasetRecord, b: &DatasetRecord| {
+        a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.name.cmp(&b.name))
+    };
+    // Names sort ascending by default, the rest descending (newest, largest first). swell
+    // records neither who queried a dataset nor when: the most recently used (Mru) and the
+    // last queried are the last written (INFERRED). Every dataset has one creator (the admin)
+    // and no connection, so CreatedBy and ConnectionName sort by name.
+    let ascending_by_default = matches!(sort.as_str(), "name" | "createdby" | "connectionname");
     match sort.as_str() {
-        "name" => all.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.name.cmp(&b.name))),
+        "name" | "createdby" | "connectionname" => all.sort_by(by_name),
         "createddate" => all.sort_by_key(|d| std::cmp::Reverse(d.created_date)),
-        "lastmodified" | "lastrefreshed" => all.sort_by_key(|d| std::cmp::Reverse(d.last_modified_date)),
+        "lastmodified" | "lastrefreshed" | "mru" | "lastqueried" => {
+            all.sort_by_key(|d| std::cmp::Reverse(d.last_modified_date))
+        }
+        "totalrows" => {
+            let mut rows = HashMap::new();
+            for d in &all {
+                if let Some(v) = &d.current_version_id {
+                    rows.insert(d.id.clone(), state.store.dataset_version(v).await?.row_count);
+                }
+            }
+            all.sort_by_key(|d| std::cmp::Reverse(rows.get(&d.id).copied().unwrap_or(0)));
+        }
         other => {
             return Err(ApiError::bad_request(format!(
-                "sort: '{other}' is not a sort of datasets (Name, CreatedDate, LastModified)"
+                "sort: '{other}' is not a sort of datasets ({})",
+                SORTS.join(", ")
             )));
         }
     }
     match q.get("order").map(|o| o.to_ascii_lowercase()).as_deref() {
         None => {}
-        Some("ascending") if sort != "name" => all.reverse(),
-        Some("descending") if sort == "name" => all.reverse(),
+        Some("ascending") if !ascending_by_default => all.reverse(),
+        Some("descending") if ascending_by_default => all.reverse(),
         Some("ascending" | "descending") => {}
         Some(other) => return Err(ApiError::bad_request(format!("order: '{other}' must be Ascending or Descending"))),
     }
@@ -96,53 +122,27 @@ pub async fn list(
     Ok(ok(json!({ "datasets": items, "totalSize": total, "url": url, "nextPageUrl": next })))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    v: Version,
-    Path(p): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    Ok(ok(representation(&v, &find(&state, &p["id"]).await?)))
+pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    Ok(ok(representation(&v, &state.dataset(&id.id).await?)))
 }
 
-pub async fn versions(
-    State(state): State<AppState>,
-    v: Version,
-    Path(p): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let d = find(&state, &p["id"]).await?;
+pub async fn versions(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let d = state.dataset(&id.id).await?;
     let items: Vec<Value> = state.store.dataset_versions(&d.id).await?.iter().map(|x| version(&v, &d, x)).collect();
     Ok(ok(json!({ "versions": items, "url": v.url(&format!("/datasets/{}/versions", d.id)) })))
 }
 
 /// Restores a version: `{"sourceVersion": {"id": "0Fc..."}}` makes a new current version with
-/// the rows of the source (no copy: both point at the same stored files).
+/// the rows of the source.
 pub async fn restore(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(p): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let d = find(&state, &p["id"]).await?;
     let input = body(&bytes, "datasetVersion")?;
-    let source = input
-        .get("sourceVersion")
-        .and_then(|s| s.get("id"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("sourceVersion.id: is required"))?;
-    let source = super::dataflows::id_of(source, KeyPrefix::DatasetVersion, "dataset version")?;
-    let src = state.store.dataset_version(&source).await?;
-    if src.dataset_id != d.id {
-        return Err(ApiError::not_found(format!("version {source} of dataset {}", d.name)));
-    }
-    let table =
-        state.data_dir.dataset(&d.name).map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
-    // the store's record and the current file change together, in the order of other commits
-    let lock = table.lock_async().await.map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
-    table.version(&src.storage_version).map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
-    let (d, created) =
-        state.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
-    table
-        .set_current(&src.storage_version, &lock)
-        .map_err(|e| ApiError::internal(format!("restoring {}: {e}", d.name)))?;
+    let source = input.get("sourceVersion").and_then(|s| s.get("id")).and_then(Value::as_str);
+    let (d, created) = state.restore_version(&actor, &id.id, source).await?;
     Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
 }

@@ -9,14 +9,15 @@
 //! org answers an object it does not have (400 INVALID_TYPE), which the CLI expects for
 //! `ScratchOrgInfo` ("not a Dev Hub").
 
-use super::dataflows::user;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::wire::ok;
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use swell_app::Actor;
+use swell_app::error::{ApiError, ApiResult, ErrorCode};
 use swell_core::{KeyPrefix, SalesforceId};
 
 pub const USERNAME: &str = "admin@swell.local";
@@ -30,18 +31,13 @@ fn org_id(state: &AppState) -> SalesforceId {
         .unwrap_or_else(|| SalesforceId::new(KeyPrefix::Organization, 1))
 }
 
-fn user_id() -> SalesforceId {
-    SalesforceId::new(KeyPrefix::User, 1)
-}
-
-pub async fn userinfo(State(state): State<AppState>) -> Response {
-    let user = user();
+pub async fn userinfo(State(state): State<AppState>, Extension(actor): Extension<Actor>) -> Response {
     ok(json!({
-        "sub": format!("swell/{}/{}", org_id(&state), user_id()),
-        "user_id": user_id().as_str(),
+        "sub": format!("swell/{}/{}", org_id(&state), actor.id),
+        "user_id": actor.id.as_str(),
         "organization_id": org_id(&state).as_str(),
         "preferred_username": USERNAME,
-        "name": user["name"],
+        "name": actor.name,
         "email": USERNAME,
         "email_verified": true,
         "zoneinfo": "Etc/UTC",
@@ -51,7 +47,7 @@ pub async fn userinfo(State(state): State<AppState>) -> Response {
 }
 
 /// The fields of the two records swell has, by object.
-fn record(state: &AppState, object: &str) -> Option<(&'static str, Map<String, Value>)> {
+fn record(state: &AppState, actor: &Actor, object: &str) -> Option<(&'static str, Map<String, Value>)> {
     let fields = match object.to_ascii_lowercase().as_str() {
         "organization" => (
             "Organization",
@@ -70,9 +66,9 @@ fn record(state: &AppState, object: &str) -> Option<(&'static str, Map<String, V
         "user" => (
             "User",
             json!({
-                "Id": user_id().as_str(),
+                "Id": actor.id.as_str(),
                 "Username": USERNAME,
-                "Name": user()["name"],
+                "Name": actor.name,
                 "Email": USERNAME,
                 "IsActive": true,
                 "TimeZoneSidKey": "Etc/UTC",
@@ -92,11 +88,12 @@ fn attributes(v: &Version, object: &str, id: &str) -> Value {
 
 pub async fn sobject(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let (object, id) = (&params["object"], &params["id"]);
-    let Some((name, mut fields)) = record(&state, object) else {
+    let Some((name, mut fields)) = record(&state, &actor, object) else {
         return Err(ApiError::not_found(format!("sObject type '{object}'")));
     };
     let wanted = SalesforceId::parse(id).map_err(|_| ApiError::not_found(format!("{name} {id}")))?;
@@ -112,12 +109,13 @@ pub async fn sobject(
 /// has a single record, which any filter on it keeps (INFERRED: the CLI's filters do).
 pub async fn query(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let soql = q.get("q").ok_or_else(|| malformed("the query parameter q is required"))?;
     let (fields, object) = parse_select(soql)?;
-    let Some((name, record)) = record(&state, &object) else {
+    let Some((name, record)) = record(&state, &actor, &object) else {
         return Err(ApiError::new(
             ErrorCode::InvalidType,
             format!("sObject type '{object}' is not supported. swell answers SOQL for Organization and User only."),

@@ -1,10 +1,9 @@
 //! `/wave/dataflowjobs`: start (POST), list with filters and paging, get, stop (PATCH), and the
 //! job's `/nodes`.
 
-use super::dataflows::{find, id_of};
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::wire::{body, ok, string_field};
+use crate::wire::{AssetPath, NodePath, body, ok, string_field};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,8 +11,9 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use swell_app::{Actor, ApiError, ApiResult, id_of, job_id};
 use swell_core::dates::to_wire;
-use swell_core::{JobStatus, JobType, KeyPrefix, SalesforceId};
+use swell_core::{JobStatus, JobType, KeyPrefix};
 use swell_store::{JobFilter, JobRecord, NodeRecord};
 
 fn seconds(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
@@ -102,78 +102,41 @@ fn node_representation(v: &Version, r: &NodeRecord) -> Value {
     out
 }
 
-/// A job id: 030, 03C or 0eP; any other id is a 400.
-fn job_id(s: &str) -> ApiResult<SalesforceId> {
-    let id = SalesforceId::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    match id.key_prefix() {
-        Some(KeyPrefix::JobRequest | KeyPrefix::DataflowJob | KeyPrefix::RecipeJob) => Ok(id),
-        _ => Err(ApiError::bad_request(format!("'{s}' is not a dataflow job id: job ids start with 030, 03C or 0eP"))),
-    }
-}
-
 fn command(input: &Value) -> ApiResult<String> {
     let c =
         string_field(input, "command")?.ok_or_else(|| ApiError::bad_request("command: is required (start or stop)"))?;
     Ok(c.to_ascii_lowercase())
 }
 
-pub async fn start(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+pub async fn start(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let input = body(&bytes, "dataflowJob")?;
     if command(&input)? != "start" {
         return Err(ApiError::bad_request("command: must be start to create a job (stop a job with PATCH on the job)"));
     }
     let id = string_field(&input, "dataflowId")?.ok_or_else(|| ApiError::bad_request("dataflowId: is required"))?;
-    let id = id_of(id, KeyPrefix::Dataflow, "dataflow")?;
-    let dataflow = find(&state, id.as_str()).await?;
-    // a recipe runs through its target dataflow, as a recipe job (0eP); a connection's sync
-    // dataflow (its replicationDataflowId) runs its sync
-    match state.store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
-        Ok(job) => {
-            state.runner.wake();
-            Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &job)))
-        }
-        Err(refused) => Err(ApiError::already_queued(
-            refused.message.unwrap_or_else(|| "The dataflow job can't start.".to_string()),
-        )),
-    }
+    let job = state.start_job(&actor, id).await?;
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &job)))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let id = job_id(&params["id"])?;
-    Ok(ok(representation(&v, &state.store.job(&id).await?)))
+pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    Ok(ok(representation(&v, &state.job(&id.id).await?)))
 }
 
 pub async fn patch(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let id = job_id(&params["id"])?;
     let input = body(&bytes, "dataflowJob")?;
     match command(&input)?.as_str() {
-        "stop" => {
-            let ended = |status| {
-                ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!("The job can't be stopped because it already ended with status {status}."),
-                )
-            };
-            let current = state.store.job(&id).await?;
-            if current.status.is_finished() {
-                return Err(ended(current.status));
-            }
-            // it may end on its own between that read and the stop: the same answer then
-            match state.runner.stop(&id).await {
-                Ok(job) => Ok(ok(representation(&v, &job))),
-                Err(swell_store::StoreError::Transition(t)) if t.from.is_finished() => Err(ended(t.from)),
-                Err(e) => Err(e.into()),
-            }
-        }
+        "stop" => Ok(ok(representation(&v, &state.stop_job(&actor, &id.id).await?))),
         other => Err(ApiError::bad_request(format!("command: '{other}' is not valid here (use stop)"))),
     }
 }
@@ -195,7 +158,7 @@ pub async fn list(
     let page = super::paging::Page::from_query(&q)?;
     let mut filter = JobFilter { limit: page.size, offset: page.offset(), ..Default::default() };
     if let Some(d) = q.get("dataflowId") {
-        filter.dataflow_id = Some(find(&state, d).await?.id);
+        filter.dataflow_id = Some(state.dataflow(d).await?.id);
     }
     if let Some(types) = q.get("jobTypes") {
         for t in types.split(',').filter(|t| !t.trim().is_empty()) {
@@ -224,13 +187,8 @@ pub async fn list(
     Ok(ok(json!({ "dataflowJobs": items, "url": url, "nextPageUrl": next, "totalSize": total })))
 }
 
-pub async fn nodes(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let id = job_id(&params["id"])?;
-    let job = state.store.job(&id).await?;
+pub async fn nodes(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let job = state.job(&id.id).await?;
     let url = v.url(&format!("/dataflowjobs/{}/nodes", job.id));
     // a 030 request never ran: it has no nodes
     let items: Vec<Value> = if job.id.has_prefix(KeyPrefix::JobRequest) {
@@ -241,13 +199,9 @@ pub async fn nodes(
     Ok(ok(json!({ "nodes": items, "url": url })))
 }
 
-pub async fn node(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let id = job_id(&params["id"])?;
-    let node_id = id_of(&params["node"], KeyPrefix::JobNode, "dataflow job node")?;
+pub async fn node(State(state): State<AppState>, v: Version, Path(p): Path<NodePath>) -> ApiResult<Response> {
+    let id = job_id(&p.id)?;
+    let node_id = id_of(&p.node, KeyPrefix::JobNode, "dataflow job node")?;
     let nodes = state.store.nodes(&id).await?;
     let n = nodes
         .iter()

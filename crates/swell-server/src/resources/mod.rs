@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
             get(recipes::get).patch(recipes::patch).put(recipes::revert).delete(recipes::delete),
         )
         .route(&format!("{w}/recipes/{{id}}/histories"), get(recipes::histories))
+        .route(&format!("{w}/recipes/{{id}}/file"), get(recipes::file))
         .route(
             &format!("{w}/recipes/{{id}}/notification"),
             get(recipes::get_notification).put(recipes::put_notification),

@@ -2,8 +2,8 @@
 //! `url`, `nextPageUrl` (server-relative, absent on the last page) and `totalSize` out. The
 //! page token is the page number: clients treat it as opaque.
 
-use crate::error::{ApiError, ApiResult};
 use std::collections::HashMap;
+use swell_app::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Page {

@@ -2,22 +2,22 @@
 //! to a history, DELETE, `/histories`. A recipe (05v) runs through its `targetDataflowId`
 //! (02K): POST that id to `/wave/dataflowjobs` and a recipe job (0eP) runs it.
 //!
-//! A recipe is saved even when the engine finds problems in it, as Data Prep saves a draft;
-//! the problems are listed in `validationDetails` (node, node type, severity, message) and a
-//! run of it fails naming them. Only R3 recipes are accepted (R2 is Data Prep Classic).
+//! A recipe is saved even when the engine finds problems in it, as Data Prep saves a draft
+//! (swell-app's recipe use cases); the problems are listed in `validationDetails` (node, node
+//! type, severity, message) and a run of it fails naming them.
 
-use super::dataflows::{history, id_of, user};
+use super::dataflows::{definition_change, history, new_definition};
 use super::paging::{Page, matches_q};
-use crate::error::{ApiError, ApiResult};
-use crate::wire::{IdOrName, body, ok, string_field, unchanged_name};
+use crate::wire::{AssetPath, body, ok, string_field};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_core::KeyPrefix;
+use swell_app::{Actor, ApiError, ApiResult, NotificationChange};
 use swell_core::dates::to_wire;
 use swell_store::RecipeRecord;
 
@@ -28,7 +28,7 @@ fn validation_details(definition: &Value) -> Vec<Value> {
         Err(p) => p.0,
     };
     // as many as an error answer lists (the recipes list repeats them for every recipe)
-    problems.truncate(crate::error::MAX_ERRORS);
+    problems.truncate(swell_app::error::MAX_ERRORS);
     let actions: HashMap<String, String> = definition
         .get("nodes")
         .and_then(Value::as_object)
@@ -70,6 +70,7 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
         "namespace": "",
         "url": url,
         "historiesUrl": format!("{url}/histories"),
+        "fileUrl": format!("{url}/file"),
         "format": r.format,
         "targetDataflowId": d.id.as_str(),
         "publishingTarget": "Dataset",
@@ -77,9 +78,9 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
         "conversionDetails": [],
         "validationDetails": validation_details(&d.definition),
         "scheduleAttributes": super::schedules::representation(&r.id, schedule.as_ref(), chrono::Utc::now()),
-        "createdBy": user(),
+        "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&r.created_date),
-        "lastModifiedBy": user(),
+        "lastModifiedBy": crate::wire::admin(),
         "lastModifiedDate": to_wire(&d.last_modified_date),
         "licenseAttributes": { "type": "einsteinanalytics" },
     });
@@ -107,45 +108,6 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
         ],
     );
     Ok(out)
-}
-
-/// A recipe by id (15 or 18 characters) or by API name.
-pub async fn find(state: &AppState, id_or_name: &str) -> ApiResult<RecipeRecord> {
-    match crate::wire::id_or_name(id_or_name, KeyPrefix::Recipe, "recipe")? {
-        IdOrName::Id(id) => Ok(state.store.recipe(&id).await?),
-        IdOrName::Name(name) => {
-            state.store.recipe_by_name(name).await?.ok_or_else(|| ApiError::not_found(format!("recipe {name}")))
-        }
-    }
-}
-
-/// The recipe definition of an input: an R3 object with `nodes`.
-fn definition(input: &Value) -> ApiResult<Option<Value>> {
-    if let Some(f) = string_field(input, "format")?
-        && !f.eq_ignore_ascii_case("R3")
-    {
-        return Err(ApiError::bad_request(format!(
-            "format: '{f}' is not supported: swell runs R3 recipes (Data Prep); R2 is Data Prep Classic"
-        )));
-    }
-    match input.get("recipeDefinition") {
-        None | Some(Value::Null) => Ok(None),
-        Some(d) if d.get("nodes").is_some_and(Value::is_object) => {
-            // a recipe is kept even when it does not check (Data Prep saves drafts), but not
-            // past the engine's hard limits: those are refused before anything is stored
-            let count = d["nodes"].as_object().map_or(0, |n| n.len());
-            swell_engine::flow::check_node_count(count).map_err(|p| {
-                ApiError::bad_request(format!(
-                    "recipeDefinition.nodes: {}",
-                    p.0.first().map_or("", |x| x.message.as_str())
-                ))
-            })?;
-            Ok(Some(d.clone()))
-        }
-        Some(_) => Err(ApiError::bad_request(
-            "recipeDefinition: must be an R3 recipe: {\"version\": \"62.0\", \"nodes\": {...}, \"ui\": {...}}",
-        )),
-    }
 }
 
 /// The statuses a recipe shows (its last run's, or New).
@@ -233,86 +195,84 @@ pub async fn list(
     Ok(ok(json!({ "recipes": items, "totalSize": total, "url": url, "nextPageUrl": next })))
 }
 
-pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+/// The `format` of a recipe input (swell-app checks it is R3).
+fn format(input: &Value) -> ApiResult<Option<&str>> {
+    string_field(input, "format")
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let input = body(&bytes, "recipeObject")?;
-    let definition = definition(&input)?.ok_or_else(|| ApiError::bad_request("recipeDefinition: is required"))?;
-    let (name, label) = crate::wire::name_and_label(&input)?;
-    let r = state.store.create_recipe(&name, &label, string_field(&input, "description")?, &definition).await?;
+    let new = new_definition(&input, "recipeDefinition")?;
+    let r = state.create_recipe(&actor, new, format(&input)?).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, true).await?))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let mut r = find(&state, &params["id"]).await?;
+    let mut r = state.recipe(&id.id).await?;
     if let Some(h) = q.get("historyId") {
-        let hid = id_of(h, KeyPrefix::History, "history")?;
-        let found = state.store.histories(&r.dataflow.id).await?.into_iter().find(|x| x.id == hid);
-        r.dataflow.definition = found.ok_or_else(|| ApiError::not_found(format!("history {h}")))?.definition;
+        r.dataflow.definition = state.history(&r.dataflow.id, h).await?.definition;
     }
     Ok(ok(representation(&state, &v, &r, true).await?))
 }
 
 pub async fn patch(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
     let input = body(&bytes, "recipeObject")?;
-    unchanged_name(&input, &r.dataflow.name)?;
-    let definition = definition(&input)?;
-    state
-        .store
-        .update_dataflow(
-            &r.dataflow.id,
-            string_field(&input, "label")?,
-            string_field(&input, "description")?,
-            definition.as_ref(),
-            string_field(&input, "historyLabel")?,
-        )
-        .await?;
-    Ok(ok(representation(&state, &v, &state.store.recipe(&r.id).await?, true).await?))
+    let change = definition_change(&input, "recipeDefinition")?;
+    let r = state.update_recipe(&actor, &id.id, change, format(&input)?).await?;
+    Ok(ok(representation(&state, &v, &r, true).await?))
 }
 
 pub async fn revert(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
     let input = body(&bytes, "recipeObject")?;
-    let hid = string_field(&input, "historyId")?.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
-    let hid = id_of(hid, KeyPrefix::History, "history")?;
-    state.store.revert_dataflow(&r.dataflow.id, &hid, string_field(&input, "historyLabel")?).await?;
-    Ok(ok(representation(&state, &v, &state.store.recipe(&r.id).await?, true).await?))
+    let r = state
+        .revert_recipe(&actor, &id.id, string_field(&input, "historyId")?, string_field(&input, "historyLabel")?)
+        .await?;
+    Ok(ok(representation(&state, &v, &r, true).await?))
 }
 
-pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
-    state.store.delete_recipe(&r.id).await?;
-    state.scheduler.wake();
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    state.delete_recipe(&actor, &id.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn histories(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
+/// GET `/wave/recipes/{id}/file`: the recipe's definition file (its `fileUrl`).
+pub async fn file(State(state): State<AppState>, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    Ok(ok(state.recipe(&id.id).await?.dataflow.definition))
+}
+
+pub async fn histories(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let r = state.recipe(&id.id).await?;
     let base = format!("/recipes/{}", r.id);
     let items: Vec<Value> =
         state.store.histories(&r.dataflow.id).await?.iter().map(|h| history(&v, &base, h)).collect();
     Ok(ok(json!({ "histories": items, "url": v.url(&format!("{base}/histories")) })))
 }
-
-const NOTIFICATION_LEVELS: &[&str] = &["Always", "Failures", "Never", "Warnings"];
 
 fn notification(v: &Version, r: &RecipeRecord) -> Value {
     json!({
@@ -327,46 +287,37 @@ fn notification(v: &Version, r: &RecipeRecord) -> Value {
 pub async fn get_notification(
     State(state): State<AppState>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
 ) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
+    let r = state.recipe(&id.id).await?;
     Ok(ok(notification(&v, &r)))
 }
 
 /// PUT `/wave/recipes/{id}/notification` with `{"notificationLevel", "longRunningAlertInMins"}`.
 pub async fn put_notification(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let r = find(&state, &params["id"]).await?;
     let input = body(&bytes, "notification")?;
-    let level = match string_field(&input, "notificationLevel")? {
-        None => r.notification_level.clone(),
-        Some(l) => NOTIFICATION_LEVELS
-            .iter()
-            .find(|k| k.eq_ignore_ascii_case(l))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "notificationLevel: '{l}' is not one of {}",
-                    NOTIFICATION_LEVELS.join(", ")
-                ))
-            })?
-            .to_string(),
-    };
     let minutes = match input.get("longRunningAlertInMins") {
-        None => r.long_running_alert_mins,
-        Some(Value::Null) => None,
+        None => None,
+        Some(Value::Null) => Some(None),
         Some(n) => match n.as_i64() {
-            Some(m) if m >= 0 => Some(m),
-            _ => {
+            Some(m) => Some(Some(m)),
+            None => {
                 return Err(ApiError::bad_request(
                     "longRunningAlertInMins: must be a whole number of minutes, 0 or more",
                 ));
             }
         },
     };
-    let r = state.store.set_recipe_notification(&r.id, &level, minutes).await?;
+    let change = NotificationChange {
+        level: string_field(&input, "notificationLevel")?.map(str::to_string),
+        long_running_alert_mins: minutes,
+    };
+    let r = state.set_recipe_notification(&actor, &id.id, change).await?;
     Ok(ok(notification(&v, &r)))
 }

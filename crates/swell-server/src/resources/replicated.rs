@@ -2,38 +2,22 @@
 //! DELETE, and `/fields` (GET; PATCH and POST merge: name required, fieldType for fields
 //! the object does not have yet; fields are never removed, only skipped).
 //!
-//! Creating one checks the object exists in the source and records its fields. Changing
-//! the mode, filter, advanced properties or fields counts as a change of sync settings: the
-//! next run of a dataflow reading it syncs it first (sync before run).
+//! The changes are swell-app's use cases (`objects.rs` there says what each does).
 
 use super::connectors;
-use super::dataflows::user;
 use super::paging::matches_q;
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::wire::{body, ok, string_field};
+use crate::wire::{AssetPath, body, ok, string_field};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_connect::SourceField;
+use swell_app::{Actor, ApiError, ApiResult, ErrorCode, NewObject};
 use swell_core::dates::to_wire;
-use swell_core::{KeyPrefix, SalesforceId};
 use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
-
-/// `connectionMode` in its output spelling, from any case of Full, Incremental, PeriodicFull.
-fn mode(input: &str) -> ApiResult<&'static str> {
-    match input.to_ascii_lowercase().as_str() {
-        "full" => Ok("Full"),
-        "incremental" => Ok("Incremental"),
-        "periodicfull" => Ok("PeriodicFull"),
-        _ => Err(ApiError::bad_request(format!(
-            "connectionMode: '{input}' is not one of Full, Incremental, PeriodicFull"
-        ))),
-    }
-}
 
 fn wire_mode(stored: &str) -> &'static str {
     match stored {
@@ -70,9 +54,9 @@ async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: 
         "fullRefresh": r.full_refresh,
         "status": r.status.to_ascii_lowercase(),
         "uuid": r.id.as_str(),
-        "createdBy": user(),
+        "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&r.created_date),
-        "lastModifiedBy": user(),
+        "lastModifiedBy": crate::wire::admin(),
         "lastModifiedDate": to_wire(&r.last_modified_date),
     });
     if let Some(f) = &r.pass_through_filter {
@@ -82,16 +66,6 @@ async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: 
         out["lastRefreshedDate"] = json!(to_wire(at));
     }
     Ok(out)
-}
-
-async fn find(state: &AppState, id: &str) -> ApiResult<(ReplicatedRecord, ConnectorRecord)> {
-    let parsed = SalesforceId::parse(id)
-        .ok()
-        .filter(|i| i.has_prefix(KeyPrefix::ReplicatedDataset))
-        .ok_or_else(|| ApiError::not_found(format!("replicated dataset {id}")))?;
-    let r = state.store.replicated(&parsed).await?;
-    let c = state.store.connector(&r.connector_id).await?;
-    Ok((r, c))
 }
 
 /// The settings of a ReplicatedDatasetInput; unknown fields are errors.
@@ -137,7 +111,7 @@ fn patch_of(input: &Value) -> ApiResult<ReplicatedPatch> {
         Some(_) => return Err(ApiError::bad_request("advancedProperties: must be an array of {name, value}")),
     };
     Ok(ReplicatedPatch {
-        connection_mode: string_field(input, "connectionMode")?.map(mode).transpose()?.map(str::to_string),
+        connection_mode: string_field(input, "connectionMode")?.map(str::to_string),
         full_refresh: boolean("fullRefresh")?,
         pass_through_filter: match input.get("passThroughFilter") {
             None => None,
@@ -183,59 +157,49 @@ pub async fn list(
     Ok(ok(json!({ "replicatedDatasets": items, "url": v.url("/replicatedDatasets") })))
 }
 
-pub async fn create(State(state): State<AppState>, v: Version, bytes: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let input = body(&bytes, "replicatedDataset")?;
-    let connector =
-        string_field(&input, "connectorId")?.ok_or_else(|| ApiError::bad_request("connectorId: is required"))?;
-    let c = state
-        .store
-        .find_connector(connector)
-        .await?
-        .ok_or_else(|| ApiError::bad_request(format!("connectorId: no data connection '{connector}'")))?;
-    let object = string_field(&input, "sourceObjectName")?
-        .ok_or_else(|| ApiError::bad_request("sourceObjectName: is required"))?;
-    let mut patch = patch_of(&input)?;
-    let source = connectors::open(&state, &c)?;
-    let fields = source.fields(object).await.map_err(|e| match e {
-        swell_connect::ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
-        other => other.into(),
-    })?;
-    patch.fields = Some(SourceField::list_json(&fields));
-    let r = state.store.create_replicated(&c.id, object, &patch).await?;
+    let new = NewObject {
+        connector: string_field(&input, "connectorId")?.map(str::to_string),
+        source_object: string_field(&input, "sourceObjectName")?.map(str::to_string),
+        settings: patch_of(&input)?,
+    };
+    let r = state.add_object(&actor, new).await?;
+    let c = state.store.connector(&r.connector_id).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, &c).await?))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let (r, c) = find(&state, &params["id"]).await?;
+pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let (r, c) = state.object(&id.id).await?;
     Ok(ok(representation(&state, &v, &r, &c).await?))
 }
 
 pub async fn patch(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let (r, c) = find(&state, &params["id"]).await?;
     let input = body(&bytes, "replicatedDataset")?;
-    if let Some(o) = string_field(&input, "sourceObjectName")?
-        && o != r.source_object
-    {
-        return Err(ApiError::bad_request(format!("sourceObjectName: cannot change from {} to {o}", r.source_object)));
-    }
-    let r = state.store.update_replicated(&r.id, &patch_of(&input)?).await?;
+    let r = state.update_object(&actor, &id.id, string_field(&input, "sourceObjectName")?, patch_of(&input)?).await?;
+    let c = state.store.connector(&r.connector_id).await?;
     Ok(ok(representation(&state, &v, &r, &c).await?))
 }
 
 /// Deletes a connected object and its synced data. A dataflow that still reads it adds it
 /// back and syncs it on its next run (sync before run).
-pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let (r, _) = find(&state, &params["id"]).await?;
-    state.runner.remove_object(&r).await;
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    state.remove_object(&actor, &id.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -248,81 +212,23 @@ fn fields_body(v: &Version, r: &ReplicatedRecord) -> Value {
     })
 }
 
-/// The object's fields, described from the source if they never were.
-async fn described(state: &AppState, r: ReplicatedRecord, c: &ConnectorRecord) -> ApiResult<ReplicatedRecord> {
-    if r.fields.is_some() {
-        return Ok(r);
-    }
-    let fields = connectors::open(state, c)?.fields(&r.source_object).await?;
-    let json = SourceField::list_json(&fields);
-    Ok(state.store.init_replicated_fields(&r.id, &json).await?)
-}
-
-pub async fn fields(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let (r, c) = find(&state, &params["id"]).await?;
-    let r = described(&state, r, &c).await?;
+pub async fn fields(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+    let r = state.object_fields(&id.id).await?;
     Ok(ok(fields_body(&v, &r)))
 }
 
 /// Merges `{"fields": [...]}` into the object's fields.
 pub async fn patch_fields(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let (r, c) = find(&state, &params["id"]).await?;
-    let r = described(&state, r, &c).await?;
     let input = body(&bytes, "fields")?;
     let changes = input.get("fields").and_then(Value::as_array).ok_or_else(|| {
         ApiError::bad_request("fields: is required: an array of {name, label?, fieldType?, skipped?}")
     })?;
-    let mut current: Vec<Value> = r.fields.clone().and_then(|f| f.as_array().cloned()).unwrap_or_default();
-    let mut errors = Vec::new();
-    for (i, change) in changes.iter().enumerate() {
-        let Some(name) = change.get("name").and_then(Value::as_str) else {
-            errors.push(format!("fields[{i}].name: is required"));
-            continue;
-        };
-        match current.iter_mut().find(|f| f.get("name").and_then(Value::as_str) == Some(name)) {
-            Some(existing) => {
-                let mut merged = existing.clone();
-                for (k, val) in change.as_object().into_iter().flatten() {
-                    merged[k.as_str()] = val.clone();
-                }
-                match SourceField::from_json(&merged) {
-                    Ok((f, skipped)) => {
-                        let mut out = f.to_json(skipped);
-                        if let Some(st) = existing.get("sourceType") {
-                            out["sourceType"] = st.clone();
-                        }
-                        *existing = out;
-                    }
-                    Err(e) => errors.push(format!("fields[{i}]: {e}")),
-                }
-            }
-            None => {
-                if change.get("fieldType").is_none() {
-                    errors.push(format!(
-                        "fields[{i}].fieldType: is required for '{name}', a field the object does not have yet"
-                    ));
-                    continue;
-                }
-                match SourceField::from_json(change) {
-                    Ok((f, skipped)) => current.push(f.to_json(skipped)),
-                    Err(e) => errors.push(format!("fields[{i}]: {e}")),
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::many(ErrorCode::InvalidInput, errors));
-    }
-    let patch = ReplicatedPatch { fields: Some(Value::Array(current)), ..ReplicatedPatch::default() };
-    let r = state.store.update_replicated(&r.id, &patch).await?;
+    let r = state.change_fields(&actor, &id.id, changes).await?;
     Ok(ok(fields_body(&v, &r)))
 }

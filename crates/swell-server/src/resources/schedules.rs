@@ -3,62 +3,22 @@
 //!
 //! PUT answers `{}` as the docs show; GET the schedule with `nextScheduledDate` (UTC) and the
 //! zone object; DELETE answers 204 with no body. Every wrong field of a PUT is its own error
-//! entry naming the field. A PUT or DELETE wakes the scheduler, which sleeps until the
-//! earliest tick.
+//! entry naming the field. The changes are swell-app's use cases.
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::wire::{body, ok};
+use crate::wire::{AssetPath, body, ok};
 use crate::{AppState, Version};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use swell_app::{Actor, ApiError, ApiResult, ErrorCode};
 use swell_core::dates::to_wire;
-use swell_core::schedule::{Frequency, TriggerTerm};
-use swell_core::{AssetKind, KeyPrefix, SalesforceId, Schedule};
+use swell_core::schedule::Frequency;
+use swell_core::{SalesforceId, Schedule};
 use swell_store::ScheduleRecord;
-
-/// A schedulable asset, resolved from the path.
-struct Asset {
-    id: SalesforceId,
-    kind: AssetKind,
-}
-
-async fn asset(state: &AppState, id_or_name: &str) -> ApiResult<Asset> {
-    let Ok(id) = SalesforceId::parse(id_or_name) else {
-        // not an id: a data connector's API name
-        let c = state.store.find_connector(id_or_name).await?.ok_or_else(|| {
-            ApiError::not_found(format!(
-                "asset {id_or_name}: no data connection has that API name, and it is not a dataflow (02K), \
-                     recipe (05v) or data connector (0It) id"
-            ))
-        })?;
-        return Ok(Asset { id: c.id, kind: AssetKind::Connection });
-    };
-    if id.has_prefix(KeyPrefix::Dataflow) {
-        let d = state.store.dataflow(&id).await?;
-        if d.kind == AssetKind::Sync {
-            return Err(ApiError::bad_request(format!(
-                "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
-            )));
-        }
-        return Ok(Asset { id: d.id, kind: AssetKind::Dataflow });
-    }
-    if id.has_prefix(KeyPrefix::Recipe) {
-        let r = state.store.recipe(&id).await?;
-        return Ok(Asset { id: r.id, kind: AssetKind::Recipe });
-    }
-    if id.has_prefix(KeyPrefix::DataConnector) {
-        let c = state.store.connector(&id).await?;
-        return Ok(Asset { id: c.id, kind: AssetKind::Connection });
-    }
-    Err(ApiError::bad_request(format!(
-        "assetId: '{id_or_name}' is not a dataflow (02K), recipe (05v) or data connector (0It) id"
-    )))
-}
 
 /// The Schedule representation; `none` when the asset has no schedule.
 pub fn representation(asset_id: &SalesforceId, rec: Option<&ScheduleRecord>, now: DateTime<Utc>) -> Value {
@@ -89,96 +49,34 @@ pub fn attributes(rec: &ScheduleRecord) -> Option<String> {
     Some(Value::Object(out).to_string())
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    v: Version,
-    Path(params): Path<HashMap<String, String>>,
-) -> ApiResult<Response> {
+pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
     if v.major() < 52 {
         return Err(ApiError::not_found("GET of a schedule (available from v52.0)"));
     }
-    let a = asset(&state, &params["id"]).await?;
-    let rec = state.store.schedule(&a.id).await?;
-    Ok(ok(representation(&a.id, rec.as_ref(), state.scheduler.now())))
+    let target = state.schedule_target(&id.id).await?;
+    let rec = state.store.schedule(&target.id).await?;
+    Ok(ok(representation(&target.id, rec.as_ref(), state.scheduler.now())))
 }
 
+/// Every wrong field is its own error entry naming the field.
 pub async fn put(
     State(state): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let a = asset(&state, &params["id"]).await?;
     let input = body(&bytes, "schedule")?;
     let schedule = Schedule::from_input(&input)
         .map_err(|errors| ApiError::many(ErrorCode::InvalidInput, errors.iter().map(ToString::to_string).collect()))?;
-    if let Frequency::EventDriven { rule } = &schedule.frequency {
-        if a.kind == AssetKind::Connection {
-            return Err(ApiError::bad_request(
-                "frequency: a data sync cannot be event-driven; give it a time-based schedule",
-            ));
-        }
-        check_rule(&state, &a, rule.terms.as_slice()).await?;
-    }
-    let now = state.scheduler.now();
-    let next = schedule.next_after(now);
-    state.store.put_schedule(&a.id, a.kind, &schedule, next).await?;
-    state.scheduler.wake();
+    state.put_schedule(&actor, &id.id, schedule).await?;
     Ok(ok(json!({})))
 }
 
-pub async fn delete(State(state): State<AppState>, Path(params): Path<HashMap<String, String>>) -> ApiResult<Response> {
-    let a = asset(&state, &params["id"]).await?;
-    state.store.delete_schedule(&a.id).await?;
-    state.scheduler.wake();
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    state.delete_schedule(&actor, &id.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// The assets a rule waits for must exist, and no chain of event-driven schedules may lead
-/// back to the asset (it would start itself forever).
-async fn check_rule(state: &AppState, a: &Asset, terms: &[TriggerTerm]) -> ApiResult<()> {
-    let mut graph: HashMap<SalesforceId, Vec<SalesforceId>> = HashMap::new();
-    for rec in state.store.event_schedules().await? {
-        if let Frequency::EventDriven { rule } = rec.schedule.frequency {
-            graph.insert(rec.asset_id, asset_terms(&rule.terms));
-        }
-    }
-    for id in asset_terms(terms) {
-        let exists = if id.has_prefix(KeyPrefix::Recipe) {
-            state.store.recipe(&id).await.is_ok()
-        } else {
-            state.store.dataflow(&id).await.is_ok_and(|d| d.kind == AssetKind::Dataflow)
-        };
-        if !exists {
-            let kind = if id.has_prefix(KeyPrefix::Recipe) { AssetKind::Recipe } else { AssetKind::Dataflow };
-            return Err(ApiError::bad_request(format!("triggerRule: {} {id} does not exist", kind.word())));
-        }
-    }
-    graph.insert(a.id.clone(), asset_terms(terms));
-    // does anything the asset waits for wait, through the chain, for the asset itself?
-    let mut seen = HashSet::new();
-    let mut stack = vec![a.id.clone()];
-    while let Some(n) = stack.pop() {
-        for next in graph.get(&n).into_iter().flatten() {
-            if *next == a.id {
-                return Err(ApiError::bad_request(format!(
-                    "triggerRule: {} would start itself: it waits, directly or through other schedules, for its own runs",
-                    a.id
-                )));
-            }
-            if seen.insert(next.clone()) {
-                stack.push(next.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn asset_terms(terms: &[TriggerTerm]) -> Vec<SalesforceId> {
-    terms
-        .iter()
-        .filter_map(|t| match t {
-            TriggerTerm::Asset(id) => Some(id.clone()),
-            TriggerTerm::AllSalesforceObjects => None,
-        })
-        .collect()
 }

@@ -1,10 +1,10 @@
 //! `GET /services/data/` (no auth) and the resource directories.
 
-use crate::error::ApiResult;
 use crate::wire::ok;
 use crate::{MAX_VERSION, MIN_VERSION, Version};
 use axum::response::Response;
 use serde_json::{Value, json};
+use swell_app::error::ApiResult;
 
 /// Release label of an API version: v41 is Winter '18, then Spring, Summer, Winter...
 pub fn label(v: u32) -> String {

@@ -1,16 +1,21 @@
-//! The one table of errors: every code the API answers ([`ErrorCode`], with its HTTP status
-//! and wire name), and every failure of the layers below mapped to one of them (store,
-//! connectors, engine). A wire error is a Salesforce-style JSON array of `{errorCode,
+//! The one table of errors: every code swell answers ([`ErrorCode`], with its HTTP status and
+//! wire name), and every failure of the layers below mapped to one of them (store,
+//! connectors, engine). The use cases answer these errors, so every front door (the REST API,
+//! the demo, the web UI) gives the same answer to the same condition. A wire error is a Salesforce-style JSON array of `{errorCode,
 //! message}`. A 500 says nothing internal; the detail is logged with an id the message quotes.
 //!
 //! One condition has one answer: a job already queued is `JOB_ALREADY_QUEUED` whether it was
 //! asked for as a dataflow job or a connection's sync; a connection that does not exist is
 //! `269`, as orgs answer. docs/architecture.md lists the table; a test keeps it true.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum_core::body::Body;
+use axum_core::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use swell_connect::ConnectError;
 use swell_store::StoreError;
+
+/// The content type of every JSON answer, errors included.
+pub const JSON: &str = "application/json;charset=UTF-8";
 
 /// The most error entries one answer lists.
 pub const MAX_ERRORS: usize = 100;
@@ -190,7 +195,10 @@ impl IntoResponse for ApiError {
             .chain(self.more)
             .map(|m| serde_json::json!({ "errorCode": code, "message": m }))
             .collect();
-        crate::wire::json(self.code.status(), serde_json::Value::Array(body))
+        let mut r = Response::new(Body::from(serde_json::Value::Array(body).to_string()));
+        *r.status_mut() = self.code.status();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        r
     }
 }
 

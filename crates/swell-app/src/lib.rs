@@ -1,0 +1,71 @@
+//! swell-app: the use cases of swell, between the front doors (the REST API, `swell demo`, the
+//! coming web UI) and the layers below (store, scheduler, engine, connectors).
+//!
+//! Every change goes through here: start and stop a job, Run Now on a connection, put and
+//! delete a schedule, create, change, revert and delete a dataflow or a recipe, create, change
+//! and delete a connection (secrets sealed, masked secrets kept, refused while something uses
+//! it), add, change and remove connected objects, restore a dataset version. Each use case
+//! checks its input by the one rule of each concept (API names, text limits, definitions,
+//! schedules), answers the one error table ([`error`]), and takes the acting user
+//! ([`Actor`]), so that who may do what has one place to live. Front doors read requests and
+//! write representations; none calls the store to change something.
+//!
+//! Reads (find an asset by id or API name) are here too, so that every door resolves a path
+//! the same way; listing and representations stay with each door.
+
+pub mod error;
+mod ids;
+mod text;
+
+mod connections;
+mod dataflows;
+mod datasets;
+mod jobs;
+mod objects;
+mod recipes;
+mod schedules;
+
+pub use connections::{ConnectionChange, MASK, NewConnection, type_of};
+pub use dataflows::{DefinitionChange, NewDefinition, validate_dataflow};
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use ids::{IdOrName, id_of, id_or_name};
+pub use jobs::job_id;
+pub use objects::{FieldChanges, NewObject, connection_mode};
+pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
+pub use schedules::Target;
+pub use text::{check_text, name_and_label, unchanged_name};
+
+use std::sync::Arc;
+use swell_core::{KeyPrefix, SalesforceId};
+use swell_engine::DataDir;
+use swell_scheduler::{Runner, Scheduler};
+use swell_store::Store;
+
+/// What the use cases work with: the store, the job runner, the scheduler and the data dir.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub runner: Arc<Runner>,
+    pub scheduler: Arc<Scheduler>,
+    pub data_dir: DataDir,
+}
+
+/// Who asks for a use case. Today every request acts as the one user of the API token (the
+/// admin, `005…1`); users and roles will be checked here, once, never in a front door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: SalesforceId,
+    pub name: String,
+}
+
+impl Actor {
+    /// The administrator: the user of the server's API token.
+    pub fn admin() -> Actor {
+        Actor { id: SalesforceId::new(KeyPrefix::User, 1), name: "swell admin".to_string() }
+    }
+
+    /// Records a change this user made (the log is the audit trail until the store keeps one).
+    fn did(&self, action: &str, asset: &SalesforceId, name: &str) {
+        tracing::info!(user = %self.name, user_id = %self.id, action, asset = %asset, name, "change");
+    }
+}

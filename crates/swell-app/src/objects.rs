@@ -1,0 +1,170 @@
+//! Connected objects (replicated datasets, 0IT): add, change the sync settings, remove, and
+//! change their fields.
+//!
+//! Adding one checks that the object exists in the source and records its fields. Changing
+//! the mode, filter, advanced properties or fields counts as a change of sync settings: the
+//! next run of a dataflow reading it syncs it first (sync before run). Fields are never
+//! removed, only skipped.
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::{Actor, App};
+use serde_json::Value;
+use swell_connect::{ConnectError, SourceField};
+use swell_core::KeyPrefix;
+use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
+
+/// A new connected object as a front door read it.
+#[derive(Debug, Clone, Default)]
+pub struct NewObject {
+    /// The connection's id or API name.
+    pub connector: Option<String>,
+    pub source_object: Option<String>,
+    /// Its sync settings (its fields are read from the source).
+    pub settings: ReplicatedPatch,
+}
+
+/// The changes of a connected object's fields: `[{name, label?, fieldType?, skipped?, ...}]`.
+pub type FieldChanges = [Value];
+
+/// `connectionMode` as stored, from any case of Full, Incremental, PeriodicFull.
+pub fn connection_mode(input: &str) -> ApiResult<&'static str> {
+    match input.to_ascii_lowercase().as_str() {
+        "full" => Ok("Full"),
+        "incremental" => Ok("Incremental"),
+        "periodicfull" => Ok("PeriodicFull"),
+        _ => Err(ApiError::bad_request(format!(
+            "connectionMode: '{input}' is not one of Full, Incremental, PeriodicFull"
+        ))),
+    }
+}
+
+impl App {
+    /// A connected object by id, with its connection.
+    pub async fn object(&self, id: &str) -> ApiResult<(ReplicatedRecord, ConnectorRecord)> {
+        let parsed = swell_core::SalesforceId::parse(id)
+            .ok()
+            .filter(|i| i.has_prefix(KeyPrefix::ReplicatedDataset))
+            .ok_or_else(|| ApiError::not_found(format!("replicated dataset {id}")))?;
+        let r = self.store.replicated(&parsed).await?;
+        let c = self.store.connector(&r.connector_id).await?;
+        Ok((r, c))
+    }
+
+    pub async fn add_object(&self, actor: &Actor, new: NewObject) -> ApiResult<ReplicatedRecord> {
+        let connector = new.connector.as_deref().ok_or_else(|| ApiError::bad_request("connectorId: is required"))?;
+        let c = self
+            .store
+            .find_connector(connector)
+            .await?
+            .ok_or_else(|| ApiError::bad_request(format!("connectorId: no data connection '{connector}'")))?;
+        let object =
+            new.source_object.as_deref().ok_or_else(|| ApiError::bad_request("sourceObjectName: is required"))?;
+        let mut settings = new.settings;
+        if let Some(m) = &settings.connection_mode {
+            settings.connection_mode = Some(connection_mode(m)?.to_string());
+        }
+        let fields = self.open_source(&c)?.fields(object).await.map_err(|e| match e {
+            ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
+            other => other.into(),
+        })?;
+        settings.fields = Some(SourceField::list_json(&fields));
+        let r = self.store.create_replicated(&c.id, object, &settings).await?;
+        actor.did("add connected object", &r.id, object);
+        Ok(r)
+    }
+
+    /// Changes a connected object's sync settings; its source object cannot change.
+    pub async fn update_object(
+        &self,
+        actor: &Actor,
+        id: &str,
+        source_object: Option<&str>,
+        mut settings: ReplicatedPatch,
+    ) -> ApiResult<ReplicatedRecord> {
+        let (r, _) = self.object(id).await?;
+        if let Some(o) = source_object
+            && o != r.source_object
+        {
+            return Err(ApiError::bad_request(format!(
+                "sourceObjectName: cannot change from {} to {o}",
+                r.source_object
+            )));
+        }
+        if let Some(m) = &settings.connection_mode {
+            settings.connection_mode = Some(connection_mode(m)?.to_string());
+        }
+        let r = self.store.update_replicated(&r.id, &settings).await?;
+        actor.did("update connected object", &r.id, &r.source_object);
+        Ok(r)
+    }
+
+    /// Removes a connected object and its synced data. A dataflow that still reads it adds it
+    /// back and syncs it on its next run (sync before run).
+    pub async fn remove_object(&self, actor: &Actor, id: &str) -> ApiResult<()> {
+        let (r, _) = self.object(id).await?;
+        self.runner.remove_object(&r).await?;
+        actor.did("remove connected object", &r.id, &r.source_object);
+        Ok(())
+    }
+
+    /// The object's fields, described from the source if they never were.
+    pub async fn object_fields(&self, id: &str) -> ApiResult<ReplicatedRecord> {
+        let (r, c) = self.object(id).await?;
+        if r.fields.is_some() {
+            return Ok(r);
+        }
+        let fields = self.open_source(&c)?.fields(&r.source_object).await?;
+        Ok(self.store.init_replicated_fields(&r.id, &SourceField::list_json(&fields)).await?)
+    }
+
+    /// Merges field changes into the object's fields: a known field takes the given keys; a
+    /// new one needs its `fieldType`. Every wrong entry is its own error, named by its place.
+    pub async fn change_fields(&self, actor: &Actor, id: &str, changes: &FieldChanges) -> ApiResult<ReplicatedRecord> {
+        let r = self.object_fields(id).await?;
+        let mut current: Vec<Value> = r.fields.clone().and_then(|f| f.as_array().cloned()).unwrap_or_default();
+        let mut errors = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            let Some(name) = change.get("name").and_then(Value::as_str) else {
+                errors.push(format!("fields[{i}].name: is required"));
+                continue;
+            };
+            match current.iter_mut().find(|f| f.get("name").and_then(Value::as_str) == Some(name)) {
+                Some(existing) => {
+                    let mut merged = existing.clone();
+                    for (k, val) in change.as_object().into_iter().flatten() {
+                        merged[k.as_str()] = val.clone();
+                    }
+                    match SourceField::from_json(&merged) {
+                        Ok((f, skipped)) => {
+                            let mut out = f.to_json(skipped);
+                            if let Some(st) = existing.get("sourceType") {
+                                out["sourceType"] = st.clone();
+                            }
+                            *existing = out;
+                        }
+                        Err(e) => errors.push(format!("fields[{i}]: {e}")),
+                    }
+                }
+                None => {
+                    if change.get("fieldType").is_none() {
+                        errors.push(format!(
+                            "fields[{i}].fieldType: is required for '{name}', a field the object does not have yet"
+                        ));
+                        continue;
+                    }
+                    match SourceField::from_json(change) {
+                        Ok((f, skipped)) => current.push(f.to_json(skipped)),
+                        Err(e) => errors.push(format!("fields[{i}]: {e}")),
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::many(ErrorCode::InvalidInput, errors));
+        }
+        let patch = ReplicatedPatch { fields: Some(Value::Array(current)), ..ReplicatedPatch::default() };
+        let r = self.store.update_replicated(&r.id, &patch).await?;
+        actor.did("change connected object fields", &r.id, &r.source_object);
+        Ok(r)
+    }
+}

@@ -1,0 +1,135 @@
+//! Schedules of dataflows (02K), recipes (05v) and data connections (0It, also by API name):
+//! put and delete. A change wakes the scheduler, which sleeps until the earliest tick.
+//!
+//! An event-driven schedule (run after other assets' runs) must wait for assets that exist,
+//! and no chain of event-driven schedules may lead back to the asset (it would start itself
+//! forever). A data sync is never event-driven.
+
+use crate::error::{ApiError, ApiResult};
+use crate::{Actor, App};
+use std::collections::{HashMap, HashSet};
+use swell_core::schedule::{Frequency, TriggerTerm};
+use swell_core::{AssetKind, KeyPrefix, SalesforceId, Schedule};
+use swell_store::ScheduleRecord;
+
+/// A schedulable asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: SalesforceId,
+    pub kind: AssetKind,
+}
+
+fn asset_terms(terms: &[TriggerTerm]) -> Vec<SalesforceId> {
+    terms
+        .iter()
+        .filter_map(|t| match t {
+            TriggerTerm::Asset(id) => Some(id.clone()),
+            TriggerTerm::AllSalesforceObjects => None,
+        })
+        .collect()
+}
+
+impl App {
+    /// The asset a schedule path names: a dataflow, recipe or data connector id, or a data
+    /// connector's API name. A connection's sync dataflow is scheduled through its connection.
+    pub async fn schedule_target(&self, id_or_name: &str) -> ApiResult<Target> {
+        let Ok(id) = SalesforceId::parse(id_or_name) else {
+            let c = self.store.find_connector(id_or_name).await?.ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "asset {id_or_name}: no data connection has that API name, and it is not a dataflow (02K), \
+                     recipe (05v) or data connector (0It) id"
+                ))
+            })?;
+            return Ok(Target { id: c.id, kind: AssetKind::Connection });
+        };
+        if id.has_prefix(KeyPrefix::Dataflow) {
+            let d = self.store.dataflow(&id).await?;
+            if d.kind == AssetKind::Sync {
+                return Err(ApiError::bad_request(format!(
+                    "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
+                )));
+            }
+            return Ok(Target { id: d.id, kind: AssetKind::Dataflow });
+        }
+        if id.has_prefix(KeyPrefix::Recipe) {
+            let r = self.store.recipe(&id).await?;
+            return Ok(Target { id: r.id, kind: AssetKind::Recipe });
+        }
+        if id.has_prefix(KeyPrefix::DataConnector) {
+            let c = self.store.connector(&id).await?;
+            return Ok(Target { id: c.id, kind: AssetKind::Connection });
+        }
+        Err(ApiError::bad_request(format!(
+            "assetId: '{id_or_name}' is not a dataflow (02K), recipe (05v) or data connector (0It) id"
+        )))
+    }
+
+    /// Sets the schedule of an asset, replacing any; the record holds its next run.
+    pub async fn put_schedule(&self, actor: &Actor, id_or_name: &str, schedule: Schedule) -> ApiResult<ScheduleRecord> {
+        let target = self.schedule_target(id_or_name).await?;
+        if let Frequency::EventDriven { rule } = &schedule.frequency {
+            if target.kind == AssetKind::Connection {
+                return Err(ApiError::bad_request(
+                    "frequency: a data sync cannot be event-driven; give it a time-based schedule",
+                ));
+            }
+            self.check_rule(&target, rule.terms.as_slice()).await?;
+        }
+        let next = schedule.next_after(self.scheduler.now());
+        self.store.put_schedule(&target.id, target.kind, &schedule, next).await?;
+        self.scheduler.wake();
+        actor.did("put schedule", &target.id, target.kind.word());
+        self.store
+            .schedule(&target.id)
+            .await?
+            .ok_or_else(|| ApiError::internal(format!("the schedule of {} was not kept", target.id)))
+    }
+
+    pub async fn delete_schedule(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
+        let target = self.schedule_target(id_or_name).await?;
+        self.store.delete_schedule(&target.id).await?;
+        self.scheduler.wake();
+        actor.did("delete schedule", &target.id, target.kind.word());
+        Ok(())
+    }
+
+    /// The assets a rule waits for must exist, and no chain of event-driven schedules may lead
+    /// back to the asset.
+    async fn check_rule(&self, target: &Target, terms: &[TriggerTerm]) -> ApiResult<()> {
+        let mut graph: HashMap<SalesforceId, Vec<SalesforceId>> = HashMap::new();
+        for rec in self.store.event_schedules().await? {
+            if let Frequency::EventDriven { rule } = rec.schedule.frequency {
+                graph.insert(rec.asset_id, asset_terms(&rule.terms));
+            }
+        }
+        for id in asset_terms(terms) {
+            let exists = if id.has_prefix(KeyPrefix::Recipe) {
+                self.store.recipe(&id).await.is_ok()
+            } else {
+                self.store.dataflow(&id).await.is_ok_and(|d| d.kind == AssetKind::Dataflow)
+            };
+            if !exists {
+                let kind = if id.has_prefix(KeyPrefix::Recipe) { AssetKind::Recipe } else { AssetKind::Dataflow };
+                return Err(ApiError::bad_request(format!("triggerRule: {} {id} does not exist", kind.word())));
+            }
+        }
+        graph.insert(target.id.clone(), asset_terms(terms));
+        // does anything the asset waits for wait, through the chain, for the asset itself?
+        let mut seen = HashSet::new();
+        let mut stack = vec![target.id.clone()];
+        while let Some(n) = stack.pop() {
+            for next in graph.get(&n).into_iter().flatten() {
+                if *next == target.id {
+                    return Err(ApiError::bad_request(format!(
+                        "triggerRule: {} would start itself: it waits, directly or through other schedules, for its own runs",
+                        target.id
+                    )));
+                }
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,59 @@
+//! The rules of an asset's texts: its API name (made from the label when not given), the
+//! longest text each field may hold, and names that never change.
+
+use crate::error::{ApiError, ApiResult};
+
+/// The longest text each named field may hold, in characters. API names follow Salesforce's
+/// developer names (80); CRM Analytics does not document the others, so these are chosen well
+/// above what its UI lets one type.
+const TEXT_LIMITS: &[(&str, usize)] =
+    &[("name", 80), ("label", 255), ("historyLabel", 255), ("description", 1_000), ("masterLabel", 255)];
+
+/// Refuses a text longer than its field's limit; `field` is the field's wire name.
+pub fn check_text(field: &str, value: &str) -> ApiResult<()> {
+    if let Some((_, max)) = TEXT_LIMITS.iter().find(|(n, _)| *n == field) {
+        let len = value.chars().count();
+        if len > *max {
+            return Err(ApiError::bad_request(format!("{field}: is {len} characters long; at most {max} are allowed")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks each of the (field, text) pairs given.
+pub(crate) fn check_texts(texts: &[(&str, Option<&str>)]) -> ApiResult<()> {
+    for (field, value) in texts {
+        if let Some(v) = value {
+            check_text(field, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The API name and label of a new asset: `name`, or made from `label`
+/// (`swell_core::name::api_name_from_label`), checked by the one API-name rule. The label
+/// defaults to the name.
+pub fn name_and_label(name: Option<&str>, label: Option<&str>) -> ApiResult<(String, String)> {
+    check_texts(&[("name", name), ("label", label)])?;
+    let name = match (name, label) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(l)) => swell_core::name::api_name_from_label(l),
+        (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
+    };
+    swell_core::name::check_api_name(&name).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+    let label = label.unwrap_or(&name).to_string();
+    Ok((name, label))
+}
+
+/// An update may repeat an asset's API name but not change it: names are how scripts, other
+/// definitions (`edgemart` aliases, schedules' event rules) and the data dir refer to an
+/// asset, so CRM Analytics fixes them at creation. A different name is refused, never
+/// ignored.
+pub fn unchanged_name(given: Option<&str>, current: &str) -> ApiResult<()> {
+    match given {
+        Some(n) if n != current => {
+            Err(ApiError::bad_request(format!("name: the API name '{current}' cannot change (to '{n}')")))
+        }
+        _ => Ok(()),
+    }
+}
