@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
 use serde_json::Value;
 use swell_connect::{ConnectError, SourceField};
-use swell_core::KeyPrefix;
+use swell_core::{ConnectionMode, KeyPrefix};
 use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
 
 /// A new connected object as a front door read it.
@@ -26,16 +26,12 @@ pub struct NewObject {
 /// The changes of a connected object's fields: `[{name, label?, fieldType?, skipped?, ...}]`.
 pub type FieldChanges = [Value];
 
-/// `connectionMode` as stored, from any case of Full, Incremental, PeriodicFull.
-pub fn connection_mode(input: &str) -> ApiResult<&'static str> {
-    match input.to_ascii_lowercase().as_str() {
-        "full" => Ok("Full"),
-        "incremental" => Ok("Incremental"),
-        "periodicfull" => Ok("PeriodicFull"),
-        _ => Err(ApiError::bad_request(format!(
-            "connectionMode: '{input}' is not one of Full, Incremental, PeriodicFull"
-        ))),
-    }
+/// `connectionMode`, any case of Full, Incremental, PeriodicFull.
+pub fn connection_mode(input: &str) -> ApiResult<ConnectionMode> {
+    ConnectionMode::parse(input).ok_or_else(|| {
+        let modes: Vec<&str> = ConnectionMode::ALL.iter().map(|m| m.as_str()).collect();
+        ApiError::bad_request(format!("connectionMode: '{input}' is not one of {}", modes.join(", ")))
+    })
 }
 
 impl App {
@@ -60,9 +56,6 @@ impl App {
         let object =
             new.source_object.as_deref().ok_or_else(|| ApiError::bad_request("sourceObjectName: is required"))?;
         let mut settings = new.settings;
-        if let Some(m) = &settings.connection_mode {
-            settings.connection_mode = Some(connection_mode(m)?.to_string());
-        }
         let fields = self.open_source(&c)?.fields(object).await.map_err(|e| match e {
             ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
             other => other.into(),
@@ -79,7 +72,7 @@ impl App {
         actor: &Actor,
         id: &str,
         source_object: Option<&str>,
-        mut settings: ReplicatedPatch,
+        settings: ReplicatedPatch,
     ) -> ApiResult<ReplicatedRecord> {
         let (r, _) = self.object(id).await?;
         if let Some(o) = source_object
@@ -89,9 +82,6 @@ impl App {
                 "sourceObjectName: cannot change from {} to {o}",
                 r.source_object
             )));
-        }
-        if let Some(m) = &settings.connection_mode {
-            settings.connection_mode = Some(connection_mode(m)?.to_string());
         }
         let r = self.store.update_replicated(&r.id, &settings).await?;
         actor.did("update connected object", &r.id, &r.source_object);

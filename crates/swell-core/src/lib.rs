@@ -12,9 +12,11 @@ pub mod job;
 pub mod json;
 pub mod name;
 pub mod schedule;
+pub mod sync;
 
 pub use asset::AssetKind;
 pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{JobStatus, JobType, NodeStatus, Transition, TransitionError};
 pub use name::{NameError, PathName};
 pub use schedule::Schedule;
+pub use sync::{ConnectionMode, SyncStatus};

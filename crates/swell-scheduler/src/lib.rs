@@ -647,27 +647,43 @@ impl Runner {
             options.memory_limit = limit;
         }
         let exec = self.engine.handle().spawn(async move { run.execute(options).await });
-        tokio::pin!(exec);
-        let result = loop {
-            tokio::select! {
-                r = &mut exec => break r.unwrap_or_else(|e| {
-                    let detail = if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
-                    Err(EngineError::Internal(format!("the run panicked: {detail}")))
-                }),
-                _ = tokio::time::sleep(self.settings.progress_every) => {
-                    self.save_progress(&job.id, &progress.snapshot()).await;
-                    // a stop requested through another process
-                    if let Ok(j) = self.store.job(&job.id).await && j.stop_requested {
-                        cancel.cancel();
-                    }
-                }
-            }
-        };
+        let joined = self.watch(&job.id, &cancel, exec, || Ok(progress.snapshot())).await?;
+        let result = joined.unwrap_or_else(|e| {
+            let detail =
+                if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
+            Err(EngineError::Internal(format!("the run panicked: {detail}")))
+        });
         self.save_progress(&job.id, &progress.snapshot()).await;
         match result {
             Ok(outcome) => Ok(outcome.staged),
             Err(EngineError::Cancelled) => Err(Failure::Stopped),
             Err(e) => Err(Failure::Message(job_message(&e, job.job_type))),
+        }
+    }
+
+    /// The one watch loop of a running job: runs `work` to its end while, every
+    /// `progress_every`, saving the nodes `progress` reports and turning a stop requested
+    /// through the store (by another server) into `cancel`. `progress` may end the job instead
+    /// (`Err`, with the job's message): the work is then dropped.
+    async fn watch<T>(
+        &self,
+        job: &SalesforceId,
+        cancel: &CancellationToken,
+        work: impl std::future::Future<Output = T>,
+        mut progress: impl FnMut() -> Result<Vec<NodeReport>, String>,
+    ) -> Result<T, Failure> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return Ok(done),
+                _ = tokio::time::sleep(self.settings.progress_every) => {
+                    let nodes = progress().map_err(Failure::Message)?;
+                    self.save_progress(job, &nodes).await;
+                    if let Ok(j) = self.store.job(job).await && j.stop_requested {
+                        cancel.cancel();
+                    }
+                }
+            }
         }
     }
 

@@ -19,10 +19,9 @@ use chrono::Utc;
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, prepare_sync};
 use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField, Vault};
-use swell_core::SalesforceId;
+use swell_core::{ConnectionMode, SalesforceId, SyncStatus};
 use swell_engine::{NodeReport, NodeStatus};
 use swell_store::{ConnectorRecord, JobRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord};
 use tokio_util::sync::CancellationToken;
@@ -83,8 +82,7 @@ async fn fields_of(
 }
 
 fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, String> {
-    let mode = record.connection_mode.to_ascii_lowercase();
-    if mode == "full" {
+    if record.connection_mode == ConnectionMode::Full {
         return Ok(Mode::Full);
     }
     let key = match advanced(record, "primaryKey") {
@@ -131,8 +129,8 @@ fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, St
     if !fields.iter().any(|f| f.name == watermark && f.ty.is_date()) {
         return Err(format!("{}: the watermark field '{watermark}' is not a synced date field", record.source_object));
     }
-    let stale_full =
-        mode == "periodicfull" && record.last_full_sync.is_none_or(|at| Utc::now() - at >= PERIODIC_FULL_AFTER);
+    let stale_full = record.connection_mode == ConnectionMode::PeriodicFull
+        && record.last_full_sync.is_none_or(|at| Utc::now() - at >= PERIODIC_FULL_AFTER);
     let since = if record.full_refresh || record.needs_sync() || stale_full { None } else { record.watermark };
     Ok(Mode::Incremental { key, watermark, since })
 }
@@ -190,7 +188,7 @@ impl Runner {
         let (record, fields, mode) = match prepared {
             Ok(p) => p,
             Err(m) => {
-                self.record_object(record, "Failure", None).await;
+                self.record_object(record, SyncStatus::Failure, None).await;
                 return Err(Failure::Message(format!("{}: {m}", record.source_object)));
             }
         };
@@ -214,7 +212,7 @@ impl Runner {
         match synced {
             Ok(outcome) => {
                 let success = Some((record.settings_version, outcome.watermark, outcome.full));
-                self.record_object(&record, "Success", success).await;
+                self.record_object(&record, SyncStatus::Success, success).await;
                 tracing::info!(
                     connection = %connector.name, object = %record.source_object, rows = outcome.rows,
                     full = outcome.full, seconds = (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
@@ -223,11 +221,11 @@ impl Runner {
                 Ok(Some(outcome))
             }
             Err(ConnectError::Cancelled) => {
-                self.record_object(&record, "Cancelled", None).await;
+                self.record_object(&record, SyncStatus::Cancelled, None).await;
                 Err(Failure::Stopped)
             }
             Err(e) => {
-                self.record_object(&record, "Failure", None).await;
+                self.record_object(&record, SyncStatus::Failure, None).await;
                 Err(Failure::Message(format!("{}: {e}", record.source_object)))
             }
         }
@@ -236,10 +234,10 @@ impl Runner {
     async fn record_object(
         &self,
         record: &ReplicatedRecord,
-        status: &str,
+        status: SyncStatus,
         success: Option<(i64, Option<chrono::DateTime<Utc>>, bool)>,
     ) {
-        let r = SyncRecord { status: status.to_string(), at: Utc::now(), success };
+        let r = SyncRecord { status, at: Utc::now(), success };
         if let Err(e) = self.store.record_sync(&record.id, &r).await {
             tracing::error!(object = %record.source_object, error = %e, "could not record a sync");
         }
@@ -286,25 +284,17 @@ impl Runner {
             nodes[i].start_date = Some(Utc::now());
             let rows = Arc::new(AtomicU64::new(0));
             let work = self.sync_one(&job.id, &connector, source.as_ref(), object, &cancel, &rows, false);
-            tokio::pin!(work);
-            let result = loop {
-                tokio::select! {
-                    r = &mut work => break r,
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                        // the sync is dropped with its staged files before the disk fills
-                        if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
-                            break Err(Failure::Message(format!("{}: {m}", object.source_object)));
-                        }
-                        let n = rows.load(Ordering::Relaxed);
-                        nodes[i].input_rows = n;
-                        nodes[i].output_rows = n;
-                        self.save_progress(&job.id, &nodes).await;
-                        if let Ok(j) = self.store.job(&job.id).await && j.stop_requested {
-                            cancel.cancel();
-                        }
-                    }
+            let progress = || {
+                // the sync is dropped with its staged files before the disk fills
+                if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
+                    return Err(format!("{}: {m}", object.source_object));
                 }
+                let n = rows.load(Ordering::Relaxed);
+                nodes[i].input_rows = n;
+                nodes[i].output_rows = n;
+                Ok(nodes.clone())
             };
+            let result = self.watch(&job.id, &cancel, work, progress).await.and_then(|r| r);
             nodes[i].duration_ms = Some(started.elapsed().as_millis() as u64);
             match result {
                 Ok(outcome) => {

@@ -12,7 +12,7 @@ use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use swell_core::{AssetKind, KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, ConnectionMode, KeyPrefix, SalesforceId, SyncStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorRecord {
@@ -34,8 +34,7 @@ pub struct ReplicatedRecord {
     pub id: SalesforceId,
     pub connector_id: SalesforceId,
     pub source_object: String,
-    /// `Full`, `Incremental` or `PeriodicFull`.
-    pub connection_mode: String,
+    pub connection_mode: ConnectionMode,
     pub full_refresh: bool,
     pub pass_through_filter: Option<String>,
     pub row_level_sharing: bool,
@@ -44,7 +43,8 @@ pub struct ReplicatedRecord {
     pub fields: Option<Value>,
     pub settings_version: i64,
     pub synced_settings_version: Option<i64>,
-    pub status: String,
+    /// Of its last sync.
+    pub status: SyncStatus,
     pub last_refreshed: Option<DateTime<Utc>>,
     pub watermark: Option<DateTime<Utc>>,
     pub last_full_sync: Option<DateTime<Utc>>,
@@ -63,7 +63,7 @@ impl ReplicatedRecord {
 /// Changes to a connected object's settings (`None` = unchanged).
 #[derive(Debug, Clone, Default)]
 pub struct ReplicatedPatch {
-    pub connection_mode: Option<String>,
+    pub connection_mode: Option<ConnectionMode>,
     pub full_refresh: Option<bool>,
     pub pass_through_filter: Option<Option<String>>,
     pub row_level_sharing: Option<bool>,
@@ -74,7 +74,7 @@ pub struct ReplicatedPatch {
 /// What a finished sync records on a connected object.
 #[derive(Debug, Clone)]
 pub struct SyncRecord {
-    pub status: String,
+    pub status: SyncStatus,
     pub at: DateTime<Utc>,
     /// Set on success: the settings version it ran with, the watermark, whether it ran full.
     pub success: Option<(i64, Option<DateTime<Utc>>, bool)>,
@@ -115,7 +115,10 @@ fn replicated(row: &DbRow) -> Result<ReplicatedRecord> {
         id: parse_id(row.get("id"))?,
         connector_id: parse_id(row.get("connector_id"))?,
         source_object: row.get("source_object"),
-        connection_mode: row.get("connection_mode"),
+        connection_mode: {
+            let m: String = row.get("connection_mode");
+            ConnectionMode::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("connection mode {m}")))?
+        },
         full_refresh: row.get::<i64, _>("full_refresh") != 0,
         pass_through_filter: row.get("pass_through_filter"),
         row_level_sharing: row.get::<i64, _>("row_level_sharing") != 0,
@@ -123,7 +126,10 @@ fn replicated(row: &DbRow) -> Result<ReplicatedRecord> {
         fields: json_column(row, "fields")?,
         settings_version: row.get("settings_version"),
         synced_settings_version: row.get("synced_settings_version"),
-        status: row.get("status"),
+        status: {
+            let s: String = row.get("status");
+            SyncStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("sync status {s}")))?
+        },
         last_refreshed: row.get::<Option<i64>, _>("last_refreshed").map(from_millis),
         watermark: row.get::<Option<i64>, _>("watermark").map(from_millis),
         last_full_sync: row.get::<Option<i64>, _>("last_full_sync").map(from_millis),
@@ -317,7 +323,7 @@ impl Store {
         .bind(id.as_str())
         .bind(connector_id.as_str())
         .bind(source_object)
-        .bind(patch.connection_mode.as_deref().unwrap_or("Full"))
+        .bind(patch.connection_mode.unwrap_or_default().as_str())
         .bind(patch.full_refresh.unwrap_or(false) as i64)
         .bind(patch.pass_through_filter.clone().flatten())
         .bind(patch.row_level_sharing.unwrap_or(false) as i64)
@@ -377,7 +383,7 @@ impl Store {
     /// Changes sync settings; any change bumps the settings version.
     pub async fn update_replicated(&self, id: &SalesforceId, patch: &ReplicatedPatch) -> Result<ReplicatedRecord> {
         let r = self.replicated(id).await?;
-        let mode = patch.connection_mode.clone().unwrap_or(r.connection_mode.clone());
+        let mode = patch.connection_mode.unwrap_or(r.connection_mode);
         let full_refresh = patch.full_refresh.unwrap_or(r.full_refresh);
         let filter = patch.pass_through_filter.clone().unwrap_or(r.pass_through_filter.clone());
         let rls = patch.row_level_sharing.unwrap_or(r.row_level_sharing);
@@ -394,7 +400,7 @@ impl Store {
                  settings_version = settings_version + $7, last_modified_date = $8
              WHERE id = $9",
         )
-        .bind(mode)
+        .bind(mode.as_str())
         .bind(full_refresh as i64)
         .bind(filter)
         .bind(rls as i64)
@@ -438,7 +444,7 @@ impl Store {
                          last_full_sync = CASE WHEN $5 = 1 THEN $2 ELSE last_full_sync END
                      WHERE id = $6",
                 )
-                .bind(&record.status)
+                .bind(record.status.as_str())
                 .bind(millis(&record.at))
                 .bind(version)
                 .bind(watermark.as_ref().map(millis))
@@ -449,7 +455,7 @@ impl Store {
             }
             None => {
                 sqlx::query("UPDATE replicated_dataset SET status = $1 WHERE id = $2")
-                    .bind(&record.status)
+                    .bind(record.status.as_str())
                     .bind(id.as_str())
                     .execute(&self.pool)
                     .await?;

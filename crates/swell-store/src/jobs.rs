@@ -428,10 +428,14 @@ impl Store {
             }
             // the node that was running failed with its server; those that never started did not
             sqlx::query(
-                "UPDATE job_node SET status = CASE WHEN status = 'running' THEN 'error' ELSE 'aborted' END
-                 WHERE job_id = $1 AND status IN ('running', 'pending')",
+                "UPDATE job_node SET status = CASE WHEN status = $2 THEN $3 ELSE $4 END
+                 WHERE job_id = $1 AND status IN ($2, $5)",
             )
             .bind(id.as_str())
+            .bind(NodeStatus::Running.as_str())
+            .bind(NodeStatus::Failure.as_str())
+            .bind(NodeStatus::Cancelled.as_str())
+            .bind(NodeStatus::Queued.as_str())
             .execute(&self.pool)
             .await?;
         }
@@ -508,11 +512,15 @@ impl Store {
     /// as it finished) as aborted, so that the nodes agree with the job and its datasets.
     pub async fn abort_nodes(&self, job_id: &SalesforceId, message: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE job_node SET status = 'aborted', message = coalesce(message, $2)
-             WHERE job_id = $1 AND status IN ('success', 'running', 'pending')",
+            "UPDATE job_node SET status = $3, message = coalesce(message, $2)
+             WHERE job_id = $1 AND status IN ($4, $5, $6)",
         )
         .bind(job_id.as_str())
         .bind(message)
+        .bind(NodeStatus::Cancelled.as_str())
+        .bind(NodeStatus::Success.as_str())
+        .bind(NodeStatus::Running.as_str())
+        .bind(NodeStatus::Queued.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -371,15 +371,21 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     let r = s.init_replicated_fields(&r.id, &fields).await.unwrap();
     assert_eq!((r.fields.clone(), r.settings_version), (Some(fields), 1), "describing is not a change of settings");
     let at = chrono::Utc::now();
-    s.record_sync(&r.id, &SyncRecord { status: "Success".into(), at, success: Some((1, Some(at), true)) })
-        .await
-        .unwrap();
+    s.record_sync(
+        &r.id,
+        &SyncRecord { status: swell_core::SyncStatus::Success, at, success: Some((1, Some(at), true)) },
+    )
+    .await
+    .unwrap();
     let r = s.replicated(&r.id).await.unwrap();
     assert!(!r.needs_sync());
     assert_eq!(r.watermark.map(|w| w.timestamp_millis()), Some(at.timestamp_millis()));
     assert!(r.last_full_sync.is_some());
     // a new mode is a change of settings: synced again before the next run
-    let patch = ReplicatedPatch { connection_mode: Some("Incremental".into()), ..ReplicatedPatch::default() };
+    let patch = ReplicatedPatch {
+        connection_mode: Some(swell_core::ConnectionMode::Incremental),
+        ..ReplicatedPatch::default()
+    };
     let r = s.update_replicated(&r.id, &patch).await.unwrap();
     assert_eq!((r.settings_version, r.needs_sync()), (2, true));
     // the same value again is not

@@ -16,16 +16,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use swell_app::{Actor, ApiError, ApiResult, ErrorCode, NewObject};
+use swell_core::ConnectionMode;
 use swell_core::dates::to_wire;
 use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
-
-fn wire_mode(stored: &str) -> &'static str {
-    match stored {
-        "Incremental" => "incremental",
-        "PeriodicFull" => "periodicFull",
-        _ => "full",
-    }
-}
 
 async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: &ConnectorRecord) -> ApiResult<Value> {
     let url = v.url(&format!("/replicatedDatasets/{}", r.id));
@@ -43,8 +36,8 @@ async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: 
         "url": url,
         "sourceObjectName": r.source_object,
         "connector": connectors::representation(state, v, c, false).await?,
-        "connectionMode": wire_mode(&r.connection_mode),
-        "supportedConnectionModes": ["full", "incremental", "periodicFull"],
+        "connectionMode": r.connection_mode.wire(),
+        "supportedConnectionModes": ConnectionMode::ALL.map(ConnectionMode::wire),
         "filterApplied": r.pass_through_filter.as_deref().is_some_and(|f| !f.trim().is_empty()),
         "fieldsUrl": format!("{url}/fields"),
         "fieldCount": field_count,
@@ -52,7 +45,7 @@ async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: 
         "rowLevelSharing": r.row_level_sharing,
         "advancedProperties": r.advanced_properties,
         "fullRefresh": r.full_refresh,
-        "status": r.status.to_ascii_lowercase(),
+        "status": r.status.wire(),
         "uuid": r.id.as_str(),
         "createdBy": crate::wire::admin(),
         "createdDate": to_wire(&r.created_date),
@@ -111,7 +104,7 @@ fn patch_of(input: &Value) -> ApiResult<ReplicatedPatch> {
         Some(_) => return Err(ApiError::bad_request("advancedProperties: must be an array of {name, value}")),
     };
     Ok(ReplicatedPatch {
-        connection_mode: string_field(input, "connectionMode")?.map(str::to_string),
+        connection_mode: string_field(input, "connectionMode")?.map(swell_app::connection_mode).transpose()?,
         full_refresh: boolean("fullRefresh")?,
         pass_through_filter: match input.get("passThroughFilter") {
             None => None,

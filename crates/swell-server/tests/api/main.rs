@@ -1,0 +1,11 @@
+//! The Wave REST API driven in process: the router of `app(state)` with a real store, runner
+//! and engine underneath. One test binary, a module per resource.
+
+mod common;
+
+mod basics;
+mod connections;
+mod datasets;
+mod jobs;
+mod recipes;
+mod schedules;
