@@ -163,7 +163,7 @@ impl App {
         let mut all = self.store.list_dataflows(None).await?;
         all.extend(self.store.list_recipes(None).await?.into_iter().map(|r| r.dataflow));
         for d in all {
-            if let Ok(flow) = swell_engine::Dataflow::parse(&d.definition.to_string())
+            if let Ok(flow) = swell_engine::Dataflow::from_value(d.definition)
                 && flow.sources().iter().any(|s| {
                     matches!(s, swell_engine::SourceRef::Object { connection: c, .. } if c.eq_ignore_ascii_case(connection))
                 })

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod sync;
 
 pub use asset::AssetKind;
+pub use dates::DateLiteral;
 pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{JobStatus, JobType, NodeStatus, Transition, TransitionError};
 pub use name::{NameError, PathName};

@@ -62,6 +62,12 @@ impl Dataflow {
         Self::from_raw(parse_dataflow(text)?)
     }
 
+    /// A definition already read as JSON (a stored one), in any of the forms
+    /// [`crate::definition::from_value`] reads.
+    pub fn from_value(value: serde_json::Value) -> Result<Dataflow, Problems> {
+        Self::from_raw(crate::definition::from_value(value)?)
+    }
+
     pub fn from_raw(raw: Vec<RawNode>) -> Result<Dataflow, Problems> {
         check_node_count(raw.len())?;
         let mut problems = Vec::new();

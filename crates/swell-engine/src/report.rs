@@ -1,7 +1,7 @@
 //! The run report: per node status, start, duration and row counts, readable live while the
 //! run executes. Writers are the taps inside running plans and the runner; readers (the CLI's
-//! progress bars, later the job layer and the nodes API) take [`Progress::snapshot`]s or wait
-//! for [`Progress::changed`].
+//! progress bars, the job runner that saves them for the nodes API) take
+//! [`Progress::snapshot`]s or wait for [`Progress::changed`].
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -129,6 +129,9 @@ pub struct Runner {
     vault: std::sync::OnceLock<swell_connect::Vault>,
 }
 
+/// How long a stop waits for the run to end before it answers with the job as it is then.
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
 /// A job this runner finished.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobEnded {
@@ -415,18 +418,28 @@ impl Runner {
 
     async fn stop_running(&self, id: &SalesforceId) -> Result<JobRecord, StoreError> {
         let job = self.store.request_stop(id).await?;
+        // listen before cancelling, so that the end cannot be missed
+        let mut ended = self.ended.subscribe();
         let token = self.lock().get(id).cloned();
         match token {
             Some(t) => {
                 t.cancel();
-                // the run ends within a second; report the final state when it has
-                for _ in 0..40 {
-                    let j = self.store.job(id).await?;
-                    if j.status.is_finished() {
-                        return Ok(j);
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                // the run ends within a second: answer with its final state once it has (it may
+                // have ended just before the stop, and then nothing more is announced)
+                let current = self.store.job(id).await?;
+                if current.status.is_finished() {
+                    return Ok(current);
                 }
+                let end = async {
+                    loop {
+                        match ended.recv().await {
+                            Ok(e) if e.job_id == *id => break,
+                            Err(broadcast::error::RecvError::Closed) => break,
+                            _ => {}
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(STOP_WAIT, end).await;
                 self.store.job(id).await
             }
             // running in another process: it sees the stop request when it polls
@@ -601,8 +614,17 @@ impl Runner {
         self.store.delete_replicated(&record.id).await?;
         match self.data_dir.connected_object(&connector.name, &record.source_object) {
             Ok(table) => {
-                let _lock = table.lock_async().await;
-                if let Err(e) = self.data_dir.remove_table(&table) {
+                // a sync of it in progress finishes first; the files go off the async threads
+                let lock = table.lock_async().await;
+                let data_dir = self.data_dir.clone();
+                let removed = tokio::task::spawn_blocking(move || {
+                    let _lock = lock;
+                    data_dir.remove_table(&table)
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|r| r);
+                if let Err(e) = removed {
                     tracing::warn!(object = %record.source_object, error = %e, "could not remove a connected object's data");
                 }
             }
@@ -618,7 +640,7 @@ impl Runner {
         added: &mut Vec<ReplicatedRecord>,
     ) -> Result<Vec<StagedDataset>, Failure> {
         let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
-        let flow = Dataflow::parse(&dataflow.definition.to_string())
+        let flow = Dataflow::from_value(dataflow.definition.clone())
             .map_err(|p| Failure::Message(format!("The {} definition is invalid: {p}", asset_word(job.job_type))))?;
         let objects: Vec<(String, String)> = flow
             .sources()

@@ -3,8 +3,8 @@
 //!
 //! SQL lives here and nowhere else. The embedded default is SQLite (a file in the data dir,
 //! WAL, foreign keys on, migrations embedded in the binary). Queries use `$n` placeholders and
-//! portable types (epoch-millisecond integers, JSON as text) so that a PostgreSQL backend can be
-//! added behind the same [`Store`] API without touching callers.
+//! portable types (epoch-millisecond integers, JSON as text), so that the same SQL runs on the
+//! PostgreSQL backend (`postgres://` URLs; several servers may share one database).
 //!
 //! Concurrency: the store is a cheap clone around a connection pool; every mutation that must
 //! not race (claiming a job, a status change) is a compare-and-set on the row.
@@ -91,7 +91,9 @@ impl Store {
         Ok(Store { pool })
     }
 
-    /// Runs one administrative statement (tests create and drop databases with it).
+    /// Runs one administrative statement (tests create and drop databases with it). Only with
+    /// the `test-support` feature: the binary has no way to run arbitrary SQL.
+    #[cfg(feature = "test-support")]
     pub async fn execute_admin(&self, sql: &str) -> Result<()> {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.pool).await?;
         Ok(())

@@ -1,4 +1,4 @@
-//! The `swell` binary: command-line entry points over the engine (and, later, the server).
+//! The `swell` binary: `serve` and `demo` (the server), `run` and `validate` (the engine alone).
 //!
 //! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
 

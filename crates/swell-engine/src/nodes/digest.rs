@@ -11,7 +11,6 @@ use crate::dateformat::DateFormat;
 use crate::error::Problem;
 use crate::schema::{Field, FieldType, MAX_PRECISION, Schema, derived_date_fields};
 use crate::source::SourceRef;
-use chrono::{DateTime, NaiveDate};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result as DFResult, ScalarValue};
 use datafusion::functions::expr_fn as f;
@@ -342,12 +341,9 @@ pub fn default_literal(v: &Value, ty: &FieldType) -> Result<Expr, String> {
     })
 }
 
-/// `2020-01-31`, `2020-01-31T10:00:00Z`, `2020-01-31T10:00:00.000Z`.
+/// A date written as text ([`swell_core::DateLiteral`]) in epoch milliseconds.
 pub fn parse_date_value(s: &str) -> Option<i64> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
-    }
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
+    swell_core::DateLiteral::parse(s).map(|d| d.millis())
 }
 
 /// A structured filter element as an expression; errors carry a path suffix.
@@ -478,13 +474,14 @@ fn typed_value(v: &str, ty: &FieldType, now_millis: i64) -> Result<(Expr, Option
             if let Some((a, b)) = super::soql::date_literal(v, now_millis) {
                 return Ok((ts(a), Some(ts(b))));
             }
-            if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-                let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
-                return Ok((ts(start), Some(ts(start + 86_400_000))));
+            match swell_core::DateLiteral::parse(v) {
+                Some(day @ swell_core::DateLiteral::Day(_)) => {
+                    let start = day.millis();
+                    Ok((ts(start), Some(ts(start + 86_400_000))))
+                }
+                Some(instant) => Ok((ts(instant.millis()), None)),
+                None => Err(format!("'{v}' is not a date or a SOQL date literal")),
             }
-            parse_date_value(v)
-                .map(|ms| (ts(ms), None))
-                .ok_or_else(|| format!("'{v}' is not a date or a SOQL date literal"))
         }
         _ => Ok((lit(v.to_string()), None)),
     }

@@ -27,7 +27,7 @@ use crate::dateformat::to_millis;
 use crate::error::Problem;
 use crate::nodes::{CheckCx, PlanCx, Transform, parse};
 use crate::schema::{FieldType, Schema};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use datafusion::common::{DataFusionError, Result as DFResult, ScalarValue};
 use datafusion::functions::expr_fn as f;
 use datafusion::logical_expr::{Expr, ident, lit};
@@ -149,20 +149,14 @@ fn operand_text(v: &Value) -> Option<String> {
     }
 }
 
-/// A date operand: `2024-01-31`, `2024-01-31T10:00:00(.000)(Z)`, `2024-01-31 10:00:00`, or
-/// epoch milliseconds (`"1546300800000"`, as the recipe editor saves a picked date-time).
+/// A date operand: a date literal ([`swell_core::DateLiteral`]), or epoch milliseconds
+/// (`"1546300800000"`, as the recipe editor saves a picked date-time).
 fn parse_date(s: &str) -> Option<i64> {
-    let s = s.trim().trim_end_matches('Z');
-    if !s.is_empty() && s.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) {
-        return s.parse().ok();
+    let t = s.trim();
+    if !t.is_empty() && t.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) {
+        return t.parse().ok();
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(to_millis(&d.and_hms_opt(0, 0, 0)?));
-    }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .map(|dt| to_millis(&dt))
+    swell_core::DateLiteral::parse(t).map(|d| d.millis())
 }
 
 impl Filter {

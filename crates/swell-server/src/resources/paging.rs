@@ -42,7 +42,7 @@ impl Page {
             q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
         query.sort();
         let encode = |pairs: &[(String, String)]| {
-            pairs.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect::<Vec<_>>().join("&")
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
         };
         let url = if query.is_empty() { base.to_string() } else { format!("{base}?{}", encode(&query)) };
         let next = (self.number * self.size < total).then(|| {
@@ -51,18 +51,6 @@ impl Page {
         });
         (url, next)
     }
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Whether a name or label matches the `q` of a collection: every term (spaces apart) is

@@ -113,18 +113,13 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
 /// The statuses a recipe shows (its last run's, or New).
 const STATUSES: &[&str] = &["Failure", "New", "Queued", "Running", "Success", "Warning"];
 
-/// A time bound of the list: ISO-8601 (`2026-11-28T10:00:00Z`, or a day `2026-11-28` meaning
-/// its midnight UTC) or epoch seconds.
+/// A time bound of the list: a date literal ([`swell_core::DateLiteral`]; a day means its
+/// midnight UTC) or epoch seconds.
 fn instant(name: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(d.with_timezone(&chrono::Utc));
+    if let Some(d) = swell_core::DateLiteral::parse(s) {
+        return Ok(d.start());
     }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc());
-    }
-    s.parse::<i64>().ok().and_then(|n| chrono::DateTime::from_timestamp(n, 0)).ok_or_else(|| {
+    s.trim().parse::<i64>().ok().and_then(|n| chrono::DateTime::from_timestamp(n, 0)).ok_or_else(|| {
         ApiError::bad_request(format!("{name}: '{s}' is not an ISO-8601 date-time, a day or epoch seconds"))
     })
 }
