@@ -110,6 +110,11 @@ impl App {
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
         check_texts(&[("description", new.description.as_deref())])?;
         let properties = known_properties(ty, new.properties)?;
+        if let Some((n, _)) = properties.iter().find(|(n, v)| v == MASK && ty.is_secret(n)) {
+            return Err(ApiError::bad_request(format!(
+                "connectionProperties: {n} is '{MASK}', the mask of a stored secret, and a new connection has none; send the secret itself"
+            )));
+        }
         self.check_properties(ty, &properties)?;
         let properties = self.sealed(ty, properties)?;
         let c = self.store.create_connector(&name, &label, new.description.as_deref(), ty.name(), &properties).await?;
@@ -140,6 +145,11 @@ impl App {
                 let mut merged = c.properties.clone();
                 for (n, value) in known_properties(ty, new)? {
                     if value == MASK && ty.is_secret(&n) {
+                        if !merged.iter().any(|(m, v)| m == &n && !v.is_empty()) {
+                            return Err(ApiError::bad_request(format!(
+                                "connectionProperties: {n} is '{MASK}', the mask of a stored secret, but the connection has no {n}; send the secret itself"
+                            )));
+                        }
                         continue;
                     }
                     merged.retain(|(m, _)| m != &n);

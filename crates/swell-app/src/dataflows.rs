@@ -141,6 +141,8 @@ impl App {
     /// queued or running job. Datasets it registered stay.
     pub async fn delete_dataflow(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         let d = self.own_dataflow(id_or_name, "delete").await?;
+        let _rules = self.event_rules.lock().await;
+        self.check_not_awaited(&d.id, &format!("dataflow {} ({})", d.name, d.id)).await?;
         self.store.delete_dataflow(&d.id).await?;
         self.scheduler.wake();
         actor.did("delete dataflow", &d.id, &d.name);

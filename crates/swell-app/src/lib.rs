@@ -48,6 +48,16 @@ pub struct App {
     pub runner: Arc<Runner>,
     pub scheduler: Arc<Scheduler>,
     pub data_dir: DataDir,
+    /// Held while an event-driven schedule is checked and written, so that two rules written
+    /// at once cannot each pass the loop check and together make a loop. (Servers sharing one
+    /// database do not share it: see docs/architecture.md.)
+    event_rules: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl App {
+    pub fn new(store: Store, runner: Arc<Runner>, scheduler: Arc<Scheduler>, data_dir: DataDir) -> App {
+        App { store, runner, scheduler, data_dir, event_rules: Arc::default() }
+    }
 }
 
 /// Who asks for a use case. Today every request acts as the one user of the API token (the

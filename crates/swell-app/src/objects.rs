@@ -34,6 +34,55 @@ pub fn connection_mode(input: &str) -> ApiResult<ConnectionMode> {
     })
 }
 
+/// The properties a field change may set, as the fields resource shows them.
+const FIELD_KEYS: &[&str] =
+    &["name", "label", "fieldType", "precision", "scale", "format", "skipped", "uniqueId", "multiValue", "sourceType"];
+
+/// The most digits a Numeric field holds (CRM Analytics' limit).
+const MAX_PRECISION: i64 = 18;
+
+/// What is wrong with one entry of a field change, each named by its path (`fields[2].scale`).
+fn field_change_errors(i: usize, change: &Value) -> Vec<String> {
+    let Some(obj) = change.as_object() else {
+        return vec![format!("fields[{i}]: must be an object {{name, label?, fieldType?, ...}}")];
+    };
+    let mut errors = Vec::new();
+    for (k, v) in obj {
+        let at = format!("fields[{i}].{k}");
+        let wrong = match k.as_str() {
+            _ if v.is_null() => Some("must not be null".to_string()),
+            "name" | "fieldType" | "format" | "sourceType" => (!v.is_string()).then(|| "must be text".to_string()),
+            "label" => match v.as_str() {
+                None => Some("must be text".to_string()),
+                Some(l) => crate::text::check_text("label", l)
+                    .err()
+                    .map(|e| e.message.trim_start_matches("label: ").to_string()),
+            },
+            "skipped" | "uniqueId" | "multiValue" => (!v.is_boolean()).then(|| "must be true or false".to_string()),
+            "precision" => match v.as_i64() {
+                Some(p) if (1..=MAX_PRECISION).contains(&p) => None,
+                _ => Some(format!("must be a whole number from 1 to {MAX_PRECISION}")),
+            },
+            "scale" => match v.as_i64() {
+                Some(sc) if (0..MAX_PRECISION).contains(&sc) => None,
+                _ => Some(format!("must be a whole number from 0 to {}", MAX_PRECISION - 1)),
+            },
+            _ => Some(format!("is not a property of a field ({})", FIELD_KEYS.join(", "))),
+        };
+        if let Some(w) = wrong {
+            errors.push(format!("{at}: {w}"));
+        }
+    }
+    if let (Some(p), Some(sc)) =
+        (obj.get("precision").and_then(Value::as_i64), obj.get("scale").and_then(Value::as_i64))
+        && sc > p
+        && errors.is_empty()
+    {
+        errors.push(format!("fields[{i}].scale: {sc} is more than the precision {p}"));
+    }
+    errors
+}
+
 impl App {
     /// A connected object by id, with its connection.
     pub async fn object(&self, id: &str) -> ApiResult<(ReplicatedRecord, ConnectorRecord)> {
@@ -92,7 +141,10 @@ impl App {
     /// back and syncs it on its next run (sync before run).
     pub async fn remove_object(&self, actor: &Actor, id: &str) -> ApiResult<()> {
         let (r, _) = self.object(id).await?;
-        self.runner.remove_object(&r).await?;
+        self.runner.remove_object(&r).await.map_err(|e| match e {
+            swell_scheduler::RunnerError::Store(e) => ApiError::from(e),
+            data => ApiError::internal(data),
+        })?;
         actor.did("remove connected object", &r.id, &r.source_object);
         Ok(())
     }
@@ -114,6 +166,11 @@ impl App {
         let mut current: Vec<Value> = r.fields.clone().and_then(|f| f.as_array().cloned()).unwrap_or_default();
         let mut errors = Vec::new();
         for (i, change) in changes.iter().enumerate() {
+            let wrong = field_change_errors(i, change);
+            if !wrong.is_empty() {
+                errors.extend(wrong);
+                continue;
+            }
             let Some(name) = change.get("name").and_then(Value::as_str) else {
                 errors.push(format!("fields[{i}].name: is required"));
                 continue;
@@ -123,6 +180,19 @@ impl App {
                     let mut merged = existing.clone();
                     for (k, val) in change.as_object().into_iter().flatten() {
                         merged[k.as_str()] = val.clone();
+                    }
+                    let numeric = merged
+                        .get("fieldType")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("numeric"));
+                    if let (true, Some(p), Some(sc)) = (
+                        numeric,
+                        merged.get("precision").and_then(Value::as_i64),
+                        merged.get("scale").and_then(Value::as_i64),
+                    ) && sc > p
+                    {
+                        errors.push(format!("fields[{i}].scale: {sc} is more than the precision {p} of '{name}'"));
+                        continue;
                     }
                     match SourceField::from_json(&merged) {
                         Ok((f, skipped)) => {

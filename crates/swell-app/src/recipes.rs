@@ -124,6 +124,8 @@ impl App {
     /// wrote stay.
     pub async fn delete_recipe(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         let r = self.recipe(id_or_name).await?;
+        let _rules = self.event_rules.lock().await;
+        self.check_not_awaited(&r.id, &format!("recipe {} ({})", r.dataflow.name, r.id)).await?;
         self.store.delete_recipe(&r.id).await?;
         self.scheduler.wake();
         actor.did("delete recipe", &r.id, &r.dataflow.name);

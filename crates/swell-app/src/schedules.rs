@@ -5,7 +5,7 @@
 //! and no chain of event-driven schedules may lead back to the asset (it would start itself
 //! forever). A data sync is never event-driven.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
 use std::collections::{HashMap, HashSet};
 use swell_core::schedule::{Frequency, TriggerTerm};
@@ -67,6 +67,9 @@ impl App {
     /// Sets the schedule of an asset, replacing any; the record holds its next run.
     pub async fn put_schedule(&self, actor: &Actor, id_or_name: &str, schedule: Schedule) -> ApiResult<ScheduleRecord> {
         let target = self.schedule_target(id_or_name).await?;
+        // every change of schedules waits while a rule is checked and written (a rule's check
+        // reads the others; a time-based schedule replacing a rule changes them too)
+        let _rules = self.event_rules.lock().await;
         if let Frequency::EventDriven { rule } = &schedule.frequency {
             if target.kind == AssetKind::Connection {
                 return Err(ApiError::bad_request(
@@ -87,10 +90,38 @@ impl App {
 
     pub async fn delete_schedule(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         let target = self.schedule_target(id_or_name).await?;
+        let _rules = self.event_rules.lock().await;
         self.store.delete_schedule(&target.id).await?;
         self.scheduler.wake();
         actor.did("delete schedule", &target.id, target.kind.word());
         Ok(())
+    }
+
+    /// Refuses to delete an asset that an event-driven schedule waits for: the rule could
+    /// never fire again (and could not be saved again as it is). The caller holds the rules'
+    /// lock while it deletes, so that no rule starts waiting for it meanwhile.
+    pub(crate) async fn check_not_awaited(&self, id: &SalesforceId, what: &str) -> ApiResult<()> {
+        let waiting: Vec<String> = self
+            .store
+            .event_schedules()
+            .await?
+            .into_iter()
+            .filter(|rec| match &rec.schedule.frequency {
+                Frequency::EventDriven { rule } => asset_terms(&rule.terms).contains(id),
+                _ => false,
+            })
+            .map(|rec| format!("{} {}", rec.asset_type.word(), rec.asset_id))
+            .collect();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{what} is in the event-driven schedule of {}: change or delete that schedule first",
+                waiting.join(", ")
+            ),
+        ))
     }
 
     /// The assets a rule waits for must exist, and no chain of event-driven schedules may lead

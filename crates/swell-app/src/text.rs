@@ -9,13 +9,27 @@ use crate::error::{ApiError, ApiResult};
 const TEXT_LIMITS: &[(&str, usize)] =
     &[("name", 80), ("label", 255), ("historyLabel", 255), ("description", 1_000), ("masterLabel", 255)];
 
-/// Refuses a text longer than its field's limit; `field` is the field's wire name.
+/// Refuses a text longer than its field's limit; `field` is the field's wire name. Names and
+/// labels are shown wherever the asset is listed, so they may not be blank nor hold control
+/// characters; a description may hold line breaks and tabs, no other control character.
 pub fn check_text(field: &str, value: &str) -> ApiResult<()> {
-    if let Some((_, max)) = TEXT_LIMITS.iter().find(|(n, _)| *n == field) {
-        let len = value.chars().count();
-        if len > *max {
-            return Err(ApiError::bad_request(format!("{field}: is {len} characters long; at most {max} are allowed")));
-        }
+    let Some((_, max)) = TEXT_LIMITS.iter().find(|(n, _)| *n == field) else { return Ok(()) };
+    let len = value.chars().count();
+    if len > *max {
+        return Err(ApiError::bad_request(format!("{field}: is {len} characters long; at most {max} are allowed")));
+    }
+    let multiline = field == "description";
+    if let Some((i, c)) =
+        value.chars().enumerate().find(|(_, c)| c.is_control() && !(multiline && "\n\r\t".contains(*c)))
+    {
+        return Err(ApiError::bad_request(format!(
+            "{field}: holds the control character U+{:04X} at position {}",
+            c as u32,
+            i + 1
+        )));
+    }
+    if !multiline && value.trim().is_empty() {
+        return Err(ApiError::bad_request(format!("{field}: must not be blank")));
     }
     Ok(())
 }
@@ -35,12 +49,19 @@ pub(crate) fn check_texts(texts: &[(&str, Option<&str>)]) -> ApiResult<()> {
 /// defaults to the name.
 pub fn name_and_label(name: Option<&str>, label: Option<&str>) -> ApiResult<(String, String)> {
     check_texts(&[("name", name), ("label", label)])?;
+    let given_name = name;
     let name = match (name, label) {
         (Some(n), _) => n.to_string(),
         (None, Some(l)) => swell_core::name::api_name_from_label(l),
         (None, None) => return Err(ApiError::bad_request("name: is required (or a label to make it from)")),
     };
-    swell_core::name::check_api_name(&name).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+    swell_core::name::check_api_name(&name).map_err(|e| match (given_name, label) {
+        // the user gave no name: say that the one made from the label does not do
+        (None, Some(l)) => ApiError::bad_request(format!(
+            "name: is required: the label '{l}' does not make an API name ({e}); give a name (letters, digits and _, starting with a letter)"
+        )),
+        _ => ApiError::bad_request(format!("name: {e}")),
+    })?;
     let label = label.unwrap_or(&name).to_string();
     Ok((name, label))
 }

@@ -104,9 +104,11 @@ pub fn check_api_name(name: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(format!("'{}' is not a valid API name: {API_NAME_RULE}", shorten(name))) }
 }
 
-/// An API name made from a label, as the UI proposes one: other characters become `_`, runs
-/// of `_` become one, none at either end (`"Sales & Ops"` gives `Sales_Ops`). It may still
-/// break the rule (a label starting with a digit); [`check_api_name`] says.
+/// An API name made from a label, as Salesforce's UI proposes a developer name: other
+/// characters become `_`, runs of `_` become one, none at either end (`"Sales & Ops"` gives
+/// `Sales_Ops`); a name that would start with a digit starts with `X` (`"2024 Plan"` gives
+/// `X2024_Plan`); at most [`MAX_API_NAME`] characters. A label of no letter or digit makes no
+/// name (`""`), which [`check_api_name`] refuses.
 pub fn api_name_from_label(label: &str) -> String {
     let made: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let mut out = String::new();
@@ -115,7 +117,11 @@ pub fn api_name_from_label(label: &str) -> String {
             out.push(c);
         }
     }
-    out
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'X');
+    }
+    out.truncate(MAX_API_NAME);
+    out.trim_end_matches('_').to_string()
 }
 
 /// At most 60 characters of a name, control characters shown escaped: what an error message
@@ -191,6 +197,10 @@ mod tests {
     fn a_name_made_from_a_label_is_squeezed() {
         assert_eq!(api_name_from_label("Sales & Ops "), "Sales_Ops");
         assert_eq!(api_name_from_label("__a--b__"), "a_b");
+        assert_eq!(api_name_from_label("2024 Plan"), "X2024_Plan");
+        assert_eq!(api_name_from_label("!!!"), "");
+        let long = api_name_from_label(&"Word ".repeat(50));
+        assert!(long.len() <= MAX_API_NAME && !long.ends_with('_') && check_api_name(&long).is_ok(), "{long}");
         assert_eq!(check_api_name(&api_name_from_label("Quarterly Pipeline (EMEA)")), Ok(()));
     }
 

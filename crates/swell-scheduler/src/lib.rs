@@ -174,6 +174,9 @@ impl Drop for EngineRuntime {
 pub enum RunnerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Files of the data dir that could not be changed.
+    #[error("{0}")]
+    Data(String),
 }
 
 impl Runner {
@@ -606,31 +609,32 @@ impl Runner {
         result
     }
 
-    /// Removes a connected object: its record, then its data (a sync of it in progress
-    /// finishes first). The record's removal is what must succeed; data that cannot be
-    /// removed is logged and left behind.
-    pub async fn remove_object(&self, record: &ReplicatedRecord) -> Result<(), StoreError> {
+    /// Removes a connected object: its data first (a sync of it in progress finishes first),
+    /// then its record. Data that cannot be removed keeps the record, so that nothing is left
+    /// on disk that no record owns.
+    pub async fn remove_object(&self, record: &ReplicatedRecord) -> Result<(), RunnerError> {
         let connector = self.store.connector(&record.connector_id).await?;
-        self.store.delete_replicated(&record.id).await?;
         match self.data_dir.connected_object(&connector.name, &record.source_object) {
             Ok(table) => {
-                // a sync of it in progress finishes first; the files go off the async threads
-                let lock = table.lock_async().await;
+                let lock = table.lock_async().await.map_err(|e| RunnerError::Data(e.to_string()))?;
                 let data_dir = self.data_dir.clone();
-                let removed = tokio::task::spawn_blocking(move || {
+                // the files go off the async threads
+                tokio::task::spawn_blocking(move || {
                     let _lock = lock;
                     data_dir.remove_table(&table)
                 })
                 .await
-                .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|r| r);
-                if let Err(e) = removed {
-                    tracing::warn!(object = %record.source_object, error = %e, "could not remove a connected object's data");
-                }
+                .map_err(|e| RunnerError::Data(e.to_string()))?
+                .map_err(|e| {
+                    RunnerError::Data(format!(
+                        "the data of connected object {} could not be removed: {e}",
+                        record.source_object
+                    ))
+                })?;
             }
             Err(e) => tracing::warn!(error = %e, "a connected object with a name that is not a file name"),
         }
-        Ok(())
+        Ok(self.store.delete_replicated(&record.id).await?)
     }
 
     async fn execute_run(

@@ -156,7 +156,7 @@ async fn encode_entities(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("false"));
     let response = next.run(req).await;
-    if off || !is_json(response.headers()) {
+    if off || !is_json(response.headers()) || response.extensions().get::<wire::Verbatim>().is_some() {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -56,6 +56,18 @@ pub fn ok(body: Value) -> Response {
     json(StatusCode::OK, body)
 }
 
+/// Marks a response whose strings are a file's content, sent as stored: the entity encoding of
+/// Connect API answers is not applied (a file saved back must read the same).
+#[derive(Debug, Clone, Copy)]
+pub struct Verbatim;
+
+/// A file's content as JSON, sent as stored.
+pub fn verbatim(body: Value) -> Response {
+    let mut r = ok(body);
+    r.extensions_mut().insert(Verbatim);
+    r
+}
+
 /// Parses a request body; an empty body is `{}`. A wrapped body (`{"schedule": {...}}`) is
 /// unwrapped when its only key is `wrapper` (any case).
 fn kind_of(v: &Value) -> &'static str {

@@ -104,7 +104,14 @@ impl Store {
         .bind(kind.as_str())
         .bind(millis(&now))
         .execute(&self.pool)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // a concurrent create took the name between the check and the insert
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(format!("a dataflow or recipe named '{name}' already exists"))
+            }
+            other => other.into(),
+        })?;
         self.add_history(&id, "Initial version", definition).await?;
         self.dataflow(&id).await
     }

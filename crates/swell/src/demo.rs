@@ -281,7 +281,7 @@ mod tests {
         settings.folders = FolderPolicy::roots([sample.to_path_buf()]).unwrap();
         let runner = Runner::new(store.clone(), data.clone(), settings);
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
-        let app = App { store, runner, scheduler, data_dir: data };
+        let app = App::new(store, runner, scheduler, data);
         let state = swell_server::AppState { app: app.clone(), token: Arc::new(TOKEN.to_string()) };
         (app, swell_server::app(state))
     }

@@ -217,7 +217,7 @@ impl Server {
         // the key of connection secrets: a bad --secret-key stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
-        let app = swell_app::App { store, runner: runner.clone(), scheduler: scheduler.clone(), data_dir };
+        let app = swell_app::App::new(store, runner.clone(), scheduler.clone(), data_dir);
         let state = AppState { app, token: Arc::new(token) };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await

@@ -570,6 +570,13 @@ impl Schedule {
                 Frequency::None
             }
         };
+        // what a dataflow's scheduleAttributes and a recipe show: read back, it must agree
+        if let Some(v) = r.get("scheduleType") {
+            let wanted = if frequency_name == "eventdriven" { "eventdriven" } else { "timedriven" };
+            if !v.as_str().is_some_and(|t| t.trim().eq_ignore_ascii_case(wanted)) {
+                r.err("scheduleType", format!("must be {wanted} for the frequency '{frequency_name}', got {v}"));
+            }
+        }
         // fields the frequency does not use are mistakes (a misspelt `hourlyInterval` would
         // otherwise leave a schedule that runs at other times than its author meant)
         if !frequency_name.is_empty() && FREQUENCIES.contains(&frequency_name.as_str()) {

@@ -458,3 +458,18 @@ fn fuzz_regressions_are_answered() {
         }
     }
 }
+
+/// The `scheduleType` a dataflow's scheduleAttributes show can be sent back; a wrong one is
+/// an error naming it.
+#[test]
+fn schedule_type_read_back_is_accepted_when_it_agrees() {
+    let daily = serde_json::json!({"frequency": "daily", "scheduleType": "timedriven",
+        "time": {"hour": 6, "minute": 0, "timeZone": "UTC"}});
+    assert!(Schedule::from_input(&daily).is_ok());
+    let wrong = serde_json::json!({"frequency": "daily", "scheduleType": "eventdriven",
+        "time": {"hour": 6, "minute": 0, "timeZone": "UTC"}});
+    let errors = Schedule::from_input(&wrong).unwrap_err();
+    assert!(errors.iter().any(|e| e.to_string().contains("scheduleType")), "{errors:?}");
+    let event = serde_json::json!({"frequency": "eventdriven", "scheduleType": "EventDriven"});
+    assert!(Schedule::from_input(&event).is_ok());
+}

@@ -256,9 +256,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// GET `/wave/recipes/{id}/file`: the recipe's definition file (its `fileUrl`).
+/// GET `/wave/recipes/{id}/file`: the recipe's definition file (its `fileUrl`), as stored (not
+/// entity-encoded), so that a file saved back is the same recipe.
 pub async fn file(State(state): State<AppState>, Path(id): Path<AssetPath>) -> ApiResult<Response> {
-    Ok(ok(state.recipe(&id.id).await?.dataflow.definition))
+    Ok(crate::wire::verbatim(state.recipe(&id.id).await?.dataflow.definition))
 }
 
 pub async fn histories(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {

@@ -38,7 +38,7 @@ impl Api {
         tokio::spawn(runner.clone().run());
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         tokio::spawn(scheduler.clone().run());
-        let app_ = swell_app::App { store: store.clone(), runner, scheduler, data_dir: data.clone() };
+        let app_ = swell_app::App::new(store.clone(), runner, scheduler, data.clone());
         let state = AppState { app: app_, token: Arc::new(TOKEN.to_string()) };
         Api { app: app(state), store, data, _dir: dir }
     }

@@ -7,5 +7,6 @@ mod basics;
 mod connections;
 mod datasets;
 mod jobs;
+mod probe;
 mod recipes;
 mod schedules;

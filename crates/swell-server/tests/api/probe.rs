@@ -1,0 +1,181 @@
+//! What a hostile user found (session 9's probe of the use-case layer), each answered clearly.
+
+use crate::common::*;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+const BASE: &str = "/services/data/v62.0/wave";
+
+/// Creates of one name sent at once: one is created, the others are conflicts, never 500.
+#[tokio::test]
+async fn concurrent_creates_of_one_name_are_conflicts() {
+    let api = std::sync::Arc::new(Api::new().await);
+    let calls = (0..8).map(|_| {
+        let api = api.clone();
+        tokio::spawn(async move {
+            api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": "Race", "definition": {}}))).await.0
+        })
+    });
+    let mut statuses = Vec::new();
+    for c in calls {
+        statuses.push(c.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+}
+
+async fn dataflow(api: &Api, name: &str) -> String {
+    let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": name}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    d["id"].as_str().unwrap().to_string()
+}
+
+/// Two rules written at once that together make a loop: one is refused. An asset a rule
+/// waits for cannot be deleted while the rule waits.
+#[tokio::test]
+async fn event_rules_cannot_make_a_loop_at_once_nor_wait_for_deleted_assets() {
+    let api = std::sync::Arc::new(Api::new().await);
+    for round in 0..5 {
+        let (a, b) = (dataflow(&api, &format!("A{round}")).await, dataflow(&api, &format!("B{round}")).await);
+        let put = |me: String, other: String| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let rule = json!({"frequency": "eventdriven", "triggerRule": format!("dataflow:{other}")});
+                api.call("PUT", &format!("{BASE}/asset/{me}/schedule"), Some(rule)).await.0
+            })
+        };
+        let (x, y) = (put(a.clone(), b.clone()), put(b.clone(), a.clone()));
+        let (x, y) = (x.await.unwrap(), y.await.unwrap());
+        assert!(
+            [x, y].contains(&StatusCode::BAD_REQUEST) && [x, y].contains(&StatusCode::OK),
+            "round {round}: {x} {y}"
+        );
+    }
+    let (waited, waiting) = (dataflow(&api, "Upstream").await, dataflow(&api, "Downstream").await);
+    let rule = json!({"frequency": "eventdriven", "triggerRule": format!("dataflow:{waited}")});
+    let (s, _) = api.call("PUT", &format!("{BASE}/asset/{waiting}/schedule"), Some(rule)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = api.call("DELETE", &format!("{BASE}/dataflows/{waited}"), None).await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (StatusCode::CONFLICT, Some("CONFLICT")), "{e}");
+    assert!(e[0]["message"].as_str().unwrap().contains(&waiting), "{e}");
+    api.call("DELETE", &format!("{BASE}/asset/{waiting}/schedule"), None).await;
+    let (s, _) = api.call("DELETE", &format!("{BASE}/dataflows/{waited}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}
+
+/// The mask stands for a stored secret: sent where none is stored, it is refused.
+#[tokio::test]
+async fn the_mask_is_never_stored_as_a_secret() {
+    let api = Api::new().await;
+    let pg = |password: &str| {
+        json!({"name": "Warehouse", "connectorType": "AwsRdsPostgres", "connectionProperties": [
+            {"name": "host", "value": "127.0.0.1"}, {"name": "database", "value": "test"},
+            {"name": "username", "value": "postgres"}, {"name": "password", "value": password}]})
+    };
+    let (s, e) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(pg("******"))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e[0]["message"].as_str().unwrap().contains("password"), "{e}");
+    let mut body = pg("x");
+    body["connectionProperties"].as_array_mut().unwrap().pop();
+    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let (s, e) = api
+        .call(
+            "PATCH",
+            &format!("{BASE}/dataConnectors/Warehouse"),
+            Some(json!({"connectionProperties": [{"name": "password", "value": "******"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
+
+/// Names and labels: never blank, no control characters; a name made from a label follows
+/// the UI (a digit first gets an `X`, long labels are cut to 80 characters).
+#[tokio::test]
+async fn labels_are_never_blank_and_names_made_from_labels_fit() {
+    let api = Api::new().await;
+    for body in [
+        json!({"name": "Blank", "label": ""}),
+        json!({"name": "Blank", "label": "   "}),
+        json!({"name": "Nul", "label": "a\u{0}b"}),
+        json!({"label": "!!!"}),
+    ] {
+        let (s, e) = api.call("POST", &format!("{BASE}/dataflows"), Some(body.clone())).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert!(e[0]["message"].as_str().unwrap().starts_with("label:") || body["name"].is_null(), "{e}");
+    }
+    let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"label": "2024 Plan"}))).await;
+    assert_eq!((s, d["name"].as_str()), (StatusCode::CREATED, Some("X2024_Plan")), "{d}");
+    let long = "Quarterly ".repeat(20);
+    let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"label": long.trim()}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert!(d["name"].as_str().unwrap().len() <= 80, "{d}");
+    let (s, e) = api.call("PATCH", &format!("{BASE}/dataflows/X2024_Plan"), Some(json!({"label": " "}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
+
+/// A connected object's field changes are checked, each wrong entry named by its path.
+#[tokio::test]
+async fn field_changes_are_checked() {
+    let api = Api::new().await;
+    let folder = object_folder(api.data.root());
+    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let body = json!({"connectorId": c["id"], "sourceObjectName": "Account"});
+    let (s, o) = api.call("POST", &format!("{BASE}/replicatedDatasets"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let fields = format!("{BASE}/replicatedDatasets/{}/fields", o["id"].as_str().unwrap());
+    let (_, before) = api.call("GET", &fields, None).await;
+    for (change, path) in [
+        (json!({"name": "Revenue", "precision": -5}), "fields[0].precision"),
+        (json!({"name": "Revenue", "precision": null}), "fields[0].precision"),
+        (json!({"name": "Revenue", "scale": "x"}), "fields[0].scale"),
+        (json!({"name": "Revenue", "fieldType": "Numeric", "precision": 100, "scale": 2}), "fields[0].precision"),
+        (json!({"name": "Revenue", "fieldType": "Numeric", "precision": 10, "scale": 12}), "fields[0].scale"),
+        (json!({"name": "Revenue", "skipped": "yes"}), "fields[0].skipped"),
+        (json!({"name": "Revenue", "label": "L".repeat(256)}), "fields[0].label"),
+        (json!({"name": "Revenue", "colour": "red"}), "fields[0].colour"),
+    ] {
+        let (s, e) = api.call("PATCH", &fields, Some(json!({"fields": [change.clone()]}))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{change}: {e}");
+        assert!(e[0]["message"].as_str().unwrap().starts_with(path), "{change}: {e}");
+    }
+    let (_, after) = api.call("GET", &fields, None).await;
+    assert_eq!(before, after, "a refused change changes nothing");
+    let (s, ok) = api
+        .call(
+            "PATCH",
+            &fields,
+            Some(json!({"fields": [{"name": "Revenue", "fieldType": "Numeric", "precision": 12, "scale": 2}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ok}");
+}
+
+/// A recipe's file is its definition as stored: saved back, it is the same recipe.
+#[tokio::test]
+async fn a_recipe_file_round_trips() {
+    let api = Api::new().await;
+    let recipe: Value = json!({"version": "62.0", "nodes": {
+        "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "connectedDataset",
+            "label": "Account", "name": "Account", "sourceObjectName": "Account", "connectionName": "SFDC_LOCAL"},
+            "fields": ["Id", "Name"], "sampleDetails": {"type": "TopN"}}},
+        "F": {"action": "formula", "sources": ["LOAD"], "parameters": {"expressionType": "SQL", "fields": [{
+            "type": "TEXT", "name": "Kind", "label": "Kind", "formulaExpression": "case when Name = 'Tech' then 'a<b' else 'c&d' end",
+            "precision": 10, "defaultValue": ""}]}},
+        "SAVE": {"action": "save", "sources": ["F"], "parameters": {"dataset": {"type": "analyticsDataset",
+            "label": "Out", "name": "Out", "folderName": "SharedApp"}, "fields": []}}}, "ui": {}});
+    let (s, r) =
+        api.call("POST", &format!("{BASE}/recipes"), Some(json!({"name": "Kinds", "recipeDefinition": recipe}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    // the file is sent as stored, whatever the entity encoding of other answers
+    let auth = format!("Bearer {TOKEN}");
+    let (_, file) = api.send("GET", r["fileUrl"].as_str().unwrap(), None, &[("Authorization", &auth)]).await;
+    assert_eq!(file["nodes"], recipe["nodes"]);
+    let (s, _) = api.call("PATCH", &format!("{BASE}/recipes/Kinds"), Some(json!({"recipeDefinition": file}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, again) = api.send("GET", r["fileUrl"].as_str().unwrap(), None, &[("Authorization", &auth)]).await;
+    assert_eq!(again["nodes"], recipe["nodes"]);
+}
