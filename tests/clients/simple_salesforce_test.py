@@ -50,7 +50,8 @@ except SalesforceMalformedRequest as e:
 
 schedule = f"wave/asset/{demo['id']}/schedule"
 body = {"frequency": "monthly", "daysOfMonth": [-1], "time": {"hour": 23, "minute": 30, "timeZone": "Australia/Sydney"}}
-check(sf.restful(schedule, method="PUT", json=body) is None, "PUT schedule answers {}")
+put = sf.restful(schedule, method="PUT", json=body)
+check(put["frequency"] == "monthly" and put["assetId"] == demo["id"], f"PUT schedule answers the schedule: {put}")
 got = sf.restful(schedule)
 check(got["frequency"] == "monthly" and got["daysOfMonth"] == [-1], f"GET schedule: {got}")
 check(got["nextScheduledDate"].endswith(".000Z"), "nextScheduledDate in UTC")

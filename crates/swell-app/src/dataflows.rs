@@ -132,7 +132,7 @@ impl App {
         history_label: Option<&str>,
     ) -> ApiResult<DataflowRecord> {
         let hid = history_id.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
-        let hid = id_of(hid, KeyPrefix::History, "history")?;
+        let hid = id_of(hid, KeyPrefix::History, "history").map_err(|e| e.prefixed("historyId"))?;
         check_texts(&[("historyLabel", history_label)])?;
         Ok(self.store.revert_dataflow(&d.id, &hid, history_label).await?)
     }

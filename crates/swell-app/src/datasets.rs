@@ -28,7 +28,8 @@ impl App {
     ) -> ApiResult<(DatasetRecord, DatasetVersionRecord)> {
         let d = self.dataset(dataset).await?;
         let source = source_version.ok_or_else(|| ApiError::bad_request("sourceVersion.id: is required"))?;
-        let source = id_of(source, KeyPrefix::DatasetVersion, "dataset version")?;
+        let source =
+            id_of(source, KeyPrefix::DatasetVersion, "dataset version").map_err(|e| e.prefixed("sourceVersion.id"))?;
         let src = self.store.dataset_version(&source).await?;
         if src.dataset_id != d.id {
             return Err(ApiError::not_found(format!("version {source} of dataset {}", d.name)));

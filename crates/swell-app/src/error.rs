@@ -120,6 +120,12 @@ impl ApiError {
         ApiError { code, message: first, more: messages }
     }
 
+    /// The same error, its message naming the input field it is about (`historyId: ...`).
+    pub fn prefixed(mut self, field: &str) -> Self {
+        self.message = format!("{field}: {}", self.message);
+        self
+    }
+
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         ApiError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {what}"))
     }

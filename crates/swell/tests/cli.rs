@@ -521,7 +521,7 @@ fn the_salesforce_cli_works_unchanged() {
     let weekly =
         r#"{"frequency":"weekly","daysOfWeek":["Monday"],"time":{"hour":5,"minute":0,"timeZone":"Europe/London"}}"#;
     let (code, out) = rest(&[&schedule, "-X", "PUT", "-b", weekly]);
-    assert_eq!((code, json(&out)), (0, serde_json::json!({})));
+    assert_eq!((code, &json(&out)["frequency"]), (0, &serde_json::json!("weekly")), "{out}");
     let (_, out) = rest(&[&schedule]);
     assert_eq!(json(&out)["daysOfWeek"], serde_json::json!(["monday"]));
     let (code, out) = rest(&[&schedule, "-X", "DELETE", "-b", "{}"]);

@@ -142,7 +142,15 @@ pub async fn restore(
     bytes: Bytes,
 ) -> ApiResult<Response> {
     let input = body(&bytes, "datasetVersion")?;
-    let source = input.get("sourceVersion").and_then(|s| s.get("id")).and_then(Value::as_str);
+    let source = match input.get("sourceVersion") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(v)) => match v.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id.as_str()),
+            Some(_) => return Err(ApiError::bad_request("sourceVersion.id: must be a string (a 0Fc id)")),
+        },
+        Some(_) => return Err(ApiError::bad_request("sourceVersion: must be an object {\"id\": \"0Fc...\"}")),
+    };
     let (d, created) = state.restore_version(&actor, &id.id, source).await?;
     Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
 }

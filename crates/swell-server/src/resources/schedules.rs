@@ -1,8 +1,9 @@
 //! `/wave/asset/{assetId}/schedule`: GET, PUT, DELETE the schedule of a dataflow (02K), a
 //! recipe (05v) or a data connector (0It, also by API name).
 //!
-//! PUT answers `{}` as the docs show; GET the schedule with `nextScheduledDate` (UTC) and the
-//! zone object; DELETE answers 204 with no body. Every wrong field of a PUT is its own error
+//! PUT and GET answer the Schedule (with `nextScheduledDate` in UTC and the zone object), as
+//! wave-api.md 7.1 confirms (older docs showed `{}`; an empty 200 would break
+//! simple-salesforce, whose `restful` parses every 200 as JSON); DELETE answers 204 with no body. Every wrong field of a PUT is its own error
 //! entry naming the field. The changes are swell-app's use cases.
 
 use crate::wire::{AssetPath, body, ok};
@@ -68,8 +69,8 @@ pub async fn put(
     let input = body(&bytes, "schedule")?;
     let schedule = Schedule::from_input(&input)
         .map_err(|errors| ApiError::many(ErrorCode::InvalidInput, errors.iter().map(ToString::to_string).collect()))?;
-    state.put_schedule(&actor, &id.id, schedule).await?;
-    Ok(ok(json!({})))
+    let rec = state.put_schedule(&actor, &id.id, schedule).await?;
+    Ok(ok(representation(&rec.asset_id, Some(&rec), state.scheduler.now())))
 }
 
 pub async fn delete(

@@ -20,7 +20,7 @@ async fn schedules_are_set_read_and_deleted() {
         (StatusCode::OK, json!({"assetId": id, "frequency": "none", "notificationLevel": "never"}))
     );
 
-    // the seed's five bodies are accepted and answered with {}
+    // the seed's five bodies are accepted and answered with the schedule
     let seed = [
         json!({"frequency": "hourly", "daysOfWeek": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
                "hourlyInterval": 3, "lastHour": 20, "time": {"hour": 2, "minute": 30, "timezone": "America/Los_Angeles"}}),
@@ -31,7 +31,12 @@ async fn schedules_are_set_read_and_deleted() {
     ];
     for body in seed {
         let (s, out) = api.call("PUT", &url, Some(body.clone())).await;
-        assert_eq!((s, out), (StatusCode::OK, json!({})), "{body}");
+        assert_eq!(
+            (s, &out["frequency"]),
+            (StatusCode::OK, &json!(body["frequency"].as_str().unwrap().to_lowercase())),
+            "{body}"
+        );
+        assert_eq!(out["assetId"], id, "PUT answers the schedule: {out}");
         let (_, got) = api.call("GET", &url, None).await;
         assert_eq!(got["frequency"], body["frequency"].as_str().unwrap().to_lowercase());
         assert_eq!(got["assetId"], id);
