@@ -203,6 +203,18 @@ impl App {
             StoreError::Conflict(m) => ApiError::new(ErrorCode::ConnectorInUse, m),
             other => other.into(),
         })?;
+        // what its objects left on disk goes too, off the async threads; the connection is gone
+        // whatever happens to its folder
+        let (data_dir, name) = (self.data_dir.clone(), c.name.clone());
+        match tokio::task::spawn_blocking(move || data_dir.remove_connection(&name)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(connection = %c.name, error = %e, "could not remove a deleted connection's folder")
+            }
+            Err(e) => {
+                tracing::warn!(connection = %c.name, error = %e, "could not remove a deleted connection's folder")
+            }
+        }
         self.scheduler.wake();
         actor.did("delete connection", &c.id, &c.name);
         Ok(())

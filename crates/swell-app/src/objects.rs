@@ -19,6 +19,9 @@ pub struct NewObject {
     /// The connection's id or API name.
     pub connector: Option<String>,
     pub source_object: Option<String>,
+    /// A connected object's name and label are its source object's name: given, they must be.
+    pub name: Option<String>,
+    pub label: Option<String>,
     /// Its sync settings (its fields are read from the source).
     pub settings: ReplicatedPatch,
 }
@@ -83,6 +86,21 @@ fn field_change_errors(i: usize, change: &Value) -> Vec<String> {
     errors
 }
 
+/// Checks the sync settings an object would have once `settings` apply to `current` (none:
+/// a new object): an incremental mode needs its key and watermark among the synced fields, so
+/// that a sync does not fail on it later (`swell_scheduler::check_sync_settings`).
+fn check_settings(object: &str, settings: &ReplicatedPatch, current: Option<&ReplicatedRecord>) -> ApiResult<()> {
+    let mode = settings.connection_mode.or(current.map(|r| r.connection_mode)).unwrap_or_default();
+    let empty = Value::Array(Vec::new());
+    let advanced = settings.advanced_properties.as_ref().or(current.map(|r| &r.advanced_properties)).unwrap_or(&empty);
+    let fields = settings.fields.as_ref().or(current.and_then(|r| r.fields.as_ref()));
+    swell_scheduler::check_sync_settings(object, mode, advanced, fields).map_err(|m| {
+        let field =
+            if settings.fields.is_some() && settings.connection_mode.is_none() { "fields" } else { "connectionMode" };
+        ApiError::bad_request(format!("{field}: {m}"))
+    })
+}
+
 impl App {
     /// A connected object by id, with its connection.
     pub async fn object(&self, id: &str) -> ApiResult<(ReplicatedRecord, ConnectorRecord)> {
@@ -104,35 +122,55 @@ impl App {
             .ok_or_else(|| ApiError::bad_request(format!("connectorId: no data connection '{connector}'")))?;
         let object =
             new.source_object.as_deref().ok_or_else(|| ApiError::bad_request("sourceObjectName: is required"))?;
+        for (field, given) in [("name", &new.name), ("label", &new.label)] {
+            if let Some(o) = given
+                && o != object
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{field}: a connected object is named after its source object '{object}', not '{o}'"
+                )));
+            }
+        }
         let mut settings = new.settings;
         let fields = self.open_source(&c)?.fields(object).await.map_err(|e| match e {
             ConnectError::NotFound(m) => ApiError::bad_request(format!("sourceObjectName: {m}")),
             other => other.into(),
         })?;
         settings.fields = Some(SourceField::list_json(&fields));
+        check_settings(object, &settings, None)?;
         let r = self.store.create_replicated(&c.id, object, &settings).await?;
         actor.did("add connected object", &r.id, object);
         Ok(r)
     }
 
     /// Changes a connected object's sync settings; its source object cannot change.
-    pub async fn update_object(
-        &self,
-        actor: &Actor,
-        id: &str,
-        source_object: Option<&str>,
-        settings: ReplicatedPatch,
-    ) -> ApiResult<ReplicatedRecord> {
-        let (r, _) = self.object(id).await?;
-        if let Some(o) = source_object
-            && o != r.source_object
+    /// Changes a connected object's sync settings. What names it (its connection, its source
+    /// object, and its name and label, which are the object's name) may be repeated, never
+    /// changed: a change would otherwise be answered 200 and ignored.
+    pub async fn update_object(&self, actor: &Actor, id: &str, change: NewObject) -> ApiResult<ReplicatedRecord> {
+        let (r, c) = self.object(id).await?;
+        if let Some(other) = change.connector.as_deref()
+            && !(other.eq_ignore_ascii_case(&c.name) || other == c.id.as_str() || other == c.id.fifteen())
         {
             return Err(ApiError::bad_request(format!(
-                "sourceObjectName: cannot change from {} to {o}",
-                r.source_object
+                "connectorId: a connected object cannot move from {} ({}) to another connection",
+                c.name, c.id
             )));
         }
-        let r = self.store.update_replicated(&r.id, &settings).await?;
+        for (field, given) in
+            [("sourceObjectName", &change.source_object), ("name", &change.name), ("label", &change.label)]
+        {
+            if let Some(o) = given
+                && *o != r.source_object
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{field}: is the object's name '{}' and cannot change (to '{o}')",
+                    r.source_object
+                )));
+            }
+        }
+        check_settings(&r.source_object, &change.settings, Some(&r))?;
+        let r = self.store.update_replicated(&r.id, &change.settings).await?;
         actor.did("update connected object", &r.id, &r.source_object);
         Ok(r)
     }
@@ -223,6 +261,7 @@ impl App {
             return Err(ApiError::many(ErrorCode::InvalidInput, errors));
         }
         let patch = ReplicatedPatch { fields: Some(Value::Array(current)), ..ReplicatedPatch::default() };
+        check_settings(&r.source_object, &patch, Some(&r))?;
         let r = self.store.update_replicated(&r.id, &patch).await?;
         actor.did("change connected object fields", &r.id, &r.source_object);
         Ok(r)

@@ -48,8 +48,8 @@ pub fn open_source(
     swell_connect::connect(ty, &Properties::new(properties), folders)
 }
 
-fn advanced(record: &ReplicatedRecord, name: &str) -> Option<String> {
-    record.advanced_properties.as_array()?.iter().find_map(|p| {
+fn advanced(properties: &Value, name: &str) -> Option<String> {
+    properties.as_array()?.iter().find_map(|p| {
         (p.get("name")?.as_str()?.eq_ignore_ascii_case(name)).then(|| p.get("value")?.as_str().map(str::to_string))?
     })
 }
@@ -81,11 +81,11 @@ async fn fields_of(
     Ok((record, fields))
 }
 
-fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, String> {
-    if record.connection_mode == ConnectionMode::Full {
-        return Ok(Mode::Full);
-    }
-    let key = match advanced(record, "primaryKey") {
+/// The key and the watermark an incremental sync of `object` uses: its advanced properties
+/// (`primaryKey`, `watermarkField`), else the source's one-field key and a date field named
+/// as watermarks are; the error says what is missing.
+fn incremental_keys(object: &str, properties: &Value, fields: &[SourceField]) -> Result<(String, String), String> {
+    let key = match advanced(properties, "primaryKey") {
         Some(k) => k,
         None => {
             let keys: Vec<&SourceField> = fields.iter().filter(|f| f.primary_key).collect();
@@ -95,23 +95,23 @@ fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, St
                     return Err(format!(
                         "incremental sync of {} needs a primary key: the source declares none; set the advanced \
                          property primaryKey or use connectionMode full",
-                        record.source_object
+                        object
                     ));
                 }
                 _ => {
                     return Err(format!(
                         "incremental sync of {} needs a one-field key; the source's key has several fields: set the \
                          advanced property primaryKey or use connectionMode full",
-                        record.source_object
+                        object
                     ));
                 }
             }
         }
     };
     if !fields.iter().any(|f| f.name == key) {
-        return Err(format!("{}: the key field '{key}' is not synced (skipped or missing)", record.source_object));
+        return Err(format!("{}: the key field '{key}' is not synced (skipped or missing)", object));
     }
-    let watermark = match advanced(record, "watermarkField") {
+    let watermark = match advanced(properties, "watermarkField") {
         Some(w) => w,
         None => WATERMARK_NAMES
             .iter()
@@ -121,14 +121,45 @@ fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, St
                 format!(
                     "incremental sync of {} needs a watermark: a date-time field that changes with every update \
                      ({}); set the advanced property watermarkField or use connectionMode full",
-                    record.source_object,
+                    object,
                     WATERMARK_NAMES.join(", ")
                 )
             })?,
     };
     if !fields.iter().any(|f| f.name == watermark && f.ty.is_date()) {
-        return Err(format!("{}: the watermark field '{watermark}' is not a synced date field", record.source_object));
+        return Err(format!("{}: the watermark field '{watermark}' is not a synced date field", object));
     }
+    Ok((key, watermark))
+}
+
+/// Checks a connected object's sync settings against its described fields before they are
+/// kept: an incremental mode needs a one-field key and a date watermark among the synced
+/// fields. An object not described yet is checked when it syncs.
+pub fn check_sync_settings(
+    object: &str,
+    mode: ConnectionMode,
+    advanced_properties: &Value,
+    fields: Option<&Value>,
+) -> Result<(), String> {
+    if mode == ConnectionMode::Full {
+        return Ok(());
+    }
+    let Some(list) = fields.and_then(Value::as_array) else { return Ok(()) };
+    let mut fields = Vec::new();
+    for v in list {
+        let (f, skipped) = SourceField::from_json(v)?;
+        if !skipped {
+            fields.push(f);
+        }
+    }
+    incremental_keys(object, advanced_properties, &fields).map(|_| ())
+}
+
+fn mode_of(record: &ReplicatedRecord, fields: &[SourceField]) -> Result<Mode, String> {
+    if record.connection_mode == ConnectionMode::Full {
+        return Ok(Mode::Full);
+    }
+    let (key, watermark) = incremental_keys(&record.source_object, &record.advanced_properties, fields)?;
     let stale_full = record.connection_mode == ConnectionMode::PeriodicFull
         && record.last_full_sync.is_none_or(|at| Utc::now() - at >= PERIODIC_FULL_AFTER);
     let since = if record.full_refresh || record.needs_sync() || stale_full { None } else { record.watermark };

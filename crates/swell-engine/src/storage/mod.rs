@@ -192,6 +192,19 @@ impl DataDir {
         })
     }
 
+    /// Removes what a deleted data connection left under `connections/<name>/` (its objects
+    /// were removed before it; what stays is their empty folders and lock files). A name that
+    /// is not a file name has no folder.
+    pub fn remove_connection(&self, connection: &str) -> io::Result<()> {
+        let Ok(dir) = self.under("connections", &[connection]) else { return Ok(()) };
+        match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            // a link is removed, never followed
+            Ok(m) if m.file_type().is_symlink() => fs::remove_file(&dir),
+            _ => fs::remove_dir_all(&dir),
+        }
+    }
+
     /// Removes a table and all its versions (a deleted connected object). The table was made
     /// by this data dir, so it lies under it; a symbolic link is removed, never followed.
     pub fn remove_table(&self, table: &VersionedTable) -> io::Result<()> {

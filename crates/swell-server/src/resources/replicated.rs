@@ -150,6 +150,17 @@ pub async fn list(
     Ok(ok(json!({ "replicatedDatasets": items, "url": v.url("/replicatedDatasets") })))
 }
 
+/// A ReplicatedDatasetInput.
+fn object_input(input: &Value) -> ApiResult<NewObject> {
+    Ok(NewObject {
+        connector: string_field(input, "connectorId")?.map(str::to_string),
+        source_object: string_field(input, "sourceObjectName")?.map(str::to_string),
+        name: string_field(input, "name")?.map(str::to_string),
+        label: string_field(input, "label")?.map(str::to_string),
+        settings: patch_of(input)?,
+    })
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -157,12 +168,7 @@ pub async fn create(
     bytes: Bytes,
 ) -> ApiResult<Response> {
     let input = body(&bytes, "replicatedDataset")?;
-    let new = NewObject {
-        connector: string_field(&input, "connectorId")?.map(str::to_string),
-        source_object: string_field(&input, "sourceObjectName")?.map(str::to_string),
-        settings: patch_of(&input)?,
-    };
-    let r = state.add_object(&actor, new).await?;
+    let r = state.add_object(&actor, object_input(&input)?).await?;
     let c = state.store.connector(&r.connector_id).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, &c).await?))
 }
@@ -180,7 +186,7 @@ pub async fn patch(
     bytes: Bytes,
 ) -> ApiResult<Response> {
     let input = body(&bytes, "replicatedDataset")?;
-    let r = state.update_object(&actor, &id.id, string_field(&input, "sourceObjectName")?, patch_of(&input)?).await?;
+    let r = state.update_object(&actor, &id.id, object_input(&input)?).await?;
     let c = state.store.connector(&r.connector_id).await?;
     Ok(ok(representation(&state, &v, &r, &c).await?))
 }

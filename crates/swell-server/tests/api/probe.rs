@@ -179,3 +179,62 @@ async fn a_recipe_file_round_trips() {
     let (_, again) = api.send("GET", r["fileUrl"].as_str().unwrap(), None, &[("Authorization", &auth)]).await;
     assert_eq!(again["nodes"], recipe["nodes"]);
 }
+
+/// A connected object's names cannot change, and an incremental mode its object cannot sync
+/// is refused when it is set, not when the sync fails later. A deleted connection leaves no
+/// folder behind.
+#[tokio::test]
+async fn connected_objects_refuse_what_cannot_change_and_modes_that_cannot_sync() {
+    let api = Api::new().await;
+    let folder = object_folder(api.data.root());
+    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (_, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    let (s, e) = api
+        .call(
+            "POST",
+            &format!("{BASE}/replicatedDatasets"),
+            Some(json!({"connectorId": c["id"], "sourceObjectName": "Account", "connectionMode": "Incremental"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e[0]["message"].as_str().unwrap().starts_with("connectionMode: incremental sync of Account needs"), "{e}");
+    let (s, o) = api
+        .call(
+            "POST",
+            &format!("{BASE}/replicatedDatasets"),
+            Some(json!({"connectorId": c["id"], "sourceObjectName": "Account"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let url = format!("{BASE}/replicatedDatasets/{}", o["id"].as_str().unwrap());
+    for (change, field) in [
+        (json!({"connectionMode": "PeriodicFull"}), "connectionMode"),
+        (json!({"name": "Other"}), "name"),
+        (json!({"label": "Other"}), "label"),
+        (json!({"connectorId": "0ItSW0000000009"}), "connectorId"),
+    ] {
+        let (s, e) = api.call("PATCH", &url, Some(change.clone())).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{change}: {e}");
+        assert!(e[0]["message"].as_str().unwrap().starts_with(field), "{change}: {e}");
+    }
+    // with a key and a watermark named, incremental is fine
+    let (s, e) = api
+        .call(
+            "PATCH",
+            &url,
+            Some(json!({"connectionMode": "Incremental", "name": "Account", "advancedProperties": [
+            {"name": "primaryKey", "value": "Id"}, {"name": "watermarkField", "value": "Revenue"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "Revenue is not a date: {e}");
+    let (s, _) = api.call("DELETE", &url, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // what removed objects leave (their folders, lock files) goes with the connection
+    let leftover = api.data.root().join("connections").join("SFDC_LOCAL").join("objects").join("Account");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join(".lock"), "").unwrap();
+    let (s, _) = api.call("DELETE", &format!("{BASE}/dataConnectors/SFDC_LOCAL"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(!api.data.root().join("connections").join("SFDC_LOCAL").exists(), "the connection's folder is gone");
+}
