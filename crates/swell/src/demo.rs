@@ -117,6 +117,8 @@ pub struct Seeded {
     /// earlier start is still queued or running).
     pub sync: Result<swell_store::JobRecord, ApiError>,
     pub job: Result<swell_store::JobRecord, ApiError>,
+    /// What an earlier start made and this one kept as it is (a user may have changed it).
+    pub kept: Vec<String>,
 }
 
 /// Makes the demo's assets through the use cases, as a user would through the API, so that
@@ -127,8 +129,12 @@ pub struct Seeded {
 /// made is kept.
 pub async fn seed(app: &App, sample_dir: &std::path::Path) -> Result<Seeded> {
     let actor = Actor::admin();
+    let mut kept = Vec::new();
     let connection = match app.store.connector_by_name("SFDC_LOCAL").await? {
-        Some(c) => c,
+        Some(c) => {
+            kept.push("the connection SFDC_LOCAL".to_string());
+            c
+        }
         None => {
             let new = NewConnection {
                 connector_type: Some("SfdcLocal".to_string()),
@@ -151,7 +157,10 @@ pub async fn seed(app: &App, sample_dir: &std::path::Path) -> Result<Seeded> {
         }
     }
     let dataflow = match app.store.dataflow_by_name(DATAFLOW_NAME).await? {
-        Some(d) => d,
+        Some(d) => {
+            kept.push(format!("the dataflow {DATAFLOW_NAME}"));
+            d
+        }
         None => {
             let new = NewDefinition {
                 name: Some(DATAFLOW_NAME.to_string()),
@@ -163,7 +172,10 @@ pub async fn seed(app: &App, sample_dir: &std::path::Path) -> Result<Seeded> {
         }
     };
     let recipe = match app.store.recipe_by_name(RECIPE_NAME).await? {
-        Some(r) => r,
+        Some(r) => {
+            kept.push(format!("the recipe {RECIPE_NAME}"));
+            r
+        }
         None => {
             let new = NewDefinition {
                 name: Some(RECIPE_NAME.to_string()),
@@ -187,7 +199,7 @@ pub async fn seed(app: &App, sample_dir: &std::path::Path) -> Result<Seeded> {
     // Run Now on the local connection; the dataflow would sync what it reads anyway
     let sync = app.run_connection(&actor, connection.id.as_str()).await;
     let job = app.start_job(&actor, dataflow.id.as_str()).await;
-    Ok(Seeded { connection, dataflow, recipe, sync, job })
+    Ok(Seeded { connection, dataflow, recipe, sync, job, kept })
 }
 
 /// A use case's error as the demo reports it.
@@ -222,7 +234,7 @@ async fn run(args: &ServeArgs) -> Result<()> {
     args.allow_folders.push(sample_dir);
     let server = Server::start(&args).await?;
     let sample_dir = write_sample(&server.state.data_dir).context("writing the sample objects")?;
-    let Seeded { connection, dataflow, recipe, sync, job } = seed(&server.state.app, &sample_dir).await?;
+    let Seeded { connection, dataflow, recipe, sync, job, kept } = seed(&server.state.app, &sample_dir).await?;
     let queued = |j: &Result<swell_store::JobRecord, ApiError>| match j {
         Ok(j) => format!("job {} ({})", j.id, j.status),
         Err(e) => format!("not queued now: {}", e.message),
@@ -238,6 +250,9 @@ async fn run(args: &ServeArgs) -> Result<()> {
         queued(&sync)
     );
     println!("the dataflow {DATAFLOW_NAME} ({}) was started: {}.", dataflow.id, queued(&job));
+    if !kept.is_empty() {
+        println!("kept as an earlier start left them: {}.", kept.join(", "));
+    }
     println!(
         "the recipe {RECIPE_NAME} ({}) runs with POST /wave/dataflowjobs {{\"dataflowId\": \"{}\", \"command\": \"start\"}}.",
         recipe.id, recipe.dataflow.id
