@@ -117,7 +117,10 @@ impl App {
         }
         self.check_properties(ty, &properties)?;
         let properties = self.sealed(ty, properties)?;
-        let c = self.store.create_connector(&name, &label, new.description.as_deref(), ty.name(), &properties).await?;
+        let c = {
+            let _names = self.new_names.lock().await;
+            self.store.create_connector(&name, &label, new.description.as_deref(), ty.name(), &properties).await?
+        };
         actor.did("create connection", &c.id, &c.name);
         Ok(c)
     }

@@ -82,7 +82,10 @@ impl App {
         if definition.as_object().is_none_or(|o| !o.is_empty()) {
             definition = validate_dataflow(definition)?;
         }
-        let d = self.store.create_dataflow(&name, &label, new.description.as_deref(), &definition).await?;
+        let d = {
+            let _names = self.new_names.lock().await;
+            self.store.create_dataflow(&name, &label, new.description.as_deref(), &definition).await?
+        };
         actor.did("create dataflow", &d.id, &d.name);
         Ok(d)
     }

@@ -62,9 +62,11 @@ fn field_change_errors(i: usize, change: &Value) -> Vec<String> {
                     .map(|e| e.message.trim_start_matches("label: ").to_string()),
             },
             "skipped" | "uniqueId" | "multiValue" => (!v.is_boolean()).then(|| "must be true or false".to_string()),
+            // a text field's precision is its length (255 as described); a Numeric field's
+            // digits are checked once its type is known (`numeric_error`)
             "precision" => match v.as_i64() {
-                Some(p) if (1..=MAX_PRECISION).contains(&p) => None,
-                _ => Some(format!("must be a whole number from 1 to {MAX_PRECISION}")),
+                Some(p) if p >= 1 => None,
+                _ => Some("must be a whole number, 1 or more".to_string()),
             },
             "scale" => match v.as_i64() {
                 Some(sc) if (0..MAX_PRECISION).contains(&sc) => None,
@@ -76,14 +78,31 @@ fn field_change_errors(i: usize, change: &Value) -> Vec<String> {
             errors.push(format!("{at}: {w}"));
         }
     }
-    if let (Some(p), Some(sc)) =
-        (obj.get("precision").and_then(Value::as_i64), obj.get("scale").and_then(Value::as_i64))
-        && sc > p
-        && errors.is_empty()
-    {
-        errors.push(format!("fields[{i}].scale: {sc} is more than the precision {p}"));
-    }
     errors
+}
+
+/// What is wrong with a Numeric field as it would be stored (the change merged into it): at
+/// most [`MAX_PRECISION`] digits, a scale within them.
+fn numeric_error(i: usize, field: &Value) -> Option<String> {
+    let numeric = field.get("fieldType").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("numeric"));
+    if !numeric {
+        return None;
+    }
+    let name = field.get("name").and_then(Value::as_str).unwrap_or_default();
+    let precision = field.get("precision").and_then(Value::as_i64);
+    if let Some(p) = precision
+        && p > MAX_PRECISION
+    {
+        return Some(format!(
+            "fields[{i}].precision: {p} is more digits than a Numeric field holds (at most {MAX_PRECISION}) in '{name}'"
+        ));
+    }
+    match (precision, field.get("scale").and_then(Value::as_i64)) {
+        (Some(p), Some(sc)) if sc > p => {
+            Some(format!("fields[{i}].scale: {sc} is more than the precision {p} of '{name}'"))
+        }
+        _ => None,
+    }
 }
 
 /// Checks the sync settings an object would have once `settings` apply to `current` (none:
@@ -219,17 +238,8 @@ impl App {
                     for (k, val) in change.as_object().into_iter().flatten() {
                         merged[k.as_str()] = val.clone();
                     }
-                    let numeric = merged
-                        .get("fieldType")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| t.eq_ignore_ascii_case("numeric"));
-                    if let (true, Some(p), Some(sc)) = (
-                        numeric,
-                        merged.get("precision").and_then(Value::as_i64),
-                        merged.get("scale").and_then(Value::as_i64),
-                    ) && sc > p
-                    {
-                        errors.push(format!("fields[{i}].scale: {sc} is more than the precision {p} of '{name}'"));
+                    if let Some(e) = numeric_error(i, &merged) {
+                        errors.push(e);
                         continue;
                     }
                     match SourceField::from_json(&merged) {
@@ -244,6 +254,10 @@ impl App {
                     }
                 }
                 None => {
+                    if let Some(e) = numeric_error(i, change) {
+                        errors.push(e);
+                        continue;
+                    }
                     if change.get("fieldType").is_none() {
                         errors.push(format!(
                             "fields[{i}].fieldType: is required for '{name}', a field the object does not have yet"

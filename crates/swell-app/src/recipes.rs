@@ -71,7 +71,10 @@ impl App {
         check_definition(&definition)?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
         check_texts(&[("description", new.description.as_deref())])?;
-        let r = self.store.create_recipe(&name, &label, new.description.as_deref(), &definition).await?;
+        let r = {
+            let _names = self.new_names.lock().await;
+            self.store.create_recipe(&name, &label, new.description.as_deref(), &definition).await?
+        };
         actor.did("create recipe", &r.id, &name);
         Ok(r)
     }

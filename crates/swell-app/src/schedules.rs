@@ -44,10 +44,23 @@ impl App {
         };
         if id.has_prefix(KeyPrefix::Dataflow) {
             let d = self.store.dataflow(&id).await?;
-            if d.kind == AssetKind::Sync {
-                return Err(ApiError::bad_request(format!(
-                    "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
-                )));
+            match d.kind {
+                AssetKind::Sync => {
+                    return Err(ApiError::bad_request(format!(
+                        "assetId: {id} is the sync dataflow of a data connection; schedule the connection (0It) instead"
+                    )));
+                }
+                // its runs are the recipe's: a second schedule of them would escape the
+                // recipe's own (and the loop check, which knows recipes by their 05v id)
+                AssetKind::Recipe => {
+                    let owner = self.store.recipe_of_dataflow(&d.id).await?;
+                    let recipe = owner
+                        .map_or_else(|| "a recipe".to_string(), |r| format!("recipe {} ({})", r.dataflow.name, r.id));
+                    return Err(ApiError::bad_request(format!(
+                        "assetId: {id} is the target dataflow of {recipe}; schedule the recipe (05v) instead"
+                    )));
+                }
+                AssetKind::Dataflow | AssetKind::Connection => {}
             }
             return Ok(Target { id: d.id, kind: AssetKind::Dataflow });
         }
@@ -134,14 +147,20 @@ impl App {
             }
         }
         for id in asset_terms(terms) {
-            let exists = if id.has_prefix(KeyPrefix::Recipe) {
-                self.store.recipe(&id).await.is_ok()
-            } else {
-                self.store.dataflow(&id).await.is_ok_and(|d| d.kind == AssetKind::Dataflow)
-            };
-            if !exists {
-                let kind = if id.has_prefix(KeyPrefix::Recipe) { AssetKind::Recipe } else { AssetKind::Dataflow };
-                return Err(ApiError::bad_request(format!("triggerRule: {} {id} does not exist", kind.word())));
+            if id.has_prefix(KeyPrefix::Recipe) {
+                if self.store.recipe(&id).await.is_err() {
+                    return Err(ApiError::bad_request(format!("triggerRule: recipe {id} does not exist")));
+                }
+                continue;
+            }
+            match self.store.dataflow(&id).await.map(|d| d.kind) {
+                Ok(AssetKind::Dataflow) => {}
+                Ok(AssetKind::Recipe) => {
+                    return Err(ApiError::bad_request(format!(
+                        "triggerRule: dataflow:{id} is the target dataflow of a recipe; write recipe:<05v id> to wait for its runs"
+                    )));
+                }
+                _ => return Err(ApiError::bad_request(format!("triggerRule: dataflow {id} does not exist"))),
             }
         }
         graph.insert(target.id.clone(), asset_terms(terms));

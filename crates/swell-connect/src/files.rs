@@ -269,7 +269,12 @@ impl Source for FileSource {
                 Some(since.timestamp_millis()),
                 Some("UTC".into()),
             );
-            let stamp = cast(col(field.as_str()), FieldType::plain_date().storage_type());
+            // the name as it is (a mixed-case `LastModifiedDate`), not parsed as SQL, which
+            // would fold it to lower case
+            let stamp = cast(
+                col(datafusion::common::Column::from_name(field.as_str())),
+                FieldType::plain_date().storage_type(),
+            );
             df = df.filter(stamp.gt_eq(lit(millis))).map_err(fail)?;
         }
         if let Some(filter) = &read.filter {

@@ -238,3 +238,84 @@ async fn connected_objects_refuse_what_cannot_change_and_modes_that_cannot_sync(
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(!api.data.root().join("connections").join("SFDC_LOCAL").exists(), "the connection's folder is gone");
 }
+
+/// Second probe: a recipe's target dataflow has no schedule of its own (its runs are the
+/// recipe's, and a rule on it escaped the loop check: a recipe ran 100 times in 12 s);
+/// names differing only in case created at once; a field list read back; a mixed-case
+/// watermark of a local object on its second incremental sync.
+#[tokio::test]
+async fn second_probe_findings() {
+    let api = std::sync::Arc::new(Api::new().await);
+    let folder = object_folder(api.data.root());
+    std::fs::write(
+        std::path::Path::new(&folder).join("Account.csv"),
+        "Id,Name,LastModifiedDate,Revenue\n001A,Acme,2024-01-01T00:00:00.000Z,150\n001B,Globex,2024-01-02T00:00:00.000Z,90\n",
+    )
+    .unwrap();
+    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (_, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    let recipe = json!({"version": "62.0", "nodes": {
+        "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "connectedDataset",
+            "label": "Account", "name": "Account", "sourceObjectName": "Account", "connectionName": "SFDC_LOCAL"},
+            "fields": ["Id", "Name"], "sampleDetails": {"type": "TopN"}}},
+        "SAVE": {"action": "save", "sources": ["LOAD"], "parameters": {"dataset": {"type": "analyticsDataset",
+            "label": "Out", "name": "Out", "folderName": "SharedApp"}, "fields": []}}}, "ui": {}});
+    let (s, r) =
+        api.call("POST", &format!("{BASE}/recipes"), Some(json!({"name": "R", "recipeDefinition": recipe}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let target = r["targetDataflowId"].as_str().unwrap().to_string();
+    let rule = json!({"frequency": "eventdriven", "triggerRule": format!("recipe:{}", r["id"].as_str().unwrap())});
+    let (s, e) = api.call("PUT", &format!("{BASE}/asset/{target}/schedule"), Some(rule)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e[0]["message"].as_str().unwrap().contains("schedule the recipe"), "{e}");
+    let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": "Other"}))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let rule = json!({"frequency": "eventdriven", "triggerRule": format!("dataflow:{target}")});
+    let (s, e) = api.call("PUT", &format!("{BASE}/asset/{}/schedule", d["id"].as_str().unwrap()), Some(rule)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e[0]["message"].as_str().unwrap().contains("recipe:"), "{e}");
+
+    // names that differ only in case, at once: one is created
+    let calls = (0..6).map(|i| {
+        let api = api.clone();
+        let name = if i % 2 == 0 { "CaSe" } else { "case" };
+        tokio::spawn(async move { api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": name}))).await.0 })
+    });
+    let mut created = 0;
+    for c in calls {
+        created += usize::from(c.await.unwrap() == StatusCode::CREATED);
+    }
+    assert_eq!(created, 1);
+
+    // a field list read is a field list that can be sent back
+    let (s, o) = api
+        .call(
+            "POST",
+            &format!("{BASE}/replicatedDatasets"),
+            Some(json!({"connectorId": c["id"], "sourceObjectName": "Account"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let url = format!("{BASE}/replicatedDatasets/{}", o["id"].as_str().unwrap());
+    let (_, fields) = api.call("GET", &format!("{url}/fields"), None).await;
+    let (s, back) = api.call("PATCH", &format!("{url}/fields"), Some(json!({"fields": fields["fields"]}))).await;
+    assert_eq!((s, &back["fields"]), (StatusCode::OK, &fields["fields"]));
+
+    // incremental on a mixed-case watermark: the second sync reads only what changed
+    let (s, e) = api
+        .call(
+            "PATCH",
+            &url,
+            Some(json!({"connectionMode": "Incremental", "advancedProperties": [
+            {"name": "primaryKey", "value": "Id"}, {"name": "watermarkField", "value": "LastModifiedDate"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    for round in 1..=2 {
+        let (s, e) = api.call("POST", &format!("{BASE}/dataConnectors/SFDC_LOCAL/ingest"), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let jobs = wait_for_type(&api, "DataSync", round).await;
+        assert!(jobs.iter().all(|j| j["status"] == "Success"), "sync {round}: {jobs:?}");
+    }
+}
