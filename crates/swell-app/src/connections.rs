@@ -101,7 +101,11 @@ impl App {
     /// The properties as stored: secrets sealed.
     fn sealed(&self, ty: ConnectorType, properties: Vec<(String, String)>) -> ApiResult<Vec<(String, String)>> {
         let vault = self.vault()?;
-        Ok(properties.into_iter().map(|(n, v)| if ty.is_secret(&n) { (n, vault.seal(&v)) } else { (n, v) }).collect())
+        // an empty secret is no secret: kept empty, so that it reads empty, not as the mask
+        Ok(properties
+            .into_iter()
+            .map(|(n, v)| if ty.is_secret(&n) && !v.is_empty() { (n, vault.seal(&v)) } else { (n, v) })
+            .collect())
     }
 
     pub async fn create_connection(&self, actor: &Actor, new: NewConnection) -> ApiResult<ConnectorRecord> {

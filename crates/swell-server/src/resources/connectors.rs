@@ -34,7 +34,7 @@ pub async fn representation(
     let properties: Vec<Value> = if with_properties {
         c.properties
             .iter()
-            .map(|(n, val)| json!({"name": n, "value": if ty.is_secret(n) { MASK } else { val.as_str() }}))
+            .map(|(n, val)| json!({"name": n, "value": if ty.is_secret(n) && !val.is_empty() { MASK } else { val.as_str() }}))
             .collect()
     } else {
         Vec::new()

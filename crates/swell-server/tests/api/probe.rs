@@ -75,6 +75,22 @@ async fn the_mask_is_never_stored_as_a_secret() {
     let (s, e) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(pg("******"))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert!(e[0]["message"].as_str().unwrap().contains("password"), "{e}");
+    // a secret sent empty is no secret: it reads empty, not as the mask
+    let mut empty = pg("x");
+    empty["name"] = json!("Empty");
+    empty["connectionProperties"][3]["value"] = Value::Null;
+    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(empty)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let password = c["connectionProperties"].as_array().unwrap().iter().find(|p| p["name"] == "password").unwrap();
+    assert_eq!(password["value"], "", "{c}");
+    let (s, e) = api
+        .call(
+            "PATCH",
+            &format!("{BASE}/dataConnectors/Empty"),
+            Some(json!({"connectionProperties": [{"name": "password", "value": "******"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     let mut body = pg("x");
     body["connectionProperties"].as_array_mut().unwrap().pop();
     let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
