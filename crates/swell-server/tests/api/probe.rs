@@ -24,6 +24,15 @@ async fn concurrent_creates_of_one_name_are_conflicts() {
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
 }
 
+/// The connection SFDC_LOCAL over a folder of object files.
+async fn sfdc_local(api: &Api, folder: &str) -> Value {
+    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    c
+}
+
 async fn dataflow(api: &Api, name: &str) -> String {
     let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": name}))).await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
@@ -135,10 +144,7 @@ async fn labels_are_never_blank_and_names_made_from_labels_fit() {
 async fn field_changes_are_checked() {
     let api = Api::new().await;
     let folder = object_folder(api.data.root());
-    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
-                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
-    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
-    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let c = sfdc_local(&api, &folder).await;
     let body = json!({"connectorId": c["id"], "sourceObjectName": "Account"});
     let (s, o) = api.call("POST", &format!("{BASE}/replicatedDatasets"), Some(body)).await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
@@ -203,9 +209,7 @@ async fn a_recipe_file_round_trips() {
 async fn connected_objects_refuse_what_cannot_change_and_modes_that_cannot_sync() {
     let api = Api::new().await;
     let folder = object_folder(api.data.root());
-    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
-                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
-    let (_, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    let c = sfdc_local(&api, &folder).await;
     let (s, e) = api
         .call(
             "POST",
@@ -268,9 +272,7 @@ async fn second_probe_findings() {
         "Id,Name,LastModifiedDate,Revenue\n001A,Acme,2024-01-01T00:00:00.000Z,150\n001B,Globex,2024-01-02T00:00:00.000Z,90\n",
     )
     .unwrap();
-    let body = json!({"name": "SFDC_LOCAL", "connectorType": "SfdcLocal",
-                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
-    let (_, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    let c = sfdc_local(&api, &folder).await;
     let recipe = json!({"version": "62.0", "nodes": {
         "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "connectedDataset",
             "label": "Account", "name": "Account", "sourceObjectName": "Account", "connectionName": "SFDC_LOCAL"},
