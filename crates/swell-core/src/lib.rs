@@ -11,6 +11,8 @@ pub mod id;
 pub mod job;
 pub mod json;
 pub mod name;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod schedule;
 pub mod sync;
 

@@ -7,6 +7,7 @@
 //!
 //! Concurrency: handlers are async and share the store (a connection pool) and the runner.
 
+pub mod openapi;
 mod resources;
 pub mod wire;
 
@@ -49,13 +50,22 @@ pub type Service = tower::util::MapRequest<Router, fn(Request<Body>) -> Request<
 
 /// The whole HTTP service: path normalisation in front of the router.
 pub fn app(state: AppState) -> Service {
-    let wave = resources::routes()
+    let (wave, _) = resources::routes().split_for_parts();
+    let wave = wave
         .layer(middleware::from_fn(encode_entities))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .with_state(state);
+        .with_state(state.clone());
+    let (public, _) = resources::public().split_for_parts();
+    let document = Arc::new(openapi::document_json());
     let router = Router::new()
-        .route("/services/data", axum::routing::get(resources::versions::list))
-        .route("/services/data/{version}", axum::routing::get(resources::versions::resources))
+        .merge(public.with_state(state))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { ([(header::CONTENT_TYPE, wire::JSON)], document.as_str().to_owned()) }
+            }),
+        )
         .merge(wave)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {

@@ -582,6 +582,86 @@ fn simple_salesforce_works_unchanged_over_tls() {
     assert!(!plain.unwrap_or_default().contains("66.0"), "no API over plain HTTP on the TLS port");
 }
 
+/// Schemathesis (PyPI; .ci/run installs it in the client venv) against `swell demo`: it
+/// generates requests from docs/openapi.json's operations (valid and invalid, a bounded
+/// number per operation) and checks that no answer is a 5xx and that every answer has the
+/// status, content type and shape the document declares.
+#[test]
+fn schemathesis_finds_no_server_error_and_every_answer_matches_the_document() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    let st = clients.join(".venv/bin/schemathesis");
+    if !st.exists() {
+        assert!(std::env::var("CI").is_err(), "CI must install schemathesis: a venv in {}", clients.display());
+        eprintln!("skipping: schemathesis is not installed (see .ci/run)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("st-token"));
+    // the demo's assets, so that requests reach them (most generated ids match nothing)
+    let list = |path: &str, key: &str| -> Vec<String> {
+        let (_, body) = get(&demo.base, &format!("/services/data/v66.0/wave{path}"), "st-token");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v[key].as_array().unwrap().iter().filter_map(|x| x["id"].as_str().map(str::to_string)).collect()
+    };
+    // the demo's dataflow registers its dataset in its first run
+    let mut datasets = Vec::new();
+    for _ in 0..600 {
+        datasets = list("/datasets", "datasets");
+        if !datasets.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let flows = list("/dataflows", "dataflows");
+    let jobs = list("/dataflowjobs", "dataflowJobs");
+    let recipes = list("/recipes", "recipes");
+    let connections = list("/dataConnectors", "dataConnectors");
+    let objects = list("/replicatedDatasets", "replicatedDatasets");
+    let nodes = list(&format!("/dataflowjobs/{}/nodes", jobs[0]), "nodes");
+    let quoted = |ids: &[String]| ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+    let assets: Vec<String> = [&flows[..], &recipes[..], &connections[..]].concat();
+    let mut config = String::from(
+        "[dictionaries.versions]\nvalues = [\"v66.0\", \"v55.0\", \"v50.0\", \"v45.0\"]\n\n\
+         [parameters]\n\"path.version\" = { dictionary = \"versions\", probability = 0.9 }\n\n",
+    );
+    for (name, ids, path) in [
+        ("dataflows", &flows, "/dataflows/"),
+        ("jobs", &jobs, "/dataflowjobs/"),
+        ("recipes", &recipes, "/recipes/"),
+        ("datasets", &datasets, "/datasets/"),
+        ("connections", &connections, "/dataConnectors/"),
+        ("objects", &objects, "/replicatedDatasets/"),
+        ("assets", &assets, "/asset/"),
+    ] {
+        config += &format!(
+            "[dictionaries.{name}]\nvalues = [{}]\n\n[[operations]]\ninclude-path-regex = \"{path}\"\n\
+             parameters = {{ \"path.id\" = {{ dictionary = \"{name}\", probability = 0.8 }}, \
+             \"path.version\" = {{ dictionary = \"versions\", probability = 0.9 }} }}\n\n",
+            quoted(ids)
+        );
+    }
+    config += &format!("[dictionaries.nodes]\nvalues = [{}]\n", quoted(&nodes));
+    let config_file = tmp.path().join("schemathesis.toml");
+    std::fs::write(&config_file, config).unwrap();
+    let out = Command::new(&st)
+        .args(["--config-file", config_file.to_str().unwrap()])
+        .args(["run", &format!("{}/openapi.json", demo.base), "--url", &demo.base])
+        .args(["--header", "Authorization: Bearer st-token", "--header", "X-Chatter-Entity-Encoding: false"])
+        .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
+        .args(["--max-examples", "20", "--seed", "20261202", "--workers", "1", "--request-timeout", "30"])
+        .args(["--phases", "examples,coverage,fuzzing", "--generation-database", "none", "--no-color"])
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .current_dir(tmp.path())
+        .output()
+        .expect("schemathesis runs");
+    let report = text(&out);
+    // the summary: operations, test cases and failures, for the CI log
+    for line in report.lines().filter(|l| l.contains("passed") || l.contains("failed") || l.contains("generated")) {
+        eprintln!("schemathesis: {line}");
+    }
+    assert!(out.status.success(), "{report}");
+}
+
 /// A PostgreSQL database of its own for one test (`SWELL_TEST_POSTGRES_URL` names the server),
 /// dropped when the test ends; `None` without PostgreSQL locally (CI=true requires it).
 struct PgDatabase {

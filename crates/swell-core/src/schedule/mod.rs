@@ -16,7 +16,8 @@ mod zone;
 use crate::{KeyPrefix, SalesforceId};
 use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::Tz;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use std::fmt;
 
 pub use zone::ZoneInfo;
@@ -118,8 +119,8 @@ impl Days {
         WEEK.into_iter().filter(move |d| self.contains(*d))
     }
 
-    fn to_json(self) -> Value {
-        self.iter().map(|d| json!(day_name(d))).collect()
+    fn names(self) -> Vec<&'static str> {
+        self.iter().map(day_name).collect()
     }
 }
 
@@ -595,51 +596,97 @@ impl Schedule {
 
     /// The output form (lowercase enums, the zone object with its offset at `at`), without
     /// `assetId` and `nextScheduledDate`, which belong to the resource.
-    pub fn to_json(&self, at: DateTime<Utc>) -> Value {
-        let mut out = json!({
-            "frequency": self.frequency.as_str(),
-            "notificationLevel": self.notification_level.as_str(),
-        });
-        if let Some(t) = &self.time {
-            let z = ZoneInfo::of(t.zone, at);
-            out["time"] = json!({
-                "hour": t.hour,
-                "minute": t.minute,
-                "timeZone": { "gmtOffset": z.gmt_offset, "name": z.name, "zoneId": z.zone_id },
-            });
-        }
+    pub fn output(&self, at: DateTime<Utc>) -> ScheduleOutput {
+        let mut out = ScheduleOutput {
+            frequency: self.frequency.as_str(),
+            notification_level: self.notification_level.as_str(),
+            time: self.time.map(|t| TimeOutput { hour: t.hour, minute: t.minute, time_zone: ZoneInfo::of(t.zone, at) }),
+            ..ScheduleOutput::default()
+        };
         match &self.frequency {
             Frequency::None | Frequency::Daily => {}
             Frequency::Minutely { interval, days, last_hour } => {
-                out["minutelyInterval"] = json!(interval);
-                out["daysOfWeek"] = days.to_json();
-                if let Some(h) = last_hour {
-                    out["lastHour"] = json!(h);
-                }
+                out.minutely_interval = Some(*interval);
+                out.days_of_week = Some(days.names());
+                out.last_hour = *last_hour;
             }
             Frequency::Hourly { interval, days, last_hour } => {
-                out["hourlyInterval"] = json!(interval);
-                out["daysOfWeek"] = days.to_json();
-                if let Some(h) = last_hour {
-                    out["lastHour"] = json!(h);
-                }
+                out.hourly_interval = Some(*interval);
+                out.days_of_week = Some(days.names());
+                out.last_hour = *last_hour;
             }
-            Frequency::Weekly { days } => out["daysOfWeek"] = days.to_json(),
-            Frequency::Monthly { days: MonthDays::Last } => out["daysOfMonth"] = json!([-1]),
+            Frequency::Weekly { days } => out.days_of_week = Some(days.names()),
+            Frequency::Monthly { days: MonthDays::Last } => out.days_of_month = Some(vec![-1]),
             Frequency::Monthly { days: MonthDays::Days(bits) } => {
-                out["daysOfMonth"] = (1..=31).filter(|d| bits & (1 << d) != 0).collect::<Vec<u32>>().into()
+                out.days_of_month = Some((1..=31).filter(|d| bits & (1 << d) != 0).collect())
             }
             Frequency::MonthlyRelative { week, days } => {
-                out["weekInMonth"] = json!(week.as_str());
+                out.week_in_month = Some(week.as_str());
                 match days.iter().collect::<Vec<_>>().as_slice() {
-                    [one] => out["dayInWeek"] = json!(day_name(*one)),
-                    _ => out["daysOfWeek"] = days.to_json(),
+                    [one] => out.day_in_week = Some(day_name(*one)),
+                    _ => out.days_of_week = Some(days.names()),
                 }
             }
-            Frequency::EventDriven { rule } => out["triggerRule"] = json!(rule.to_wire()),
+            Frequency::EventDriven { rule } => out.trigger_rule = Some(rule.to_wire()),
         }
         out
     }
+
+    /// [`Schedule::output`] as JSON: the form the store keeps.
+    pub fn to_json(&self, at: DateTime<Utc>) -> Value {
+        serde_json::to_value(self.output(at)).unwrap_or(Value::Null)
+    }
+}
+
+/// A schedule as the API writes it ([`Schedule::output`]): the fields of its frequency only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleOutput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = frequencies))]
+    pub frequency: &'static str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = notification_levels))]
+    pub notification_level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutely_interval: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hourly_interval: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_of_week: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_hour: Option<u32>,
+    /// Days 1 to 31, or `[-1]` for the last day of the month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_of_month: Option<Vec<i32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub week_in_month: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_in_week: Option<&'static str>,
+    /// What an event-driven schedule waits for (`$ALL_SALESFORCE_OBJECTS AND recipe:05v…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger_rule: Option<String>,
+}
+
+#[cfg(feature = "openapi")]
+fn frequencies() -> utoipa::openapi::schema::Object {
+    crate::openapi::one_of(FREQUENCIES.iter().copied())
+}
+
+#[cfg(feature = "openapi")]
+fn notification_levels() -> utoipa::openapi::schema::Object {
+    crate::openapi::one_of(NotificationLevel::ALL.iter().map(|(_, s)| *s))
+}
+
+/// The local time of a timed schedule, with its zone as shown at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TimeOutput {
+    pub hour: u32,
+    pub minute: u32,
+    pub time_zone: ZoneInfo,
 }
 
 fn month_days(r: &mut Reader) -> MonthDays {

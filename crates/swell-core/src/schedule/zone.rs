@@ -15,7 +15,9 @@ pub fn parse(s: &str) -> Option<Tz> {
 }
 
 /// A zone as shown at one instant (the offset and name change with daylight saving time).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ZoneInfo {
     /// Hours from UTC (`-8.0`, `5.5`, `-3.5`).
     pub gmt_offset: f64,

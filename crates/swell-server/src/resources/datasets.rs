@@ -1,55 +1,110 @@
 //! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
 
 use super::paging::{Page, matches_q};
-use crate::wire::{AssetPath, body, ok};
+use crate::wire::{AssetPath, AssetRef, Permissions, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use swell_app::{Actor, ApiError, ApiResult};
-use swell_core::dates::to_wire;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
+use utoipa::ToSchema;
 
-fn representation(v: &Version, d: &DatasetRecord) -> Value {
-    let url = v.url(&format!("/datasets/{}", d.id));
-    let mut out = json!({
-        "id": d.id.as_str(),
-        "type": "dataset",
-        "name": d.name,
-        "label": d.label,
-        "namespace": "",
-        "url": url,
-        "versionsUrl": format!("{url}/versions"),
-        "datasetType": "default",
-        "visibility": "All",
-        "createdBy": crate::wire::admin(),
-        "createdDate": to_wire(&d.created_date),
-        "lastModifiedBy": crate::wire::admin(),
-        "lastModifiedDate": to_wire(&d.last_modified_date),
-    });
-    if let Some(c) = &d.current_version_id {
-        out["currentVersionId"] = json!(c.as_str());
-        out["currentVersionUrl"] = json!(format!("{url}/versions/{c}"));
-    }
-    out
+/// A dataset (`Dataset`): what dataflows and recipes register, with its current version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Dataset {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub label: String,
+    pub namespace: &'static str,
+    pub url: String,
+    pub versions_url: String,
+    pub dataset_type: &'static str,
+    pub visibility: &'static str,
+    pub created_by: WaveUser,
+    pub created_date: Timestamp,
+    pub last_modified_by: WaveUser,
+    pub last_modified_date: Timestamp,
+    /// What the acting user may do with it.
+    pub permissions: Permissions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version_url: Option<String>,
 }
 
-fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> Value {
-    json!({
-        "id": x.id.as_str(),
-        "type": "datasetversion",
-        "url": v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
-        "createdBy": crate::wire::admin(),
-        "createdDate": to_wire(&x.created_date),
-        "lastModifiedBy": crate::wire::admin(),
-        "lastModifiedDate": to_wire(&x.created_date),
-        "totalRowCount": x.row_count,
-        "dataset": { "id": d.id.as_str(), "name": d.name, "url": v.url(&format!("/datasets/{}", d.id)) },
-    })
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetCollection {
+    pub datasets: Vec<Dataset>,
+    pub total_size: i64,
+    pub url: String,
+    pub next_page_url: Option<String>,
+}
+
+/// A version of a dataset's rows (`DatasetVersion`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetVersion {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: String,
+    pub created_by: WaveUser,
+    pub created_date: Timestamp,
+    pub last_modified_by: WaveUser,
+    pub last_modified_date: Timestamp,
+    pub total_row_count: i64,
+    pub dataset: AssetRef,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetVersionCollection {
+    pub versions: Vec<DatasetVersion>,
+    pub url: String,
+}
+
+fn representation(v: &Version, d: &DatasetRecord) -> Dataset {
+    let url = v.url(&format!("/datasets/{}", d.id));
+    Dataset {
+        id: d.id.to_string(),
+        kind: "dataset",
+        name: d.name.clone(),
+        label: d.label.clone(),
+        namespace: "",
+        versions_url: format!("{url}/versions"),
+        dataset_type: "default",
+        visibility: "All",
+        created_by: WaveUser::admin(),
+        created_date: Timestamp::from(&d.created_date),
+        last_modified_by: WaveUser::admin(),
+        last_modified_date: Timestamp::from(&d.last_modified_date),
+        permissions: Permissions::ALL,
+        current_version_id: d.current_version_id.as_ref().map(ToString::to_string),
+        current_version_url: d.current_version_id.as_ref().map(|c| format!("{url}/versions/{c}")),
+        url,
+    }
+}
+
+fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> DatasetVersion {
+    DatasetVersion {
+        id: x.id.to_string(),
+        kind: "datasetversion",
+        url: v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
+        created_by: WaveUser::admin(),
+        created_date: Timestamp::from(&x.created_date),
+        last_modified_by: WaveUser::admin(),
+        last_modified_date: Timestamp::from(&x.created_date),
+        total_row_count: x.row_count,
+        dataset: AssetRef::new(&d.id).named(&d.name).url(v.url(&format!("/datasets/{}", d.id))),
+    }
 }
 
 /// The sorts of the dataset list, as orgs name them (wave-api.md, `GET /wave/datasets`).
@@ -67,6 +122,19 @@ const SORTS: &[&str] = &[
 
 /// The list: `q` (name or label), `sort` (any of [`SORTS`]; default LastModified), `order`
 /// (Ascending, Descending; default Descending, Ascending for names), `page`/`pageSize`.
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/datasets",
+    tag = "datasets",
+    params(
+        ("q" = Option<String>, Query, description = "words found in the name or label"),
+        ("sort" = Option<String>, Query, description = "ConnectionName, CreatedBy, CreatedDate, LastModified, LastQueried, LastRefreshed, Mru, Name or TotalRows"),
+        ("order" = Option<String>, Query, description = "Ascending or Descending"),
+        ("page" = Option<String>, Query, description = "the page token of a nextPageUrl"),
+        ("pageSize" = Option<i64>, Query, description = "1 to 200 (default 25)"),
+    ),
+    responses((status = 200, body = DatasetCollection)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     v: Version,
@@ -116,24 +184,58 @@ pub async fn list(
         Some(other) => return Err(ApiError::bad_request(format!("order: '{other}' must be Ascending or Descending"))),
     }
     let total = all.len() as i64;
-    let items: Vec<Value> =
+    let datasets =
         all.iter().skip(page.offset() as usize).take(page.size as usize).map(|d| representation(&v, d)).collect();
-    let (url, next) = page.links(&v.url("/datasets"), &q, total);
-    Ok(ok(json!({ "datasets": items, "totalSize": total, "url": url, "nextPageUrl": next })))
+    let (url, next_page_url) = page.links(&v.url("/datasets"), &q, total);
+    Ok(ok(DatasetCollection { datasets, total_size: total, url, next_page_url }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/datasets/{id}",
+    tag = "datasets",
+    responses((status = 200, body = Dataset)),
+)]
 pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
     Ok(ok(representation(&v, &state.dataset(&id.id).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/datasets/{id}/versions",
+    tag = "datasets",
+    responses((status = 200, body = DatasetVersionCollection)),
+)]
 pub async fn versions(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
     let d = state.dataset(&id.id).await?;
-    let items: Vec<Value> = state.store.dataset_versions(&d.id).await?.iter().map(|x| version(&v, &d, x)).collect();
-    Ok(ok(json!({ "versions": items, "url": v.url(&format!("/datasets/{}/versions", d.id)) })))
+    let versions = state.store.dataset_versions(&d.id).await?.iter().map(|x| version(&v, &d, x)).collect();
+    Ok(ok(DatasetVersionCollection { versions, url: v.url(&format!("/datasets/{}/versions", d.id)) }))
+}
+
+/// The body of POST `/datasets/{id}/versions`, bare or wrapped in `datasetVersion`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetVersionInput {
+    /// The version (0Fc) whose rows the new version holds.
+    pub source_version: Option<VersionRef>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VersionRef {
+    pub id: Option<String>,
 }
 
 /// Restores a version: `{"sourceVersion": {"id": "0Fc..."}}` makes a new current version with
 /// the rows of the source.
+#[utoipa::path(
+    post,
+    path = "/services/data/{version}/wave/datasets/{id}/versions",
+    tag = "datasets",
+    request_body = DatasetVersionInput,
+    responses(
+        (status = 201, body = DatasetVersion, description = "A new current version with the rows of sourceVersion"),
+    ),
+)]
 pub async fn restore(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -141,16 +243,8 @@ pub async fn restore(
     Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let input = body(&bytes, "datasetVersion")?;
-    let source = match input.get("sourceVersion") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(v)) => match v.get("id") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(id)) => Some(id.as_str()),
-            Some(_) => return Err(ApiError::bad_request("sourceVersion.id: must be a string (a 0Fc id)")),
-        },
-        Some(_) => return Err(ApiError::bad_request("sourceVersion: must be an object {\"id\": \"0Fc...\"}")),
-    };
+    let input: DatasetVersionInput = input(&bytes, "datasetVersion")?;
+    let source = input.source_version.as_ref().and_then(|s| s.id.as_deref());
     let (d, created) = state.restore_version(&actor, &id.id, source).await?;
     Ok(crate::wire::json(StatusCode::CREATED, version(&v, &d, &created)))
 }

@@ -14,11 +14,13 @@ use crate::{AppState, Version};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use swell_app::Actor;
 use swell_app::error::{ApiError, ApiResult, ErrorCode};
 use swell_core::{KeyPrefix, SalesforceId};
+use utoipa::ToSchema;
 
 pub const USERNAME: &str = "admin@swell.local";
 
@@ -31,19 +33,35 @@ fn org_id(state: &AppState) -> SalesforceId {
         .unwrap_or_else(|| SalesforceId::new(KeyPrefix::Organization, 1))
 }
 
+/// Who the token belongs to (OpenID Connect `userinfo`, as Salesforce answers it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserInfo {
+    pub sub: String,
+    pub user_id: String,
+    pub organization_id: String,
+    pub preferred_username: &'static str,
+    pub name: String,
+    pub email: &'static str,
+    pub email_verified: bool,
+    pub zoneinfo: &'static str,
+    pub locale: &'static str,
+    pub user_type: &'static str,
+}
+
+#[utoipa::path(get, path = "/services/oauth2/userinfo", tag = "identity", responses((status = 200, body = UserInfo)))]
 pub async fn userinfo(State(state): State<AppState>, Extension(actor): Extension<Actor>) -> Response {
-    ok(json!({
-        "sub": format!("swell/{}/{}", org_id(&state), actor.id),
-        "user_id": actor.id.as_str(),
-        "organization_id": org_id(&state).as_str(),
-        "preferred_username": USERNAME,
-        "name": actor.name,
-        "email": USERNAME,
-        "email_verified": true,
-        "zoneinfo": "Etc/UTC",
-        "locale": "en_US",
-        "user_type": "STANDARD",
-    }))
+    ok(UserInfo {
+        sub: format!("swell/{}/{}", org_id(&state), actor.id),
+        user_id: actor.id.to_string(),
+        organization_id: org_id(&state).to_string(),
+        preferred_username: USERNAME,
+        name: actor.name.clone(),
+        email: USERNAME,
+        email_verified: true,
+        zoneinfo: "Etc/UTC",
+        locale: "en_US",
+        user_type: "STANDARD",
+    })
 }
 
 /// The fields of the two records swell has, by object.
@@ -82,17 +100,30 @@ fn record(state: &AppState, actor: &Actor, object: &str) -> Option<(&'static str
     }
 }
 
+/// A path that names a record: `/sobjects/{object}/{id}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct RecordPath {
+    pub object: String,
+    pub id: String,
+}
+
 fn attributes(v: &Version, object: &str, id: &str) -> Value {
     json!({ "type": object, "url": format!("/services/data/v{}/sobjects/{object}/{id}", v.0) })
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/sobjects/{object}/{id}",
+    tag = "identity",
+    responses((status = 200, body = Object, description = "The Organization or User record")),
+)]
 pub async fn sobject(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     v: Version,
-    Path(params): Path<HashMap<String, String>>,
+    Path(path): Path<RecordPath>,
 ) -> ApiResult<Response> {
-    let (object, id) = (&params["object"], &params["id"]);
+    let (object, id) = (&path.object, &path.id);
     let Some((name, mut fields)) = record(&state, &actor, object) else {
         return Err(ApiError::not_found(format!("sObject type '{object}'")));
     };
@@ -107,6 +138,13 @@ pub async fn sobject(
 /// `SELECT f, … FROM Object [WHERE …] [ORDER BY …] [LIMIT n]` over the one record of
 /// Organization or User. Only the select list and the object are read: each of those objects
 /// has a single record, which any filter on it keeps (INFERRED: the CLI's filters do).
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/query",
+    tag = "identity",
+    params(("q" = String, Query, description = "SELECT fields FROM Organization or User")),
+    responses((status = 200, body = Object, description = "The SOQL answer: totalSize, done, records")),
+)]
 pub async fn query(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,

@@ -5,119 +5,197 @@
 //! The changes are swell-app's use cases (`objects.rs` there says what each does).
 
 use super::connectors;
+use super::connectors::DataConnector;
 use super::paging::matches_q;
-use crate::wire::{AssetPath, body, ok, string_field};
+use crate::wire::shapes::one_of;
+use crate::wire::{AssetPath, AssetRef, Permissions, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::HashMap;
-use swell_app::{Actor, ApiError, ApiResult, ErrorCode, NewObject};
-use swell_core::ConnectionMode;
-use swell_core::dates::to_wire;
+use swell_app::{Actor, ApiError, ApiResult, NewObject};
+use swell_core::{ConnectionMode, SyncStatus};
 use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
+use utoipa::ToSchema;
 
-async fn representation(state: &AppState, v: &Version, r: &ReplicatedRecord, c: &ConnectorRecord) -> ApiResult<Value> {
+/// A connected object (`ReplicatedDataset`): a source object that a connection syncs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicatedDataset {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub label: String,
+    pub namespace: &'static str,
+    pub url: String,
+    pub source_object_name: String,
+    pub connector: DataConnector,
+    #[schema(schema_with = connection_modes)]
+    pub connection_mode: &'static str,
+    pub supported_connection_modes: Vec<&'static str>,
+    pub filter_applied: bool,
+    pub fields_url: String,
+    /// Fields synced (not skipped).
+    pub field_count: usize,
+    pub replication_dataflow_id: String,
+    pub row_level_sharing: bool,
+    /// `[{name, value}]`: `primaryKey` and `watermarkField` of incremental syncs.
+    pub advanced_properties: Value,
+    pub full_refresh: bool,
+    #[schema(schema_with = sync_statuses)]
+    pub status: &'static str,
+    pub uuid: String,
+    pub created_by: WaveUser,
+    pub created_date: Timestamp,
+    pub last_modified_by: WaveUser,
+    pub last_modified_date: Timestamp,
+    /// What the acting user may do with it.
+    pub permissions: Permissions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass_through_filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_refreshed_date: Option<Timestamp>,
+}
+
+fn connection_modes() -> utoipa::openapi::schema::Object {
+    one_of(ConnectionMode::ALL.map(ConnectionMode::wire))
+}
+
+fn sync_statuses() -> utoipa::openapi::schema::Object {
+    one_of(SyncStatus::ALL.map(SyncStatus::wire))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicatedDatasetCollection {
+    pub replicated_datasets: Vec<ReplicatedDataset>,
+    pub url: String,
+}
+
+async fn representation(
+    state: &AppState,
+    v: &Version,
+    r: &ReplicatedRecord,
+    c: &ConnectorRecord,
+) -> ApiResult<ReplicatedDataset> {
     let url = v.url(&format!("/replicatedDatasets/{}", r.id));
     let field_count = r
         .fields
         .as_ref()
         .and_then(Value::as_array)
         .map_or(0, |f| f.iter().filter(|x| x.get("skipped") != Some(&Value::Bool(true))).count());
-    let mut out = json!({
-        "id": r.id.as_str(),
-        "type": "replicateddataset",
-        "name": r.source_object,
-        "label": r.source_object,
-        "namespace": "",
-        "url": url,
-        "sourceObjectName": r.source_object,
-        "connector": connectors::representation(state, v, c, false).await?,
-        "connectionMode": r.connection_mode.wire(),
-        "supportedConnectionModes": ConnectionMode::ALL.map(ConnectionMode::wire),
-        "filterApplied": r.pass_through_filter.as_deref().is_some_and(|f| !f.trim().is_empty()),
-        "fieldsUrl": format!("{url}/fields"),
-        "fieldCount": field_count,
-        "replicationDataflowId": c.dataflow_id.as_str(),
-        "rowLevelSharing": r.row_level_sharing,
-        "advancedProperties": r.advanced_properties,
-        "fullRefresh": r.full_refresh,
-        "status": r.status.wire(),
-        "uuid": r.id.as_str(),
-        "createdBy": crate::wire::admin(),
-        "createdDate": to_wire(&r.created_date),
-        "lastModifiedBy": crate::wire::admin(),
-        "lastModifiedDate": to_wire(&r.last_modified_date),
-    });
-    if let Some(f) = &r.pass_through_filter {
-        out["passThroughFilter"] = json!(f);
-    }
-    if let Some(at) = &r.last_refreshed {
-        out["lastRefreshedDate"] = json!(to_wire(at));
-    }
-    Ok(out)
-}
-
-/// The settings of a ReplicatedDatasetInput; unknown fields are errors.
-fn patch_of(input: &Value) -> ApiResult<ReplicatedPatch> {
-    const KNOWN: &[&str] = &[
-        "connectorId",
-        "sourceObjectName",
-        "connectionMode",
-        "fullRefresh",
-        "passThroughFilter",
-        "rowLevelSharing",
-        "advancedProperties",
-        "name",
-        "label",
-    ];
-    if let Some(obj) = input.as_object() {
-        let unknown: Vec<String> = obj
-            .keys()
-            .filter(|k| !KNOWN.contains(&k.as_str()))
-            .map(|k| format!("{k}: is not a field of a replicated dataset"))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(ApiError::many(ErrorCode::InvalidInput, unknown));
-        }
-    }
-    let boolean = |name: &str| -> ApiResult<Option<bool>> {
-        match input.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ApiError::bad_request(format!("{name}: must be true or false"))),
-        }
-    };
-    let advanced = match input.get("advancedProperties") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(list)) => {
-            for (i, p) in list.iter().enumerate() {
-                if p.get("name").and_then(Value::as_str).is_none() {
-                    return Err(ApiError::bad_request(format!("advancedProperties[{i}].name: is required")));
-                }
-            }
-            Some(Value::Array(list.clone()))
-        }
-        Some(_) => return Err(ApiError::bad_request("advancedProperties: must be an array of {name, value}")),
-    };
-    Ok(ReplicatedPatch {
-        connection_mode: string_field(input, "connectionMode")?.map(swell_app::connection_mode).transpose()?,
-        full_refresh: boolean("fullRefresh")?,
-        pass_through_filter: match input.get("passThroughFilter") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(s.clone()).filter(|s| !s.trim().is_empty())),
-            Some(_) => return Err(ApiError::bad_request("passThroughFilter: must be text")),
-        },
-        row_level_sharing: boolean("rowLevelSharing")?,
-        advanced_properties: advanced,
-        fields: None,
+    Ok(ReplicatedDataset {
+        id: r.id.to_string(),
+        kind: "replicateddataset",
+        name: r.source_object.clone(),
+        label: r.source_object.clone(),
+        namespace: "",
+        source_object_name: r.source_object.clone(),
+        connector: connectors::representation(state, v, c, false).await?,
+        connection_mode: r.connection_mode.wire(),
+        supported_connection_modes: ConnectionMode::ALL.map(ConnectionMode::wire).to_vec(),
+        filter_applied: r.pass_through_filter.as_deref().is_some_and(|f| !f.trim().is_empty()),
+        fields_url: format!("{url}/fields"),
+        url,
+        field_count,
+        replication_dataflow_id: c.dataflow_id.to_string(),
+        row_level_sharing: r.row_level_sharing,
+        advanced_properties: r.advanced_properties.clone(),
+        full_refresh: r.full_refresh,
+        status: r.status.wire(),
+        uuid: r.id.to_string(),
+        created_by: WaveUser::admin(),
+        created_date: Timestamp::from(&r.created_date),
+        last_modified_by: WaveUser::admin(),
+        last_modified_date: Timestamp::from(&r.last_modified_date),
+        permissions: Permissions::ALL,
+        pass_through_filter: r.pass_through_filter.clone(),
+        last_refreshed_date: r.last_refreshed.map(Timestamp::from),
     })
 }
 
+/// The body of a connected object's POST and PATCH (`ReplicatedDatasetInputRepresentation`),
+/// bare or wrapped in `replicatedDataset`; a field it does not have is an error.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicatedDatasetInput {
+    /// The connection (0It id or API name); POST only.
+    pub connector_id: Option<String>,
+    /// The source object; POST only.
+    pub source_object_name: Option<String>,
+    pub name: Option<String>,
+    pub label: Option<String>,
+    #[schema(schema_with = connection_modes)]
+    pub connection_mode: Option<String>,
+    pub full_refresh: Option<bool>,
+    /// A filter the source applies (SOQL `WHERE` of Salesforce objects); `null` removes it.
+    #[serde(default, deserialize_with = "crate::wire::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub pass_through_filter: Option<Option<String>>,
+    pub row_level_sharing: Option<bool>,
+    /// `primaryKey` and `watermarkField` of incremental syncs (`dataConnectorTypes` lists them).
+    pub advanced_properties: Option<Vec<AdvancedPropertyInput>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AdvancedPropertyInput {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+impl ReplicatedDatasetInput {
+    fn into_new(self) -> ApiResult<NewObject> {
+        let advanced = match &self.advanced_properties {
+            None => None,
+            Some(list) => {
+                for (i, p) in list.iter().enumerate() {
+                    if list[..i].iter().any(|q| q.name.eq_ignore_ascii_case(&p.name)) {
+                        return Err(ApiError::bad_request(format!(
+                            "advancedProperties[{i}].name: '{}' is given twice",
+                            p.name
+                        )));
+                    }
+                }
+                Some(serde_json::to_value(list).map_err(ApiError::internal)?)
+            }
+        };
+        let settings = ReplicatedPatch {
+            connection_mode: self.connection_mode.as_deref().map(swell_app::connection_mode).transpose()?,
+            full_refresh: self.full_refresh,
+            pass_through_filter: self.pass_through_filter.map(|f| f.filter(|s| !s.trim().is_empty())),
+            row_level_sharing: self.row_level_sharing,
+            advanced_properties: advanced,
+            fields: None,
+        };
+        Ok(NewObject {
+            connector: self.connector_id,
+            source_object: self.source_object_name,
+            name: self.name,
+            label: self.label,
+            settings,
+        })
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/replicatedDatasets",
+    tag = "connected objects",
+    params(
+        ("category" = Option<String>, Query, description = "Input (default) or Output"),
+        ("connector" = Option<String>, Query, description = "objects of this connection (id or API name)"),
+        ("sourceObject" = Option<String>, Query, description = "objects of this source object"),
+        ("q" = Option<String>, Query, description = "words found in the name or label"),
+    ),
+    responses((status = 200, body = ReplicatedDatasetCollection)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     v: Version,
@@ -126,7 +204,7 @@ pub async fn list(
     let connectors = state.store.list_connectors().await?;
     let mut items = Vec::new();
     if q.get("category").is_some_and(|c| c.eq_ignore_ascii_case("Output")) {
-        return Ok(ok(json!({ "replicatedDatasets": items, "url": v.url("/replicatedDatasets") })));
+        return Ok(ok(ReplicatedDatasetCollection { replicated_datasets: items, url: v.url("/replicatedDatasets") }));
     }
     for r in state.store.list_replicated().await? {
         let Some(c) = connectors.iter().find(|c| c.id == r.connector_id) else { continue };
@@ -147,37 +225,46 @@ pub async fn list(
         }
         items.push(representation(&state, &v, &r, c).await?);
     }
-    Ok(ok(json!({ "replicatedDatasets": items, "url": v.url("/replicatedDatasets") })))
+    Ok(ok(ReplicatedDatasetCollection { replicated_datasets: items, url: v.url("/replicatedDatasets") }))
 }
 
-/// A ReplicatedDatasetInput.
-fn object_input(input: &Value) -> ApiResult<NewObject> {
-    Ok(NewObject {
-        connector: string_field(input, "connectorId")?.map(str::to_string),
-        source_object: string_field(input, "sourceObjectName")?.map(str::to_string),
-        name: string_field(input, "name")?.map(str::to_string),
-        label: string_field(input, "label")?.map(str::to_string),
-        settings: patch_of(input)?,
-    })
-}
-
+#[utoipa::path(
+    post,
+    path = "/services/data/{version}/wave/replicatedDatasets",
+    tag = "connected objects",
+    request_body = ReplicatedDatasetInput,
+    responses((status = 201, body = ReplicatedDataset)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     v: Version,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let input = body(&bytes, "replicatedDataset")?;
-    let r = state.add_object(&actor, object_input(&input)?).await?;
+    let new = input::<ReplicatedDatasetInput>(&bytes, "replicatedDataset")?.into_new()?;
+    let r = state.add_object(&actor, new).await?;
     let c = state.store.connector(&r.connector_id).await?;
     Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, &c).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/replicatedDatasets/{id}",
+    tag = "connected objects",
+    responses((status = 200, body = ReplicatedDataset)),
+)]
 pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
     let (r, c) = state.object(&id.id).await?;
     Ok(ok(representation(&state, &v, &r, &c).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/services/data/{version}/wave/replicatedDatasets/{id}",
+    tag = "connected objects",
+    request_body = ReplicatedDatasetInput,
+    responses((status = 200, body = ReplicatedDataset)),
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -185,14 +272,20 @@ pub async fn patch(
     Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let input = body(&bytes, "replicatedDataset")?;
-    let r = state.update_object(&actor, &id.id, object_input(&input)?).await?;
+    let change = input::<ReplicatedDatasetInput>(&bytes, "replicatedDataset")?.into_new()?;
+    let r = state.update_object(&actor, &id.id, change).await?;
     let c = state.store.connector(&r.connector_id).await?;
     Ok(ok(representation(&state, &v, &r, &c).await?))
 }
 
 /// Deletes a connected object and its synced data. A dataflow that still reads it adds it
 /// back and syncs it on its next run (sync before run).
+#[utoipa::path(
+    delete,
+    path = "/services/data/{version}/wave/replicatedDatasets/{id}",
+    tag = "connected objects",
+    responses((status = 204, description = "Done; no body")),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -202,21 +295,98 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn fields_body(v: &Version, r: &ReplicatedRecord) -> Value {
+/// A field of a connected object, as stored and shown: what a sync reads and writes.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicatedField {
+    pub name: String,
+    #[serde(default)]
+    pub label: String,
+    pub field_type: String,
+    #[serde(default)]
+    pub precision: u32,
+    #[serde(default)]
+    pub scale: u32,
+    #[serde(default)]
+    pub multi_value: bool,
+    /// Left out of syncs.
+    #[serde(default)]
+    pub skipped: bool,
+    /// Part of the upsert key of incremental syncs.
+    #[serde(default)]
+    pub unique_id: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// The fields of a connected object.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicatedFieldCollection {
+    pub fields: Vec<ReplicatedField>,
+    pub replicated_dataset: AssetRef,
+    pub url: String,
+}
+
+fn fields_body(v: &Version, r: &ReplicatedRecord) -> ApiResult<ReplicatedFieldCollection> {
     let url = v.url(&format!("/replicatedDatasets/{}", r.id));
-    json!({
-        "fields": r.fields.clone().unwrap_or(Value::Array(vec![])),
-        "replicatedDataset": { "id": r.id.as_str(), "name": r.source_object, "url": url },
-        "url": format!("{url}/fields"),
+    let fields = match &r.fields {
+        Some(f) => serde_json::from_value(f.clone())
+            .map_err(|e| ApiError::internal(format!("the stored fields of {} cannot be read: {e}", r.id)))?,
+        None => Vec::new(),
+    };
+    Ok(ReplicatedFieldCollection {
+        fields,
+        replicated_dataset: AssetRef::new(&r.id).named(&r.source_object).url(url.clone()),
+        url: format!("{url}/fields"),
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/replicatedDatasets/{id}/fields",
+    tag = "connected objects",
+    responses((status = 200, body = ReplicatedFieldCollection)),
+)]
 pub async fn fields(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
     let r = state.object_fields(&id.id).await?;
-    Ok(ok(fields_body(&v, &r)))
+    Ok(ok(fields_body(&v, &r)?))
+}
+
+/// The body of PATCH (or POST) on a connected object's fields: the fields to change, by name
+/// (swell-app checks each and names what is wrong as `fields[i].key`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FieldsInput {
+    #[schema(value_type = Option<Vec<FieldChange>>)]
+    pub fields: Option<Vec<Value>>,
+}
+
+/// A change of one field: its name, and what changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // the schema of a field change; swell-app reads the JSON, naming each mistake
+pub struct FieldChange {
+    pub name: String,
+    pub label: Option<String>,
+    /// For a field the object does not have yet.
+    pub field_type: Option<String>,
+    pub precision: Option<u32>,
+    pub scale: Option<u32>,
+    pub skipped: Option<bool>,
+    pub unique_id: Option<bool>,
+    pub format: Option<String>,
 }
 
 /// Merges `{"fields": [...]}` into the object's fields.
+#[utoipa::path(
+    method(patch, post),
+    path = "/services/data/{version}/wave/replicatedDatasets/{id}/fields",
+    tag = "connected objects",
+    request_body = FieldsInput,
+    responses((status = 200, body = ReplicatedFieldCollection)),
+)]
 pub async fn patch_fields(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -224,10 +394,10 @@ pub async fn patch_fields(
     Path(id): Path<AssetPath>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let input = body(&bytes, "fields")?;
-    let changes = input.get("fields").and_then(Value::as_array).ok_or_else(|| {
+    let input: FieldsInput = input(&bytes, "fields")?;
+    let changes = input.fields.ok_or_else(|| {
         ApiError::bad_request("fields: is required: an array of {name, label?, fieldType?, skipped?}")
     })?;
-    let r = state.change_fields(&actor, &id.id, changes).await?;
-    Ok(ok(fields_body(&v, &r)))
+    let r = state.change_fields(&actor, &id.id, &changes).await?;
+    Ok(ok(fields_body(&v, &r)?))
 }

@@ -4,10 +4,16 @@
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use serde_json::Value;
-use swell_app::{Actor, ApiError, ErrorCode};
+use swell_app::{ApiError, ErrorCode};
 
+pub mod shapes;
+pub mod since;
+
+pub use shapes::{AssetRef, LicenseAttributes, Permissions, Timestamp, WaveUser};
+pub use since::Since;
 pub use swell_app::error::JSON;
 
 /// A path that names an asset: `/…/{id}` (an id or an API name, as the resource allows).
@@ -30,29 +36,19 @@ pub struct ObjectPath {
     pub object: String,
 }
 
-/// A user as representations show it (`WaveUser`).
-pub fn user(actor: &Actor) -> Value {
-    serde_json::json!({
-        "id": actor.id.as_str(),
-        "name": actor.name,
-        "profilePhotoUrl": "/img/userprofile/default_profile_45_v2.png",
-    })
-}
-
-/// The user of every stored asset: records do not hold who made them yet, and every change is
-/// the admin's.
-pub fn admin() -> Value {
-    user(&Actor::admin())
-}
-
-pub fn json(status: StatusCode, body: Value) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
+/// A representation as the JSON answer of `status`.
+pub fn json(status: StatusCode, body: impl serde::Serialize) -> Response {
+    let text = match serde_json::to_string(&body) {
+        Ok(t) => t,
+        Err(e) => return ApiError::internal(format!("a representation could not be written: {e}")).into_response(),
+    };
+    let mut r = Response::new(Body::from(text));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
     r
 }
 
-pub fn ok(body: Value) -> Response {
+pub fn ok(body: impl serde::Serialize) -> Response {
     json(StatusCode::OK, body)
 }
 
@@ -110,29 +106,26 @@ pub fn body(bytes: &Bytes, wrapper: &str) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-/// Reads a string field of a body, with its JSON path in the error; a text longer than its
-/// field's limit (`swell_app::check_text`) is refused.
-pub fn string_field<'a>(v: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
-    match v.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            swell_app::check_text(name, s)?;
-            Ok(Some(s))
-        }
-        Some(_) => Err(ApiError::bad_request(format!("{name}: must be a string"))),
-    }
+/// Reads a request body into its typed input (`T`, declared next to its handler): the body
+/// rules of [`body`], then the fields, a wrong one named by its JSON path
+/// (`connectionProperties[2].value: invalid type: ...`).
+pub fn input<T: serde::de::DeserializeOwned>(bytes: &Bytes, wrapper: &str) -> Result<T, ApiError> {
+    let value = body(bytes, wrapper)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." { ApiError::bad_request(inner) } else { ApiError::bad_request(format!("{path}: {inner}")) }
+    })
 }
 
-/// Leaves out the fields of a representation that are newer than the requested API version,
-/// as an org does: `since` lists (field, first version).
-pub fn gate(out: &mut Value, version: u32, since: &[(&str, u32)]) {
-    if let Some(obj) = out.as_object_mut() {
-        for (field, first) in since {
-            if version < *first {
-                obj.remove(*field);
-            }
-        }
-    }
+/// A field that may be absent (`None`: leave it as it is), `null` (`Some(None)`: clear it) or
+/// a value: `#[serde(default, deserialize_with = "wire::nullable")]`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// Minimal HTML escaping of Connect API responses.
