@@ -183,6 +183,57 @@ impl JobType {
     }
 }
 
+/// Why a job failed, so that whoever watches can tell "the definition is wrong" from "the
+/// source was down": stored with the job, and named at the start of its message
+/// ([`FailureClass::message`]). A job stopped by a user did not fail and has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The definition is wrong, or a node failed on the data: its author's to fix.
+    Definition,
+    /// A source (connection, connected object, dataset, file) could not be read.
+    Source,
+    /// The machine ran short (memory, disk space): the operator's to fix.
+    Resources,
+    /// Anything else: the server stopped while the job ran, a store error, a panic.
+    Internal,
+}
+
+impl FailureClass {
+    pub const ALL: [FailureClass; 4] =
+        [FailureClass::Definition, FailureClass::Source, FailureClass::Resources, FailureClass::Internal];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Definition => "definition",
+            FailureClass::Source => "source",
+            FailureClass::Resources => "resources",
+            FailureClass::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FailureClass> {
+        FailureClass::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The job's message: the class in words, then what happened.
+    pub fn message(self, what: &str) -> String {
+        let class = match self {
+            FailureClass::Definition => "Definition error",
+            FailureClass::Source => "Source unavailable",
+            FailureClass::Resources => "Resource limit",
+            FailureClass::Internal => "Internal error",
+        };
+        format!("{class}: {what}")
+    }
+}
+
+impl fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! with the node name and JSON path), and [`EngineError`]s raised while a run executes.
 
 use std::fmt;
+pub use swell_core::FailureClass;
 
 /// One thing wrong with a definition, located by node and JSON path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,26 +84,18 @@ pub enum EngineError {
     Internal(String),
 }
 
-/// What kind of failure, so that a monitor can say "your dataflow is wrong" apart from "the
-/// source was down".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    User,
-    SourceUnavailable,
-    Cancelled,
-    /// The machine ran short (disk space): the operator's to fix, not the definition's.
-    Resources,
-    Internal,
-}
-
 impl EngineError {
-    pub fn class(&self) -> FailureClass {
+    /// What kind of failure it is; `None` for a stopped run, which did not fail. A node that
+    /// failed on the data is the definition's (it met values it does not handle), unless it
+    /// ran out of memory: the engine's memory limit is the operator's setting.
+    pub fn class(&self) -> Option<FailureClass> {
         match self {
-            EngineError::Invalid(_) | EngineError::Node { .. } => FailureClass::User,
-            EngineError::Source(_) => FailureClass::SourceUnavailable,
-            EngineError::Cancelled => FailureClass::Cancelled,
-            EngineError::Resources(_) => FailureClass::Resources,
-            EngineError::Io(_) | EngineError::Internal(_) => FailureClass::Internal,
+            EngineError::Node { message, .. } if message.contains(MEMORY) => Some(FailureClass::Resources),
+            EngineError::Invalid(_) | EngineError::Node { .. } => Some(FailureClass::Definition),
+            EngineError::Source(_) => Some(FailureClass::Source),
+            EngineError::Cancelled => None,
+            EngineError::Resources(_) => Some(FailureClass::Resources),
+            EngineError::Io(_) | EngineError::Internal(_) => Some(FailureClass::Internal),
         }
     }
 
@@ -154,6 +147,9 @@ pub fn clean_df_message(msg: &str) -> String {
     parts.join(": ")
 }
 
+/// What a node's message says when the run's memory limit stopped it.
+const MEMORY: &str = "needs more memory than its limit";
+
 /// DataFusion's "Resources exhausted" names its operators and reservations (`HashJoinInput[1]`,
 /// `ExternalSorterMerge[0]`, top consumers by bytes): none of that is a user's word. Says
 /// what ran out, in the node's terms, and what to change.
@@ -172,7 +168,7 @@ fn memory_message(msg: &str) -> Option<String> {
         _ => "an operator",
     };
     Some(format!(
-        "The run needs more memory than its limit: {what} did not fit. Raise the limit with --memory-mb (SWELL_RUN_MEMORY_MB) \
+        "The run {MEMORY}: {what} did not fit. Raise the limit with --memory-mb (SWELL_RUN_MEMORY_MB) \
          (1536 unless set), or make that input smaller (filter it, keep fewer fields)."
     ))
 }

@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use swell_core::{JobStatus, JobType, SalesforceId, Transition};
+use swell_core::{FailureClass, JobStatus, JobType, SalesforceId, Transition};
 use swell_engine::storage::{self, TableKind, VersionedTable};
 use swell_engine::{
     DataDir, Dataflow, EngineError, FileCatalog, NodeReport, NodeStatus, Run, RunOptions, SourceRef, StagedDataset,
@@ -460,18 +460,18 @@ impl Runner {
             let detail =
                 if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
             tracing::error!(job = %job.id, detail, "a job panicked");
-            Err(Failure::Message(format!("An internal error ended this job: {detail}")))
+            Err(Failure::internal(format!("the job's task ended unexpectedly: {detail}")))
         });
-        let (transition, message) = match outcome {
+        let ended = match outcome {
             Ok(staged) => return self.succeed(&job, staged).await,
             Err(Failure::Stopped) if self.shutdown.is_cancelled() => {
-                (Transition::Crash, Some("The server stopped while this job ran.".to_string()))
+                self.store.transition(&job.id, Transition::Crash, Some("The server stopped while this job ran.")).await
             }
-            Err(Failure::Stopped) => (Transition::Stop, Some("Stopped by a user.".to_string())),
+            Err(Failure::Stopped) => self.store.transition(&job.id, Transition::Stop, Some("Stopped by a user.")).await,
             // the server's own paths are not for API clients: the data dir is named, not shown
-            Err(Failure::Message(m)) => (Transition::Fail, Some(self.scrub(&m))),
+            Err(Failure::Failed(class, m)) => self.store.fail(&job.id, class, &class.message(&self.scrub(&m))).await,
         };
-        match self.store.transition(&job.id, transition, message.as_deref()).await {
+        match ended {
             Ok(done) => self.announce(&done),
             Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
         }
@@ -586,7 +586,7 @@ impl Runner {
 
     async fn end_after_failed_commit(&self, job: &JobRecord, message: String) {
         tracing::error!(job = %job.id, message, "commit failed");
-        match self.store.transition(&job.id, Transition::Fail, Some(&message)).await {
+        match self.store.fail(&job.id, FailureClass::Internal, &FailureClass::Internal.message(&message)).await {
             Ok(done) => self.announce(&done),
             Err(e) => tracing::error!(job = %job.id, error = %e, "could not record the end of a job"),
         }
@@ -643,9 +643,9 @@ impl Runner {
         cancel: CancellationToken,
         added: &mut Vec<ReplicatedRecord>,
     ) -> Result<Vec<StagedDataset>, Failure> {
-        let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(|e| Failure::Message(e.to_string()))?;
+        let dataflow = self.store.dataflow(&job.dataflow_id).await.map_err(Failure::internal)?;
         let flow = Dataflow::from_value(dataflow.definition.clone())
-            .map_err(|p| Failure::Message(format!("The {} definition is invalid: {p}", asset_word(job.job_type))))?;
+            .map_err(|p| Failure::definition(format!("The {} definition is invalid: {p}", asset_word(job.job_type))))?;
         let objects: Vec<(String, String)> = flow
             .sources()
             .into_iter()
@@ -683,14 +683,14 @@ impl Runner {
         match result {
             Ok(outcome) => Ok(outcome.staged),
             Err(EngineError::Cancelled) => Err(Failure::Stopped),
-            Err(e) => Err(Failure::Message(job_message(&e, job.job_type))),
+            Err(e) => Err(Failure::Failed(e.class().unwrap_or(FailureClass::Internal), job_message(&e, job.job_type))),
         }
     }
 
     /// The one watch loop of a running job: runs `work` to its end while, every
     /// `progress_every`, saving the nodes `progress` reports and turning a stop requested
     /// through the store (by another server) into `cancel`. `progress` may end the job instead
-    /// (`Err`, with the job's message): the work is then dropped.
+    /// when the machine runs short (`Err`, with the job's message): the work is then dropped.
     async fn watch<T>(
         &self,
         job: &SalesforceId,
@@ -703,7 +703,7 @@ impl Runner {
             tokio::select! {
                 done = &mut work => return Ok(done),
                 _ = tokio::time::sleep(self.settings.progress_every) => {
-                    let nodes = progress().map_err(Failure::Message)?;
+                    let nodes = progress().map_err(Failure::resources)?;
                     self.save_progress(job, &nodes).await;
                     if let Ok(j) = self.store.job(job).await && j.stop_requested {
                         cancel.cancel();
@@ -736,9 +736,29 @@ impl Runner {
     }
 }
 
+/// How a job's work ended when it did not succeed.
 enum Failure {
     Stopped,
-    Message(String),
+    /// It failed: why ([`FailureClass`]) and what happened.
+    Failed(FailureClass, String),
+}
+
+impl Failure {
+    fn definition(m: impl Into<String>) -> Failure {
+        Failure::Failed(FailureClass::Definition, m.into())
+    }
+
+    fn source(m: impl Into<String>) -> Failure {
+        Failure::Failed(FailureClass::Source, m.into())
+    }
+
+    fn resources(m: impl Into<String>) -> Failure {
+        Failure::Failed(FailureClass::Resources, m.into())
+    }
+
+    fn internal(m: impl std::fmt::Display) -> Failure {
+        Failure::Failed(FailureClass::Internal, m.to_string())
+    }
 }
 
 /// The job message, naming the node as CRM Analytics does.

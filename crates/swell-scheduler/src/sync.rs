@@ -188,18 +188,18 @@ impl Runner {
         let table = self
             .data_dir
             .connected_object(&connector.name, &record.source_object)
-            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
+            .map_err(|e| Failure::internal(format!("{}: {e}", connector.name)))?;
         let _lock = tokio::select! {
-            l = table.lock_async() => l.map_err(|e| Failure::Message(format!("{}: {e}", record.source_object)))?,
+            l = table.lock_async() => l.map_err(|e| Failure::internal(format!("{}: {e}", record.source_object)))?,
             _ = cancel.cancelled() => return Err(Failure::Stopped),
         };
         // the settings as they are now (another sync or a PATCH may have changed them)
-        let record = &self.store.replicated(&record.id).await.map_err(|e| Failure::Message(e.to_string()))?;
+        let record = &self.store.replicated(&record.id).await.map_err(Failure::internal)?;
         if only_if_needed && !record.needs_sync() {
             return Ok(None);
         }
         if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
-            return Err(Failure::Message(format!("{}: {m}", record.source_object)));
+            return Err(Failure::resources(format!("{}: {m}", record.source_object)));
         }
         let started = Utc::now();
         let prepared = async {
@@ -220,7 +220,7 @@ impl Runner {
             Ok(p) => p,
             Err(m) => {
                 self.record_object(record, SyncStatus::Failure, None).await;
-                return Err(Failure::Message(format!("{}: {m}", record.source_object)));
+                return Err(Failure::source(format!("{}: {m}", record.source_object)));
             }
         };
         let request = SyncRequest {
@@ -236,7 +236,7 @@ impl Runner {
                 Ok(true) => prepared.publish(),
                 // stopped, or ended elsewhere: the staged version goes with `prepared`
                 Ok(false) => Err(ConnectError::Cancelled),
-                Err(e) => return Err(Failure::Message(e.to_string())),
+                Err(e) => return Err(Failure::internal(e)),
             },
             Err(e) => Err(e),
         };
@@ -257,7 +257,11 @@ impl Runner {
             }
             Err(e) => {
                 self.record_object(&record, SyncStatus::Failure, None).await;
-                Err(Failure::Message(format!("{}: {e}", record.source_object)))
+                let m = format!("{}: {e}", record.source_object);
+                Err(match e {
+                    ConnectError::Config(_) | ConnectError::NotFound(_) => Failure::definition(m),
+                    _ => Failure::source(m),
+                })
             }
         }
     }
@@ -276,16 +280,16 @@ impl Runner {
 
     /// A datasync job: every connected object of the connection, one node each.
     pub(crate) async fn execute_sync(&self, job: &JobRecord, cancel: CancellationToken) -> Result<(), Failure> {
-        let message = |e: swell_store::StoreError| Failure::Message(e.to_string());
+        let message = Failure::internal;
         let connector = self
             .store
             .connector_of_dataflow(&job.dataflow_id)
             .await
             .map_err(message)?
-            .ok_or_else(|| Failure::Message("the data connection of this sync no longer exists".to_string()))?;
+            .ok_or_else(|| Failure::source("the data connection of this sync no longer exists"))?;
         let objects = self.store.replicated_of(&connector.id).await.map_err(message)?;
-        let source = open_source(&connector, self.vault().map_err(Failure::Message)?, &self.settings.folders)
-            .map_err(|e| Failure::Message(format!("{}: {e}", connector.name)))?;
+        let source = open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
+            .map_err(|e| Failure::source(format!("{}: {e}", connector.name)))?;
         let action = match ConnectorType::parse(&connector.connector_type).map(|t| t.family()) {
             Ok(swell_connect::Family::Salesforce) => "sfdcFetch",
             _ => "digest",
@@ -340,10 +344,10 @@ impl Runner {
                     self.save_progress(&job.id, &nodes).await;
                     return Err(Failure::Stopped);
                 }
-                Err(Failure::Message(m)) => {
+                Err(Failure::Failed(class, m)) => {
                     nodes[i].status = NodeStatus::Failure;
                     nodes[i].message = Some(m.clone());
-                    failures.push(m);
+                    failures.push((class, m));
                 }
             }
             self.save_progress(&job.id, &nodes).await;
@@ -351,9 +355,13 @@ impl Runner {
         if cancel.is_cancelled() {
             return Err(Failure::Stopped);
         }
-        match failures.len() {
-            0 => Ok(()),
-            _ => Err(Failure::Message(format!("The sync of {} failed: {}", connector.name, failures.join("; ")))),
+        // the class of the first object that failed stands for the job's
+        match failures.first() {
+            None => Ok(()),
+            Some((class, _)) => {
+                let each: Vec<&str> = failures.iter().map(|(_, m)| m.as_str()).collect();
+                Err(Failure::Failed(*class, format!("The sync of {} failed: {}", connector.name, each.join("; "))))
+            }
         }
     }
 
@@ -367,7 +375,7 @@ impl Runner {
         cancel: &CancellationToken,
         added: &mut Vec<ReplicatedRecord>,
     ) -> Result<Vec<swell_core::SalesforceId>, Failure> {
-        let message = |e: swell_store::StoreError| Failure::Message(e.to_string());
+        let message = Failure::internal;
         let mut synced = Vec::new();
         let mut by_connection: Vec<(ConnectorRecord, Vec<ReplicatedRecord>)> = Vec::new();
         for (connection, object) in sources {
@@ -386,7 +394,7 @@ impl Runner {
                         .replicated_by_object(&connector.id, object)
                         .await
                         .map_err(message)?
-                        .ok_or_else(|| Failure::Message(format!("{object} vanished while it was added")))?,
+                        .ok_or_else(|| Failure::internal(format!("{object} vanished while it was added")))?,
                     Err(e) => return Err(message(e)),
                 },
             };
@@ -399,15 +407,16 @@ impl Runner {
             }
         }
         for (connector, records) in by_connection {
-            let source = open_source(&connector, self.vault().map_err(Failure::Message)?, &self.settings.folders)
-                .map_err(|e| Failure::Message(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
+            let source = open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
+                .map_err(|e| Failure::source(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
             for record in &records {
                 let rows = AtomicU64::new(0);
                 self.sync_one(job, &connector, source.as_ref(), record, cancel, &rows, true).await.map_err(
                     |f| match f {
-                        Failure::Message(m) => {
-                            Failure::Message(format!("Sync of the data connection {} failed: {m}", connector.name))
-                        }
+                        Failure::Failed(class, m) => Failure::Failed(
+                            class,
+                            format!("Sync of the data connection {} failed: {m}", connector.name),
+                        ),
                         other => other,
                     },
                 )?;

@@ -7,7 +7,7 @@
 use crate::{DbRow, Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use swell_core::{JobStatus, JobType, KeyPrefix, NodeStatus, SalesforceId, Transition};
+use swell_core::{FailureClass, JobStatus, JobType, KeyPrefix, NodeStatus, SalesforceId, Transition};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -17,6 +17,8 @@ pub struct JobRecord {
     pub label: String,
     pub status: JobStatus,
     pub message: Option<String>,
+    /// Why it failed (a Failure only; jobs that failed before the class was kept have none).
+    pub failure_class: Option<FailureClass>,
     pub progress: f64,
     pub retry_count: i64,
     pub stop_requested: bool,
@@ -77,6 +79,7 @@ fn job(row: &DbRow) -> Result<JobRecord> {
         label: row.get("label"),
         status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status}")))?,
         message: row.get("message"),
+        failure_class: row.get::<Option<String>, _>("failure_class").as_deref().and_then(FailureClass::parse),
         progress: row.get("progress"),
         retry_count: row.get("retry_count"),
         stop_requested: row.get::<i64, _>("stop_requested") != 0,
@@ -258,6 +261,23 @@ impl Store {
     /// Applies `t` to the job if legal from its current status (compare-and-set) and records
     /// the transition. `message` replaces the job's message when given.
     pub async fn transition(&self, id: &SalesforceId, t: Transition, message: Option<&str>) -> Result<JobRecord> {
+        // a job the server left running failed with it: the server's, not the definition's
+        let class = (t == Transition::Crash).then_some(FailureClass::Internal);
+        self.change(id, t, message, class).await
+    }
+
+    /// Ends a job as failed, with why ([`FailureClass`]) and its message.
+    pub async fn fail(&self, id: &SalesforceId, class: FailureClass, message: &str) -> Result<JobRecord> {
+        self.change(id, Transition::Fail, Some(message), Some(class)).await
+    }
+
+    async fn change(
+        &self,
+        id: &SalesforceId,
+        t: Transition,
+        message: Option<&str>,
+        class: Option<FailureClass>,
+    ) -> Result<JobRecord> {
         let current = self.job(id).await?;
         let next = current.status.apply(t)?;
         let now = millis(&Utc::now());
@@ -266,7 +286,8 @@ impl Store {
             "UPDATE job SET status = $3, message = coalesce($4, message),
                 executed_date = CASE WHEN $3 = 'Running' THEN $5 ELSE executed_date END,
                 end_date = CASE WHEN $6 THEN $5 ELSE end_date END,
-                progress = CASE WHEN $6 THEN 1.0 ELSE progress END
+                progress = CASE WHEN $6 THEN 1.0 ELSE progress END,
+                failure_class = coalesce($7, failure_class)
              WHERE id = $1 AND status = $2",
         )
         .bind(id.as_str())
@@ -275,6 +296,7 @@ impl Store {
         .bind(message)
         .bind(now)
         .bind(next.is_finished())
+        .bind(class.map(FailureClass::as_str))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {

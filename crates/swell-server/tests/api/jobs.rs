@@ -193,3 +193,54 @@ async fn a_second_start_while_running_is_refused_and_stop_stops() {
             .all(|d| d["name"] != "Running" || d.get("currentVersionId").is_none())
     );
 }
+
+/// A failed job says why, in its message and in the store: the definition (a recipe saved
+/// as a draft with a node that reads nothing), or the source (the folder of a local
+/// connection removed before the run).
+#[tokio::test]
+async fn a_failed_job_names_its_failure_class() {
+    let api = Api::new().await;
+    let base = "/services/data/v62.0/wave";
+    let draft = json!({
+        "version": "62.0",
+        "nodes": {"SAVE": {"action": "save", "sources": ["NOPE"], "parameters": {"dataset": {"type": "analyticsDataset", "name": "X", "label": "X"}, "fields": []}}},
+        "ui": {"nodes": {}, "connectors": []}
+    });
+    let (s, r) = api
+        .call(
+            "POST",
+            &format!("{base}/recipes"),
+            Some(json!({"name": "Draft", "format": "R3", "recipeDefinition": draft})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, job) = api
+        .call(
+            "POST",
+            &format!("{base}/dataflowjobs"),
+            Some(json!({"dataflowId": r["targetDataflowId"], "command": "start"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{job}");
+    let done = api.wait_for(job["id"].as_str().unwrap(), |s| s == "Failure" || s == "Success").await;
+    assert_eq!(done["status"], "Failure", "{done}");
+    assert!(
+        done["message"].as_str().unwrap().starts_with("Definition error: The recipe definition is invalid"),
+        "{done}"
+    );
+    let id = swell_core::SalesforceId::parse(done["id"].as_str().unwrap()).unwrap();
+    assert_eq!(api.store.job(&id).await.unwrap().failure_class, Some(swell_core::FailureClass::Definition));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = object_folder(tmp.path());
+    let flow = local_connection_and_flow(&api, &folder).await;
+    std::fs::remove_dir_all(&folder).unwrap();
+    let (s, job) =
+        api.call("POST", &format!("{base}/dataflowjobs"), Some(json!({"dataflowId": flow, "command": "start"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{job}");
+    let done = api.wait_for(job["id"].as_str().unwrap(), |s| s == "Failure" || s == "Success").await;
+    assert_eq!(done["status"], "Failure", "{done}");
+    assert!(done["message"].as_str().unwrap().starts_with("Source unavailable: "), "{done}");
+    let id = swell_core::SalesforceId::parse(done["id"].as_str().unwrap()).unwrap();
+    assert_eq!(api.store.job(&id).await.unwrap().failure_class, Some(swell_core::FailureClass::Source));
+}
