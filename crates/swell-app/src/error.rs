@@ -176,7 +176,7 @@ impl From<ConnectError> for ApiError {
             // an object or field the source does not have (the connection itself exists)
             ConnectError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
             ConnectError::Config(m) => ApiError::bad_request(m),
-            ConnectError::Source(m) => ApiError::new(ErrorCode::DataConnectorError, m),
+            ConnectError::Source(m) | ConnectError::Resources(m) => ApiError::new(ErrorCode::DataConnectorError, m),
             ConnectError::Cancelled => ApiError::new(ErrorCode::DataConnectorError, "stopped"),
         }
     }

@@ -50,6 +50,9 @@ pub enum ConnectError {
     /// The source refused or failed (a Failure status or job).
     #[error("{0}")]
     Source(String),
+    /// The machine ran short (the merge of a sync over its memory limit).
+    #[error("{0}")]
+    Resources(String),
     #[error("stopped")]
     Cancelled,
 }

@@ -26,7 +26,7 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::prelude::{ParquetReadOptions, SessionContext, ident, lit};
+use datafusion::prelude::{ParquetReadOptions, ident, lit};
 use futures::StreamExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +63,9 @@ pub struct SyncRequest {
     pub fields: Vec<SourceField>,
     pub mode: Mode,
     pub filter: Option<String>,
+    /// Memory the merge of an incremental sync may use before it spills to disk (the runs'
+    /// limit, `swell_engine::run::DEFAULT_MEMORY_LIMIT` unless set).
+    pub memory_limit: usize,
 }
 
 /// What a sync did.
@@ -293,9 +296,20 @@ async fn merge(
         write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0)).await?;
     }
     let df_error = |e: datafusion::error::DataFusionError| {
-        ConnectError::Source(format!("merging the changes of {}: {}", request.object, e))
+        let message = format!(
+            "merging the changes of {}: {}",
+            request.object,
+            swell_engine::error::clean_df_message(&e.to_string())
+        );
+        if matches!(e.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)) {
+            ConnectError::Resources(message)
+        } else {
+            ConnectError::Source(message)
+        }
     };
-    let ctx = SessionContext::new();
+    // the runs' session: the same memory limit, spilling into the scratch folder, so that a
+    // large merge neither takes the process's memory nor fails where a run of its size would not
+    let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
     let paths = |files: &[std::path::PathBuf]| files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
     let prev = ctx.read_parquet(paths(prev_files), ParquetReadOptions::default()).await.map_err(df_error)?;
     let delta =
@@ -337,6 +351,7 @@ async fn merge(
             b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>().map(|a| a.value(0))
         })
         .sum();
+    drop(ctx);
     std::fs::remove_dir_all(&scratch).map_err(io_error)?;
     Ok(SyncOutcome { version_id: staged.id().to_string(), rows, read_rows, full: false, watermark: stamp(newest) })
 }

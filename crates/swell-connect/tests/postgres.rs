@@ -6,10 +6,12 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::{postgres, rows, schema, sync};
+use std::sync::atomic::AtomicU64;
 use swell_connect::postgres::PostgresSource;
-use swell_connect::sync::Mode;
+use swell_connect::sync::{Mode, SyncRequest, sync_object};
 use swell_connect::{ConnectError, Properties, Source};
 use swell_engine::DataDir;
+use tokio_util::sync::CancellationToken;
 
 async fn exec(pool: &sqlx::PgPool, schema: &str, sql: &str) {
     let sql = sql.replace("S.", &format!("{schema}."));
@@ -131,6 +133,20 @@ async fn incremental_sync_upserts_changes_and_drops_deleted_rows() {
          DELETE FROM S.account WHERE id = 1",
     )
     .await;
+    // the merge runs under the runs' memory limit: over it, the sync fails as a resource
+    // limit (not as the source's failure) and keeps the current version
+    let starved = SyncRequest {
+        connection: "PG".into(),
+        object: "account".into(),
+        label: "account".into(),
+        fields: fields.clone(),
+        mode: mode(first.watermark),
+        filter: None,
+        memory_limit: 1,
+    };
+    let e = sync_object(&source, &table, &starved, &CancellationToken::new(), &AtomicU64::new(0)).await.unwrap_err();
+    assert!(matches!(&e, ConnectError::Resources(m) if m.contains("needs more memory than its limit")), "{e:?}");
+    assert_eq!(table.versions().unwrap().len(), 1);
     let second = sync(&source, &table, "account", fields.clone(), mode(first.watermark), None).await.unwrap();
     assert!(!second.full);
     // the watermark row (id 3, at the old watermark) is read again, with the two changes

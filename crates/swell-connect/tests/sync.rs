@@ -70,6 +70,7 @@ async fn a_stop_ends_the_sync_at_once_and_keeps_the_previous_version() {
         fields,
         mode: Mode::Full,
         filter: None,
+        memory_limit: swell_engine::run::DEFAULT_MEMORY_LIMIT,
     };
     let task = {
         let (cancel, rows_read) = (cancel.clone(), rows_read.clone());

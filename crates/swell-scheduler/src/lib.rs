@@ -61,7 +61,8 @@ pub struct RunnerSettings {
     /// Free space runs and syncs leave on the data dir's disk (`None`: the engine's default,
     /// [`swell_engine::storage::default_reserve`]).
     pub min_free_bytes: Option<u64>,
-    /// Memory a run's operators may use before they spill (`None`: the engine's default,
+    /// Memory a run's operators, and the merge of an incremental sync, may use before they
+    /// spill (`None`: the engine's default,
     /// [`swell_engine::run::DEFAULT_MEMORY_LIMIT`]).
     pub memory_limit: Option<usize>,
     /// The key of connection secrets, 64 hex digits (`None`: DATA_DIR/secret.key).

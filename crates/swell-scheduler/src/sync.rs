@@ -230,6 +230,7 @@ impl Runner {
             fields,
             mode,
             filter: record.pass_through_filter.clone().filter(|f| !f.trim().is_empty()),
+            memory_limit: self.settings.memory_limit.unwrap_or(swell_engine::run::DEFAULT_MEMORY_LIMIT),
         };
         let synced = match prepare_sync(source, &table, &request, cancel, rows).await {
             Ok(prepared) => match self.store.may_commit(job, &self.server_id).await {
@@ -260,6 +261,7 @@ impl Runner {
                 let m = format!("{}: {e}", record.source_object);
                 Err(match e {
                     ConnectError::Config(_) | ConnectError::NotFound(_) => Failure::definition(m),
+                    ConnectError::Resources(_) => Failure::resources(m),
                     _ => Failure::source(m),
                 })
             }

@@ -124,6 +124,7 @@ pub async fn sync(
         fields,
         mode,
         filter: filter.map(str::to_string),
+        memory_limit: swell_engine::run::DEFAULT_MEMORY_LIMIT,
     };
     sync_object(source, table, &request, &CancellationToken::new(), &AtomicU64::new(0)).await
 }
