@@ -582,6 +582,38 @@ fn simple_salesforce_works_unchanged_over_tls() {
     assert!(!plain.unwrap_or_default().contains("66.0"), "no API over plain HTTP on the TLS port");
 }
 
+/// A client with strict models (pydantic, from the org documentation's field tables: strict
+/// types, the fields orgs return required) parses every representation of the demo:
+/// tests/clients/strict_models_test.py.
+#[test]
+fn strict_client_models_parse_every_representation() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    let python = clients.join(".venv/bin/python");
+    if !python.exists() {
+        assert!(std::env::var("CI").is_err(), "CI must install the client tests: a venv in {}", clients.display());
+        eprintln!("skipping: the client venv is not installed (see .ci/run)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("strict-token"));
+    // the demo's first run registers its dataset: wait for it, so that every kind is there
+    for _ in 0..600 {
+        let (_, body) = get(&demo.base, "/services/data/v66.0/wave/datasets", "strict-token");
+        if body.contains("\"datasets\":[{") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = Command::new(&python)
+        .arg(clients.join("strict_models_test.py"))
+        .args([&demo.base, "strict-token"])
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("representations parsed"), "{}", text(&out));
+}
+
 /// Schemathesis (PyPI; .ci/run installs it in the client venv) against `swell demo`: it
 /// generates requests from docs/openapi.json's operations (valid and invalid, a bounded
 /// number per operation) and checks that no answer is a 5xx and that every answer has the
