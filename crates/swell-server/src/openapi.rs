@@ -48,16 +48,26 @@ fn complete(doc: &mut OpenApi) {
     components.schemas.extend(schemas);
     doc.security = Some(vec![SecurityRequirement::new("token", Vec::<String>::new())]);
 
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in doc.paths.paths.iter_mut() {
         let names: Vec<String> = path
             .split('/')
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(str::to_string)
             .collect();
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for op in operations.into_iter().flatten() {
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
             add_path_parameters(op, &names);
             add_error_answer(op);
+            name_uniquely(op, method, &mut ids);
+            describe_answers(op);
         }
     }
 }
@@ -87,6 +97,37 @@ fn add_path_parameters(op: &mut Operation, names: &[String]) {
             .schema(Some(schema))
             .build();
         parameters.insert(0, parameter.into());
+    }
+}
+
+/// `dataflows.list`, not `list`: operation ids are unique in a document (client generators
+/// name their methods after them), and a handler's name is unique only in its resource. A
+/// handler of two methods (`dataPreview` answers GET and POST) names the second by its method.
+fn name_uniquely(op: &mut Operation, method: &str, ids: &mut std::collections::HashSet<String>) {
+    let tag = op.tags.as_ref().and_then(|t| t.first()).map(|t| t.replace(' ', "_"));
+    if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+        *id = format!("{tag}.{id}");
+        if !ids.insert(id.clone()) {
+            *id = format!("{id}_{method}");
+            ids.insert(id.clone());
+        }
+    }
+}
+
+/// Every answer has a description (OpenAPI requires one); a success answer without its own
+/// says what it is.
+fn describe_answers(op: &mut Operation) {
+    for (status, answer) in op.responses.responses.iter_mut() {
+        if let utoipa::openapi::RefOr::T(a) = answer
+            && a.description.is_empty()
+        {
+            a.description = match status.as_str() {
+                "201" => "Created",
+                "204" => "Done; no body",
+                _ => "OK",
+            }
+            .into();
+        }
     }
 }
 

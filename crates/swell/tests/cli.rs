@@ -627,6 +627,14 @@ fn schemathesis_finds_no_server_error_and_every_answer_matches_the_document() {
         eprintln!("skipping: schemathesis is not installed (see .ci/run)");
         return;
     }
+    // the committed document is valid OpenAPI 3.1 (openapi-spec-validator, PyPI)
+    let doc = clients.join("../../docs/openapi.json");
+    let valid = Command::new(clients.join(".venv/bin/python"))
+        .args(["-c", "import sys; from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename(sys.argv[1])[0])"])
+        .arg(&doc)
+        .output()
+        .expect("python runs");
+    assert!(valid.status.success(), "docs/openapi.json is not valid OpenAPI: {}", text(&valid));
     let tmp = tempfile::tempdir().unwrap();
     let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("st-token"));
     // the demo's assets, so that requests reach them (most generated ids match nothing)

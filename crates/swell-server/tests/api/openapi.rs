@@ -32,10 +32,16 @@ fn every_operation_declares_its_answer_its_errors_and_its_path_parameters() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 30, "{} paths", paths.len());
     let mut operations = 0;
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(ids.insert(id.clone()), "{method} {path}: operationId {id} is not unique");
             let responses = op["responses"].as_object().unwrap();
+            for (status, answer) in responses {
+                assert!(answer["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {path} {status}");
+            }
             assert!(responses.contains_key("default"), "{method} {path}: no error answer");
             assert!(responses.keys().any(|k| k.starts_with('2')), "{method} {path}: no success answer");
             let declared: Vec<&str> = op["parameters"]
