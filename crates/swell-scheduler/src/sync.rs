@@ -179,10 +179,10 @@ impl Runner {
         &self,
         job: &SalesforceId,
         connector: &ConnectorRecord,
-        source: &dyn Source,
+        source: &Arc<dyn Source>,
         record: &ReplicatedRecord,
         cancel: &CancellationToken,
-        rows: &AtomicU64,
+        rows: &Arc<AtomicU64>,
         only_if_needed: bool,
     ) -> Result<Option<SyncOutcome>, Failure> {
         let table = self
@@ -203,7 +203,7 @@ impl Runner {
         }
         let started = Utc::now();
         let prepared = async {
-            let (record, mut fields) = fields_of(self, source, record).await?;
+            let (record, mut fields) = fields_of(self, source.as_ref(), record).await?;
             let mode = mode_of(&record, &fields)?;
             if source.reports_deletes() && !matches!(mode, Mode::Full) && !fields.iter().any(|f| f.name == IS_DELETED) {
                 // deletions come flagged: keep the flag column so that they can be seen
@@ -232,7 +232,18 @@ impl Runner {
             filter: record.pass_through_filter.clone().filter(|f| !f.trim().is_empty()),
             memory_limit: self.settings.memory_limit.unwrap_or(swell_engine::run::DEFAULT_MEMORY_LIMIT),
         };
-        let synced = match prepare_sync(source, &table, &request, cancel, rows).await {
+        // reading, writing and merging run on the engine's runtime, as runs do: a large sync
+        // keeps the API's threads free
+        let work = {
+            let (source, table, cancel, rows) = (source.clone(), table.clone(), cancel.clone(), rows.clone());
+            async move { prepare_sync(source.as_ref(), &table, &request, &cancel, &rows).await }
+        };
+        let prepared = self.engine.handle().spawn(work).await.map_err(|e| {
+            let detail =
+                if e.is_panic() { swell_engine::panic_message(e.into_panic().as_ref()) } else { e.to_string() };
+            Failure::internal(format!("{}: the sync ended unexpectedly: {detail}", record.source_object))
+        })?;
+        let synced = match prepared {
             Ok(prepared) => match self.store.may_commit(job, &self.server_id).await {
                 Ok(true) => prepared.publish(),
                 // stopped, or ended elsewhere: the staged version goes with `prepared`
@@ -290,8 +301,10 @@ impl Runner {
             .map_err(message)?
             .ok_or_else(|| Failure::source("the data connection of this sync no longer exists"))?;
         let objects = self.store.replicated_of(&connector.id).await.map_err(message)?;
-        let source = open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
-            .map_err(|e| Failure::source(format!("{}: {e}", connector.name)))?;
+        let source: Arc<dyn Source> =
+            open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
+                .map_err(|e| Failure::source(format!("{}: {e}", connector.name)))?
+                .into();
         let action = match ConnectorType::parse(&connector.connector_type).map(|t| t.family()) {
             Ok(swell_connect::Family::Salesforce) => "sfdcFetch",
             _ => "digest",
@@ -320,7 +333,7 @@ impl Runner {
             nodes[i].status = NodeStatus::Running;
             nodes[i].start_date = Some(Utc::now());
             let rows = Arc::new(AtomicU64::new(0));
-            let work = self.sync_one(&job.id, &connector, source.as_ref(), object, &cancel, &rows, false);
+            let work = self.sync_one(&job.id, &connector, &source, object, &cancel, &rows, false);
             let progress = || {
                 // the sync is dropped with its staged files before the disk fills
                 if let Some(m) = self.data_dir.low_on_space(self.settings.min_free_bytes) {
@@ -409,19 +422,20 @@ impl Runner {
             }
         }
         for (connector, records) in by_connection {
-            let source = open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
-                .map_err(|e| Failure::source(format!("Sync of the data connection {} failed: {e}", connector.name)))?;
+            let source: Arc<dyn Source> =
+                open_source(&connector, self.vault().map_err(Failure::internal)?, &self.settings.folders)
+                    .map_err(|e| {
+                        Failure::source(format!("Sync of the data connection {} failed: {e}", connector.name))
+                    })?
+                    .into();
             for record in &records {
-                let rows = AtomicU64::new(0);
-                self.sync_one(job, &connector, source.as_ref(), record, cancel, &rows, true).await.map_err(
-                    |f| match f {
-                        Failure::Failed(class, m) => Failure::Failed(
-                            class,
-                            format!("Sync of the data connection {} failed: {m}", connector.name),
-                        ),
-                        other => other,
-                    },
-                )?;
+                let rows = Arc::new(AtomicU64::new(0));
+                self.sync_one(job, &connector, &source, record, cancel, &rows, true).await.map_err(|f| match f {
+                    Failure::Failed(class, m) => {
+                        Failure::Failed(class, format!("Sync of the data connection {} failed: {m}", connector.name))
+                    }
+                    other => other,
+                })?;
             }
             synced.push(connector.dataflow_id.clone());
         }
