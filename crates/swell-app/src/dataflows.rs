@@ -69,9 +69,10 @@ impl App {
 
     /// The history entry `history_id` of a dataflow (or a recipe's target dataflow).
     pub async fn history(&self, dataflow: &SalesforceId, history_id: &str) -> ApiResult<HistoryRecord> {
-        let hid = id_of(history_id, KeyPrefix::History, "history")?;
+        // the `historyId` parameter of a GET (`?historyId=0Rm...`)
+        let hid = id_of(history_id, KeyPrefix::History, "history").map_err(|e| e.prefixed("historyId"))?;
         let found = self.store.histories(dataflow).await?.into_iter().find(|x| x.id == hid);
-        found.ok_or_else(|| ApiError::not_found(format!("history {history_id}")))
+        found.ok_or_else(|| ApiError::not_found(format!("history {history_id} of this asset (historyId)")))
     }
 
     pub async fn create_dataflow(&self, actor: &Actor, new: NewDefinition) -> ApiResult<DataflowRecord> {

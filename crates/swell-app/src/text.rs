@@ -28,10 +28,29 @@ pub fn check_text(field: &str, value: &str) -> ApiResult<()> {
             i + 1
         )));
     }
-    if !multiline && value.trim().is_empty() {
+    // a direction override shows a text in another order than it is stored (`abc` read as `cba`)
+    if let Some((i, c)) = value.chars().enumerate().find(|(_, c)| is_direction_override(*c)) {
+        return Err(ApiError::bad_request(format!(
+            "{field}: holds the invisible direction mark U+{:04X} at position {}",
+            c as u32,
+            i + 1
+        )));
+    }
+    if !multiline && value.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Err(ApiError::bad_request(format!("{field}: must not be blank")));
     }
     Ok(())
+}
+
+/// Characters that take no room: zero-width spaces and joiners, the word joiner, the byte-order
+/// mark, the soft hyphen. A name or label of only these (and spaces) shows as blank.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// The embeddings, overrides and isolates of bidirectional text.
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks each of the (field, text) pairs given.
@@ -76,5 +95,24 @@ pub fn unchanged_name(given: Option<&str>, current: &str) -> ApiResult<()> {
             Err(ApiError::bad_request(format!("name: the API name '{current}' cannot change (to '{n}')")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_text;
+
+    #[test]
+    fn invisible_labels_are_blank_and_direction_overrides_are_refused() {
+        for blank in ["\u{200B}", " \u{200B}\u{FEFF} ", "\u{00AD}", "\u{2060}\u{200D}"] {
+            let e = check_text("label", blank).unwrap_err();
+            assert!(e.message.ends_with("label: must not be blank"), "{blank:?}: {}", e.message);
+        }
+        let e = check_text("label", "invoice\u{202E}fdp.exe").unwrap_err();
+        assert!(e.message.contains("U+202E at position 8"), "{}", e.message);
+        assert!(check_text("description", "a\u{2067}b").is_err());
+        // joiners inside a word are text (emoji sequences, some scripts)
+        check_text("label", "Sales 👩\u{200D}💻").unwrap();
+        check_text("label", "Café").unwrap();
     }
 }
