@@ -232,6 +232,10 @@ impl App {
                 errors.push(format!("fields[{i}].name: is required"));
                 continue;
             };
+            if changes[..i].iter().any(|c| c.get("name").and_then(Value::as_str) == Some(name)) {
+                errors.push(format!("fields[{i}].name: '{name}' is given twice; change each field once"));
+                continue;
+            }
             match current.iter_mut().find(|f| f.get("name").and_then(Value::as_str) == Some(name)) {
                 Some(existing) => {
                     let mut merged = existing.clone();
@@ -254,6 +258,12 @@ impl App {
                     }
                 }
                 None => {
+                    // a field the object does not have yet: its name is read from the source
+                    // and stored, so it is a real name (not blank, no control characters)
+                    if let Err(e) = crate::text::check_text("name", name) {
+                        errors.push(format!("fields[{i}].{}", e.message));
+                        continue;
+                    }
                     if let Some(e) = numeric_error(i, change) {
                         errors.push(e);
                         continue;

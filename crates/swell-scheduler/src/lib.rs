@@ -480,15 +480,7 @@ impl Runner {
 
     /// `message` without the data dir's absolute path.
     fn scrub(&self, message: &str) -> String {
-        let root = self.data_dir.root();
-        let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut m = message.to_string();
-        for p in [absolute.display().to_string(), root.display().to_string()] {
-            if p.len() > 1 {
-                m = m.replace(&p, "<data dir>");
-            }
-        }
-        m
+        scrub(message, self.data_dir.root())
     }
 
     fn announce(&self, done: &JobRecord) {
@@ -737,6 +729,15 @@ impl Runner {
     }
 }
 
+/// `message` with the data dir's absolute path written `<data dir>`: the server's layout is
+/// not for API clients. Only the absolute path is replaced: a relative data dir (`data`) is a
+/// word that users' own names and messages hold too.
+fn scrub(message: &str, root: &std::path::Path) -> String {
+    let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let path = absolute.display().to_string();
+    if path.len() <= 1 { message.to_string() } else { message.replace(&path, "<data dir>") }
+}
+
 /// How a job's work ended when it did not succeed.
 enum Failure {
     Stopped,
@@ -770,10 +771,28 @@ fn asset_word(job_type: JobType) -> &'static str {
 
 fn job_message(e: &EngineError, job_type: JobType) -> String {
     match e {
+        // its class says it is the source ("Source unavailable: ...")
+        EngineError::Source(m) => m.clone(),
         EngineError::Node { node, message } => {
             format!("Something went wrong while executing the {node} node: {message}")
         }
         EngineError::Invalid(p) => format!("The {} definition is invalid: {p}", asset_word(job_type)),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    /// A relative data dir (`--data-dir data`) is not a word to replace: "dataflow" and a
+    /// dataset named `mydata` stay as they are; the absolute path is hidden.
+    #[test]
+    fn only_the_absolute_data_dir_is_hidden() {
+        let root = std::path::Path::new("data");
+        let absolute = std::path::absolute(root).unwrap().display().to_string();
+        let message = format!("The dataflow read 'mydata' from {absolute}/datasets/mydata/v1");
+        assert_eq!(scrub(&message, root), "The dataflow read 'mydata' from <data dir>/datasets/mydata/v1");
+        assert_eq!(scrub("dataset 'data' not found", root), "dataset 'data' not found");
     }
 }

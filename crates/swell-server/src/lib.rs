@@ -51,14 +51,17 @@ pub type Service = tower::util::MapRequest<Router, fn(Request<Body>) -> Request<
 /// The whole HTTP service: path normalisation in front of the router.
 pub fn app(state: AppState) -> Service {
     let (wave, _) = resources::routes().split_for_parts();
+    // the token is checked before the body is read: a client without one is answered 401 at
+    // once, whatever it sends (a slow body would otherwise hold it until the read timeout)
     let wave = wave
+        .layer(middleware::from_fn(guard))
         .layer(middleware::from_fn(encode_entities))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state.clone());
     let (public, _) = resources::public().split_for_parts();
     let document = Arc::new(openapi::document_json());
     let router = Router::new()
-        .merge(public.with_state(state))
+        .merge(public.layer(middleware::from_fn(guard)).with_state(state))
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -71,9 +74,9 @@ pub fn app(state: AppState) -> Service {
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "HTTP method not allowed on this resource")
         })
-        // the body guard reads bodies whole, within its limits; extractors take what it read
+        // the body guard (on each route, above) reads bodies whole, within its limits;
+        // extractors take what it read
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(middleware::from_fn(guard))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::internal(format!("a request handler panicked: {}", swell_engine::panic_message(_panic.as_ref())))
                 .into_response()

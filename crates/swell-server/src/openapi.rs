@@ -86,6 +86,10 @@ fn add_path_parameters(op: &mut Operation, names: &[String]) {
                 "An 18- or 15-character id, or where the resource allows it an API name",
             ),
             "node" => (ObjectBuilder::new().schema_type(Type::String), "A node of the job (its id)"),
+            "part" => (
+                ObjectBuilder::new().schema_type(Type::String),
+                "A saved version of the asset: a history (0Rm) or a dataset version (0Fc)",
+            ),
             "object" => (ObjectBuilder::new().schema_type(Type::String), "A source object or sObject, by name"),
             _ => (ObjectBuilder::new().schema_type(Type::String), "A path segment"),
         };

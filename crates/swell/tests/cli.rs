@@ -243,6 +243,21 @@ fn serve_binds_port_zero_and_answers() {
     assert_eq!(status, 401, "{body}");
     let (status, _) = get(&server.base, "/services/data/v62.0/wave/dataflows", "secret-token");
     assert_eq!(status, 200);
+    // a client without a token is answered at once, before its body (which never comes)
+    use std::io::{Read, Write};
+    let host = server.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /services/data/v62.0/wave/dataflows HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = [0u8; 512];
+    let n = s.read(&mut answer).expect("an answer before the body arrives");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 #[test]

@@ -131,7 +131,7 @@ pub struct PropertyInput {
 
 /// A property's value: text, a number or a boolean (kept as text); `null` is empty.
 #[derive(Debug, Default, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "text, a number, a boolean or null")]
 pub enum PropertyValue {
     #[default]
     Empty,
@@ -514,7 +514,7 @@ pub struct DataPreviewInput {
 
 /// A field by its name, or as `{"name": ...}`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a field name, or {\"name\": ...}")]
 pub enum FieldRef {
     Name(String),
     Field { name: String },

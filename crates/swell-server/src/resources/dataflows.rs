@@ -1,7 +1,7 @@
 //! `/wave/dataflows`: list, create, get, PATCH the definition, PUT a revert, `/histories`.
 //! The changes are swell-app's use cases (definitions checked by the engine on every write).
 
-use crate::wire::{AssetPath, Permissions, Since, Timestamp, WaveUser, input, ok};
+use crate::wire::{AssetPath, PartPath, Permissions, Since, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -266,6 +266,18 @@ pub async fn histories(State(state): State<AppState>, v: Version, Path(id): Path
     let base = format!("/dataflows/{}", d.id);
     let histories = state.store.histories(&d.id).await?.iter().map(|h| history(&v, &base, h)).collect();
     Ok(ok(HistoryCollection { histories, url: v.url(&format!("{base}/histories")) }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/dataflows/{id}/histories/{part}",
+    tag = "dataflows",
+    responses((status = 200, body = AssetHistory)),
+)]
+pub async fn history_get(State(state): State<AppState>, v: Version, Path(p): Path<PartPath>) -> ApiResult<Response> {
+    let d = state.dataflow(&p.id).await?;
+    let h = state.history(&d.id, &p.part).await?;
+    Ok(ok(history(&v, &format!("/dataflows/{}", d.id), &h)))
 }
 
 /// Deletes a dataflow with its histories, jobs and schedule; refused (409) while it has a

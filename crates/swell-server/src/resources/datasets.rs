@@ -1,7 +1,7 @@
 //! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
 
 use super::paging::{Page, matches_q};
-use crate::wire::{AssetPath, AssetRef, Permissions, Timestamp, WaveUser, input, ok};
+use crate::wire::{AssetPath, AssetRef, PartPath, Permissions, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -11,6 +11,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use swell_app::{Actor, ApiError, ApiResult};
+use swell_core::KeyPrefix;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
 use utoipa::ToSchema;
 
@@ -212,6 +213,25 @@ pub async fn versions(State(state): State<AppState>, v: Version, Path(id): Path<
     Ok(ok(DatasetVersionCollection { versions, url: v.url(&format!("/datasets/{}/versions", d.id)) }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/datasets/{id}/versions/{part}",
+    tag = "datasets",
+    responses((status = 200, body = DatasetVersion)),
+)]
+pub async fn version_get(State(state): State<AppState>, v: Version, Path(p): Path<PartPath>) -> ApiResult<Response> {
+    let d = state.dataset(&p.id).await?;
+    let id = swell_app::id_of(&p.part, KeyPrefix::DatasetVersion, "dataset version")?;
+    let x = state
+        .store
+        .dataset_versions(&d.id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("version {id} of dataset {}", d.name)))?;
+    Ok(ok(version(&v, &d, &x)))
+}
+
 /// The body of POST `/datasets/{id}/versions`, bare or wrapped in `datasetVersion`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -221,6 +241,7 @@ pub struct DatasetVersionInput {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(expecting = "an object {\"id\": \"0Fc...\"}")]
 pub struct VersionRef {
     pub id: Option<String>,
 }

@@ -190,7 +190,8 @@ fn node_representation(v: &Version, r: &NodeRecord) -> DataflowJobNode {
 pub struct JobInput {
     /// `start` (POST) or `stop` (PATCH), in any case.
     pub command: Option<String>,
-    /// The dataflow (02K), recipe target dataflow or connection (0It) to run; an API name does.
+    /// The dataflow to run (02K): a dataflow's id, or a recipe's `targetDataflowId`. A
+    /// connection syncs through `POST /dataConnectors/{id}/ingest`.
     pub dataflow_id: Option<String>,
 }
 

@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dataflows::list, dataflows::create))
         .routes(routes!(dataflows::get, dataflows::patch, dataflows::revert, dataflows::delete))
         .routes(routes!(dataflows::histories))
+        .routes(routes!(dataflows::history_get))
         .routes(routes!(jobs::list, jobs::start))
         .routes(routes!(jobs::get, jobs::patch))
         .routes(routes!(jobs::nodes))
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recipes::list, recipes::create))
         .routes(routes!(recipes::get, recipes::patch, recipes::revert, recipes::delete))
         .routes(routes!(recipes::histories))
+        .routes(routes!(recipes::history_get))
         .routes(routes!(recipes::file))
         .routes(routes!(recipes::get_notification, recipes::put_notification))
         .routes(routes!(schedules::get, schedules::put, schedules::delete))
@@ -57,4 +59,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::list))
         .routes(routes!(datasets::get))
         .routes(routes!(datasets::versions, datasets::restore))
+        .routes(routes!(datasets::version_get))
 }

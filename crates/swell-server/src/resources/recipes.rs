@@ -6,11 +6,13 @@
 //! (swell-app's recipe use cases); the problems are listed in `validationDetails` (node, node
 //! type, severity, message) and a run of it fails naming them.
 
-use super::dataflows::{HistoryCollection, history};
+use super::dataflows::{AssetHistory, HistoryCollection, history};
 use super::paging::{Page, matches_q};
 use super::schedules::ScheduleRepresentation;
 use crate::wire::shapes::one_of;
-use crate::wire::{AssetPath, AssetRef, LicenseAttributes, Permissions, Since, Timestamp, WaveUser, input, ok};
+use crate::wire::{
+    AssetPath, AssetRef, LicenseAttributes, PartPath, Permissions, Since, Timestamp, WaveUser, input, ok,
+};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -423,6 +425,18 @@ pub async fn histories(State(state): State<AppState>, v: Version, Path(id): Path
     let base = format!("/recipes/{}", r.id);
     let histories = state.store.histories(&r.dataflow.id).await?.iter().map(|h| history(&v, &base, h)).collect();
     Ok(ok(HistoryCollection { histories, url: v.url(&format!("{base}/histories")) }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/services/data/{version}/wave/recipes/{id}/histories/{part}",
+    tag = "recipes",
+    responses((status = 200, body = AssetHistory)),
+)]
+pub async fn history_get(State(state): State<AppState>, v: Version, Path(p): Path<PartPath>) -> ApiResult<Response> {
+    let r = state.recipe(&p.id).await?;
+    let h = state.history(&r.dataflow.id, &p.part).await?;
+    Ok(ok(history(&v, &format!("/recipes/{}", r.id), &h)))
 }
 
 /// Who is told of a recipe's runs (`RecipeNotification`). swell sends no mail.

@@ -29,6 +29,14 @@ pub struct NodePath {
     pub node: String,
 }
 
+/// A path that names a saved version of an asset: `/dataflows/{id}/histories/{history}`,
+/// `/datasets/{id}/versions/{version}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct PartPath {
+    pub id: String,
+    pub part: String,
+}
+
 /// A path that names a source object of a connection: `/dataConnectors/{id}/sourceObjects/{object}`.
 #[derive(Debug, serde::Deserialize)]
 pub struct ObjectPath {

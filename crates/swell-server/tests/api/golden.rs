@@ -74,11 +74,15 @@ async fn representations_match_their_golden_files_at_every_boundary_version() {
     let node = nodes["nodes"][0]["id"].as_str().unwrap().to_string();
     let (_, datasets) = api.call("GET", &format!("{base}/datasets"), None).await;
     let dataset = datasets["datasets"][0]["id"].as_str().unwrap().to_string();
+    let version = datasets["datasets"][0]["currentVersionId"].as_str().unwrap().to_string();
+    let (_, histories) = api.call("GET", &format!("{base}/dataflows/{flow}/histories"), None).await;
+    let history = histories["histories"][0]["id"].as_str().unwrap().to_string();
 
     let resources = [
         ("dataflows", "/dataflows".to_string()),
         ("dataflow", format!("/dataflows/{flow}")),
         ("histories", format!("/dataflows/{flow}/histories")),
+        ("history", format!("/dataflows/{flow}/histories/{history}")),
         ("jobs", "/dataflowjobs".to_string()),
         ("job", format!("/dataflowjobs/{job}")),
         ("nodes", format!("/dataflowjobs/{job}/nodes")),
@@ -90,6 +94,7 @@ async fn representations_match_their_golden_files_at_every_boundary_version() {
         ("datasets", "/datasets".to_string()),
         ("dataset", format!("/datasets/{dataset}")),
         ("versions", format!("/datasets/{dataset}/versions")),
+        ("version", format!("/datasets/{dataset}/versions/{version}")),
         ("connections", "/dataConnectors".to_string()),
         ("connection", format!("/dataConnectors/{connection}")),
         ("sourceObjects", format!("/dataConnectors/{connection}/sourceObjects")),

@@ -159,11 +159,20 @@ async fn field_changes_are_checked() {
         (json!({"name": "Revenue", "skipped": "yes"}), "fields[0].skipped"),
         (json!({"name": "Revenue", "label": "L".repeat(256)}), "fields[0].label"),
         (json!({"name": "Revenue", "colour": "red"}), "fields[0].colour"),
+        // a new field's name is a real name (session 10 probe)
+        (json!({"name": "", "fieldType": "Text"}), "fields[0].name"),
+        (json!({"name": "a\u{0000}b", "fieldType": "Text"}), "fields[0].name"),
+        (json!({"name": "\u{200B}", "fieldType": "Text"}), "fields[0].name"),
     ] {
         let (s, e) = api.call("PATCH", &fields, Some(json!({"fields": [change.clone()]}))).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{change}: {e}");
         assert!(e[0]["message"].as_str().unwrap().starts_with(path), "{change}: {e}");
     }
+    // one field changed twice in one request is refused, not the last one kept
+    let twice = json!({"fields": [{"name": "Name", "skipped": true}, {"name": "Name", "skipped": false}]});
+    let (s, e) = api.call("PATCH", &fields, Some(twice)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e[0]["message"].as_str().unwrap().starts_with("fields[1].name: 'Name' is given twice"), "{e}");
     let (_, after) = api.call("GET", &fields, None).await;
     assert_eq!(before, after, "a refused change changes nothing");
     let (s, ok) = api
