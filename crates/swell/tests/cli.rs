@@ -808,7 +808,10 @@ fn two_servers_share_one_postgres() {
         let j = json(&get(&b.base, &format!("{wave}/dataflowjobs/{job}"), token).1);
         assert_eq!(
             (j["status"].as_str(), j["message"].as_str()),
-            (Some("Failure"), Some("Definition error: The dataflow definition is invalid: the definition has no nodes"))
+            (
+                Some("Failure"),
+                Some("Definition error: The dataflow definition is invalid: the definition has no nodes")
+            )
         );
     }
 
