@@ -109,13 +109,22 @@ fn numeric_error(i: usize, field: &Value) -> Option<String> {
 /// a new object): an incremental mode needs its key and watermark among the synced fields, so
 /// that a sync does not fail on it later (`swell_scheduler::check_sync_settings`).
 fn check_settings(object: &str, settings: &ReplicatedPatch, current: Option<&ReplicatedRecord>) -> ApiResult<()> {
+    if let Some(list) = &settings.advanced_properties {
+        swell_scheduler::check_advanced_properties(list).map_err(|e| ApiError::many(ErrorCode::InvalidInput, e))?;
+    }
     let mode = settings.connection_mode.or(current.map(|r| r.connection_mode)).unwrap_or_default();
     let empty = Value::Array(Vec::new());
     let advanced = settings.advanced_properties.as_ref().or(current.map(|r| &r.advanced_properties)).unwrap_or(&empty);
     let fields = settings.fields.as_ref().or(current.and_then(|r| r.fields.as_ref()));
     swell_scheduler::check_sync_settings(object, mode, advanced, fields).map_err(|m| {
-        let field =
-            if settings.fields.is_some() && settings.connection_mode.is_none() { "fields" } else { "connectionMode" };
+        // the part of the request the problem is about: what it set that the sync reads
+        let field = if settings.advanced_properties.is_some() {
+            "advancedProperties"
+        } else if settings.fields.is_some() && settings.connection_mode.is_none() {
+            "fields"
+        } else {
+            "connectionMode"
+        };
         ApiError::bad_request(format!("{field}: {m}"))
     })
 }

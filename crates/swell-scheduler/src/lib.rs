@@ -26,7 +26,7 @@ mod sync;
 
 pub use schedules::{CatchUp, Clock, Fired, Scheduler, SystemClock};
 pub use swell_connect::FolderPolicy;
-pub use sync::{check_sync_settings, open_source};
+pub use sync::{ADVANCED_PROPERTIES, AdvancedProperty, check_advanced_properties, check_sync_settings, open_source};
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

@@ -81,6 +81,59 @@ async fn fields_of(
     Ok((record, fields))
 }
 
+/// An advanced property of a connected object: the connector types list them
+/// (`dataConnectorTypes`), [`check_advanced_properties`] refuses others, and incremental
+/// syncs read them ([`incremental_keys`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AdvancedProperty {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+}
+
+pub const ADVANCED_PROPERTIES: [AdvancedProperty; 2] = [
+    AdvancedProperty {
+        name: "primaryKey",
+        label: "Upsert key of incremental syncs",
+        description: "a field name; default: the source's primary key",
+    },
+    AdvancedProperty {
+        name: "watermarkField",
+        label: "Watermark of incremental syncs",
+        description: "a date-time field changed by every update",
+    },
+];
+
+/// Checks a connected object's `advancedProperties` (`[{name, value}]`): known names, each
+/// once, with a field name (text) or nothing as value. Every wrong entry is named by its path.
+pub fn check_advanced_properties(list: &Value) -> Result<(), Vec<String>> {
+    let Some(items) = list.as_array() else {
+        return Err(vec!["advancedProperties: must be a list of {name, value}".to_string()]);
+    };
+    let known: Vec<&str> = ADVANCED_PROPERTIES.iter().map(|p| p.name).collect();
+    let mut errors = Vec::new();
+    for (i, p) in items.iter().enumerate() {
+        let Some(name) = p.get("name").and_then(Value::as_str) else {
+            errors.push(format!("advancedProperties[{i}].name: is required"));
+            continue;
+        };
+        if !known.contains(&name) {
+            errors.push(format!(
+                "advancedProperties[{i}].name: '{name}' is not an advanced property of connected objects ({})",
+                known.join(", ")
+            ));
+        } else if items[..i].iter().any(|q| q.get("name").and_then(Value::as_str) == Some(name)) {
+            errors.push(format!("advancedProperties[{i}].name: '{name}' is given twice"));
+        }
+        match p.get("value") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(_)) => {}
+            Some(_) => errors.push(format!("advancedProperties[{i}].value: must be a field name")),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 /// The key and the watermark an incremental sync of `object` uses: its advanced properties
 /// (`primaryKey`, `watermarkField`), else the source's one-field key and a date field named
 /// as watermarks are; the error says what is missing.

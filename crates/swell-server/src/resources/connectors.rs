@@ -639,26 +639,6 @@ pub struct ConnectorTypeCollection {
     pub url: String,
 }
 
-/// The settings every connected object takes (`advancedProperties`).
-const ADVANCED: [AdvancedProperty; 2] = [
-    AdvancedProperty {
-        name: "primaryKey",
-        label: "Upsert key of incremental syncs",
-        data_type: "Text",
-        default_value: None,
-        description: "a field name; default: the source's primary key",
-        is_required: false,
-    },
-    AdvancedProperty {
-        name: "watermarkField",
-        label: "Watermark of incremental syncs",
-        data_type: "Text",
-        default_value: None,
-        description: "a date-time field changed by every update",
-        is_required: false,
-    },
-];
-
 #[utoipa::path(
     get,
     path = "/services/data/{version}/wave/dataConnectorTypes",
@@ -692,7 +672,17 @@ pub async fn types(v: Version) -> ApiResult<Response> {
                     max_length: 255,
                 })
                 .collect(),
-            advanced_properties: ADVANCED.to_vec(),
+            advanced_properties: swell_scheduler::ADVANCED_PROPERTIES
+                .iter()
+                .map(|p| AdvancedProperty {
+                    name: p.name,
+                    label: p.label,
+                    data_type: "Text",
+                    default_value: None,
+                    description: p.description,
+                    is_required: false,
+                })
+                .collect(),
             supported_connector_handlers: vec![if t.is_local_salesforce() { "Legacy" } else { "Base" }],
         })
         .collect();

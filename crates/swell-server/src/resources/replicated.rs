@@ -152,20 +152,9 @@ pub struct AdvancedPropertyInput {
 
 impl ReplicatedDatasetInput {
     fn into_new(self) -> ApiResult<NewObject> {
-        let advanced = match &self.advanced_properties {
-            None => None,
-            Some(list) => {
-                for (i, p) in list.iter().enumerate() {
-                    if list[..i].iter().any(|q| q.name.eq_ignore_ascii_case(&p.name)) {
-                        return Err(ApiError::bad_request(format!(
-                            "advancedProperties[{i}].name: '{}' is given twice",
-                            p.name
-                        )));
-                    }
-                }
-                Some(serde_json::to_value(list).map_err(ApiError::internal)?)
-            }
-        };
+        // swell-app checks the names and values (`swell_scheduler::check_advanced_properties`)
+        let advanced =
+            self.advanced_properties.as_ref().map(serde_json::to_value).transpose().map_err(ApiError::internal)?;
         let settings = ReplicatedPatch {
             connection_mode: self.connection_mode.as_deref().map(swell_app::connection_mode).transpose()?,
             full_refresh: self.full_refresh,

@@ -257,6 +257,24 @@ async fn connected_objects_refuse_what_cannot_change_and_modes_that_cannot_sync(
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "Revenue is not a date: {e}");
+    assert!(e[0]["message"].as_str().unwrap().starts_with("advancedProperties: "), "{e}");
+    // advanced properties are the two the connector types list, each once, with a field name
+    let (_, before) = api.call("GET", &url, None).await;
+    for (list, path) in [
+        (json!([{"name": "bogus", "value": "Id"}]), "advancedProperties[0].name"),
+        (json!([{"name": "primaryKey", "value": {"a": [1]}}]), "advancedProperties[0].value"),
+        (json!([{"name": "primaryKey", "value": 12345678901234567890u64}]), "advancedProperties[0].value"),
+        (
+            json!([{"name": "primaryKey", "value": "Id"}, {"name": "primaryKey", "value": "Name"}]),
+            "advancedProperties[1].name",
+        ),
+    ] {
+        let (s, e) = api.call("PATCH", &url, Some(json!({"advancedProperties": list.clone()}))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{list}: {e}");
+        assert!(e[0]["message"].as_str().unwrap().starts_with(path), "{list}: {e}");
+    }
+    let (_, after) = api.call("GET", &url, None).await;
+    assert_eq!(before["advancedProperties"], after["advancedProperties"], "a refused change changes nothing");
     let (s, _) = api.call("DELETE", &url, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     // what removed objects leave (their folders, lock files) goes with the connection
