@@ -53,9 +53,11 @@ pub fn type_of(c: &ConnectorRecord) -> ApiResult<ConnectorType> {
 
 /// The properties with each name in the type's spelling; every unknown name is its own
 /// error, named by its place in the list (`connectionProperties[2].name`). A name given twice
-/// keeps its last value.
+/// (in any case) is refused: which value was meant cannot be told, as with the fields and the
+/// advanced properties of connected objects.
 fn known_properties(ty: ConnectorType, given: Vec<(String, String)>) -> ApiResult<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     let mut errors = Vec::new();
     for (i, (name, value)) in given.into_iter().enumerate() {
         let Some(spec) = ty.properties().iter().find(|s| s.name.eq_ignore_ascii_case(&name)) else {
@@ -67,7 +69,13 @@ fn known_properties(ty: ConnectorType, given: Vec<(String, String)>) -> ApiResul
             ));
             continue;
         };
-        out.retain(|(n, _)| n != spec.name);
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == spec.name) {
+            errors.push(format!(
+                "connectionProperties[{i}].name: '{name}' is given twice (first at connectionProperties[{first}])"
+            ));
+            continue;
+        }
+        seen.push((spec.name, i));
         out.push((spec.name.to_string(), value));
     }
     if !errors.is_empty() {

@@ -171,7 +171,6 @@ impl App {
         Ok(r)
     }
 
-    /// Changes a connected object's sync settings; its source object cannot change.
     /// Changes a connected object's sync settings. What names it (its connection, its source
     /// object, and its name and label, which are the object's name) may be repeated, never
     /// changed: a change would otherwise be answered 200 and ignored.

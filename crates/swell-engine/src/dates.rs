@@ -2,7 +2,7 @@
 //! which CRM Analytics adds when a date enters a dataflow and which later nodes can use like
 //! any field (`toDate(CloseDate_sec_epoch)`).
 
-use crate::saql::functions::call;
+use crate::saql::functions::Udf;
 use crate::schema::{DatePart, Field, FieldType, Schema, derived_date_fields};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
@@ -33,16 +33,13 @@ pub fn companion_expr_of(column: Expr, base: &Field, part: DatePart) -> Expr {
                 }
                 _ => (0, true, 0),
             };
-            call(
-                "saql_date_part",
-                vec![
-                    column,
-                    lit(part.suffix()),
-                    lit(offset as f64),
-                    lit(if year_end { 1.0 } else { 0.0 }),
-                    lit(fdow as f64),
-                ],
-            )
+            Udf::DatePart.call(vec![
+                column,
+                lit(part.suffix()),
+                lit(offset as f64),
+                lit(if year_end { 1.0 } else { 0.0 }),
+                lit(fdow as f64),
+            ])
         }
     }
 }

@@ -149,6 +149,16 @@ impl Progress {
         self.bump();
     }
 
+    /// After a failure: nodes still running failed with it (`message`, when the failure names
+    /// no node of its own), nodes that never started are aborted: they did not fail, the run
+    /// ended before them.
+    pub(crate) fn fail_rest(&self, message: Option<&str>) {
+        let running: Vec<usize> =
+            self.lock().iter().enumerate().filter(|(_, n)| n.status == NodeStatus::Running).map(|(i, _)| i).collect();
+        self.finish(&running, NodeStatus::Failure, message);
+        self.finish_rest(NodeStatus::Cancelled, None);
+    }
+
     /// Marks every unfinished node (after a failure or a stop).
     pub(crate) fn finish_rest(&self, status: NodeStatus, message: Option<&str>) {
         let ids: Vec<usize> = (0..self.rows.len()).collect();

@@ -166,10 +166,11 @@ impl Run {
                 if let Some(i) = self.flow.nodes.iter().position(|n| &n.name == node) {
                     self.progress.finish(&[i], NodeStatus::Failure, Some(message));
                 }
-                self.progress.finish_rest(NodeStatus::Failure, None);
+                // the other nodes running then were cut off, not wrong
+                self.progress.finish_rest(NodeStatus::Cancelled, None);
             }
             // each node carries its own problems (the error, and so the job's message, has
-            // them all); nodes without any ran no more than the others
+            // them all); nodes without any never ran
             Err(EngineError::Invalid(problems)) => {
                 for (i, n) in self.flow.nodes.iter().enumerate() {
                     let own: Vec<String> =
@@ -178,10 +179,11 @@ impl Run {
                         self.progress.finish(&[i], NodeStatus::Failure, Some(&own.join("\n")));
                     }
                 }
-                self.progress.finish_rest(NodeStatus::Failure, None);
+                self.progress.finish_rest(NodeStatus::Cancelled, None);
             }
-            Err(EngineError::Source(_)) => self.progress.finish_rest(NodeStatus::Failure, None),
-            Err(e) => self.progress.finish_rest(NodeStatus::Failure, Some(&e.to_string())),
+            // the readers of an unreadable source carry its error already
+            Err(EngineError::Source(_)) => self.progress.fail_rest(None),
+            Err(e) => self.progress.fail_rest(Some(&e.to_string())),
         }
         result.map(|(datasets, staged, exports)| RunOutcome {
             datasets,

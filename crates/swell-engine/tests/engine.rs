@@ -296,7 +296,11 @@ async fn invalid_nodes_report_their_own_problems() {
     assert!(matches!(err, EngineError::Invalid(_)), "{err}");
     let nodes = run.progress().snapshot();
     let message = |name: &str| nodes.iter().find(|n| n.name == name).unwrap().message.clone();
-    assert!(nodes.iter().all(|n| n.status == NodeStatus::Failure), "{nodes:?}");
+    // the nodes with problems failed; the others never ran: aborted, without a message
+    let status = |name: &str| nodes.iter().find(|n| n.name == name).unwrap().status;
+    assert_eq!((status("c"), status("f")), (NodeStatus::Failure, NodeStatus::Failure), "{nodes:?}");
+    assert_eq!((status("d"), status("r")), (NodeStatus::Cancelled, NodeStatus::Cancelled), "{nodes:?}");
+    assert_eq!(message("d"), None);
     assert!(message("c").is_some_and(|m| m.starts_with("c.") && m.contains("Amout") && !m.contains("Regoin")));
     assert!(message("f").is_some_and(|m| m.starts_with("f.") && m.contains("Regoin") && !m.contains("Amout")));
     assert_eq!((message("d"), message("r")), (None, None));
@@ -392,6 +396,7 @@ async fn a_runtime_failure_is_reported_on_the_node_that_raised_it() {
     assert_eq!(node("digest").status, NodeStatus::Failure);
     assert!(node("digest").message.as_deref().is_some_and(|m| m.contains("more than 50 rows")), "{nodes:?}");
     assert_eq!(node("register").message, None, "{nodes:?}");
+    assert_eq!(node("register").status, NodeStatus::Cancelled, "never ran: aborted, {nodes:?}");
 }
 
 /// An export writes Parquet and a CSV made from it: a multi-value field is its values joined

@@ -298,7 +298,7 @@ fn convert(e: Expr, from: &DataType, to: &FieldType, f: &DigestField) -> Expr {
         FieldType::Date { format: Some(fmt), .. }
             if matches!(from, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) =>
         {
-            crate::saql::functions::call("saql_to_date", vec![cast(e, DataType::Utf8), lit(fmt.clone())])
+            crate::saql::functions::Udf::ToDate.call(vec![cast(e, DataType::Utf8), lit(fmt.clone())])
         }
         FieldType::Numeric { .. } if matches!(from, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
             try_cast(e, DataType::Float64)

@@ -119,11 +119,11 @@ pub fn text_pairs(left: &Schema, left_keys: &[String], right: &Schema, right_key
 pub fn key_text(e: Expr, ty: &crate::schema::FieldType) -> Expr {
     match ty {
         crate::schema::FieldType::Numeric { scale, .. } => {
-            use crate::saql::functions::call;
+            use crate::saql::functions::Udf;
             // rounded first, then `+ 0` makes a rounded -0.001 the 0 the dataset shows
-            let rounded = call("saql_round", vec![e, lit(f64::from(*scale))]) + lit(0.0);
+            let rounded = Udf::Round.call(vec![e, lit(f64::from(*scale))]) + lit(0.0);
             let pattern = if *scale == 0 { "0".to_string() } else { format!("0.{}", "#".repeat(*scale as usize)) };
-            call("saql_number_to_string", vec![rounded, lit(pattern)])
+            Udf::NumberToString.call(vec![rounded, lit(pattern)])
         }
         other => crate::saql::functions::to_text(e, other),
     }

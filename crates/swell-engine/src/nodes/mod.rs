@@ -114,58 +114,64 @@ pub trait Transform: Send + Sync + Debug {
     }
 }
 
-/// Actions of the dataflow language that swell runs.
-pub const ACTIONS: &[&str] = &[
-    "sfdcDigest",
-    "digest",
-    "edgemart",
-    "append",
-    "augment",
-    "computeExpression",
-    "computeRelative",
-    "delta",
-    "dim2mea",
-    "filter",
-    "flatten",
-    "sliceDataset",
-    "update",
-    "sfdcRegister",
-    "export",
+type Build = fn(&str, &Value) -> Result<Box<dyn Transform>, Vec<Problem>>;
+
+/// One action of the dataflow language: its name and how its node is built from the
+/// parameters.
+struct Action {
+    name: &'static str,
+    build: Build,
+}
+
+/// A node whose parameters deserialize into `T`.
+fn plain<T: Transform + DeserializeOwned + 'static>(
+    node: &str,
+    params: &Value,
+) -> Result<Box<dyn Transform>, Vec<Problem>> {
+    parse::<T>(node, params).map(boxed).map_err(|p| vec![p])
+}
+
+/// Every action of the dataflow language that swell runs, declared once: the lookup and the
+/// list in messages read this table.
+static ACTIONS: &[Action] = &[
+    Action { name: "sfdcDigest", build: |n, p| digest::Digest::parse(n, p, true).map(boxed).map_err(|e| vec![e]) },
+    Action { name: "digest", build: |n, p| digest::Digest::parse(n, p, false).map(boxed).map_err(|e| vec![e]) },
+    Action { name: "edgemart", build: plain::<edgemart::Edgemart> },
+    Action { name: "append", build: plain::<append::Append> },
+    Action { name: "augment", build: plain::<augment::Augment> },
+    Action { name: "computeExpression", build: |n, p| compute_expression::ComputeExpression::parse(n, p).map(boxed) },
+    Action { name: "computeRelative", build: |n, p| compute_relative::ComputeRelative::parse(n, p).map(boxed) },
+    Action { name: "delta", build: plain::<delta::Delta> },
+    Action { name: "dim2mea", build: plain::<dim2mea::Dim2Mea> },
+    Action { name: "filter", build: |n, p| filter::Filter::parse(n, p).map(boxed) },
+    Action { name: "flatten", build: plain::<flatten::Flatten> },
+    Action { name: "sliceDataset", build: plain::<slice::Slice> },
+    Action { name: "update", build: plain::<update::Update> },
+    Action { name: "sfdcRegister", build: |n, p| register::Register::parse(n, p).map(boxed) },
+    Action { name: "export", build: plain::<export::Export> },
 ];
+
+/// Actions that need services swell does not have; refused naming the node.
+const EXTERNAL: &[(&str, &str)] = &[("prediction", "it scores rows with an Einstein Discovery model")];
 
 /// Builds the transformation of `action` from its parameters.
 pub fn build(node: &str, action: &str, params: &Value) -> Result<Box<dyn Transform>, Vec<Problem>> {
-    let one = |p: Problem| vec![p];
-    match action {
-        "sfdcDigest" => digest::Digest::parse(node, params, true).map(boxed).map_err(one),
-        "digest" => digest::Digest::parse(node, params, false).map(boxed).map_err(one),
-        "edgemart" => parse::<edgemart::Edgemart>(node, params).map(boxed).map_err(one),
-        "append" => parse::<append::Append>(node, params).map(boxed).map_err(one),
-        "augment" => parse::<augment::Augment>(node, params).map(boxed).map_err(one),
-        "computeExpression" => compute_expression::ComputeExpression::parse(node, params).map(boxed),
-        "computeRelative" => compute_relative::ComputeRelative::parse(node, params).map(boxed),
-        "delta" => parse::<delta::Delta>(node, params).map(boxed).map_err(one),
-        "dim2mea" => parse::<dim2mea::Dim2Mea>(node, params).map(boxed).map_err(one),
-        "filter" => filter::Filter::parse(node, params).map(boxed),
-        "flatten" => parse::<flatten::Flatten>(node, params).map(boxed).map_err(one),
-        "sliceDataset" => parse::<slice::Slice>(node, params).map(boxed).map_err(one),
-        "update" => parse::<update::Update>(node, params).map(boxed).map_err(one),
-        "sfdcRegister" => register::Register::parse(node, params).map(boxed),
-        "export" => parse::<export::Export>(node, params).map(boxed).map_err(one),
-        "prediction" => Err(one(Problem::new(
-            node,
-            "action",
-            "'prediction' is not supported: it scores rows with an Einstein Discovery model, which swell does not have",
-        ))),
-        other => {
-            let hint = suggest(other, ACTIONS.iter().copied());
-            let mut msg = unknown("action", other, hint);
-            if hint.is_none() {
-                msg.push_str(&format!(" (swell runs: {})", ACTIONS.join(", ")));
-            }
-            Err(one(Problem::new(node, "action", msg)))
-        }
+    if let Some(a) = ACTIONS.iter().find(|a| a.name == action) {
+        return (a.build)(node, params);
     }
+    let message = match EXTERNAL.iter().find(|(name, _)| *name == action) {
+        Some((name, why)) => format!("'{name}' is not supported: {why}, which swell does not have"),
+        None => {
+            let names = || ACTIONS.iter().map(|a| a.name);
+            let hint = suggest(action, names());
+            let mut msg = unknown("action", action, hint);
+            if hint.is_none() {
+                msg.push_str(&format!(" (swell runs: {})", names().collect::<Vec<_>>().join(", ")));
+            }
+            msg
+        }
+    };
+    Err(vec![Problem::new(node, "action", message)])
 }
 
 fn boxed<T: Transform + 'static>(t: T) -> Box<dyn Transform> {

@@ -7,7 +7,7 @@
 use crate::dateformat::DateFormat;
 use crate::error::Problem;
 use crate::nodes::{CheckCx, PlanCx, Transform, parse};
-use crate::saql::functions::call;
+use crate::saql::functions::Udf;
 use crate::schema::{Field, FieldType, Schema};
 use datafusion::common::Result as DFResult;
 use datafusion::logical_expr::{Expr, ident, lit};
@@ -126,10 +126,10 @@ impl Transform for FormatDate {
             _ => {
                 let mut args: Vec<Expr> = vec![col];
                 args.extend(self.params.source_formats.iter().map(|f| lit(f.clone())));
-                call("saql_parse_date_any", args)
+                Udf::ParseDateAny.call(args)
             }
         };
-        let e = call("saql_format_date", vec![date, lit(self.params.target_format.clone())]);
+        let e = Udf::FormatDate.call(vec![date, lit(self.params.target_format.clone())]);
         super::formula::set_field(inputs.remove(0), in_schemas[0], e, &self.params.target_field.name)
     }
 }

@@ -34,28 +34,158 @@ use crate::error::{Problem, Problems, suggest, unknown};
 use crate::nodes::Transform;
 use serde_json::{Map, Value};
 
-/// Actions of the recipe language that swell runs.
-pub const ACTIONS: &[&str] = &[
-    "load",
-    "save",
-    "filter",
-    "sqlFilter",
-    "formula",
-    "computeRelative",
-    "join",
-    "appendV2",
-    "append",
-    "aggregate",
-    "schema",
-    "split",
-    "extractGrains",
-    "flatten",
-    "formatDate",
-    "bucket",
-    "typeCast",
-    "update",
-    "export",
+/// How many nodes an action reads (its `sources`).
+#[derive(Debug, Clone, Copy)]
+enum Sources {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+type Build = fn(&str, &Value, &[String]) -> Result<Box<dyn Transform>, Vec<Problem>>;
+
+/// One action of the recipe language: its name, the other spelling it has, how many nodes
+/// it reads and how its node is built from the parameters and the sources' names.
+struct Action {
+    name: &'static str,
+    alias: Option<&'static str>,
+    sources: Sources,
+    build: Build,
+}
+
+fn boxed<T: Transform + 'static>(t: T) -> Box<dyn Transform> {
+    Box::new(t)
+}
+
+/// Every action of the recipe language that swell runs, declared once: the lookup, the
+/// source count check and the list in messages read this table.
+static ACTIONS: &[Action] = &[
+    Action {
+        name: "load",
+        alias: None,
+        sources: Sources::Exactly(0),
+        build: |n, p, _| Ok(boxed(load::Load::parse(n, p)?)),
+    },
+    Action {
+        name: "save",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(save::Save::parse(n, p, s)?)),
+    },
+    Action {
+        name: "filter",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(filter::Filter::parse(n, p, s)?)),
+    },
+    Action {
+        name: "sqlFilter",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(filter::SqlFilter::parse(n, p, s)?)),
+    },
+    Action {
+        name: "formula",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(formula::Formula::parse(n, p, s)?)),
+    },
+    Action {
+        name: "computeRelative",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(compute_relative::ComputeRelative::parse(n, p, s)?)),
+    },
+    Action {
+        name: "join",
+        alias: None,
+        sources: Sources::Exactly(2),
+        build: |n, p, s| Ok(boxed(join::Join::parse(n, p, s)?)),
+    },
+    Action {
+        name: "appendV2",
+        alias: Some("append"),
+        sources: Sources::AtLeast(2),
+        build: |n, p, s| Ok(boxed(append::Append::parse(n, p, s)?)),
+    },
+    Action {
+        name: "aggregate",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(aggregate::Aggregate::parse(n, p, s)?)),
+    },
+    Action {
+        name: "schema",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(schema::SchemaNode::parse(n, p, s, "parameters")?)),
+    },
+    Action {
+        name: "split",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(split::Split::parse(n, p, s)?)),
+    },
+    Action {
+        name: "extractGrains",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(extract_grains::ExtractGrains::parse(n, p, s)?)),
+    },
+    // the dataflow flatten reads the same parameters in camelCase; it names its input in them
+    Action {
+        name: "flatten",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| {
+            let mut p = p.clone();
+            if let Value::Object(map) = &mut p {
+                map.insert("source".into(), Value::String(s[0].clone()));
+            }
+            crate::nodes::build(n, "flatten", &p)
+        },
+    },
+    Action {
+        name: "formatDate",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(format_date::FormatDate::parse(n, p, s)?)),
+    },
+    Action {
+        name: "bucket",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(bucket::BucketNode::parse(n, p, s)?)),
+    },
+    Action {
+        name: "typeCast",
+        alias: None,
+        sources: Sources::Exactly(1),
+        build: |n, p, s| Ok(boxed(type_cast::TypeCast::parse(n, p, s)?)),
+    },
+    // the dataflow update, with the recipe's positional sources and camelCase keys
+    Action {
+        name: "update",
+        alias: None,
+        sources: Sources::Exactly(2),
+        build: |n, p, s| crate::nodes::build(n, "update", &update_params(n, p, s)?),
+    },
+    Action { name: "export", alias: None, sources: Sources::Exactly(1), build: export },
 ];
+
+/// A CSV export of the node's source.
+fn export(node: &str, params: &Value, sources: &[String]) -> Result<Box<dyn Transform>, Vec<Problem>> {
+    if let Some(f) = params.get("format").and_then(Value::as_str)
+        && !f.eq_ignore_ascii_case("CSV")
+    {
+        return Err(vec![Problem::new(node, "parameters.format", format!("'{f}' exports are not supported (CSV)"))]);
+    }
+    Ok(Box::new(crate::nodes::export::Export::of(sources[0].clone())))
+}
+
+/// The names of the actions swell runs, for messages.
+fn action_names() -> impl Iterator<Item = &'static str> {
+    ACTIONS.iter().flat_map(|a| std::iter::once(a.name).chain(a.alias))
+}
 
 /// Actions that need services swell does not have; refused naming the node.
 const EXTERNAL: &[(&str, &str)] = &[
@@ -167,7 +297,8 @@ pub fn build(
     params: &Value,
     schema_block: Option<&Value>,
 ) -> Result<Box<dyn Transform>, Vec<Problem>> {
-    let Some(canonical) = ACTIONS.iter().copied().find(|a| enum_eq(a, action)) else {
+    let Some(found) = ACTIONS.iter().find(|a| enum_eq(a.name, action) || a.alias.is_some_and(|x| enum_eq(x, action)))
+    else {
         if let Some((name, what)) = EXTERNAL.iter().find(|(a, _)| enum_eq(a, action)) {
             return Err(vec![Problem::new(
                 node,
@@ -175,120 +306,27 @@ pub fn build(
                 format!("'{name}' is not supported: it needs {what}, which swell does not have"),
             )]);
         }
-        let hint = suggest(action, ACTIONS.iter().copied());
+        let hint = suggest(action, action_names());
         let mut msg = unknown("action", action, hint);
         if hint.is_none() {
-            msg.push_str(&format!(" (swell runs: {})", ACTIONS.join(", ")));
+            msg.push_str(&format!(" (swell runs: {})", action_names().collect::<Vec<_>>().join(", ")));
         }
         return Err(vec![Problem::new(node, "action", msg)]);
     };
-    let arity = |n: usize| -> Result<(), Vec<Problem>> {
-        if sources.len() == n {
-            Ok(())
-        } else {
-            Err(vec![Problem::new(
-                node,
-                "sources",
-                format!(
-                    "{} {canonical} node reads {n} node(s), this one lists {}",
-                    if canonical.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
-                    sources.len()
-                ),
-            )])
+    let article = if found.name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let wrong = match found.sources {
+        Sources::Exactly(n) if sources.len() != n => {
+            Some(format!("{article} {} node reads {n} node(s), this one lists {}", found.name, sources.len()))
         }
+        Sources::AtLeast(n) if sources.len() < n => {
+            Some(format!("{article} {} node reads at least {n} nodes, this one lists {}", found.name, sources.len()))
+        }
+        _ => None,
     };
-    let transform: Box<dyn Transform> = match canonical {
-        "load" => {
-            arity(0)?;
-            Box::new(load::Load::parse(node, params)?)
-        }
-        "save" => {
-            arity(1)?;
-            Box::new(save::Save::parse(node, params, sources)?)
-        }
-        "filter" => {
-            arity(1)?;
-            Box::new(filter::Filter::parse(node, params, sources)?)
-        }
-        "sqlFilter" => {
-            arity(1)?;
-            Box::new(filter::SqlFilter::parse(node, params, sources)?)
-        }
-        "formula" => {
-            arity(1)?;
-            Box::new(formula::Formula::parse(node, params, sources)?)
-        }
-        "computeRelative" => {
-            arity(1)?;
-            Box::new(compute_relative::ComputeRelative::parse(node, params, sources)?)
-        }
-        "join" => {
-            arity(2)?;
-            Box::new(join::Join::parse(node, params, sources)?)
-        }
-        "appendV2" | "append" => {
-            if sources.len() < 2 {
-                return Err(vec![Problem::new(node, "sources", "an append node reads at least two nodes")]);
-            }
-            Box::new(append::Append::parse(node, params, sources)?)
-        }
-        "aggregate" => {
-            arity(1)?;
-            Box::new(aggregate::Aggregate::parse(node, params, sources)?)
-        }
-        "split" => {
-            arity(1)?;
-            Box::new(split::Split::parse(node, params, sources)?)
-        }
-        "extractGrains" => {
-            arity(1)?;
-            Box::new(extract_grains::ExtractGrains::parse(node, params, sources)?)
-        }
-        // the dataflow flatten reads the same parameters in camelCase; it names its input in them
-        "flatten" => {
-            arity(1)?;
-            let mut p = params.clone();
-            if let Value::Object(map) = &mut p {
-                map.insert("source".into(), Value::String(sources[0].clone()));
-            }
-            crate::nodes::build(node, "flatten", &p)?
-        }
-        "export" => {
-            arity(1)?;
-            if let Some(f) = params.get("format").and_then(Value::as_str)
-                && !f.eq_ignore_ascii_case("CSV")
-            {
-                return Err(vec![Problem::new(
-                    node,
-                    "parameters.format",
-                    format!("'{f}' exports are not supported (CSV)"),
-                )]);
-            }
-            Box::new(crate::nodes::export::Export::of(sources[0].clone()))
-        }
-        "formatDate" => {
-            arity(1)?;
-            Box::new(format_date::FormatDate::parse(node, params, sources)?)
-        }
-        "schema" => {
-            arity(1)?;
-            Box::new(schema::SchemaNode::parse(node, params, sources, "parameters")?)
-        }
-        "bucket" => {
-            arity(1)?;
-            Box::new(bucket::BucketNode::parse(node, params, sources)?)
-        }
-        "typeCast" => {
-            arity(1)?;
-            Box::new(type_cast::TypeCast::parse(node, params, sources)?)
-        }
-        // the dataflow update, with the recipe's positional sources and camelCase keys
-        "update" => {
-            arity(2)?;
-            crate::nodes::build(node, "update", &update_params(node, params, sources)?)?
-        }
-        _ => unreachable!("every action of ACTIONS is built"),
-    };
+    if let Some(message) = wrong {
+        return Err(vec![Problem::new(node, "sources", message)]);
+    }
+    let transform = (found.build)(node, params, sources)?;
     match schema_block {
         Some(block) if block.get("fields").is_some() || block.get("slice").is_some() => {
             Ok(Box::new(schema::WithSchema::new(node, transform, block)?))

@@ -25,8 +25,19 @@
 //! - `now()` is the run's clock (fixed in tests and benchmarks).
 //!
 //! Function names are matched in any case; field names exactly.
+//!
+//! **Why not datafusion-spark** (evaluated for DataFusion 55, December 2026): it has Spark's
+//! `date_add`, `date_sub`, `add_months`, `last_day`, `datediff`, `trunc`, `substring`, `concat`,
+//! `if` and `unix_timestamp`, but (1) its date functions take and give `Date32` (Spark's DATE)
+//! while recipe dates run as millisecond timestamps here, so every call would cast in and
+//! out; (2) `concat` and `string` print Spark's decimal scale (`3.00`) where we print `3`
+//! deliberately (see above); (3) adding it turns on features of crates DataFusion's Parquet
+//! reader shares (`twox-hash`, `rand`, `bigdecimal`), which rebuilds DataFusion and makes
+//! test and release builds differ. What it would replace is about 80 lines of kernels in
+//! [`crate::saql::functions`] that the conformance fixtures pin. Worth another look when the
+//! recipe engine runs dates as `Date32`.
 
-use crate::saql::functions::udf;
+use crate::saql::functions::Udf;
 use crate::schema::{FieldType, Schema};
 use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
 use datafusion::common::{DFSchema, Result as DFResult};
@@ -324,60 +335,140 @@ fn function_names() -> &'static Vec<String> {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let state = context().state();
-        let mut names: Vec<String> = SPARK_NAMES.iter().map(|s| s.to_string()).collect();
+        let mut names: Vec<String> = SPARK.iter().map(|(name, _)| name.to_string()).collect();
         names.extend(state.scalar_functions().keys().cloned());
         names.extend(state.aggregate_functions().keys().cloned());
-        names.retain(|n| !n.starts_with("saql_"));
+        names.retain(|n| !Udf::is_internal(n));
         names.sort();
         names.dedup();
         names
     })
 }
 
-/// The Spark function names `rewrite` gives a meaning of their own.
-const SPARK_NAMES: &[&str] = &[
-    "add_months",
-    "concat",
-    "current_date",
-    "current_timestamp",
-    "date_add",
-    "date_format",
-    "date_sub",
-    "datediff",
-    "day",
-    "dayofmonth",
-    "dayofweek",
-    "dayofyear",
-    "endswith",
-    "hour",
-    "if",
-    "isnotnull",
-    "isnull",
-    "last_day",
-    "locate",
-    "minute",
-    "month",
-    "months_between",
-    "now",
-    "quarter",
-    "regexp_extract",
-    "regexp_replace",
-    "second",
-    "sign",
-    "startswith",
-    "string",
-    "substr",
-    "substring",
-    "to_date",
-    "trunc",
-    "unix_timestamp",
-    "to_unix_timestamp",
-    "array",
-    "size",
-    "split",
-    "weekofyear",
-    "year",
+type Rewrite = fn(Vec<SqlExpr>, i64) -> Option<SqlExpr>;
+
+/// The Spark functions swell gives a meaning of its own, declared once: `rewrite` and the
+/// names suggested for a misspelt function read this table. A rewrite gets the arguments and
+/// the run's clock, and answers `None` for arguments it does not take (DataFusion's function
+/// of that name, if there is one, then applies and names the problem).
+static SPARK: &[(&str, Rewrite)] = &[
+    ("substr", |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
+    ("substring", |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
+    ("string", |a, _| (a.len() == 1).then(|| func(Udf::Text.name(), a))),
+    // null if any argument is null (Spark), numbers without a trailing .0
+    ("concat", |a, _| {
+        (a.len() >= 2).then_some(())?;
+        a.into_iter().map(|x| func(Udf::Text.name(), vec![x])).reduce(|l, r| SqlExpr::BinaryOp {
+            left: Box::new(l),
+            op: ast::BinaryOperator::StringConcat,
+            right: Box::new(r),
+        })
+    }),
+    ("year", |a, _| part("year", a)),
+    ("quarter", |a, _| part("quarter", a)),
+    ("month", |a, _| part("month", a)),
+    ("day", |a, _| part("day", a)),
+    ("dayofmonth", |a, _| part("day", a)),
+    ("hour", |a, _| part("hour", a)),
+    ("minute", |a, _| part("minute", a)),
+    ("second", |a, _| part("second", a)),
+    ("dayofyear", |a, _| part("doy", a)),
+    // 1 = Sunday
+    ("dayofweek", |a, _| {
+        let dow = part("dow", a)?;
+        Some(SqlExpr::BinaryOp { left: Box::new(dow), op: ast::BinaryOperator::Plus, right: Box::new(number("1")) })
+    }),
+    // ISO weeks
+    ("weekofyear", |a, _| part("week", a)),
+    // Spark's names for DataFusion's starts_with/ends_with
+    ("startswith", |a, _| (a.len() == 2).then(|| func("starts_with", a))),
+    ("endswith", |a, _| (a.len() == 2).then(|| func("ends_with", a))),
+    ("sign", |a, _| (a.len() == 1).then(|| func("signum", a))),
+    ("isnull", |a, _| one(a).map(|x| SqlExpr::IsNull(Box::new(x)))),
+    ("isnotnull", |a, _| one(a).map(|x| SqlExpr::IsNotNull(Box::new(x)))),
+    // Spark replaces every match; DataFusion only the first unless told
+    ("regexp_replace", |mut a, _| {
+        (a.len() == 3).then_some(())?;
+        a.push(string("g"));
+        Some(func("regexp_replace", a))
+    }),
+    ("date_add", |a, _| (a.len() == 2).then(|| func(Udf::AddDays.name(), a))),
+    ("date_sub", |a, _| {
+        let [date, days] = <[SqlExpr; 2]>::try_from(a).ok()?;
+        let minus = SqlExpr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(days) };
+        Some(func(Udf::AddDays.name(), vec![date, minus]))
+    }),
+    ("add_months", |a, _| (a.len() == 2).then(|| func(Udf::AddMonths.name(), a))),
+    // Spark's locate(substr, str): 1-based, 0 when absent
+    ("locate", |a, _| {
+        let [sub, text] = <[SqlExpr; 2]>::try_from(a).ok()?;
+        Some(func("strpos", vec![text, sub]))
+    }),
+    ("regexp_extract", |a, _| matches!(a.len(), 2 | 3).then(|| regexp_extract(a))),
+    // trunc(date, 'MM'); a number as the second argument is the numeric trunc
+    ("trunc", |a, _| {
+        let [date, unit] = <[SqlExpr; 2]>::try_from(a).ok()?;
+        date_unit(&unit).map(|unit| func("date_trunc", vec![string(unit), date]))
+    }),
+    ("last_day", |a, _| one(a).map(|x| func(Udf::DateShift.name(), vec![string("month_last_day"), x]))),
+    ("months_between", |a, _| (a.len() == 2).then(|| func(Udf::MonthsBetween.name(), a))),
+    // Spark's arrays: array(a, b), size(x) (elements; Spark gives -1 for null, here null),
+    // split(text, delimiter) (a plain delimiter: Spark reads a regex, public recipes split on
+    // ';' and ',')
+    ("array", |a, _| Some(func("make_array", a))),
+    ("size", |a, _| (a.len() == 1).then(|| func("cardinality", a))),
+    ("split", |a, _| (a.len() == 2).then(|| func("string_to_array", a))),
+    // Spark's to_unix_timestamp is unix_timestamp with its argument required (96 calls in 9
+    // public recipes); a format reads text as a date first
+    ("unix_timestamp", unix_timestamp),
+    ("to_unix_timestamp", |a, now| if a.is_empty() { None } else { unix_timestamp(a, now) }),
+    // the run's day, UTC
+    ("current_date", |a, now| {
+        a.is_empty().then(|| func("to_timestamp_millis", vec![number(&(now - now.rem_euclid(86_400_000)).to_string())]))
+    }),
+    ("date_format", |a, _| (a.len() == 2).then(|| func(Udf::FormatDate.name(), a))),
+    ("to_date", |a, _| (a.len() == 2).then(|| func(Udf::ToDate.name(), a))),
+    // Spark's datediff(end, start): whole days from start to end
+    ("datediff", |a, _| {
+        let [end, start] = <[SqlExpr; 2]>::try_from(a).ok()?;
+        Some(func(Udf::DaysBetween.name(), vec![start, end]))
+    }),
+    // the run's clock, so that a run is repeatable (tests, benchmarks)
+    ("now", |a, now| a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))),
+    ("current_timestamp", |a, now| a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))),
+    ("if", |a, _| {
+        let [cond, then, otherwise] = <[SqlExpr; 3]>::try_from(a).ok()?;
+        Some(SqlExpr::Case {
+            case_token: ast::helpers::attached_token::AttachedToken::empty(),
+            end_token: ast::helpers::attached_token::AttachedToken::empty(),
+            operand: None,
+            conditions: vec![ast::CaseWhen { condition: cond, result: then }],
+            else_result: Some(Box::new(otherwise)),
+        })
+    }),
 ];
+
+/// The only argument of a one-argument call.
+fn one(a: Vec<SqlExpr>) -> Option<SqlExpr> {
+    let [x] = <[SqlExpr; 1]>::try_from(a).ok()?;
+    Some(x)
+}
+
+/// A date part of the only argument.
+fn part(name: &str, a: Vec<SqlExpr>) -> Option<SqlExpr> {
+    one(a).map(|x| func("date_part", vec![string(name), x]))
+}
+
+/// `unix_timestamp()` (the run's clock), `unix_timestamp(date)`, `unix_timestamp(text, format)`:
+/// seconds.
+fn unix_timestamp(a: Vec<SqlExpr>, now: i64) -> Option<SqlExpr> {
+    match a.len() {
+        0 => Some(number(&now.div_euclid(1000).to_string())),
+        1 => Some(func("to_unixtime", a)),
+        2 => Some(func("to_unixtime", vec![func(Udf::ToDate.name(), a)])),
+        _ => None,
+    }
+}
 
 /// Lowers a parsed formula over `schema` (the run types of its fields) in `ctx`; `now()` is
 /// the run's clock, `now_millis`.
@@ -411,18 +502,8 @@ fn context() -> &'static SessionContext {
 
 /// Registers the functions the rewritten formulas call.
 pub fn register(ctx: &SessionContext) {
-    for name in [
-        "saql_substr",
-        "saql_format_date",
-        "saql_to_date",
-        "saql_days_between",
-        "saql_date_shift",
-        "saql_add_days",
-        "saql_text",
-        "saql_add_months",
-        "saql_months_between",
-    ] {
-        ctx.register_udf(udf(name));
+    for f in Udf::ALL {
+        ctx.register_udf(f.udf());
     }
 }
 
@@ -465,7 +546,7 @@ fn spark_substr(args: Vec<SqlExpr>) -> SqlExpr {
     };
     let mut a = vec![args[0].clone(), pos];
     a.extend(args.get(2).cloned());
-    func("saql_substr", a)
+    func(Udf::Substr.name(), a)
 }
 
 fn string(s: &str) -> SqlExpr {
@@ -543,7 +624,7 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
                 | ast::DataType::CharVarying(_),
             ..
         } => {
-            *e = func("saql_text", vec![(**expr).clone()]);
+            *e = func(Udf::Text.name(), vec![(**expr).clone()]);
         }
         // Spark (non-ANSI) gives null for a division or modulo by zero
         SqlExpr::BinaryOp { op: ast::BinaryOperator::Divide | ast::BinaryOperator::Modulo, right, .. } => {
@@ -568,88 +649,7 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
             }
             let name = f.name.to_string();
             let Some(args) = plain_args(f) else { return };
-            let part = |p: &str, args: &[SqlExpr]| func("date_part", vec![string(p), args[0].clone()]);
-            let replaced = match (name.as_str(), args.len()) {
-                ("substr" | "substring", 2 | 3) => Some(spark_substr(args)),
-                ("string", 1) => Some(func("saql_text", args)),
-                ("concat", n) if n >= 2 => args.into_iter().map(|a| func("saql_text", vec![a])).reduce(|l, r| {
-                    SqlExpr::BinaryOp { left: Box::new(l), op: ast::BinaryOperator::StringConcat, right: Box::new(r) }
-                }),
-                ("year", 1) => Some(part("year", &args)),
-                ("quarter", 1) => Some(part("quarter", &args)),
-                ("month", 1) => Some(part("month", &args)),
-                ("day" | "dayofmonth", 1) => Some(part("day", &args)),
-                ("hour", 1) => Some(part("hour", &args)),
-                ("minute", 1) => Some(part("minute", &args)),
-                ("second", 1) => Some(part("second", &args)),
-                ("dayofyear", 1) => Some(part("doy", &args)),
-                ("dayofweek", 1) => Some(SqlExpr::BinaryOp {
-                    left: Box::new(part("dow", &args)),
-                    op: ast::BinaryOperator::Plus,
-                    right: Box::new(number("1")),
-                }),
-                // Spark's names for DataFusion's starts_with/ends_with
-                ("startswith", 2) => Some(func("starts_with", args)),
-                ("endswith", 2) => Some(func("ends_with", args)),
-                ("sign", 1) => Some(func("signum", args)),
-                ("weekofyear", 1) => Some(part("week", &args)),
-                ("isnull", 1) => Some(SqlExpr::IsNull(Box::new(args[0].clone()))),
-                ("isnotnull", 1) => Some(SqlExpr::IsNotNull(Box::new(args[0].clone()))),
-                // Spark replaces every match; DataFusion only the first unless told
-                ("regexp_replace", 3) => {
-                    let mut a = args;
-                    a.push(string("g"));
-                    Some(func("regexp_replace", a))
-                }
-                ("date_add", 2) => Some(func("saql_add_days", args)),
-                ("date_sub", 2) => Some(func(
-                    "saql_add_days",
-                    vec![
-                        args[0].clone(),
-                        SqlExpr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(args[1].clone()) },
-                    ],
-                )),
-                ("add_months", 2) => Some(func("saql_add_months", args)),
-                // Spark's locate(substr, str): 1-based, 0 when absent
-                ("locate", 2) => Some(func("strpos", vec![args[1].clone(), args[0].clone()])),
-                ("regexp_extract", 2 | 3) => Some(regexp_extract(args)),
-                ("trunc", 2) => date_unit(&args[1]).map(|unit| func("date_trunc", vec![string(unit), args[0].clone()])),
-                ("last_day", 1) => Some(func("saql_date_shift", vec![string("month_last_day"), args[0].clone()])),
-                ("months_between", 2) => Some(func("saql_months_between", args)),
-                // Spark's to_unix_timestamp is unix_timestamp with its argument required (96
-                // calls in 9 public recipes); a format reads text as a date first
-                // Spark's arrays: array(a, b), size(x) (elements; Spark gives -1 for null,
-                // here null), split(text, delimiter) (a plain delimiter: Spark reads a regex,
-                // public recipes split on ';' and ',')
-                ("array", _) => Some(func("make_array", args)),
-                ("size", 1) => Some(func("cardinality", args)),
-                ("split", 2) => Some(func("string_to_array", args)),
-                ("unix_timestamp" | "to_unix_timestamp", 1) => Some(func("to_unixtime", args)),
-                ("unix_timestamp" | "to_unix_timestamp", 2) => {
-                    Some(func("to_unixtime", vec![func("saql_to_date", args)]))
-                }
-                ("unix_timestamp", 0) => Some(number(&now_millis.div_euclid(1000).to_string())),
-                ("current_date", 0) => Some(func(
-                    "to_timestamp_millis",
-                    vec![number(&(now_millis - now_millis.rem_euclid(86_400_000)).to_string())],
-                )),
-                ("date_format", 2) => Some(func("saql_format_date", args)),
-                ("to_date", 2) => Some(func("saql_to_date", args)),
-                // Spark's datediff(end, start): whole days from start to end
-                ("datediff", 2) => Some(func("saql_days_between", vec![args[1].clone(), args[0].clone()])),
-                // the run's clock, so that a run is repeatable (tests, benchmarks)
-                ("now" | "current_timestamp", 0) => {
-                    Some(func("to_timestamp_millis", vec![number(&now_millis.to_string())]))
-                }
-                ("if", 3) => Some(SqlExpr::Case {
-                    case_token: ast::helpers::attached_token::AttachedToken::empty(),
-                    end_token: ast::helpers::attached_token::AttachedToken::empty(),
-                    operand: None,
-                    conditions: vec![ast::CaseWhen { condition: args[0].clone(), result: args[1].clone() }],
-                    else_result: Some(Box::new(args[2].clone())),
-                }),
-                _ => None,
-            };
+            let replaced = SPARK.iter().find(|(n, _)| *n == name).and_then(|(_, rewrite)| rewrite(args, now_millis));
             if let Some(r) = replaced {
                 *e = r;
             }

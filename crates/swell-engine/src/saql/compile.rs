@@ -9,14 +9,13 @@
 //! with `in`, `not in` and `is null`.
 
 use super::ast::{BinOp, Expr as Ast, ExprKind, InItem};
-use super::functions::call;
 use crate::schema::{FieldType, Schema};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn as f;
 use datafusion::functions_nested::expr_fn as nested;
 use datafusion::logical_expr::expr::Like;
-use datafusion::logical_expr::{Expr, Operator, binary_expr, case, cast, ident, lit, try_cast, when};
+use datafusion::logical_expr::{Expr, Operator, binary_expr, case, cast, ident, lit, when};
 
 /// The value types of SAQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +58,7 @@ impl SType {
         self == want || matches!(self, SType::Null | SType::Any) || want == SType::Any
     }
 
-    fn run_type(self) -> DataType {
+    pub(super) fn run_type(self) -> DataType {
         match self {
             SType::Number => DataType::Float64,
             SType::Bool => DataType::Boolean,
@@ -168,7 +167,7 @@ impl Scope<'_> {
     }
 
     /// Gives a bare `null` the run type of the context so that kernels see a typed column.
-    fn typed_null(&self, t: Typed, want: SType) -> Typed {
+    pub(super) fn typed_null(&self, t: Typed, want: SType) -> Typed {
         if t.ty == SType::Null && want != SType::Any {
             Typed { ty: SType::Null, expr: cast(t.expr, want.run_type()) }
         } else {
@@ -255,7 +254,7 @@ impl Scope<'_> {
         }
     }
 
-    fn expect_compiled(&self, t: Typed, pos: usize, want: SType, context: &str) -> CResult<Typed> {
+    pub(super) fn expect_compiled(&self, t: Typed, pos: usize, want: SType, context: &str) -> CResult<Typed> {
         if !t.ty.fits(want) {
             return err(pos, format!("{context} needs a {} value, found {}", want.name(), t.ty.name()));
         }
@@ -396,364 +395,16 @@ impl Scope<'_> {
         Ok(Typed { ty, expr })
     }
 
+    /// A function call, checked and lowered by its entry in [`super::catalog`].
     fn call(&self, name: &str, args: &[Ast], pos: usize) -> CResult<Typed> {
-        let lname = name.to_ascii_lowercase();
-        let arity = |min: usize, max: usize| -> CResult<()> {
-            if args.len() < min || args.len() > max {
-                let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
-                return err(pos, format!("{name}() takes {want} argument(s), got {}", args.len()));
-            }
-            Ok(())
+        let Some(func) = super::catalog::find(name) else {
+            let hint = crate::error::suggest(name, super::catalog::names());
+            return err(pos, crate::error::unknown("function", name, hint));
         };
-        let text =
-            |i: usize| self.expect(&args[i], SType::Text, &format!("argument {} of {name}()", i + 1)).map(|t| t.expr);
-        let num =
-            |i: usize| self.expect(&args[i], SType::Number, &format!("argument {} of {name}()", i + 1)).map(|t| t.expr);
-        let date =
-            |i: usize| self.expect(&args[i], SType::Date, &format!("argument {} of {name}()", i + 1)).map(|t| t.expr);
-        let number = |expr: Expr| Ok(Typed { ty: SType::Number, expr });
-        let string = |expr: Expr| Ok(Typed { ty: SType::Text, expr });
-        let boolean = |expr: Expr| Ok(Typed { ty: SType::Bool, expr });
-        let a_date = |expr: Expr| Ok(Typed { ty: SType::Date, expr });
-        let null_if_empty = |arg: Expr, then: Expr| {
-            when(arg.eq(lit("")), lit(ScalarValue::Utf8(None)))
-                .otherwise(then)
-                .map_err(|e| CompileError { pos, message: e.to_string() })
-        };
-        let rel = match lname.as_str() {
-            "previous" => Some(RelFn::Previous),
-            "next" => Some(RelFn::Next),
-            "first" => Some(RelFn::First),
-            "current" => Some(RelFn::Current),
-            _ => None,
-        };
-        if let Some(rel) = rel {
-            arity(1, 1)?;
-            let Some(relative) = self.relative else {
-                return err(pos, format!("{name}() can only be used in a computeRelative node"));
-            };
-            let field = match &args[0].kind {
-                ExprKind::Field(f) => f,
-                _ => return err(args[0].pos, format!("{name}() takes a field name")),
-            };
-            return relative.relative(rel, field).map_err(|message| CompileError { pos: args[0].pos, message });
-        }
-        match lname.as_str() {
-            // ----- string -----
-            "substr" | "substring" => {
-                arity(2, 3)?;
-                let mut a = vec![text(0)?, num(1)?];
-                if args.len() == 3 {
-                    a.push(num(2)?);
-                }
-                string(call("saql_substr", a))
-            }
-            "len" | "length" => {
-                arity(1, 1)?;
-                number(cast(f::character_length(text(0)?), DataType::Float64))
-            }
-            "lower" => {
-                arity(1, 1)?;
-                string(f::lower(text(0)?))
-            }
-            "upper" => {
-                arity(1, 1)?;
-                string(f::upper(text(0)?))
-            }
-            "trim" | "ltrim" | "rtrim" => {
-                arity(1, 2)?;
-                let mut a = vec![text(0)?];
-                a.push(if args.len() == 2 { text(1)? } else { lit(" ") });
-                string(match lname.as_str() {
-                    "trim" => f::btrim(a),
-                    "ltrim" => f::ltrim(a),
-                    _ => f::rtrim(a),
-                })
-            }
-            "replace" => {
-                arity(3, 3)?;
-                let search = text(1)?;
-                string(null_if_empty(search.clone(), f::replace(text(0)?, search, text(2)?))?)
-            }
-            "index_of" => {
-                arity(2, 4)?;
-                let mut a = vec![text(0)?, text(1)?];
-                for i in 2..args.len() {
-                    a.push(num(i)?);
-                }
-                number(call("saql_index_of", a))
-            }
-            "starts_with" | "ends_with" => {
-                arity(2, 2)?;
-                let affix = text(1)?;
-                let test = if lname == "starts_with" {
-                    f::starts_with(text(0)?, affix.clone())
-                } else {
-                    f::ends_with(text(0)?, affix.clone())
-                };
-                boolean(
-                    when(affix.eq(lit("")), lit(ScalarValue::Boolean(None)))
-                        .otherwise(test)
-                        .map_err(|e| CompileError { pos, message: e.to_string() })?,
-                )
-            }
-            "number_to_string" => {
-                arity(2, 2)?;
-                string(call("saql_number_to_string", vec![num(0)?, text(1)?]))
-            }
-            "string_to_number" => {
-                arity(1, 1)?;
-                number(call("saql_string_to_number", vec![text(0)?]))
-            }
-            "mv_to_string" => {
-                arity(1, 2)?;
-                let mv = self.expect(&args[0], SType::MultiValue, "argument 1 of mv_to_string()")?.expr;
-                let sep = if args.len() == 2 { text(1)? } else { lit(", ") };
-                string(nested::array_to_string(mv, sep))
-            }
-            "chr" => {
-                arity(1, 1)?;
-                string(f::chr(cast(num(0)?, DataType::Int64)))
-            }
-            // ----- math -----
-            "abs" | "ceil" | "floor" | "sqrt" | "exp" | "sin" | "cos" | "tan" | "asin" | "acos" | "atan"
-            | "degrees" | "radians" => {
-                arity(1, 1)?;
-                let x = num(0)?;
-                number(match lname.as_str() {
-                    "abs" => f::abs(x),
-                    "ceil" => f::ceil(x),
-                    "floor" => f::floor(x),
-                    "sqrt" => when(x.clone().lt(lit(0.0)), lit(ScalarValue::Float64(None)))
-                        .otherwise(f::sqrt(x))
-                        .map_err(|e| CompileError { pos, message: e.to_string() })?,
-                    "exp" => f::exp(x),
-                    "sin" => f::sin(x),
-                    "cos" => f::cos(x),
-                    "tan" => f::tan(x),
-                    "asin" => f::asin(x),
-                    "acos" => f::acos(x),
-                    "atan" => f::atan(x),
-                    "degrees" => f::degrees(x),
-                    _ => f::radians(x),
-                })
-            }
-            "round" | "trunc" => {
-                arity(1, 2)?;
-                let mut a = vec![num(0)?];
-                if args.len() == 2 {
-                    a.push(num(1)?);
-                }
-                number(call(if lname == "round" { "saql_round" } else { "saql_trunc" }, a))
-            }
-            "power" => {
-                arity(2, 2)?;
-                let (m, n) = (num(0)?, num(1)?);
-                let undefined = m.clone().eq(lit(0.0)).and(n.clone().lt(lit(0.0)));
-                number(
-                    when(undefined, lit(ScalarValue::Float64(None)))
-                        .otherwise(f::power(m, n))
-                        .map_err(|e| CompileError { pos, message: e.to_string() })?,
-                )
-            }
-            "log" => {
-                arity(2, 2)?;
-                let (base, x) = (num(0)?, num(1)?);
-                let bad = base.clone().lt_eq(lit(0.0)).or(base.clone().eq(lit(1.0))).or(x.clone().lt_eq(lit(0.0)));
-                number(
-                    when(bad, lit(ScalarValue::Float64(None)))
-                        .otherwise(f::log(base, x))
-                        .map_err(|e| CompileError { pos, message: e.to_string() })?,
-                )
-            }
-            "sign" => {
-                arity(1, 1)?;
-                let x = num(0)?;
-                number(
-                    when(x.clone().gt(lit(0.0)), lit(1.0))
-                        .when(x.clone().lt(lit(0.0)), lit(-1.0))
-                        .when(x.eq(lit(0.0)), lit(0.0))
-                        .end()
-                        .map_err(|e| CompileError { pos, message: e.to_string() })?,
-                )
-            }
-            "pi" => {
-                arity(0, 0)?;
-                number(lit(std::f64::consts::PI))
-            }
-            // ----- dates -----
-            "todate" => {
-                arity(1, 2)?;
-                // toDate('DateColumn') is the date itself
-                if let ExprKind::Field(fname) = &args[0].kind
-                    && self.schema.get(fname).is_some_and(|f| f.ty.is_date())
-                {
-                    return a_date(ident(fname.as_str()));
-                }
-                let first = self.compile(&args[0])?;
-                if args.len() == 1 && first.ty == SType::Number {
-                    let millis = cast(first.expr * lit(1000.0), DataType::Int64);
-                    return a_date(cast(millis, SType::Date.run_type()));
-                }
-                let s = self.expect_compiled(first, args[0].pos, SType::Text, "argument 1 of toDate()")?;
-                let fmt = if args.len() == 2 { text(1)? } else { lit("yyyy-MM-dd HH:mm:ss") };
-                if let ExprKind::Str(pattern) = args.get(1).map(|a| &a.kind).unwrap_or(&ExprKind::Null)
-                    && let Err(e) = crate::dateformat::DateFormat::parse(pattern)
-                {
-                    return err(args[1].pos, e);
-                }
-                a_date(call("saql_to_date", vec![s.expr, fmt]))
-            }
-            "tostring" | "date_to_string" => {
-                arity(2, 2)?;
-                if let ExprKind::Str(pattern) = &args[1].kind
-                    && let Err(e) = crate::dateformat::DateFormat::parse(pattern)
-                {
-                    return err(args[1].pos, e);
-                }
-                string(call("saql_format_date", vec![date(0)?, text(1)?]))
-            }
-            "date_to_epoch" => {
-                arity(1, 1)?;
-                number(cast(cast(date(0)?, DataType::Int64), DataType::Float64) / lit(1000.0))
-            }
-            "daysbetween" => {
-                arity(2, 2)?;
-                number(call("saql_days_between", vec![date(0)?, date(1)?]))
-            }
-            "date_diff" => {
-                arity(3, 3)?;
-                if let ExprKind::Str(part) = &args[0].kind
-                    && !["year", "quarter", "month", "week", "day", "hour", "minute", "second"]
-                        .contains(&part.to_ascii_lowercase().as_str())
-                {
-                    return err(
-                        args[0].pos,
-                        format!(
-                            "date_diff: unknown date part \"{part}\" (year, quarter, month, week, day, hour, minute or second)"
-                        ),
-                    );
-                }
-                number(call("saql_date_diff", vec![text(0)?, date(1)?, date(2)?]))
-            }
-            "now" => {
-                arity(0, 0)?;
-                a_date(lit(ScalarValue::TimestampMillisecond(Some(self.now_millis), None)))
-            }
-            "date" => {
-                arity(3, 3)?;
-                // the date parts of a date are text fields (`'CloseDate_Year'`): read as numbers
-                let part = |i: usize| -> CResult<Expr> {
-                    let t = self.compile(&args[i])?;
-                    match t.ty {
-                        SType::Text => Ok(try_cast(t.expr, DataType::Float64)),
-                        _ => num(i),
-                    }
-                };
-                a_date(call("saql_date", vec![part(0)?, part(1)?, part(2)?]))
-            }
-            "day_in_week" | "day_in_month" | "day_in_quarter" | "day_in_year" | "days_in_month" | "days_in_quarter"
-            | "days_in_year" => {
-                arity(1, 1)?;
-                number(call("saql_date_number", vec![lit(lname.clone()), date(0)?]))
-            }
-            "week_first_day" | "week_last_day" | "month_first_day" | "month_last_day" | "quarter_first_day"
-            | "quarter_last_day" | "year_first_day" | "year_last_day" => {
-                arity(1, 1)?;
-                a_date(call("saql_date_shift", vec![lit(lname.clone()), date(0)?]))
-            }
-            // ----- other -----
-            "coalesce" => {
-                if args.is_empty() {
-                    return err(pos, "coalesce() takes at least one argument");
-                }
-                let compiled = args.iter().map(|a| self.compile(a)).collect::<CResult<Vec<_>>>()?;
-                let mut ty = SType::Null;
-                for (a, t) in args.iter().zip(&compiled) {
-                    ty = unify(ty, t.ty).ok_or_else(|| CompileError {
-                        pos: a.pos,
-                        message: format!(
-                            "coalesce() arguments must have one type: found {} and {}",
-                            ty.name(),
-                            t.ty.name()
-                        ),
-                    })?;
-                }
-                let exprs = compiled.into_iter().map(|t| self.typed_null(t, ty).expr).collect();
-                Ok(Typed { ty, expr: f::coalesce(exprs) })
-            }
-            _ => err(
-                pos,
-                crate::error::unknown("function", name, crate::error::suggest(name, KNOWN_FUNCTIONS.iter().copied())),
-            ),
-        }
+        let call = super::catalog::Call::check(self, func, name, args, pos)?;
+        (func.build)(&call)
     }
 }
-
-const KNOWN_FUNCTIONS: &[&str] = &[
-    "substr",
-    "len",
-    "lower",
-    "upper",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "replace",
-    "index_of",
-    "starts_with",
-    "ends_with",
-    "number_to_string",
-    "string_to_number",
-    "mv_to_string",
-    "chr",
-    "abs",
-    "ceil",
-    "floor",
-    "sqrt",
-    "exp",
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "degrees",
-    "radians",
-    "round",
-    "trunc",
-    "power",
-    "log",
-    "sign",
-    "pi",
-    "toDate",
-    "toString",
-    "date_to_string",
-    "date_to_epoch",
-    "daysBetween",
-    "date_diff",
-    "now",
-    "date",
-    "day_in_week",
-    "day_in_month",
-    "day_in_quarter",
-    "day_in_year",
-    "days_in_month",
-    "days_in_quarter",
-    "days_in_year",
-    "week_first_day",
-    "week_last_day",
-    "month_first_day",
-    "month_last_day",
-    "quarter_first_day",
-    "quarter_last_day",
-    "year_first_day",
-    "year_last_day",
-    "coalesce",
-    "previous",
-    "next",
-    "first",
-    "current",
-];
 
 /// The common type of two values, if they have one.
 pub fn unify(a: SType, b: SType) -> Option<SType> {

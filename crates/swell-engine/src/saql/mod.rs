@@ -2,6 +2,7 @@
 //! lowering to DataFusion expressions and UDFs.
 
 pub mod ast;
+pub mod catalog;
 pub mod compile;
 pub mod functions;
 pub mod lexer;

@@ -10,7 +10,7 @@
 use super::paging::{Page, matches_q};
 use super::schedules::ScheduleRepresentation;
 use crate::wire::shapes::one_of;
-use crate::wire::{AssetPath, AssetRef, ObjectPath, Permissions, Timestamp, WaveUser, body, input, ok};
+use crate::wire::{AssetPath, AssetRef, Audit, ObjectPath, Permissions, body, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -41,10 +41,8 @@ pub struct DataConnector {
     pub connection_properties: Vec<ConnectionProperty>,
     /// When its objects sync.
     pub ingestion_schedule: ScheduleRepresentation,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     /// What the acting user may do with it.
     pub permissions: Permissions,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,10 +94,7 @@ pub async fn representation(
         connector_handler: if ty.is_local_salesforce() { "Legacy" } else { "Base" },
         connection_properties: properties,
         ingestion_schedule: super::schedules::representation(&c.id, schedule.as_ref(), chrono::Utc::now()),
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&c.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&c.last_modified_date),
+        audit: Audit::new(&c.created_date, &c.last_modified_date),
         permissions: Permissions::ALL,
         description: c.description.clone(),
     })

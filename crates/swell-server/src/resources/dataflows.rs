@@ -1,7 +1,7 @@
 //! `/wave/dataflows`: list, create, get, PATCH the definition, PUT a revert, `/histories`.
 //! The changes are swell-app's use cases (definitions checked by the engine on every write).
 
-use crate::wire::{AssetPath, PartPath, Permissions, Since, Timestamp, WaveUser, input, ok};
+use crate::wire::{AssetPath, Audit, PartPath, Permissions, Since, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -31,10 +31,8 @@ pub struct Dataflow {
     #[schema(inline)]
     pub histories_url: Since<46, String>,
     pub email_notification_level: &'static str,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     /// What the acting user may do with it.
     pub permissions: Permissions,
     // The dataflow's nodes, as stored.
@@ -72,10 +70,7 @@ pub fn representation(
         histories_url: Since::at(v, format!("{url}/histories")),
         url,
         email_notification_level: "warnings",
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&d.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&d.last_modified_date),
+        audit: Audit::new(&d.created_date, &d.last_modified_date),
         permissions: Permissions::ALL,
         definition: Since::at(v, if with_definition { d.definition.clone() } else { json!({}) }),
         description: d.description.clone(),

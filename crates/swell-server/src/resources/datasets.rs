@@ -1,7 +1,7 @@
 //! `/wave/datasets`: list, get by id or name, `/versions` (list; POST restores a version).
 
 use super::paging::{Page, matches_q};
-use crate::wire::{AssetPath, AssetRef, PartPath, Permissions, Timestamp, WaveUser, input, ok};
+use crate::wire::{AssetPath, AssetRef, Audit, PartPath, Permissions, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -29,10 +29,8 @@ pub struct Dataset {
     pub versions_url: String,
     pub dataset_type: &'static str,
     pub visibility: &'static str,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     /// What the acting user may do with it.
     pub permissions: Permissions,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,10 +56,8 @@ pub struct DatasetVersion {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub url: String,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     pub total_row_count: i64,
     pub dataset: AssetRef,
 }
@@ -83,10 +79,7 @@ fn representation(v: &Version, d: &DatasetRecord) -> Dataset {
         versions_url: format!("{url}/versions"),
         dataset_type: "default",
         visibility: "All",
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&d.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&d.last_modified_date),
+        audit: Audit::new(&d.created_date, &d.last_modified_date),
         permissions: Permissions::ALL,
         current_version_id: d.current_version_id.as_ref().map(ToString::to_string),
         current_version_url: d.current_version_id.as_ref().map(|c| format!("{url}/versions/{c}")),
@@ -99,10 +92,7 @@ fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> DatasetV
         id: x.id.to_string(),
         kind: "datasetversion",
         url: v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&x.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&x.created_date),
+        audit: Audit::new(&x.created_date, &x.created_date),
         total_row_count: x.row_count,
         dataset: AssetRef::new(&d.id).named(&d.name).url(v.url(&format!("/datasets/{}", d.id))),
     }

@@ -11,7 +11,7 @@ use super::paging::{Page, matches_q};
 use super::schedules::ScheduleRepresentation;
 use crate::wire::shapes::one_of;
 use crate::wire::{
-    AssetPath, AssetRef, LicenseAttributes, PartPath, Permissions, Since, Timestamp, WaveUser, input, ok,
+    AssetPath, AssetRef, Audit, LicenseAttributes, PartPath, Permissions, Since, Timestamp, input, ok,
 };
 use crate::{AppState, Version};
 use axum::Extension;
@@ -104,10 +104,8 @@ pub struct Recipe {
     #[serde(skip_serializing_if = "Since::absent")]
     #[schema(inline)]
     pub schedule_attributes: Since<53, ScheduleRepresentation>,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     /// What the acting user may do with it.
     pub permissions: Permissions,
     #[serde(skip_serializing_if = "Since::absent")]
@@ -167,10 +165,7 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
             v,
             super::schedules::representation(&r.id, schedule.as_ref(), chrono::Utc::now()),
         ),
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&r.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&d.last_modified_date),
+        audit: Audit::new(&r.created_date, &d.last_modified_date),
         permissions: Permissions::ALL,
         license_attributes: Since::at(v, LicenseAttributes::ANALYTICS),
         recipe_definition: Since::maybe(v, with_definition.then(|| d.definition.clone())),

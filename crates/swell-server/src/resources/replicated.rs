@@ -8,7 +8,7 @@ use super::connectors;
 use super::connectors::DataConnector;
 use super::paging::matches_q;
 use crate::wire::shapes::one_of;
-use crate::wire::{AssetPath, AssetRef, Permissions, Timestamp, WaveUser, input, ok};
+use crate::wire::{AssetPath, AssetRef, Audit, Permissions, Timestamp, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -51,10 +51,8 @@ pub struct ReplicatedDataset {
     #[schema(schema_with = sync_statuses)]
     pub status: &'static str,
     pub uuid: String,
-    pub created_by: WaveUser,
-    pub created_date: Timestamp,
-    pub last_modified_by: WaveUser,
-    pub last_modified_date: Timestamp,
+    #[serde(flatten)]
+    pub audit: Audit,
     /// What the acting user may do with it.
     pub permissions: Permissions,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,10 +108,7 @@ async fn representation(
         full_refresh: r.full_refresh,
         status: r.status.wire(),
         uuid: r.id.to_string(),
-        created_by: WaveUser::admin(),
-        created_date: Timestamp::from(&r.created_date),
-        last_modified_by: WaveUser::admin(),
-        last_modified_date: Timestamp::from(&r.last_modified_date),
+        audit: Audit::new(&r.created_date, &r.last_modified_date),
         permissions: Permissions::ALL,
         pass_through_filter: r.pass_through_filter.clone(),
         last_refreshed_date: r.last_refreshed.map(Timestamp::from),

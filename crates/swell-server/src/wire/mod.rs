@@ -12,7 +12,7 @@ use swell_app::{ApiError, ErrorCode};
 pub mod shapes;
 pub mod since;
 
-pub use shapes::{AssetRef, LicenseAttributes, Permissions, Timestamp, WaveUser};
+pub use shapes::{AssetRef, Audit, LicenseAttributes, Permissions, Timestamp, WaveUser};
 pub use since::Since;
 pub use swell_app::error::JSON;
 

@@ -34,6 +34,32 @@ impl WaveUser {
     }
 }
 
+/// Who made an asset and when, and who changed it last: the base asset fields of every stored
+/// asset (datasets and their versions, dataflows, recipes, connections, connected objects).
+/// Representations flatten it, so that the rule lives here once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Audit {
+    pub created_by: WaveUser,
+    pub created_date: Timestamp,
+    pub last_modified_by: WaveUser,
+    pub last_modified_date: Timestamp,
+}
+
+impl Audit {
+    /// The fields of an asset made at `created` and last changed at `modified`. A change never
+    /// reads as older than the creation: a recipe's dates come from two records written a
+    /// moment apart.
+    pub fn new(created: &DateTime<Utc>, modified: &DateTime<Utc>) -> Self {
+        Audit {
+            created_by: WaveUser::admin(),
+            created_date: Timestamp::from(created),
+            last_modified_by: WaveUser::admin(),
+            last_modified_date: Timestamp::from((*modified).max(*created)),
+        }
+    }
+}
+
 /// An instant as orgs write it: ISO-8601 in UTC with milliseconds (`2026-12-01T09:30:00.000Z`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(value_type = String, format = DateTime)]

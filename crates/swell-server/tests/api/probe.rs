@@ -364,3 +364,34 @@ async fn second_probe_findings() {
         assert!(jobs.iter().all(|j| j["status"] == "Success"), "sync {round}: {jobs:?}");
     }
 }
+
+/// Session 11: a connection property given twice is refused (which value was meant cannot be
+/// told), named at both places; a recipe never reads as changed before it was made.
+#[tokio::test]
+async fn properties_given_twice_and_recipe_dates() {
+    let api = Api::new().await;
+    let folder = object_folder(api.data.root());
+    let body = json!({"name": "Twice", "connectorType": "SfdcLocal", "connectionProperties": [
+        {"name": "FolderPath", "value": folder}, {"name": "folderpath", "value": "/elsewhere"}]});
+    let (s, e) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let m = e[0]["message"].as_str().unwrap();
+    assert!(m.starts_with("connectionProperties[1].name: 'folderpath' is given twice"), "{m}");
+    assert!(m.contains("connectionProperties[0]"), "{m}");
+    let c = sfdc_local(&api, &folder).await;
+    let url = format!("{BASE}/dataConnectors/{}", c["id"].as_str().unwrap());
+    let twice = json!({"connectionProperties": [{"name": "FolderPath", "value": folder}, {"name": "FolderPath", "value": folder}]});
+    let (s, e) = api.call("PATCH", &url, Some(twice)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+
+    let recipe = json!({"version": "62.0", "nodes": {
+        "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "analyticsDataset", "name": "In"},
+            "fields": ["Id"]}},
+        "SAVE": {"action": "save", "sources": ["LOAD"], "parameters": {"dataset": {"type": "analyticsDataset",
+            "label": "Out", "name": "Out"}, "fields": []}}}, "ui": {}});
+    let (s, r) =
+        api.call("POST", &format!("{BASE}/recipes"), Some(json!({"name": "Dates", "recipeDefinition": recipe}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (created, modified) = (r["createdDate"].as_str().unwrap(), r["lastModifiedDate"].as_str().unwrap());
+    assert!(modified >= created, "modified {modified} before created {created}");
+}

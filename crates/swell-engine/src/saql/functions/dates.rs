@@ -1,408 +1,17 @@
-//! Scalar functions whose SAQL semantics differ from DataFusion's built-ins (1-based `substr`
-//! with negative positions, strict `toDate` formats, `number_to_string` patterns, boundary
-//! counting `date_diff`, ...). Each is a small Rust function over Arrow arrays wrapped in one
-//! generic [`ScalarUDFImpl`], so adding a function is one entry in [`udf`].
-//!
-//! Dates are `Timestamp(Millisecond)` arrays in UTC.
+//! Kernels of the date functions, and the date arithmetic the recipe's relative dates share.
 
+use super::{dates, numbers, opt_date, opt_num, opt_str, strings, user_err};
 use crate::dateformat::{DateFormat, from_millis, to_millis};
 use crate::schema::DatePart;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Float64Builder, StringArray, StringBuilder, TimestampMillisecondArray,
-    TimestampMillisecondBuilder,
-};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMillisecondType};
+use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, StringBuilder, TimestampMillisecondBuilder};
 use datafusion::common::{DataFusionError, Result as DFResult};
-use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
-
-type Kernel = fn(&[ArrayRef], usize) -> DFResult<ArrayRef>;
-
-/// A SAQL function implemented over whole arrays.
-#[derive(Debug)]
-pub struct SaqlUdf {
-    name: &'static str,
-    ret: DataType,
-    signature: Signature,
-    kernel: Kernel,
-}
-
-impl PartialEq for SaqlUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-impl Eq for SaqlUdf {}
-impl Hash for SaqlUdf {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state)
-    }
-}
-
-impl ScalarUDFImpl for SaqlUdf {
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
-        Ok(self.ret.clone())
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<DFResult<_>>()?;
-        let out = (self.kernel)(&arrays, rows)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
-    }
-}
-
-fn make(name: &'static str, ret: DataType, kernel: Kernel) -> ScalarUDF {
-    ScalarUDF::new_from_impl(SaqlUdf { name, ret, signature: Signature::variadic_any(Volatility::Immutable), kernel })
-}
-
-fn ts_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Millisecond, None)
-}
-
-/// A value as text, the way CRM Analytics shows it: numbers without a trailing `.0`, dates in
-/// ISO form.
-pub fn to_text(e: Expr, ty: &crate::schema::FieldType) -> Expr {
-    use crate::schema::FieldType;
-    match ty {
-        FieldType::Numeric { .. } => call("saql_number_to_string", vec![e, datafusion::prelude::lit("0.##########")]),
-        FieldType::Date { .. } => call("saql_format_date", vec![e, datafusion::prelude::lit(ISO_FORMAT)]),
-        _ => datafusion::logical_expr::cast(e, DataType::Utf8),
-    }
-}
-
-/// The text form of dates: `2018-02-25T00:00:03.000Z`.
-pub const ISO_FORMAT: &str = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
-
-/// Builds a call of the named SAQL function.
-pub fn call(name: &'static str, args: Vec<Expr>) -> Expr {
-    Arc::new(udf(name)).call(args)
-}
-
-/// The function registry.
-pub fn udf(name: &'static str) -> ScalarUDF {
-    match name {
-        "saql_substr" => make(name, DataType::Utf8, substr),
-        "saql_index_of" => make(name, DataType::Float64, index_of),
-        "saql_number_to_string" => make(name, DataType::Utf8, number_to_string),
-        "saql_string_to_number" => make(name, DataType::Float64, string_to_number),
-        "saql_to_date" => make(name, ts_type(), to_date),
-        "saql_parse_date_any" => make(name, ts_type(), parse_date_any),
-        "saql_format_date" => make(name, DataType::Utf8, format_date),
-        "saql_days_between" => make(name, DataType::Float64, days_between),
-        "saql_date_diff" => make(name, DataType::Float64, date_diff),
-        "saql_date" => make(name, ts_type(), make_date),
-        "saql_date_number" => make(name, DataType::Float64, date_number),
-        "saql_date_shift" => make(name, ts_type(), date_shift),
-        "saql_text" => make(name, DataType::Utf8, text_of),
-        "saql_add_days" => make(name, ts_type(), add_days),
-        "saql_add_months" => make(name, ts_type(), add_months_fn),
-        "saql_months_between" => make(name, DataType::Float64, months_between),
-        "saql_date_part" => make(name, DataType::Utf8, date_part),
-        "saql_round" => make(name, DataType::Float64, round),
-        "saql_trunc" => make(name, DataType::Float64, trunc),
-        other => unreachable!("no SAQL function {other}"),
-    }
-}
-
-// ---------- argument helpers ----------
-
-fn strings(a: &ArrayRef) -> DFResult<StringArray> {
-    Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone())
-}
-
-fn numbers(a: &ArrayRef) -> DFResult<Float64Array> {
-    Ok(cast(a, &DataType::Float64)?.as_primitive::<Float64Type>().clone())
-}
-
-fn dates(a: &ArrayRef) -> DFResult<TimestampMillisecondArray> {
-    Ok(cast(a, &ts_type())?.as_primitive::<TimestampMillisecondType>().clone())
-}
-
-fn opt_str(a: &StringArray, i: usize) -> Option<&str> {
-    a.is_valid(i).then(|| a.value(i))
-}
-
-fn opt_num(a: &Float64Array, i: usize) -> Option<f64> {
-    a.is_valid(i).then(|| a.value(i))
-}
-
-fn opt_date(a: &TimestampMillisecondArray, i: usize) -> Option<NaiveDateTime> {
-    if a.is_valid(i) { from_millis(a.value(i)) } else { None }
-}
-
-fn user_err(msg: String) -> DataFusionError {
-    DataFusionError::Execution(msg)
-}
-
-// ---------- string functions ----------
-
-/// `substr(s, pos [, len])`: 1-based; negative `pos` counts from the end; `pos` 0 or out of
-/// range gives ""; a negative `len` gives null.
-fn substr(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    let s = strings(&args[0])?;
-    let pos = numbers(&args[1])?;
-    let len = args.get(2).map(numbers).transpose()?;
-    let mut b = StringBuilder::with_capacity(rows, rows * 8);
-    for i in 0..rows {
-        let (Some(text), Some(p)) = (opt_str(&s, i), opt_num(&pos, i)) else {
-            b.append_null();
-            continue;
-        };
-        let l = match &len {
-            Some(l) => match opt_num(l, i) {
-                Some(v) if v < 0.0 => {
-                    b.append_null();
-                    continue;
-                }
-                Some(v) => Some(v as usize),
-                None => {
-                    b.append_null();
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let chars: Vec<char> = text.chars().collect();
-        let n = chars.len() as i64;
-        let p = p as i64;
-        let start = if p > 0 && p <= n {
-            (p - 1) as usize
-        } else if p < 0 && -p <= n {
-            (n + p) as usize
-        } else {
-            b.append_value("");
-            continue;
-        };
-        let end = match l {
-            Some(l) => (start + l).min(chars.len()),
-            None => chars.len(),
-        };
-        b.append_value(chars[start..end].iter().collect::<String>());
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-/// `index_of(s, search [, pos [, occurrence]])`: 1-based; 0 when not found; `search` "" → null.
-fn index_of(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    let s = strings(&args[0])?;
-    let search = strings(&args[1])?;
-    let pos = args.get(2).map(numbers).transpose()?;
-    let occ = args.get(3).map(numbers).transpose()?;
-    let mut b = Float64Builder::with_capacity(rows);
-    for i in 0..rows {
-        let (Some(text), Some(needle)) = (opt_str(&s, i), opt_str(&search, i)) else {
-            b.append_null();
-            continue;
-        };
-        if needle.is_empty() {
-            b.append_null();
-            continue;
-        }
-        let p = pos.as_ref().map_or(Some(1.0), |a| opt_num(a, i));
-        let o = occ.as_ref().map_or(Some(1.0), |a| opt_num(a, i));
-        let (Some(p), Some(o)) = (p, o) else {
-            b.append_null();
-            continue;
-        };
-        if p < 1.0 || o < 1.0 {
-            return Err(user_err(format!("index_of: position and occurrence must be at least 1, got {p} and {o}")));
-        }
-        let chars: Vec<char> = text.chars().collect();
-        let needle: Vec<char> = needle.chars().collect();
-        let mut found = 0;
-        let mut result = 0.0;
-        let mut start = p as usize - 1;
-        while start + needle.len() <= chars.len() {
-            if chars[start..start + needle.len()] == needle[..] {
-                found += 1;
-                if found == o as usize {
-                    result = (start + 1) as f64;
-                    break;
-                }
-            }
-            start += 1;
-        }
-        b.append_value(result);
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-/// `number_to_string(n, format)` with SAQL's format characters `0 # . , %` and `pos;neg`.
-fn number_to_string(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    let n = numbers(&args[0])?;
-    let f = strings(&args[1])?;
-    let mut b = StringBuilder::with_capacity(rows, rows * 8);
-    for i in 0..rows {
-        match (opt_num(&n, i), opt_str(&f, i)) {
-            (Some(v), Some(fmt)) => b.append_value(format_number(v, fmt)),
-            _ => b.append_null(),
-        }
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-/// `text(x)` (recipe `cast(x as string)` and `concat` arguments): a number as the shortest text
-/// that reads back as it (`3`, not `3.0`; `0.1`), anything else as Arrow casts it.
-fn text_of(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    if !args[0].data_type().is_numeric() {
-        return Ok(cast(&args[0], &DataType::Utf8)?);
-    }
-    let n = numbers(&args[0])?;
-    let mut b = StringBuilder::with_capacity(rows, rows * 8);
-    for i in 0..rows {
-        match opt_num(&n, i) {
-            Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => b.append_value(format!("{}", v as i64)),
-            Some(v) => b.append_value(format!("{v}")),
-            None => b.append_null(),
-        }
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-/// Renders `v` with a SAQL/Java DecimalFormat-like pattern.
-pub fn format_number(v: f64, pattern: &str) -> String {
-    let (pos_pat, neg_pat) = match pattern.split_once(';') {
-        Some((p, n)) => (p, Some(n)),
-        None => (pattern, None),
-    };
-    let (pat, value, minus) = match (v < 0.0, neg_pat) {
-        (true, Some(n)) => (n, -v, false),
-        (true, None) => (pos_pat, -v, true),
-        (false, _) => (pos_pat, v, false),
-    };
-    let is_digit_char = |c: char| matches!(c, '0' | '#' | '.' | ',');
-    let first = pat.find(is_digit_char).unwrap_or(pat.len());
-    let last = pat.rfind(is_digit_char).map_or(first, |i| i + 1);
-    let (prefix, body, suffix) = (&pat[..first], &pat[first..last.max(first)], &pat[last.max(first)..]);
-    let mut value = value;
-    if prefix.contains('%') || suffix.contains('%') {
-        value *= 100.0;
-    }
-    // trailing commas scale by 1000 each
-    let mut body = body.to_string();
-    while body.ends_with(',') {
-        body.pop();
-        value /= 1000.0;
-    }
-    let (int_pat, frac_pat) = match body.split_once('.') {
-        Some((a, b)) => (a.to_string(), b.to_string()),
-        None => (body.clone(), String::new()),
-    };
-    let min_frac = frac_pat.chars().filter(|c| *c == '0').count();
-    let max_frac = frac_pat.chars().filter(|c| *c == '0' || *c == '#').count();
-    let grouping = int_pat.contains(',');
-    let min_int = int_pat.chars().filter(|c| *c == '0').count();
-    // round half away from zero at max_frac digits
-    let factor = 10f64.powi(max_frac as i32);
-    let rounded = (value * factor).round() / factor;
-    let text = format!("{rounded:.max_frac$}");
-    let (int_part, frac_part) = match text.split_once('.') {
-        Some((a, b)) => (a.to_string(), b.to_string()),
-        None => (text.clone(), String::new()),
-    };
-    let mut frac = frac_part;
-    while frac.len() > min_frac && frac.ends_with('0') {
-        frac.pop();
-    }
-    let mut int_digits = int_part.trim_start_matches('0').to_string();
-    while int_digits.len() < min_int {
-        int_digits.insert(0, '0');
-    }
-    if grouping && int_digits.len() > 3 {
-        let mut grouped = String::new();
-        for (i, c) in int_digits.chars().enumerate() {
-            if i > 0 && (int_digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        int_digits = grouped;
-    }
-    let mut out = String::new();
-    if minus {
-        out.push('-');
-    }
-    out.push_str(prefix);
-    out.push_str(&int_digits);
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(&frac);
-    }
-    out.push_str(suffix);
-    out
-}
-
-/// `string_to_number(s)`: fails the run when `s` is not a plain number.
-fn string_to_number(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    let s = strings(&args[0])?;
-    let mut b = Float64Builder::with_capacity(rows);
-    for i in 0..rows {
-        match opt_str(&s, i) {
-            None => b.append_null(),
-            Some(text) => {
-                let t = text.trim();
-                let plain =
-                    !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
-                match t.parse::<f64>() {
-                    Ok(v) if plain && v.is_finite() => b.append_value(v),
-                    _ => return Err(user_err(format!("string_to_number: '{text}' is not a number"))),
-                }
-            }
-        }
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-// ---------- math ----------
-
-/// `round(n [, m])`, ties away from zero; `m` may be negative.
-fn round(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    scaled(args, rows, f64::round)
-}
-
-fn trunc(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
-    scaled(args, rows, f64::trunc)
-}
-
-fn scaled(args: &[ArrayRef], rows: usize, f: fn(f64) -> f64) -> DFResult<ArrayRef> {
-    let n = numbers(&args[0])?;
-    let m = args.get(1).map(numbers).transpose()?;
-    let mut b = Float64Builder::with_capacity(rows);
-    for i in 0..rows {
-        let digits = m.as_ref().map_or(Some(0.0), |a| opt_num(a, i));
-        match (opt_num(&n, i), digits) {
-            (Some(v), Some(d)) => {
-                let d = d.clamp(-15.0, 15.0) as i32;
-                let factor = 10f64.powi(d);
-                b.append_value(f(v * factor) / factor)
-            }
-            _ => b.append_null(),
-        }
-    }
-    Ok(Arc::new(b.finish()))
-}
-
-// ---------- dates ----------
 
 /// `toDate(string, format)`; a value that does not match the format fails the run, as it does
 /// in CRM Analytics.
-fn to_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn to_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let s = strings(&args[0])?;
     let f = strings(&args[1])?;
     let mut b = TimestampMillisecondBuilder::with_capacity(rows);
@@ -427,7 +36,7 @@ fn to_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 
 /// `(text, format, format, ...)`: the date of the first format the text matches, else null
 /// (the recipe formatDate node, whose unreadable values are null rather than a failed run).
-fn parse_date_any(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn parse_date_any(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let s = strings(&args[0])?;
     let mut formats = Vec::new();
     for a in &args[1..] {
@@ -447,7 +56,7 @@ fn parse_date_any(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 }
 
 /// `toString(date, format)`.
-fn format_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn format_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let d = dates(&args[0])?;
     let f = strings(&args[1])?;
     let mut b = StringBuilder::with_capacity(rows, rows * 20);
@@ -466,7 +75,7 @@ fn format_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 }
 
 /// `daysBetween(d1, d2)`: calendar days from d1 to d2 (UTC), positive when d2 is later.
-fn days_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn days_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let a = dates(&args[0])?;
     let c = dates(&args[1])?;
     let mut b = Float64Builder::with_capacity(rows);
@@ -480,7 +89,7 @@ fn days_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 }
 
 /// `date_diff(part, start, end)`: the number of `part` boundaries crossed from start to end.
-fn date_diff(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn date_diff(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let part = strings(&args[0])?;
     let a = dates(&args[1])?;
     let c = dates(&args[2])?;
@@ -518,7 +127,7 @@ fn trunc_div(a: i64, b: i64) -> i64 {
 }
 
 /// `date(year, month, day)`.
-fn make_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn make_date(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let y = numbers(&args[0])?;
     let m = numbers(&args[1])?;
     let d = numbers(&args[2])?;
@@ -559,7 +168,7 @@ fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
 }
 
 /// `day_in_week`, `day_in_month`, `day_in_quarter`, `day_in_year`, `days_in_month`, ...
-fn date_number(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn date_number(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let name = strings(&args[0])?;
     let d = dates(&args[1])?;
     let mut b = Float64Builder::with_capacity(rows);
@@ -610,20 +219,20 @@ fn shift_dates(
 }
 
 /// `add_days(date, n)` (the recipe `date_add` / `date_sub`): `n` whole days on.
-fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn add_days(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     shift_dates(args, rows, |d, n| Duration::try_days(n as i64).and_then(|delta| d.checked_add_signed(delta)))
 }
 
 /// `add_months(date, n)`: the same day `n` months on, or that month's last day when it is
 /// shorter (2024-01-31 + 1 month = 2024-02-29).
-fn add_months_fn(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn add_months_fn(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     shift_dates(args, rows, |d, n| add_months_signed(d, n as i64))
 }
 
 /// `months_between(end, start)`, as Spark counts it: whole months when both days are the same
 /// day of the month or both are month ends; otherwise whole months plus the difference of the
 /// positions within the month over a 31-day month, rounded to 8 decimals.
-fn months_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn months_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let a = dates(&args[0])?;
     let b_ = dates(&args[1])?;
     let mut b = Float64Builder::with_capacity(rows);
@@ -647,7 +256,7 @@ fn months_between(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 }
 
 /// `week_first_day`, `month_first_day`, ..., `year_last_day`.
-fn date_shift(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn date_shift(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let name = strings(&args[0])?;
     let d = dates(&args[1])?;
     let mut b = TimestampMillisecondBuilder::with_capacity(rows);
@@ -677,7 +286,7 @@ fn date_shift(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
 
 /// The generated date columns (`X_Year`, `X_Week_Fiscal`, ...): arguments are the date, the
 /// part's suffix, the fiscal month offset, year-end fiscal year (0/1) and the first day of week.
-fn date_part(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
+pub(super) fn date_part(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let d = dates(&args[0])?;
     let part = strings(&args[1])?;
     let offset = numbers(&args[2])?;
@@ -750,7 +359,7 @@ fn week_of(date: NaiveDate, start: NaiveDate, fdow: u32) -> i64 {
     ((date - start).num_days() + shift as i64) / 7 + 1
 }
 
-pub fn render_part(dt: &NaiveDateTime, part: DatePart, offset: u32, year_end: bool, fdow: u32) -> String {
+fn render_part(dt: &NaiveDateTime, part: DatePart, offset: u32, year_end: bool, fdow: u32) -> String {
     let date = dt.date();
     // fiscal year starts on month offset+1
     let fiscal_month0 = (date.month0() + 12 - offset) % 12;
@@ -785,7 +394,7 @@ mod tests {
 
     #[test]
     fn date_parts_of_date_times_before_and_after_1970() {
-        use datafusion::arrow::array::{Float64Array, StringArray, TimestampMillisecondArray};
+        use datafusion::arrow::array::{AsArray, Float64Array, StringArray, TimestampMillisecondArray};
         // 2024-02-29T13:45:30Z, 1969-12-31T23:59:59Z, null, the first again (a run), midnight
         let ms = TimestampMillisecondArray::from(vec![
             Some(1_709_214_330_000),
@@ -816,17 +425,6 @@ mod tests {
         assert_eq!(part("Day"), some(&["29", "31", "29", "29"]));
         assert_eq!(part("Month"), some(&["02", "12", "02", "02"]));
         assert_eq!(part("Year"), some(&["2024", "1969", "2024", "2024"]));
-    }
-
-    #[test]
-    fn number_formats_from_the_saql_guide() {
-        assert_eq!(format_number(1234.56, "####.#"), "1234.6");
-        assert_eq!(format_number(0.03457, "#.00%"), "3.46%");
-        assert_eq!(format_number(-12.3, "$#.00;($#.00)"), "($12.30)");
-        assert_eq!(format_number(12000.0, "#,"), "12");
-        assert_eq!(format_number(1234567.891, "#,##0.00"), "1,234,567.89");
-        assert_eq!(format_number(-5.0, "0.0"), "-5.0");
-        assert_eq!(format_number(0.5, "0"), "1");
     }
 
     #[test]
