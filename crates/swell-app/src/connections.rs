@@ -99,11 +99,23 @@ impl App {
         self.runner.vault().map_err(ApiError::internal)
     }
 
-    /// Checks that the properties make a usable source (without contacting it).
-    fn check_properties(&self, ty: ConnectorType, properties: &[(String, String)]) -> ApiResult<()> {
-        swell_connect::connect(ty, &Properties::new(properties.iter().cloned()), self.runner.folders())
-            .map(|_| ())
-            .map_err(|e| ApiError::bad_request(format!("connectionProperties: {e}")))
+    /// Checks that the properties make a usable source (without contacting it), and gives
+    /// them as they are kept: a local `FolderPath` as the absolute folder it names.
+    fn check_properties(
+        &self,
+        ty: ConnectorType,
+        mut properties: Vec<(String, String)>,
+    ) -> ApiResult<Vec<(String, String)>> {
+        let source = swell_connect::connect(ty, &Properties::new(properties.iter().cloned()), self.runner.folders())
+            .map_err(|e| ApiError::bad_request(format!("connectionProperties: {e}")))?;
+        if let Some(folder) = source.local_folder() {
+            for (n, v) in &mut properties {
+                if n == "FolderPath" {
+                    *v = folder.display().to_string();
+                }
+            }
+        }
+        Ok(properties)
     }
 
     /// The properties as stored: secrets sealed.
@@ -127,7 +139,7 @@ impl App {
                 "connectionProperties: {n} is '{MASK}', the mask of a stored secret, and a new connection has none; send the secret itself"
             )));
         }
-        self.check_properties(ty, &properties)?;
+        let properties = self.check_properties(ty, properties)?;
         let properties = self.sealed(ty, properties)?;
         let c = {
             let _names = self.new_names.lock().await;
@@ -170,7 +182,7 @@ impl App {
                     merged.retain(|(m, _)| m != &n);
                     merged.push((n, value));
                 }
-                self.check_properties(ty, &merged)?;
+                let merged = self.check_properties(ty, merged)?;
                 Some(self.sealed(ty, merged)?)
             }
             None => None,

@@ -203,6 +203,10 @@ impl FileSource {
 
 #[async_trait]
 impl Source for FileSource {
+    fn local_folder(&self) -> Option<&std::path::Path> {
+        self.local.as_deref()
+    }
+
     async fn test(&self) -> Result<String> {
         self.check_folder()?;
         // lists the folder: wrong keys, a missing bucket or an unreachable endpoint show here

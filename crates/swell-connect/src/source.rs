@@ -150,6 +150,13 @@ pub trait Source: Send + Sync {
     fn reports_deletes(&self) -> bool {
         false
     }
+
+    /// The local folder the source reads, absolute and with links resolved; `None` for a
+    /// remote source. A connection keeps this form of its `FolderPath`: a relative path would
+    /// move with the server's working directory.
+    fn local_folder(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// The Arrow schema of a read: the fields' storage types.

@@ -10,9 +10,7 @@ use super::dataflows::{AssetHistory, HistoryCollection, history};
 use super::paging::{Page, matches_q};
 use super::schedules::ScheduleRepresentation;
 use crate::wire::shapes::one_of;
-use crate::wire::{
-    AssetPath, AssetRef, Audit, LicenseAttributes, PartPath, Permissions, Since, Timestamp, input, ok,
-};
+use crate::wire::{AssetPath, AssetRef, Audit, LicenseAttributes, PartPath, Permissions, Since, Timestamp, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;

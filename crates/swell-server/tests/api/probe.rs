@@ -384,6 +384,19 @@ async fn properties_given_twice_and_recipe_dates() {
     let (s, e) = api.call("PATCH", &url, Some(twice)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
 
+    // a relative FolderPath is kept as the absolute folder it names: it must not move with
+    // the server's working directory
+    let cwd = std::env::current_dir().unwrap();
+    let up = "../".repeat(cwd.components().count());
+    let relative = format!("{up}{}", folder.trim_start_matches('/'));
+    let body = json!({"name": "Relative", "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": relative}]});
+    let (s, r) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let kept = r["connectionProperties"].as_array().unwrap().iter().find(|p| p["name"] == "FolderPath").unwrap();
+    let canonical = std::fs::canonicalize(&folder).unwrap();
+    assert_eq!(kept["value"], json!(canonical.display().to_string()), "{r}");
+
     let recipe = json!({"version": "62.0", "nodes": {
         "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "analyticsDataset", "name": "In"},
             "fields": ["Id"]}},
