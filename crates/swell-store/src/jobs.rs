@@ -448,9 +448,11 @@ impl Store {
                 Err(StoreError::Conflict(_)) | Err(StoreError::Transition(_)) => continue, // it ended meanwhile
                 Err(e) => return Err(e),
             }
-            // the node that was running failed with its server; those that never started did not
+            // the nodes that were running failed with their server, and say so; those that
+            // never started did not fail: aborted
             sqlx::query(
-                "UPDATE job_node SET status = CASE WHEN status = $2 THEN $3 ELSE $4 END
+                "UPDATE job_node SET status = CASE WHEN status = $2 THEN $3 ELSE $4 END,
+                   message = CASE WHEN status = $2 THEN coalesce(message, $6) ELSE message END
                  WHERE job_id = $1 AND status IN ($2, $5)",
             )
             .bind(id.as_str())
@@ -458,6 +460,7 @@ impl Store {
             .bind(NodeStatus::Failure.as_str())
             .bind(NodeStatus::Cancelled.as_str())
             .bind(NodeStatus::Queued.as_str())
+            .bind("The server stopped while this node ran.")
             .execute(&self.pool)
             .await?;
         }

@@ -177,6 +177,9 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
     let nodes = s.nodes(&mine.id).await.unwrap();
     // the running node failed with the server; the one that never started is aborted
     assert_eq!((nodes[0].state.status.as_str(), nodes[1].state.status.as_str()), ("error", "aborted"));
+    // and says why (found by the hostile probe of session 11: every node "error", no message)
+    assert_eq!(nodes[0].state.message.as_deref(), Some("The server stopped while this node ran."));
+    assert_eq!(nodes[1].state.message, None);
     assert_eq!(s.job(&theirs.id).await.unwrap().status, JobStatus::Running, "a live server's job is left alone");
     assert_eq!(s.job(&queued.id).await.unwrap().status, JobStatus::Queued);
     // ... until its server goes silent

@@ -313,13 +313,15 @@ pub fn build(
         }
         return Err(vec![Problem::new(node, "action", msg)]);
     };
-    let article = if found.name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    // the action as the recipe writes it (`append`, `LEFT_OUTER`-style spellings aside)
+    let written = if enum_eq(found.name, action) { found.name } else { found.alias.unwrap_or(found.name) };
+    let article = if written.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
     let wrong = match found.sources {
         Sources::Exactly(n) if sources.len() != n => {
-            Some(format!("{article} {} node reads {n} node(s), this one lists {}", found.name, sources.len()))
+            Some(format!("{article} {written} node reads {n} node(s), this one lists {}", sources.len()))
         }
         Sources::AtLeast(n) if sources.len() < n => {
-            Some(format!("{article} {} node reads at least {n} nodes, this one lists {}", found.name, sources.len()))
+            Some(format!("{article} {written} node reads at least {n} nodes, this one lists {}", sources.len()))
         }
         _ => None,
     };
@@ -395,4 +397,30 @@ fn update_params(node: &str, params: &Value, sources: &[String]) -> Result<Value
 /// The `(path, node)` pairs of a recipe node's `sources`.
 pub fn inputs(sources: &[String]) -> Vec<(String, String)> {
     sources.iter().enumerate().map(|(i, s)| (format!("sources[{i}]"), s.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Messages name the action as the recipe writes it (the probe of session 11 saw
+    /// "an appendV2 node" for an `append`), and every action counts its sources.
+    #[test]
+    fn actions_count_their_sources_in_the_recipe_s_words() {
+        let message = |action: &str, sources: &[&str]| -> String {
+            let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+            match build("N", action, &sources, &serde_json::json!({}), None) {
+                Err(p) => p[0].to_string(),
+                Ok(_) => String::new(),
+            }
+        };
+        assert_eq!(message("append", &["A"]), "N.sources: an append node reads at least 2 nodes, this one lists 1");
+        assert_eq!(
+            message("APPEND_V2", &["A"]),
+            "N.sources: an appendV2 node reads at least 2 nodes, this one lists 1"
+        );
+        assert_eq!(message("join", &["A"]), "N.sources: a join node reads 2 node(s), this one lists 1");
+        assert_eq!(message("load", &["A"]), "N.sources: a load node reads 0 node(s), this one lists 1");
+        assert!(message("predict", &["A"]).contains("Einstein Discovery"));
+    }
 }

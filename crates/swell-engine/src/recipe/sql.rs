@@ -185,9 +185,44 @@ fn spark_spellings(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Parses a formula; the error names the position (`at line 1, column 9`).
+/// Parses a formula; the error names the position (`at line 1, column 9`). A Spark function
+/// of [`SPARK`] called with a number of arguments it does not take is refused here, so that
+/// `swell validate` says so and DataFusion's messages about its own signatures never show.
 pub fn parse(text: &str) -> Result<SqlExpr, String> {
-    parse_sql(&spark_spellings(text))
+    let mut expr = parse_sql(&spark_spellings(text))?;
+    let mut wrong = None;
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        // `substr(x)` parses as a SUBSTRING without a start
+        if let SqlExpr::Substring { substring_from: None, .. } = e {
+            wrong = Some("substr() takes 2 to 3 argument(s), got 1".to_string());
+            return ControlFlow::Break(());
+        }
+        if let SqlExpr::Function(f) = e {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let given = match &f.args {
+                FunctionArguments::List(list) => list.args.len(),
+                _ => 0,
+            };
+            if let Some((_, (min, max), _)) = SPARK.iter().find(|(n, ..)| *n == name)
+                && (given < *min || given > *max)
+            {
+                let want = match (*min, *max) {
+                    (min, usize::MAX) => format!("at least {min}"),
+                    (min, max) if min == max => min.to_string(),
+                    (min, max) => format!("{min} to {max}"),
+                };
+                let at = f.name.0.first().and_then(|p| p.as_ident()).map(|i| i.span.start);
+                let place = at.map(|l| format!(" at line {}, column {}", l.line, l.column)).unwrap_or_default();
+                wrong = Some(format!("{name}() takes {want} argument(s), got {given}{place}"));
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    match wrong {
+        Some(m) => Err(m),
+        None => Ok(expr),
+    }
 }
 
 /// DataFusion's functions that make a series out of nothing (the session knows them; Spark's
@@ -335,7 +370,7 @@ fn function_names() -> &'static Vec<String> {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let state = context().state();
-        let mut names: Vec<String> = SPARK.iter().map(|(name, _)| name.to_string()).collect();
+        let mut names: Vec<String> = SPARK.iter().map(|(name, ..)| name.to_string()).collect();
         names.extend(state.scalar_functions().keys().cloned());
         names.extend(state.aggregate_functions().keys().cloned());
         names.retain(|n| !Udf::is_internal(n));
@@ -347,16 +382,17 @@ fn function_names() -> &'static Vec<String> {
 
 type Rewrite = fn(Vec<SqlExpr>, i64) -> Option<SqlExpr>;
 
-/// The Spark functions swell gives a meaning of its own, declared once: `rewrite` and the
-/// names suggested for a misspelt function read this table. A rewrite gets the arguments and
-/// the run's clock, and answers `None` for arguments it does not take (DataFusion's function
-/// of that name, if there is one, then applies and names the problem).
-static SPARK: &[(&str, Rewrite)] = &[
-    ("substr", |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
-    ("substring", |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
-    ("string", |a, _| (a.len() == 1).then(|| func(Udf::Text.name(), a))),
+/// The Spark functions swell gives a meaning of its own, declared once: name, the fewest and
+/// most arguments, rewrite. [`parse`] refuses a call with another number of arguments, the
+/// suggestions for a misspelt function read the names. A rewrite gets the arguments and the
+/// run's clock, and answers `None` for arguments it leaves to DataFusion's function of the
+/// same name (`trunc(number)`).
+static SPARK: &[(&str, (usize, usize), Rewrite)] = &[
+    ("substr", (2, 3), |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
+    ("substring", (2, 3), |a, _| matches!(a.len(), 2 | 3).then(|| spark_substr(a))),
+    ("string", (1, 1), |a, _| (a.len() == 1).then(|| func(Udf::Text.name(), a))),
     // null if any argument is null (Spark), numbers without a trailing .0
-    ("concat", |a, _| {
+    ("concat", (1, usize::MAX), |a, _| {
         (a.len() >= 2).then_some(())?;
         a.into_iter().map(|x| func(Udf::Text.name(), vec![x])).reduce(|l, r| SqlExpr::BinaryOp {
             left: Box::new(l),
@@ -364,79 +400,87 @@ static SPARK: &[(&str, Rewrite)] = &[
             right: Box::new(r),
         })
     }),
-    ("year", |a, _| part("year", a)),
-    ("quarter", |a, _| part("quarter", a)),
-    ("month", |a, _| part("month", a)),
-    ("day", |a, _| part("day", a)),
-    ("dayofmonth", |a, _| part("day", a)),
-    ("hour", |a, _| part("hour", a)),
-    ("minute", |a, _| part("minute", a)),
-    ("second", |a, _| part("second", a)),
-    ("dayofyear", |a, _| part("doy", a)),
+    ("year", (1, 1), |a, _| part("year", a)),
+    ("quarter", (1, 1), |a, _| part("quarter", a)),
+    ("month", (1, 1), |a, _| part("month", a)),
+    ("day", (1, 1), |a, _| part("day", a)),
+    ("dayofmonth", (1, 1), |a, _| part("day", a)),
+    ("hour", (1, 1), |a, _| part("hour", a)),
+    ("minute", (1, 1), |a, _| part("minute", a)),
+    ("second", (1, 1), |a, _| part("second", a)),
+    ("dayofyear", (1, 1), |a, _| part("doy", a)),
     // 1 = Sunday
-    ("dayofweek", |a, _| {
+    ("dayofweek", (1, 1), |a, _| {
         let dow = part("dow", a)?;
         Some(SqlExpr::BinaryOp { left: Box::new(dow), op: ast::BinaryOperator::Plus, right: Box::new(number("1")) })
     }),
     // ISO weeks
-    ("weekofyear", |a, _| part("week", a)),
+    ("weekofyear", (1, 1), |a, _| part("week", a)),
     // Spark's names for DataFusion's starts_with/ends_with
-    ("startswith", |a, _| (a.len() == 2).then(|| func("starts_with", a))),
-    ("endswith", |a, _| (a.len() == 2).then(|| func("ends_with", a))),
-    ("sign", |a, _| (a.len() == 1).then(|| func("signum", a))),
-    ("isnull", |a, _| one(a).map(|x| SqlExpr::IsNull(Box::new(x)))),
-    ("isnotnull", |a, _| one(a).map(|x| SqlExpr::IsNotNull(Box::new(x)))),
+    ("startswith", (2, 2), |a, _| (a.len() == 2).then(|| func("starts_with", a))),
+    ("endswith", (2, 2), |a, _| (a.len() == 2).then(|| func("ends_with", a))),
+    ("sign", (1, 1), |a, _| (a.len() == 1).then(|| func("signum", a))),
+    ("isnull", (1, 1), |a, _| one(a).map(|x| SqlExpr::IsNull(Box::new(x)))),
+    ("isnotnull", (1, 1), |a, _| one(a).map(|x| SqlExpr::IsNotNull(Box::new(x)))),
     // Spark replaces every match; DataFusion only the first unless told
-    ("regexp_replace", |mut a, _| {
+    ("regexp_replace", (3, 3), |mut a, _| {
         (a.len() == 3).then_some(())?;
         a.push(string("g"));
         Some(func("regexp_replace", a))
     }),
-    ("date_add", |a, _| (a.len() == 2).then(|| func(Udf::AddDays.name(), a))),
-    ("date_sub", |a, _| {
+    ("date_add", (2, 2), |a, _| (a.len() == 2).then(|| func(Udf::AddDays.name(), a))),
+    ("date_sub", (2, 2), |a, _| {
         let [date, days] = <[SqlExpr; 2]>::try_from(a).ok()?;
         let minus = SqlExpr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(days) };
         Some(func(Udf::AddDays.name(), vec![date, minus]))
     }),
-    ("add_months", |a, _| (a.len() == 2).then(|| func(Udf::AddMonths.name(), a))),
+    ("add_months", (2, 2), |a, _| (a.len() == 2).then(|| func(Udf::AddMonths.name(), a))),
     // Spark's locate(substr, str): 1-based, 0 when absent
-    ("locate", |a, _| {
+    ("locate", (2, 2), |a, _| {
         let [sub, text] = <[SqlExpr; 2]>::try_from(a).ok()?;
         Some(func("strpos", vec![text, sub]))
     }),
-    ("regexp_extract", |a, _| matches!(a.len(), 2 | 3).then(|| regexp_extract(a))),
+    ("regexp_extract", (2, 3), |a, _| matches!(a.len(), 2 | 3).then(|| regexp_extract(a))),
     // trunc(date, 'MM'); a number as the second argument is the numeric trunc
-    ("trunc", |a, _| {
+    ("trunc", (1, 2), |a, _| {
         let [date, unit] = <[SqlExpr; 2]>::try_from(a).ok()?;
         date_unit(&unit).map(|unit| func("date_trunc", vec![string(unit), date]))
     }),
-    ("last_day", |a, _| one(a).map(|x| func(Udf::DateShift.name(), vec![string("month_last_day"), x]))),
-    ("months_between", |a, _| (a.len() == 2).then(|| func(Udf::MonthsBetween.name(), a))),
+    ("last_day", (1, 1), |a, _| one(a).map(|x| func(Udf::DateShift.name(), vec![string("month_last_day"), x]))),
+    ("months_between", (2, 2), |a, _| (a.len() == 2).then(|| func(Udf::MonthsBetween.name(), a))),
     // Spark's arrays: array(a, b), size(x) (elements; Spark gives -1 for null, here null),
     // split(text, delimiter) (a plain delimiter: Spark reads a regex, public recipes split on
     // ';' and ',')
-    ("array", |a, _| Some(func("make_array", a))),
-    ("size", |a, _| (a.len() == 1).then(|| func("cardinality", a))),
-    ("split", |a, _| (a.len() == 2).then(|| func("string_to_array", a))),
+    ("array", (0, usize::MAX), |a, _| Some(func("make_array", a))),
+    ("size", (1, 1), |a, _| (a.len() == 1).then(|| func("cardinality", a))),
+    ("split", (2, 2), |a, _| (a.len() == 2).then(|| func("string_to_array", a))),
     // Spark's to_unix_timestamp is unix_timestamp with its argument required (96 calls in 9
     // public recipes); a format reads text as a date first
-    ("unix_timestamp", unix_timestamp),
-    ("to_unix_timestamp", |a, now| if a.is_empty() { None } else { unix_timestamp(a, now) }),
+    ("unix_timestamp", (0, 2), unix_timestamp),
+    ("to_unix_timestamp", (1, 2), |a, now| if a.is_empty() { None } else { unix_timestamp(a, now) }),
     // the run's day, UTC
-    ("current_date", |a, now| {
+    ("current_date", (0, 0), |a, now| {
         a.is_empty().then(|| func("to_timestamp_millis", vec![number(&(now - now.rem_euclid(86_400_000)).to_string())]))
     }),
-    ("date_format", |a, _| (a.len() == 2).then(|| func(Udf::FormatDate.name(), a))),
-    ("to_date", |a, _| (a.len() == 2).then(|| func(Udf::ToDate.name(), a))),
+    ("date_format", (2, 2), |a, _| (a.len() == 2).then(|| func(Udf::FormatDate.name(), a))),
+    // to_date(text) reads Spark's default form
+    ("to_date", (1, 2), |mut a, _| {
+        if a.len() == 1 {
+            a.push(string("yyyy-MM-dd"));
+        }
+        Some(func(Udf::ToDate.name(), a))
+    }),
     // Spark's datediff(end, start): whole days from start to end
-    ("datediff", |a, _| {
+    ("datediff", (2, 2), |a, _| {
         let [end, start] = <[SqlExpr; 2]>::try_from(a).ok()?;
         Some(func(Udf::DaysBetween.name(), vec![start, end]))
     }),
     // the run's clock, so that a run is repeatable (tests, benchmarks)
-    ("now", |a, now| a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))),
-    ("current_timestamp", |a, now| a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))),
-    ("if", |a, _| {
+    ("now", (0, 0), |a, now| a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))),
+    ("current_timestamp", (0, 0), |a, now| {
+        a.is_empty().then(|| func("to_timestamp_millis", vec![number(&now.to_string())]))
+    }),
+    ("if", (3, 3), |a, _| {
         let [cond, then, otherwise] = <[SqlExpr; 3]>::try_from(a).ok()?;
         Some(SqlExpr::Case {
             case_token: ast::helpers::attached_token::AttachedToken::empty(),
@@ -649,7 +693,7 @@ fn rewrite(e: &mut SqlExpr, now_millis: i64) {
             }
             let name = f.name.to_string();
             let Some(args) = plain_args(f) else { return };
-            let replaced = SPARK.iter().find(|(n, _)| *n == name).and_then(|(_, rewrite)| rewrite(args, now_millis));
+            let replaced = SPARK.iter().find(|(n, ..)| *n == name).and_then(|(.., rewrite)| rewrite(args, now_millis));
             if let Some(r) = replaced {
                 *e = r;
             }
@@ -743,6 +787,26 @@ mod tests {
         let mut problems = Vec::new();
         check("weekofyeer(Amount)", &schema, |p| problems.push(p));
         assert_eq!(problems, ["unknown function 'weekofyeer' (did you mean 'weekofyear'?)"]);
+    }
+
+    /// The hostile probe of session 11: a Spark function called with the wrong number of
+    /// arguments was "unknown function 'datediff' (did you mean 'datediff'?)" at run time and
+    /// valid to `swell validate`; `substr(x)` gave x.
+    #[test]
+    fn spark_functions_take_their_number_of_arguments() {
+        for (f, message) in [
+            ("datediff(CloseDate)", "datediff() takes 2 argument(s), got 1 at line 1, column 1"),
+            ("if(Amount > 0, 'pos')", "if() takes 3 argument(s), got 2 at line 1, column 1"),
+            ("1 + to_unix_timestamp()", "to_unix_timestamp() takes 1 to 2 argument(s), got 0 at line 1, column 5"),
+            ("concat()", "concat() takes at least 1 argument(s), got 0 at line 1, column 1"),
+            ("substr(Name)", "substr() takes 2 to 3 argument(s), got 1"),
+            ("YEAR(a, b)", "year() takes 1 argument(s), got 2 at line 1, column 1"),
+        ] {
+            assert_eq!(parse(f).unwrap_err(), message, "{f}");
+        }
+        for ok in ["trunc(Amount)", "trunc(CloseDate, 'MM')", "unix_timestamp()", "array()", "to_date(Name)"] {
+            assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok));
+        }
     }
 
     #[test]

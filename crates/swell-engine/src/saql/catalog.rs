@@ -51,9 +51,10 @@ pub fn find(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.answers_to(name))
 }
 
-/// The names to suggest for a misspelt function.
+/// The names to suggest for a misspelt function, other spellings included (`lenght` is
+/// closer to `length` than to `len`).
 pub fn names() -> impl Iterator<Item = &'static str> {
-    FUNCTIONS.iter().map(|f| f.name)
+    FUNCTIONS.iter().flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
 }
 
 /// A call being lowered: the scope, the arguments as written and those already checked
