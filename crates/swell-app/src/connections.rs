@@ -6,6 +6,8 @@
 //! (any case), so that a misspelt property is not silently ignored. A connection used by
 //! connected objects or by definitions cannot be deleted (`275`).
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::text::{check_texts, name_and_label, unchanged_name};
 use crate::{Actor, App};
@@ -129,6 +131,7 @@ impl App {
     }
 
     pub async fn create_connection(&self, actor: &Actor, new: NewConnection) -> ApiResult<ConnectorRecord> {
+        actor.require(Role::Admin, "create a data connection")?;
         let ty = new.connector_type.as_deref().ok_or_else(|| ApiError::bad_request("connectorType: is required"))?;
         let ty = parse_type(ty)?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
@@ -155,6 +158,7 @@ impl App {
         id_or_name: &str,
         change: ConnectionChange,
     ) -> ApiResult<ConnectorRecord> {
+        actor.require(Role::Admin, "change a data connection")?;
         let c = self.connection(id_or_name).await?;
         let ty = type_of(&c)?;
         if let Some(t) = change.connector_type.as_deref()
@@ -213,6 +217,7 @@ impl App {
 
     /// Deletes a connection that nothing uses: no connected objects, no definition reading it.
     pub async fn delete_connection(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
+        actor.require(Role::Admin, "delete a data connection")?;
         let c = self.connection(id_or_name).await?;
         let users = self.users_of(&c.name).await?;
         if !users.is_empty() {

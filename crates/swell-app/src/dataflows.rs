@@ -2,6 +2,8 @@
 //! history entry, delete. Definitions are checked by the engine on every write; an invalid one
 //! is refused with every problem, one error entry each.
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
 use crate::text::{check_texts, name_and_label, unchanged_name};
@@ -76,6 +78,7 @@ impl App {
     }
 
     pub async fn create_dataflow(&self, actor: &Actor, new: NewDefinition) -> ApiResult<DataflowRecord> {
+        actor.require(Role::Editor, "create a dataflow")?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
         check_texts(&[("description", new.description.as_deref())])?;
         let mut definition = new.definition.unwrap_or_else(|| json!({}));
@@ -97,6 +100,7 @@ impl App {
         id_or_name: &str,
         change: DefinitionChange,
     ) -> ApiResult<DataflowRecord> {
+        actor.require(Role::Editor, "change a dataflow")?;
         let d = self.own_dataflow(id_or_name, "change").await?;
         change.check(&d.name)?;
         let definition = change.definition.map(validate_dataflow).transpose()?;
@@ -122,6 +126,7 @@ impl App {
         history_id: Option<&str>,
         history_label: Option<&str>,
     ) -> ApiResult<DataflowRecord> {
+        actor.require(Role::Editor, "revert a dataflow")?;
         let d = self.own_dataflow(id_or_name, "revert").await?;
         let reverted = self.revert(&d, history_id, history_label).await?;
         actor.did("revert dataflow", &d.id, &d.name);
@@ -144,6 +149,7 @@ impl App {
     /// Deletes a dataflow with its histories, jobs and schedule; refused (409) while it has a
     /// queued or running job. Datasets it registered stay.
     pub async fn delete_dataflow(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
+        actor.require(Role::Editor, "delete a dataflow")?;
         let d = self.own_dataflow(id_or_name, "delete").await?;
         let _rules = self.event_rules.lock().await;
         self.check_not_awaited(&d.id, &format!("dataflow {} ({})", d.name, d.id)).await?;

@@ -1,5 +1,7 @@
 //! Datasets: find by id or API name, restore a version.
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
 use crate::{Actor, App};
@@ -26,6 +28,7 @@ impl App {
         dataset: &str,
         source_version: Option<&str>,
     ) -> ApiResult<(DatasetRecord, DatasetVersionRecord)> {
+        actor.require(Role::Editor, "restore a dataset version")?;
         let d = self.dataset(dataset).await?;
         let source = source_version.ok_or_else(|| ApiError::bad_request("sourceVersion.id: is required"))?;
         let source =

@@ -55,6 +55,7 @@ macro_rules! error_codes {
 
 error_codes! {
     InvalidSessionId => "INVALID_SESSION_ID", UNAUTHORIZED, "missing, wrong or expired token";
+    InsufficientAccess => "INSUFFICIENT_ACCESS", FORBIDDEN, "the user's role does not allow the change";
     JsonParserError => "JSON_PARSER_ERROR", BAD_REQUEST, "the body is not JSON, not an object, or has a key twice";
     InvalidInput => "INVALID_INPUT", BAD_REQUEST, "a field, parameter or path value is wrong; the message names it";
     InvalidDefinition => "INVALID_DEFINITION", BAD_REQUEST, "a definition's problems, one entry each, with node and JSON path";
@@ -83,6 +84,7 @@ impl ErrorCode {
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::UNAUTHORIZED => ErrorCode::InvalidSessionId,
+            StatusCode::FORBIDDEN => ErrorCode::InsufficientAccess,
             StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
             s if s.is_server_error() => ErrorCode::UnknownException,
             _ => ErrorCode::InvalidInput,

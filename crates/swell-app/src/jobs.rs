@@ -2,6 +2,8 @@
 //! most one job queued or running: a second start is refused (`JOB_ALREADY_QUEUED`) and
 //! recorded as a `030` request in Failure, as an org shows it.
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
 use swell_core::{AssetKind, JobStatus, KeyPrefix, SalesforceId};
@@ -33,6 +35,7 @@ impl App {
     /// recipe job (0eP); a connection's sync dataflow (its `replicationDataflowId`) runs its
     /// sync.
     pub async fn start_job(&self, actor: &Actor, dataflow_id: &str) -> ApiResult<JobRecord> {
+        actor.require(Role::Operator, "start a job")?;
         let id = crate::id_of(dataflow_id, KeyPrefix::Dataflow, "dataflow")?;
         let dataflow = self.store.dataflow(&id).await?;
         match self.store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
@@ -49,6 +52,7 @@ impl App {
 
     /// Run Now: queues a sync of every connected object of a connection.
     pub async fn run_connection(&self, actor: &Actor, id_or_name: &str) -> ApiResult<JobRecord> {
+        actor.require(Role::Operator, "sync a data connection")?;
         let c = self.connection(id_or_name).await?;
         match self.store.enqueue_job(&c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
             Queued::Job(job) => {
@@ -66,6 +70,7 @@ impl App {
     /// Stops a queued or running job: it ends as Cancelled once its work has stopped. A job
     /// that already ended answers `INVALID_STATE`, also when it ends on its own meanwhile.
     pub async fn stop_job(&self, actor: &Actor, id: &str) -> ApiResult<JobRecord> {
+        actor.require(Role::Operator, "stop a job")?;
         let id = job_id(id)?;
         let current = self.store.job(&id).await?;
         if current.status.is_finished() {

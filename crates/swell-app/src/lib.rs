@@ -24,6 +24,7 @@ mod jobs;
 mod objects;
 mod recipes;
 mod schedules;
+mod users;
 
 pub use connections::{ConnectionChange, MASK, NewConnection, type_of};
 pub use dataflows::{DefinitionChange, NewDefinition, validate_dataflow};
@@ -34,9 +35,10 @@ pub use objects::{FieldChanges, NewObject, connection_mode};
 pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
 pub use schedules::Target;
 pub use text::{check_text, name_and_label, unchanged_name};
+pub use users::{NewToken, NewUser, TOKEN_PREFIX};
 
 use std::sync::Arc;
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::{Role, SalesforceId};
 use swell_engine::DataDir;
 use swell_scheduler::{Runner, Scheduler};
 use swell_store::Store;
@@ -64,18 +66,38 @@ impl App {
     }
 }
 
-/// Who asks for a use case. Today every request acts as the one user of the API token (the
-/// admin, `005…1`); users and roles will be checked here, once, never in a front door.
+/// Who asks for a use case: a user with a role. Every use case that changes something checks
+/// the role it needs here ([`Actor::require`]), once, never in a front door; reading needs
+/// no more than being signed in (any role).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub id: SalesforceId,
     pub name: String,
+    pub role: Role,
 }
 
 impl Actor {
-    /// The administrator: the user of the server's API token.
+    /// The administrator: the user of the server's own API token (`005…1`).
     pub fn admin() -> Actor {
-        Actor { id: SalesforceId::new(KeyPrefix::User, 1), name: "swell admin".to_string() }
+        Actor { id: swell_store::admin_id(), name: "swell admin".to_string(), role: Role::Admin }
+    }
+
+    /// The user of a stored user record.
+    pub fn of(u: &swell_store::UserRecord) -> Actor {
+        Actor { id: u.id.clone(), name: u.name.clone(), role: u.role }
+    }
+
+    /// Refuses `what` (`start a job`) unless the role allows what `needed` allows: 403
+    /// `INSUFFICIENT_ACCESS`, naming the role it needs.
+    pub fn require(&self, needed: Role, what: &str) -> ApiResult<()> {
+        if self.role.allows(needed) {
+            return Ok(());
+        }
+        tracing::info!(user = %self.name, user_id = %self.id, role = %self.role, action = what, "refused");
+        Err(ApiError::new(
+            ErrorCode::InsufficientAccess,
+            format!("insufficient access: to {what} a user needs the {needed} role; {} is {}", self.name, self.role),
+        ))
     }
 
     /// Records a change this user made (the log is the audit trail until the store keeps one).

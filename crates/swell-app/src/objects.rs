@@ -6,6 +6,8 @@
 //! next run of a dataflow reading it syncs it first (sync before run). Fields are never
 //! removed, only skipped.
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
 use serde_json::Value;
@@ -142,6 +144,7 @@ impl App {
     }
 
     pub async fn add_object(&self, actor: &Actor, new: NewObject) -> ApiResult<ReplicatedRecord> {
+        actor.require(Role::Editor, "add a connected object")?;
         let connector = new.connector.as_deref().ok_or_else(|| ApiError::bad_request("connectorId: is required"))?;
         let c = self
             .store
@@ -175,6 +178,7 @@ impl App {
     /// object, and its name and label, which are the object's name) may be repeated, never
     /// changed: a change would otherwise be answered 200 and ignored.
     pub async fn update_object(&self, actor: &Actor, id: &str, change: NewObject) -> ApiResult<ReplicatedRecord> {
+        actor.require(Role::Editor, "change a connected object")?;
         let (r, c) = self.object(id).await?;
         if let Some(other) = change.connector.as_deref()
             && !(other.eq_ignore_ascii_case(&c.name) || other == c.id.as_str() || other == c.id.fifteen())
@@ -205,6 +209,7 @@ impl App {
     /// Removes a connected object and its synced data. A dataflow that still reads it adds it
     /// back and syncs it on its next run (sync before run).
     pub async fn remove_object(&self, actor: &Actor, id: &str) -> ApiResult<()> {
+        actor.require(Role::Editor, "remove a connected object")?;
         let (r, _) = self.object(id).await?;
         self.runner.remove_object(&r).await.map_err(|e| match e {
             swell_scheduler::RunnerError::Store(e) => ApiError::from(e),
@@ -227,6 +232,7 @@ impl App {
     /// Merges field changes into the object's fields: a known field takes the given keys; a
     /// new one needs its `fieldType`. Every wrong entry is its own error, named by its place.
     pub async fn change_fields(&self, actor: &Actor, id: &str, changes: &FieldChanges) -> ApiResult<ReplicatedRecord> {
+        actor.require(Role::Editor, "change a connected object's fields")?;
         let r = self.object_fields(id).await?;
         let mut current: Vec<Value> = r.fields.clone().and_then(|f| f.as_array().cloned()).unwrap_or_default();
         let mut errors = Vec::new();

@@ -5,6 +5,8 @@
 //! (the problems are shown with it and a run of it fails naming them), but never past the
 //! engine's hard limits. Only R3 recipes are accepted (R2 is Data Prep Classic).
 
+use swell_core::Role;
+
 use crate::dataflows::{DefinitionChange, NewDefinition};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::IdOrName;
@@ -66,6 +68,7 @@ impl App {
         new: NewDefinition,
         format: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
+        actor.require(Role::Editor, "create a recipe")?;
         check_format(format)?;
         let definition = new.definition.ok_or_else(|| ApiError::bad_request("recipeDefinition: is required"))?;
         check_definition(&definition)?;
@@ -86,6 +89,7 @@ impl App {
         change: DefinitionChange,
         format: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
+        actor.require(Role::Editor, "change a recipe")?;
         let r = self.recipe(id_or_name).await?;
         check_format(format)?;
         unchanged_name(change.name.as_deref(), &r.dataflow.name)?;
@@ -117,6 +121,7 @@ impl App {
         history_id: Option<&str>,
         history_label: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
+        actor.require(Role::Editor, "revert a recipe")?;
         let r = self.recipe(id_or_name).await?;
         self.revert(&r.dataflow, history_id, history_label).await?;
         actor.did("revert recipe", &r.id, &r.dataflow.name);
@@ -126,6 +131,7 @@ impl App {
     /// Deletes a recipe with its target dataflow, histories, jobs and schedule. Datasets it
     /// wrote stay.
     pub async fn delete_recipe(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
+        actor.require(Role::Editor, "delete a recipe")?;
         let r = self.recipe(id_or_name).await?;
         let _rules = self.event_rules.lock().await;
         self.check_not_awaited(&r.id, &format!("recipe {} ({})", r.dataflow.name, r.id)).await?;
@@ -143,6 +149,7 @@ impl App {
         id_or_name: &str,
         change: NotificationChange,
     ) -> ApiResult<RecipeRecord> {
+        actor.require(Role::Editor, "change a recipe's notifications")?;
         let r = self.recipe(id_or_name).await?;
         let level = match change.level.as_deref() {
             None => r.notification_level.clone(),

@@ -5,6 +5,8 @@
 //! and no chain of event-driven schedules may lead back to the asset (it would start itself
 //! forever). A data sync is never event-driven.
 
+use swell_core::Role;
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
 use std::collections::{HashMap, HashSet};
@@ -79,6 +81,7 @@ impl App {
 
     /// Sets the schedule of an asset, replacing any; the record holds its next run.
     pub async fn put_schedule(&self, actor: &Actor, id_or_name: &str, schedule: Schedule) -> ApiResult<ScheduleRecord> {
+        actor.require(Role::Editor, "schedule an asset")?;
         let target = self.schedule_target(id_or_name).await?;
         // every change of schedules waits while a rule is checked and written (a rule's check
         // reads the others; a time-based schedule replacing a rule changes them too)
@@ -102,6 +105,7 @@ impl App {
     }
 
     pub async fn delete_schedule(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
+        actor.require(Role::Editor, "unschedule an asset")?;
         let target = self.schedule_target(id_or_name).await?;
         let _rules = self.event_rules.lock().await;
         self.store.delete_schedule(&target.id).await?;

@@ -15,6 +15,7 @@ pub mod name;
 pub mod openapi;
 pub mod schedule;
 pub mod sync;
+pub mod user;
 
 pub use asset::AssetKind;
 pub use dates::DateLiteral;
@@ -23,3 +24,4 @@ pub use job::{FailureClass, JobStatus, JobType, NodeStatus, Transition, Transiti
 pub use name::{NameError, PathName};
 pub use schedule::Schedule;
 pub use sync::{ConnectionMode, SyncStatus};
+pub use user::Role;

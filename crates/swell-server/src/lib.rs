@@ -20,7 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use std::sync::Arc;
-use swell_app::{Actor, ApiError, App, ErrorCode};
+use swell_app::{ApiError, App, ErrorCode};
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
@@ -141,24 +141,27 @@ async fn guard(req: Request, next: Next) -> Response {
     ApiError::new(ErrorCode::for_status(status), message).into_response()
 }
 
-/// Checks the bearer token and puts the acting user ([`Actor`]) in the request's extensions,
+/// Checks the bearer token and puts the acting user ([`swell_app::Actor`]) in the request's extensions,
 /// where handlers take it to call the use cases.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let ok = req
+    let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")))
-        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()));
-    if !ok {
+        .map(|t| t.trim().to_string());
+    let actor = match presented {
+        Some(t) => match state.app.authenticate(&t, &state.token).await {
+            Ok(actor) => actor,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let Some(actor) = actor else {
         return ApiError::session().into_response();
-    }
-    req.extensions_mut().insert(Actor::admin());
+    };
+    req.extensions_mut().insert(actor);
     next.run(req).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Escapes HTML entities in every string of a JSON response unless the client opted out.

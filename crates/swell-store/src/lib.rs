@@ -15,6 +15,7 @@ mod datasets;
 mod jobs;
 mod recipes;
 mod schedules;
+mod users;
 
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
@@ -22,6 +23,7 @@ pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess, Queued};
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
+pub use users::{TokenRecord, UserRecord, admin_id};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;
@@ -88,7 +90,10 @@ impl Store {
             .connect(&url)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let store = Store { pool };
+        // the user of the server's own token: created with the store, so every record can name it
+        store.ensure_admin("swell admin").await?;
+        Ok(store)
     }
 
     /// Runs one administrative statement (tests create and drop databases with it). Only with

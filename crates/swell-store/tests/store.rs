@@ -93,6 +93,7 @@ on_both!(recipes, recipes_live_on_their_target_dataflow);
 on_both!(connectors, connections_own_a_sync_dataflow_and_their_objects_track_settings);
 on_both!(claim_limits, concurrent_claims_respect_the_limit);
 on_both!(succeed_with_versions, a_job_ends_with_its_versions_or_not_at_all);
+on_both!(users, users_and_tokens);
 
 async fn dataflows_keep_their_last_twenty_histories(s: Store) {
     let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
@@ -494,4 +495,36 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
         other => panic!("{other:?}"),
     }
     assert!(!s.job(&job.id).await.unwrap().stop_requested);
+}
+
+/// Issue 15: the administrator exists from the start and keeps the first user id; usernames
+/// are unique in any case; a token signs in while it is not revoked or expired and its user
+/// is active.
+async fn users_and_tokens(s: Store) {
+    use swell_core::Role;
+    let admin = s.ensure_admin("swell admin").await.unwrap();
+    assert_eq!((admin.id.clone(), admin.role), (swell_store::admin_id(), Role::Admin));
+    let ana = s.create_user("ana@example.com", "Ana", Some("ana@example.com"), Role::Operator).await.unwrap();
+    assert_ne!(ana.id, admin.id, "the next user id is past the administrator's");
+    assert!(s.create_user("ANA@example.com", "Other", None, Role::Viewer).await.is_err());
+    assert_eq!(s.find_user("Ana@Example.com").await.unwrap().unwrap().id, ana.id);
+    assert_eq!(s.find_user(ana.id.fifteen()).await.unwrap().unwrap().username, "ana@example.com");
+    let now = chrono::Utc::now();
+    let t = s.create_token("tok_1", &ana.id, "h1", None).await.unwrap();
+    let (u, found) = s.user_of_token("h1", now).await.unwrap().unwrap();
+    assert_eq!((u.id, found.id), (ana.id.clone(), t.id.clone()));
+    assert!(s.user_of_token("h2", now).await.unwrap().is_none());
+    s.update_user(&ana.id, Some(Role::Editor), Some(false)).await.unwrap();
+    assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "a deactivated user's tokens stop");
+    let back = s.update_user(&ana.id, None, Some(true)).await.unwrap();
+    assert_eq!((back.role, back.active), (Role::Editor, true));
+    s.create_token("tok_2", &ana.id, "h2", Some(now + chrono::Duration::seconds(1))).await.unwrap();
+    assert!(s.user_of_token("h2", now).await.unwrap().is_some());
+    assert!(s.user_of_token("h2", now + chrono::Duration::seconds(2)).await.unwrap().is_none(), "expired");
+    s.touch_token("tok_1", now).await.unwrap();
+    let revoked = s.revoke_token("tok_1").await.unwrap();
+    assert!(revoked.revoked_date.is_some() && revoked.last_used.is_some());
+    assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "revoked");
+    assert_eq!(s.tokens_of(&ana.id).await.unwrap().len(), 2);
+    assert_eq!(s.list_users().await.unwrap().len(), 2);
 }

@@ -1,4 +1,5 @@
-//! The `swell` binary: `serve` and `demo` (the server), `run` and `validate` (the engine alone).
+//! The `swell` binary: `serve` and `demo` (the server), `run` and `validate` (the engine alone),
+//! `user` (users, roles and tokens of a data dir).
 //!
 //! Exit codes: 0 success, 1 the job failed, 2 usage, configuration or validation error.
 
@@ -7,6 +8,7 @@ mod http;
 mod run;
 mod serve;
 mod tls;
+mod users;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -32,6 +34,8 @@ enum Command {
         /// The dataflow or recipe definition (JSON, as CRM Analytics uses it).
         file: PathBuf,
     },
+    /// Users, roles and API tokens of a server's data dir.
+    User(users::UserArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +55,6 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(args),
         Command::Run(args) => run::run(args),
         Command::Validate { file } => run::validate(&file),
+        Command::User(args) => users::user(args),
     }
 }

@@ -98,6 +98,17 @@ fn server_id_arg(s: &str) -> std::result::Result<String, String> {
     if ok { Ok(s.to_string()) } else { Err("use 1 to 64 letters, digits, '-', '_' or '.'".into()) }
 }
 
+/// The metadata database: `--database-url`, else swell.db in the data dir.
+pub fn store_url(data_dir: &Path, given: Option<&str>) -> Result<String> {
+    Ok(match given {
+        Some(u) if u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            u.to_string()
+        }
+        Some(u) => bail!("--database-url {u}: expected sqlite://PATH or postgres://USER@HOST/DB"),
+        None => format!("sqlite://{}", data_dir.join("swell.db").display()),
+    })
+}
+
 /// A started server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -179,13 +190,7 @@ impl Server {
     pub async fn start(args: &ServeArgs) -> Result<Server> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
-        let url = match &args.database_url {
-            Some(u) if u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                u.clone()
-            }
-            Some(u) => bail!("--database-url {u}: expected sqlite://PATH or postgres://USER@HOST/DB"),
-            None => format!("sqlite://{}", args.data_dir.join("swell.db").display()),
-        };
+        let url = store_url(&args.data_dir, args.database_url.as_deref())?;
         let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
         let (token, new_token) = token(&args.data_dir, args.api_token.as_deref())?;
         let data_dir = DataDir::new(&args.data_dir);

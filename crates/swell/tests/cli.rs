@@ -261,6 +261,50 @@ fn serve_binds_port_zero_and_answers() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
+/// Issue 15: `swell user` adds users with a role on a server's data dir; their token reads
+/// but may not do what the role does not allow (403), and stops once they are deactivated.
+/// No token or secret reaches the server's log.
+#[test]
+fn users_from_the_shell_sign_in_with_their_role() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("admin-token"));
+    let out = swell(&["user", "add", "ana@example.com", "--role", "viewer", "--data-dir", "data"], tmp.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("role viewer"), "{printed}");
+    let token = printed.lines().find_map(|l| l.split("(shown once): ").nth(1)).expect("a token").trim().to_string();
+    assert!(token.starts_with("00D") && token.contains('!'), "{token}");
+    let (status, _) = get(&server.base, "/services/data/v62.0/wave/dataflows", &token);
+    assert_eq!(status, 200);
+    let (status, body) =
+        request(&server.base, "POST", "/services/data/v62.0/wave/dataflows", &token, r#"{"name": "Nope"}"#);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("INSUFFICIENT_ACCESS") && body.contains("needs the editor role"), "{body}");
+    let out = swell(&["user", "set-role", "ana@example.com", "editor", "--data-dir", "data"], tmp.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let (status, body) =
+        request(&server.base, "POST", "/services/data/v62.0/wave/dataflows", &token, r#"{"name": "Yes"}"#);
+    assert_eq!(status, 201, "{body}");
+    let listed = swell(&["user", "list", "--data-dir", "data"], tmp.path());
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.contains("ana@example.com\teditor\tactive") && listed.contains("admin\tadmin"), "{listed}");
+    assert!(!listed.contains(&token[16..]), "lists never show a token");
+    let out = swell(&["user", "deactivate", "ana@example.com", "--data-dir", "data"], tmp.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let (status, _) = get(&server.base, "/services/data/v62.0/wave/dataflows", &token);
+    assert_eq!(status, 401, "a deactivated user's token stops at once");
+    // mistakes are named, with exit code 2
+    let out = swell(&["user", "add", "bob", "--role", "root", "--data-dir", "data"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("'root' is not a role"), "{}", text(&out));
+    let out = swell(&["user", "set-role", "admin", "viewer", "--data-dir", "data"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("stays an active admin"), "{}", text(&out));
+    let out = swell(&["user", "list", "--data-dir", "nowhere"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no swell data dir"), "{}", text(&out));
+}
+
 #[test]
 fn demo_runs_its_dataflow() {
     let tmp = tempfile::tempdir().unwrap();

@@ -17,6 +17,8 @@ pub const TOKEN: &str = "00DSW0000000001!test";
 
 pub struct Api {
     pub app: Service,
+    /// The use cases under the router (to make users and tokens as the operator would).
+    pub use_cases: swell_app::App,
     pub store: Store,
     pub data: DataDir,
     pub _dir: tempfile::TempDir,
@@ -38,9 +40,9 @@ impl Api {
         tokio::spawn(runner.clone().run());
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         tokio::spawn(scheduler.clone().run());
-        let app_ = swell_app::App::new(store.clone(), runner, scheduler, data.clone());
-        let state = AppState { app: app_, token: Arc::new(TOKEN.to_string()) };
-        Api { app: app(state), store, data, _dir: dir }
+        let use_cases = swell_app::App::new(store.clone(), runner, scheduler, data.clone());
+        let state = AppState { app: use_cases.clone(), token: Arc::new(TOKEN.to_string()) };
+        Api { app: app(state), use_cases, store, data, _dir: dir }
     }
 
     pub async fn send(
@@ -63,6 +65,12 @@ impl Api {
             assert_eq!(ct.as_deref(), Some("application/json;charset=UTF-8"), "{path}");
         }
         (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+    }
+
+    /// A request with another user's token.
+    pub async fn call_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let auth = format!("Bearer {token}");
+        self.send(method, path, body, &[("Authorization", &auth), ("X-Chatter-Entity-Encoding", "false")]).await
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {

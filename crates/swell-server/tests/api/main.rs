@@ -11,4 +11,5 @@ mod jobs;
 mod openapi;
 mod probe;
 mod recipes;
+mod roles;
 mod schedules;

@@ -1,0 +1,235 @@
+//! Users and roles (issue 15): every route that changes something, tried by every role. A
+//! role that may not gets 403 `INSUFFICIENT_ACCESS` and changes nothing; a role that may gets
+//! the route's own answer. Reads are open to every role. Tokens of a deactivated user or a
+//! revoked token stop working at once.
+
+use crate::common::{Api, object_folder};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use swell_app::{Actor, NewUser};
+use swell_core::Role;
+
+const BASE: &str = "/services/data/v62.0/wave";
+
+/// A user of `role` and a token of theirs.
+async fn user(api: &Api, role: Role) -> String {
+    let admin = Actor::admin();
+    let u = api
+        .use_cases
+        .create_user(&admin, NewUser { username: format!("{role}@example.com"), name: None, email: None, role })
+        .await
+        .unwrap();
+    api.use_cases.create_token(&admin, u.id.as_str(), None).await.unwrap().text
+}
+
+/// What a change needs, as docs/roles.md lists it.
+struct Route {
+    method: &'static str,
+    /// `{conn}`, `{df}`, `{recipe}`, `{object}`, `{job}` are replaced by fresh assets.
+    path: &'static str,
+    body: Option<Value>,
+    needs: Role,
+}
+
+fn routes() -> Vec<Route> {
+    let r = |method, path, body: Option<Value>, needs| Route { method, path, body, needs };
+    let recipe = json!({"version": "62.0", "nodes": {
+        "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "analyticsDataset", "name": "In"}, "fields": ["Id"]}},
+        "SAVE": {"action": "save", "sources": ["LOAD"], "parameters": {"dataset": {"type": "analyticsDataset", "label": "Out", "name": "Out"}, "fields": []}}},
+        "ui": {}});
+    vec![
+        r("POST", "/dataflows", Some(json!({"name": "New_Flow"})), Role::Editor),
+        r("PATCH", "/dataflows/{df}", Some(json!({"label": "Changed"})), Role::Editor),
+        r("PUT", "/dataflows/{df}", Some(json!({"historyId": "0Fh000000000001AAA"})), Role::Editor),
+        r("DELETE", "/dataflows/{df}", None, Role::Editor),
+        r("POST", "/recipes", Some(json!({"name": "New_Recipe", "recipeDefinition": recipe})), Role::Editor),
+        r("PATCH", "/recipes/{recipe}", Some(json!({"label": "Changed"})), Role::Editor),
+        r("PUT", "/recipes/{recipe}", Some(json!({"historyId": "0Fh000000000001AAA"})), Role::Editor),
+        r("DELETE", "/recipes/{recipe}", None, Role::Editor),
+        r("PUT", "/recipes/{recipe}/notification", Some(json!({"notificationLevel": "always"})), Role::Editor),
+        r(
+            "PUT",
+            "/asset/{df}/schedule",
+            Some(json!({"frequency": "daily", "time": {"hour": 3, "minute": 0, "timeZone": "UTC"}})),
+            Role::Editor,
+        ),
+        r("DELETE", "/asset/{df}/schedule", None, Role::Editor),
+        r("POST", "/dataflowjobs", Some(json!({"dataflowId": "{df}", "command": "start"})), Role::Operator),
+        r("PATCH", "/dataflowjobs/{job}", Some(json!({"command": "stop"})), Role::Operator),
+        r("POST", "/dataConnectors/{conn}/ingest", None, Role::Operator),
+        r(
+            "POST",
+            "/datasets/Nope/versions",
+            Some(json!({"sourceVersion": {"id": "0Fc000000000001AAA"}})),
+            Role::Editor,
+        ),
+        r(
+            "POST",
+            "/replicatedDatasets",
+            Some(json!({"connectorId": "{conn}", "sourceObjectName": "Contact"})),
+            Role::Editor,
+        ),
+        r("PATCH", "/replicatedDatasets/{object}", Some(json!({"connectionMode": "Full"})), Role::Editor),
+        r("DELETE", "/replicatedDatasets/{object}", None, Role::Editor),
+        r(
+            "PATCH",
+            "/replicatedDatasets/{object}/fields",
+            Some(json!({"fields": [{"name": "Name", "label": "N"}]})),
+            Role::Editor,
+        ),
+        r(
+            "POST",
+            "/replicatedDatasets/{object}/fields",
+            Some(json!({"fields": [{"name": "Name", "label": "N"}]})),
+            Role::Editor,
+        ),
+        r(
+            "POST",
+            "/dataConnectors",
+            Some(json!({"name": "New_Conn", "connectorType": "SfdcLocal",
+            "connectionProperties": [{"name": "FolderPath", "value": "{folder}"}]})),
+            Role::Admin,
+        ),
+        r("PATCH", "/dataConnectors/{conn}", Some(json!({"label": "Changed"})), Role::Admin),
+        r("DELETE", "/dataConnectors/{conn}", None, Role::Admin),
+    ]
+}
+
+/// Fresh assets for one try, made by the admin: a connection with a connected object, a
+/// dataflow, a recipe and a job.
+async fn fixtures(api: &Api, n: usize, folder: &str) -> Vec<(&'static str, String)> {
+    let body = json!({"name": format!("Conn{n}"), "connectorType": "SfdcLocal",
+                      "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+    let (s, c) = api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let conn = c["id"].as_str().unwrap().to_string();
+    let (s, o) = api
+        .call(
+            "POST",
+            &format!("{BASE}/replicatedDatasets"),
+            Some(json!({"connectorId": conn, "sourceObjectName": "Account"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, d) = api.call("POST", &format!("{BASE}/dataflows"), Some(json!({"name": format!("Flow{n}")}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let df = d["id"].as_str().unwrap().to_string();
+    let recipe = json!({"version": "62.0", "nodes": {
+        "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "analyticsDataset", "name": "In"}, "fields": ["Id"]}},
+        "SAVE": {"action": "save", "sources": ["LOAD"], "parameters": {"dataset": {"type": "analyticsDataset", "label": "Out", "name": format!("Out{n}")}, "fields": []}}},
+        "ui": {}});
+    let (s, r) = api
+        .call(
+            "POST",
+            &format!("{BASE}/recipes"),
+            Some(json!({"name": format!("Recipe{n}"), "recipeDefinition": recipe})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, j) =
+        api.call("POST", &format!("{BASE}/dataflowjobs"), Some(json!({"dataflowId": df, "command": "start"}))).await;
+    assert!(s.is_success(), "{j}");
+    vec![
+        ("{conn}", conn),
+        ("{object}", o["id"].as_str().unwrap().to_string()),
+        ("{df}", df),
+        ("{recipe}", r["id"].as_str().unwrap().to_string()),
+        ("{job}", j["id"].as_str().unwrap().to_string()),
+        ("{folder}", folder.to_string()),
+    ]
+}
+
+fn fill(text: &str, with: &[(&str, String)], n: usize) -> String {
+    let mut out = text.to_string();
+    for (k, v) in with {
+        out = out.replace(k, v);
+    }
+    // names made by allowed roles differ between tries
+    out.replace("New_Flow", &format!("New_Flow{n}"))
+        .replace("New_Recipe", &format!("New_Recipe{n}"))
+        .replace("New_Conn", &format!("New_Conn{n}"))
+}
+
+#[tokio::test]
+async fn every_change_is_refused_to_roles_below_the_one_it_needs() {
+    let api = Api::new().await;
+    let folder = object_folder(api.data.root());
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        tokens.push((role, user(&api, role).await));
+    }
+    let mut n = 0;
+    for route in routes() {
+        for (role, token) in &tokens {
+            n += 1;
+            let with = fixtures(&api, n, &folder).await;
+            let path = format!("{BASE}{}", fill(route.path, &with, n));
+            let body = route.body.as_ref().map(|b| serde_json::from_str(&fill(&b.to_string(), &with, n)).unwrap());
+            let (s, answer) = api.call_as(token, route.method, &path, body).await;
+            let what = format!("{} {} as {role}", route.method, route.path);
+            if role.allows(route.needs) {
+                // the route's own answer (a conflict with the fixture's running job counts:
+                // the use case was reached and allowed it)
+                assert!(
+                    s != StatusCode::FORBIDDEN && s != StatusCode::UNAUTHORIZED && !s.is_server_error(),
+                    "{what}: {s} {answer}"
+                );
+            } else {
+                assert_eq!(s, StatusCode::FORBIDDEN, "{what}: {answer}");
+                assert_eq!(answer[0]["errorCode"], "INSUFFICIENT_ACCESS", "{what}: {answer}");
+                let message = answer[0]["message"].as_str().unwrap();
+                assert!(message.contains(&format!("needs the {} role", route.needs)), "{what}: {message}");
+            }
+        }
+    }
+    // every role reads
+    for (role, token) in &tokens {
+        for path in ["/dataflows", "/recipes", "/dataflowjobs", "/datasets", "/dataConnectors", "/replicatedDatasets"] {
+            let (s, answer) = api.call_as(token, "GET", &format!("{BASE}{path}"), None).await;
+            assert_eq!(s, StatusCode::OK, "GET {path} as {role}: {answer}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn deactivated_users_and_revoked_tokens_stop_at_once() {
+    let api = Api::new().await;
+    let admin = Actor::admin();
+    let token = user(&api, Role::Operator).await;
+    let list = format!("{BASE}/dataflows");
+    assert_eq!(api.call_as(&token, "GET", &list, None).await.0, StatusCode::OK);
+    api.use_cases.update_user(&admin, "operator@example.com", None, Some(false)).await.unwrap();
+    let (s, e) = api.call_as(&token, "GET", &list, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
+    assert_eq!(e[0]["errorCode"], "INVALID_SESSION_ID");
+    api.use_cases.update_user(&admin, "OPERATOR@example.com", None, Some(true)).await.unwrap();
+    assert_eq!(api.call_as(&token, "GET", &list, None).await.0, StatusCode::OK);
+
+    let second = api.use_cases.create_token(&admin, "operator@example.com", None).await.unwrap();
+    assert_eq!(api.call_as(&second.text, "GET", &list, None).await.0, StatusCode::OK);
+    api.use_cases.revoke_token(&admin, &second.record.id).await.unwrap();
+    assert_eq!(api.call_as(&second.text, "GET", &list, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.call_as(&token, "GET", &list, None).await.0, StatusCode::OK, "the other token still works");
+    // a token that only looks like one, and the token's hash itself, are no one
+    let (s, _) = api.call_as(&format!("{token}x"), "GET", &list, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let listed = api.use_cases.tokens(&admin, "operator@example.com").await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|t| t.created_date <= chrono::Utc::now()));
+
+    // the server's administrator stays an active admin; only an admin manages users
+    let e = api.use_cases.update_user(&admin, "admin", Some(Role::Viewer), None).await.unwrap_err();
+    assert!(e.message.contains("stays an active admin"), "{}", e.message);
+    let operator = Actor::of(&api.store.find_user("operator@example.com").await.unwrap().unwrap());
+    let e = api.use_cases.create_token(&operator, "operator@example.com", None).await.unwrap_err();
+    assert_eq!(e.code, swell_app::ErrorCode::InsufficientAccess);
+    // usernames are unique regardless of case
+    let again = NewUser { username: "Operator@Example.com".into(), name: None, email: None, role: Role::Viewer };
+    assert!(api.use_cases.create_user(&admin, again).await.is_err());
+    // an expired token does not sign in
+    let past = chrono::Utc::now() + chrono::Duration::milliseconds(200);
+    let short = api.use_cases.create_token(&admin, "operator@example.com", Some(past)).await.unwrap();
+    assert_eq!(api.call_as(&short.text, "GET", &list, None).await.0, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(api.call_as(&short.text, "GET", &list, None).await.0, StatusCode::UNAUTHORIZED);
+}

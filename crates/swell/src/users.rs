@@ -1,0 +1,165 @@
+//! `swell user`: users, roles and tokens from the shell, for the operator who holds the data
+//! dir (or the database URL). The commands act as the server's administrator and go through
+//! the same use cases as the API (swell-app), so their checks are the same.
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use swell_app::{Actor, App, NewUser};
+use swell_core::Role;
+use swell_engine::DataDir;
+use swell_scheduler::{CatchUp, Runner, RunnerSettings, Scheduler, SystemClock};
+use swell_store::{Store, TokenRecord, UserRecord};
+
+#[derive(Args)]
+pub struct UserArgs {
+    /// The server's data dir (its metadata database is swell.db there).
+    #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data", global = true)]
+    pub data_dir: PathBuf,
+    /// The metadata database, when the server uses another: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, env = "SWELL_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user with a role (viewer, operator, editor, admin) and print a first token.
+    Add {
+        username: String,
+        #[arg(long, value_parser = role_arg)]
+        role: Role,
+        /// The name records show (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List users with their role and whether they may sign in.
+    List,
+    /// Change a user's role.
+    SetRole {
+        user: String,
+        #[arg(value_parser = role_arg)]
+        role: Role,
+    },
+    /// Stop a user from signing in: their tokens stop working at once.
+    Deactivate { user: String },
+    /// Let a deactivated user sign in again.
+    Activate { user: String },
+    /// A user's API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a user and print it (it is shown this once).
+    Create {
+        user: String,
+        /// Days until it stops working (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        expires_days: Option<u32>,
+    },
+    /// List a user's tokens (never their text).
+    List { user: String },
+    /// Revoke a token by its id (tok_...): it stops working at once.
+    Revoke { id: String },
+}
+
+fn role_arg(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("'{s}' is not a role (viewer, operator, editor, admin)"))
+}
+
+pub fn user(args: UserArgs) -> std::process::ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: UserArgs) -> Result<()> {
+    let url = crate::serve::store_url(&args.data_dir, args.database_url.as_deref())?;
+    if url.starts_with("sqlite:") && !args.data_dir.join("swell.db").exists() && args.database_url.is_none() {
+        return Err(anyhow!(
+            "no swell data dir at {} (give --data-dir, or start `swell serve` there first)",
+            args.data_dir.display()
+        ));
+    }
+    let store = Store::open(&url).await.with_context(|| format!("opening the metadata store {url}"))?;
+    let data_dir = DataDir::new(&args.data_dir);
+    let runner = Runner::new(store.clone(), data_dir.clone(), RunnerSettings::new("swell-user"));
+    let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
+    let app = App::new(store, runner, scheduler, data_dir);
+    let admin = Actor::admin();
+    let fail = |e: swell_app::ApiError| anyhow!("{}", e.message);
+    match args.command {
+        UserCommand::Add { username, role, name, email } => {
+            let u = app.create_user(&admin, NewUser { username, name, email, role }).await.map_err(fail)?;
+            let t = app.create_token(&admin, u.id.as_str(), None).await.map_err(fail)?;
+            println!("added {} ({}), role {}", u.username, u.id, u.role);
+            println!("token {} (shown once): {}", t.record.id, t.text);
+        }
+        UserCommand::List => {
+            for u in app.list_users(&admin).await.map_err(fail)? {
+                println!("{}", user_line(&u));
+            }
+        }
+        UserCommand::SetRole { user, role } => {
+            let u = app.update_user(&admin, &user, Some(role), None).await.map_err(fail)?;
+            println!("{}", user_line(&u));
+        }
+        UserCommand::Deactivate { user } => {
+            let u = app.update_user(&admin, &user, None, Some(false)).await.map_err(fail)?;
+            println!("{}", user_line(&u));
+        }
+        UserCommand::Activate { user } => {
+            let u = app.update_user(&admin, &user, None, Some(true)).await.map_err(fail)?;
+            println!("{}", user_line(&u));
+        }
+        UserCommand::Token(TokenCommand::Create { user, expires_days }) => {
+            let expires = expires_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let t = app.create_token(&admin, &user, expires).await.map_err(fail)?;
+            println!("token {} (shown once): {}", t.record.id, t.text);
+        }
+        UserCommand::Token(TokenCommand::List { user }) => {
+            for t in app.tokens(&admin, &user).await.map_err(fail)? {
+                println!("{}", token_line(&t));
+            }
+        }
+        UserCommand::Token(TokenCommand::Revoke { id }) => {
+            let t = app.revoke_token(&admin, &id).await.map_err(fail)?;
+            println!("{}", token_line(&t));
+        }
+    }
+    Ok(())
+}
+
+fn user_line(u: &UserRecord) -> String {
+    let state = if u.active { "active" } else { "deactivated" };
+    format!("{}\t{}\t{}\t{}\t{}", u.id, u.username, u.role, state, u.name)
+}
+
+fn token_line(t: &TokenRecord) -> String {
+    let date = |d: Option<chrono::DateTime<chrono::Utc>>| d.map_or("-".to_string(), |d| swell_core::dates::to_wire(&d));
+    let state = if t.revoked_date.is_some() { "revoked" } else { "active" };
+    format!(
+        "{}\t{state}\tcreated {}\tlast used {}\texpires {}",
+        t.id,
+        swell_core::dates::to_wire(&t.created_date),
+        date(t.last_used),
+        date(t.expires)
+    )
+}
