@@ -72,6 +72,8 @@ impl App {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub id: SalesforceId,
+    /// How they sign in (`ana@example.com`).
+    pub username: String,
     pub name: String,
     pub role: Role,
 }
@@ -79,12 +81,17 @@ pub struct Actor {
 impl Actor {
     /// The administrator: the user of the server's own API token (`005…1`).
     pub fn admin() -> Actor {
-        Actor { id: swell_store::admin_id(), name: "swell admin".to_string(), role: Role::Admin }
+        Actor {
+            id: swell_store::admin_id(),
+            username: swell_store::ADMIN_USERNAME.to_string(),
+            name: "swell admin".to_string(),
+            role: Role::Admin,
+        }
     }
 
     /// The user of a stored user record.
     pub fn of(u: &swell_store::UserRecord) -> Actor {
-        Actor { id: u.id.clone(), name: u.name.clone(), role: u.role }
+        Actor { id: u.id.clone(), username: u.username.clone(), name: u.name.clone(), role: u.role }
     }
 
     /// Refuses `what` (`start a job`) unless the role allows what `needed` allows: 403

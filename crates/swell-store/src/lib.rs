@@ -23,7 +23,7 @@ pub use datasets::{DatasetRecord, DatasetVersionRecord};
 pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess, Queued};
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
-pub use users::{TokenRecord, UserRecord, admin_id};
+pub use users::{ADMIN_USERNAME, TokenRecord, UserRecord, admin_id};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;

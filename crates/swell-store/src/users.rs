@@ -31,6 +31,9 @@ pub struct TokenRecord {
     pub revoked_date: Option<DateTime<Utc>>,
 }
 
+/// The username of the administrator (`005…1`), shaped as an org's usernames are.
+pub const ADMIN_USERNAME: &str = "admin@swell.local";
+
 /// The first user: the administrator of the server's own token (`005…1`).
 pub fn admin_id() -> SalesforceId {
     SalesforceId::new(KeyPrefix::User, 1)
@@ -76,12 +79,13 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO app_user (id, username, name, email, role, active, created_date, last_modified_date)
-             VALUES ($1, 'admin', $2, NULL, $3, 1, $4, $4) ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, $5, $2, NULL, $3, 1, $4, $4) ON CONFLICT (id) DO NOTHING",
         )
         .bind(admin_id().as_str())
         .bind(name)
         .bind(Role::Admin.as_str())
         .bind(now)
+        .bind(ADMIN_USERNAME)
         .execute(&self.pool)
         .await?;
         self.user(&admin_id()).await

@@ -287,7 +287,10 @@ fn users_from_the_shell_sign_in_with_their_role() {
     assert_eq!(status, 201, "{body}");
     let listed = swell(&["user", "list", "--data-dir", "data"], tmp.path());
     let listed = String::from_utf8_lossy(&listed.stdout).to_string();
-    assert!(listed.contains("ana@example.com\teditor\tactive") && listed.contains("admin\tadmin"), "{listed}");
+    assert!(
+        listed.contains("ana@example.com\teditor\tactive") && listed.contains("admin@swell.local\tadmin"),
+        "{listed}"
+    );
     assert!(!listed.contains(&token[16..]), "lists never show a token");
     let out = swell(&["user", "deactivate", "ana@example.com", "--data-dir", "data"], tmp.path());
     assert!(out.status.success(), "{}", text(&out));
@@ -297,7 +300,7 @@ fn users_from_the_shell_sign_in_with_their_role() {
     let out = swell(&["user", "add", "bob", "--role", "root", "--data-dir", "data"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("'root' is not a role"), "{}", text(&out));
-    let out = swell(&["user", "set-role", "admin", "viewer", "--data-dir", "data"], tmp.path());
+    let out = swell(&["user", "set-role", "admin@swell.local", "viewer", "--data-dir", "data"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("stays an active admin"), "{}", text(&out));
     let out = swell(&["user", "list", "--data-dir", "nowhere"], tmp.path());

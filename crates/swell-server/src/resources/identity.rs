@@ -3,7 +3,7 @@
 //! `org login access-token` reads who the token belongs to), and SOQL `GET /query?q=` for the
 //! `Organization` and `User` records (the CLI reads the org's name and type before commands).
 //!
-//! swell has one user (the admin of the API token) in one org. Its org id is the one in the
+//! The user is the one the token signs in (swell_app::Actor), in swell's one org. Its org id is the one in the
 //! token when the token is shaped like a Salesforce access token (`00D…!…`), so that what the
 //! CLI prints matches the token it was given. Any other object in a query is answered as an
 //! org answers an object it does not have (400 INVALID_TYPE), which the CLI expects for
@@ -22,8 +22,6 @@ use swell_app::error::{ApiError, ApiResult, ErrorCode};
 use swell_core::{KeyPrefix, SalesforceId};
 use utoipa::ToSchema;
 
-pub const USERNAME: &str = "admin@swell.local";
-
 fn org_id(state: &AppState) -> SalesforceId {
     state
         .token
@@ -39,9 +37,9 @@ pub struct UserInfo {
     pub sub: String,
     pub user_id: String,
     pub organization_id: String,
-    pub preferred_username: &'static str,
+    pub preferred_username: String,
     pub name: String,
-    pub email: &'static str,
+    pub email: String,
     pub email_verified: bool,
     pub zoneinfo: &'static str,
     pub locale: &'static str,
@@ -54,9 +52,9 @@ pub async fn userinfo(State(state): State<AppState>, Extension(actor): Extension
         sub: format!("swell/{}/{}", org_id(&state), actor.id),
         user_id: actor.id.to_string(),
         organization_id: org_id(&state).to_string(),
-        preferred_username: USERNAME,
+        preferred_username: actor.username.clone(),
         name: actor.name.clone(),
-        email: USERNAME,
+        email: actor.username.clone(),
         email_verified: true,
         zoneinfo: "Etc/UTC",
         locale: "en_US",
@@ -85,9 +83,9 @@ fn record(state: &AppState, actor: &Actor, object: &str) -> Option<(&'static str
             "User",
             json!({
                 "Id": actor.id.as_str(),
-                "Username": USERNAME,
+                "Username": actor.username,
                 "Name": actor.name,
-                "Email": USERNAME,
+                "Email": actor.username,
                 "IsActive": true,
                 "TimeZoneSidKey": "Etc/UTC",
             }),

@@ -218,7 +218,7 @@ async fn deactivated_users_and_revoked_tokens_stop_at_once() {
     assert!(listed.iter().all(|t| t.created_date <= chrono::Utc::now()));
 
     // the server's administrator stays an active admin; only an admin manages users
-    let e = api.use_cases.update_user(&admin, "admin", Some(Role::Viewer), None).await.unwrap_err();
+    let e = api.use_cases.update_user(&admin, "ADMIN@swell.local", Some(Role::Viewer), None).await.unwrap_err();
     assert!(e.message.contains("stays an active admin"), "{}", e.message);
     let operator = Actor::of(&api.store.find_user("operator@example.com").await.unwrap().unwrap());
     let e = api.use_cases.create_token(&operator, "operator@example.com", None).await.unwrap_err();
