@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Server benchmark: latency of POST start -> Running with a free slot, and GET of one job with
-# 8 concurrent clients (wrk). Needs a release build (cargo build --release) and wrk
+# 8 concurrent clients (wrk), with the server's token and with a user's. Needs a release build (cargo build --release) and wrk
 # (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,3 +46,9 @@ PY
 JOB=$(curl -s -H "$H" "$API/dataflowjobs?pageSize=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['dataflowJobs'][0]['id'])")
 echo "GET one job, 8 connections, 2 threads, 10 s:"
 wrk -t2 -c8 -d10s --latency -H "$H" "$API/dataflowjobs/$JOB" | grep -E "Requests/sec|50%|99%|Latency"
+
+# the same GET with a user's own token (issue 15): each request looks the token's hash up in
+# the store, where the server's token is compared in memory
+USER_TOKEN=$("$SWELL" user add bench@example.com --role viewer --data-dir "$WORK/data" | sed -n 's/.*(shown once): //p')
+echo "GET one job with a viewer's token, 8 connections, 2 threads, 10 s:"
+wrk -t2 -c8 -d10s --latency -H "Authorization: Bearer $USER_TOKEN" "$API/dataflowjobs/$JOB" | grep -E "Requests/sec|50%|99%|Latency"

@@ -9,6 +9,7 @@ pub mod paging;
 pub mod recipes;
 pub mod replicated;
 pub mod schedules;
+pub mod users;
 pub mod versions;
 
 use crate::AppState;
@@ -60,4 +61,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::get))
         .routes(routes!(datasets::versions, datasets::restore))
         .routes(routes!(datasets::version_get))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::patch))
+        .routes(routes!(users::tokens, users::create_token))
+        .routes(routes!(users::revoke))
 }

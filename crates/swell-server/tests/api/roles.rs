@@ -233,3 +233,55 @@ async fn deactivated_users_and_revoked_tokens_stop_at_once() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(api.call_as(&short.text, "GET", &list, None).await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// The admin REST resource of users and tokens does what `swell user` does; only admins
+/// reach it, and a token's text is shown only in the answer that made it.
+#[tokio::test]
+async fn admins_manage_users_and_tokens_over_rest() {
+    let api = Api::new().await;
+    let users = "/services/data/v62.0/swell/users";
+    let body = json!({"username": "ana@example.com", "name": "Ana", "role": "viewer"});
+    let (s, u) = api.call("POST", users, Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    assert_eq!((u["role"].as_str(), u["active"].as_bool()), (Some("viewer"), Some(true)), "{u}");
+    let id = u["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("005"), "{id}");
+    let (s, t) = api.call("POST", &format!("{users}/{id}/tokens"), None).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let text = t["token"].as_str().unwrap().to_string();
+    let (s, me) = api.call_as(&text, "GET", "/services/oauth2/userinfo", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (me["user_id"].as_str(), me["preferred_username"].as_str()),
+        (Some(id.as_str()), Some("ana@example.com"))
+    );
+    // a viewer may not manage users, nor read them
+    for (method, path) in [("GET", users.to_string()), ("POST", users.to_string()), ("GET", format!("{users}/{id}"))] {
+        let body = (method == "POST").then(|| json!({"username": "x", "role": "admin"}));
+        let (s, e) = api.call_as(&text, method, &path, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {e}");
+    }
+    let (_, list) = api.call("GET", &format!("{users}/{id}/tokens"), None).await;
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&text[16..]), "lists never hold a token's text");
+    // bad input is named
+    let (s, e) = api.call("POST", users, Some(json!({"username": "bo b", "role": "viewer"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(e[0]["message"].as_str().unwrap().starts_with("username:"), "{e}");
+    let (s, e) = api.call("PATCH", &format!("{users}/{id}"), Some(json!({"role": "root"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(e[0]["message"].as_str().unwrap().contains("'root' is not a role"), "{e}");
+    let (s, e) = api
+        .call("POST", &format!("{users}/{id}/tokens"), Some(json!({"expirationDate": "2001-01-01T00:00:00Z"})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    // the role changes at once; a revoked token stops at once
+    let (s, u) = api.call("PATCH", &format!("{users}/{id}"), Some(json!({"role": "operator"}))).await;
+    assert_eq!((s, u["role"].as_str()), (StatusCode::OK, Some("operator")));
+    let (s, _) =
+        api.call("DELETE", &format!("/services/data/v62.0/swell/tokens/{}", t["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(api.call_as(&text, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
+    let (s, _) = api.call("DELETE", "/services/data/v62.0/swell/tokens/tok_nope", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
