@@ -35,7 +35,7 @@ pub use objects::{FieldChanges, NewObject, connection_mode};
 pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
 pub use schedules::Target;
 pub use text::{check_text, name_and_label, unchanged_name};
-pub use users::{NewToken, NewUser, TOKEN_PREFIX};
+pub use users::{Login, LoginRefused, NewToken, NewUser, SESSION, TOKEN_PREFIX, sign};
 
 use std::sync::Arc;
 use swell_core::{Role, SalesforceId};
@@ -58,11 +58,21 @@ pub struct App {
     /// case, which the store checks before its insert (its unique index is exact), so two
     /// creates of `Sales` and `SALES` at once would otherwise both pass.
     new_names: Arc<tokio::sync::Mutex<()>>,
+    /// Failed sign-ins lately, by username and by address (one process).
+    lockouts: Arc<users::Lockouts>,
 }
 
 impl App {
     pub fn new(store: Store, runner: Arc<Runner>, scheduler: Arc<Scheduler>, data_dir: DataDir) -> App {
-        App { store, runner, scheduler, data_dir, event_rules: Arc::default(), new_names: Arc::default() }
+        App {
+            store,
+            runner,
+            scheduler,
+            data_dir,
+            event_rules: Arc::default(),
+            new_names: Arc::default(),
+            lockouts: Arc::default(),
+        }
     }
 }
 

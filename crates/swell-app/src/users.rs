@@ -194,3 +194,162 @@ mod tests {
         assert_eq!(h, hash(&t));
     }
 }
+
+/// The fewest characters of a password.
+pub const MIN_PASSWORD: usize = 8;
+
+/// Failed sign-ins allowed per username and per address within [`LOCKOUT_WINDOW`]; past
+/// them every sign-in of that name or address is refused until the window passes.
+pub const MAX_FAILED_LOGINS: u32 = 10;
+pub const LOCKOUT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
+/// How long a session token made by a sign-in works: an org's default session timeout.
+pub const SESSION: chrono::Duration = chrono::Duration::hours(2);
+
+/// Failed sign-ins by key (`user:<name>`, `addr:<ip>`): count and the start of the window.
+#[derive(Debug, Default)]
+pub struct Lockouts(std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>);
+
+impl Lockouts {
+    fn locked(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).is_some_and(|(n, since)| *n >= MAX_FAILED_LOGINS && now - *since < LOCKOUT_WINDOW)
+    }
+
+    fn fail(&self, key: &str, now: DateTime<Utc>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // an address spraying names must not grow the map without bound
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| now - *since < LOCKOUT_WINDOW);
+        }
+        let entry = map.entry(key.to_string()).or_insert((0, now));
+        if now - entry.1 >= LOCKOUT_WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    fn clear(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// Why a sign-in was refused; the answer does not tell a wrong name from a wrong password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// Wrong username or password, or the user is inactive or has no password.
+    Failed,
+    /// Too many failures of this name or address lately.
+    LockedOut,
+}
+
+/// A successful sign-in: the user and a session token for them.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub actor: Actor,
+    pub token: NewToken,
+}
+
+fn hash_password(password: &str) -> ApiResult<String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))
+}
+
+fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
+    PasswordHash::new(stored).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A PHC string of a password nobody has, verified when the user is unknown so that a wrong
+/// name costs what a wrong password costs.
+fn decoy() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("swell-decoy-password").unwrap_or_default())
+}
+
+/// The base64 HMAC-SHA256 of `text` with `key`: the `signature` of an OAuth2 token answer
+/// (of the identity URL and `issued_at`, keyed by the client secret).
+pub fn sign(key: &str, text: &str) -> String {
+    use base64::Engine;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(ring::hmac::sign(&key, text.as_bytes()).as_ref())
+}
+
+impl App {
+    /// Sets a user's password (at least [`MIN_PASSWORD`] characters): an admin for anyone, a
+    /// user for themself. Kept as an argon2id hash.
+    pub async fn set_password(&self, actor: &Actor, id_or_name: &str, password: &str) -> ApiResult<()> {
+        let u = self.user(id_or_name).await?;
+        if u.id != actor.id {
+            actor.require(Role::Admin, "set another user's password")?;
+        }
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(ApiError::bad_request(format!("password: at least {MIN_PASSWORD} characters")));
+        }
+        let password = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))??;
+        self.store.set_password(&u.id, Some(&hash)).await?;
+        tracing::info!(user = %actor.name, user_id = %actor.id, action = "set password", for_user = %u.username, "change");
+        Ok(())
+    }
+
+    /// Signs a user in with their password (OAuth2 `password` grant, SOAP `login`): a session
+    /// token of [`SESSION`]. Failures are counted per username and per `address` (when known); past
+    /// [`MAX_FAILED_LOGINS`] in [`LOCKOUT_WINDOW`] both are refused for a while.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> ApiResult<Result<Login, LoginRefused>> {
+        let now = Utc::now();
+        let by_user = format!("user:{}", username.to_lowercase());
+        // an unknown address is not one bucket for every client (one client could lock all out)
+        let by_addr = address.map(|a| format!("addr:{a}"));
+        if self.lockouts.locked(&by_user, now) || by_addr.as_ref().is_some_and(|a| self.lockouts.locked(a, now)) {
+            tracing::warn!(username, address, "sign-in refused: too many failures");
+            return Ok(Err(LoginRefused::LockedOut));
+        }
+        let found = self.store.user_for_login(username).await?;
+        let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| decoy().to_string());
+        let given = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&given, &stored))
+            .await
+            .map_err(|e| ApiError::internal(format!("checking a password: {e}")))?;
+        let user = match found {
+            Some((u, Some(_))) if matches => u,
+            _ => {
+                self.lockouts.fail(&by_user, now);
+                if let Some(a) = &by_addr {
+                    self.lockouts.fail(a, now);
+                }
+                tracing::warn!(username, address, "sign-in failed");
+                return Ok(Err(LoginRefused::Failed));
+            }
+        };
+        self.lockouts.clear(&by_user);
+        let text = new_token_text()?;
+        let id = format!("tok_{}", random_hex(8)?);
+        let record = self.store.create_token(&id, &user.id, &hash(&text), Some(now + SESSION)).await?;
+        tracing::info!(user = %user.name, user_id = %user.id, action = "sign in", token = %record.id, "change");
+        Ok(Ok(Login { actor: Actor::of(&user), token: NewToken { record, text } }))
+    }
+}
+
+impl App {
+    /// Revokes the token a client presents (OAuth2 `revoke`): it stops working at once. A text
+    /// that is no working token is left alone, as RFC 7009 asks; the server's own token cannot
+    /// be revoked this way.
+    pub async fn revoke_presented(&self, presented: &str) -> ApiResult<()> {
+        if let Some((user, token)) = self.store.user_of_token(&hash(presented), Utc::now()).await? {
+            self.store.revoke_token(&token.id).await?;
+            tracing::info!(user = %user.name, user_id = %user.id, action = "revoke token", token = %token.id, "change");
+        }
+        Ok(())
+    }
+}

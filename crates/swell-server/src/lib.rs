@@ -34,6 +34,8 @@ pub const MAX_VERSION: u32 = 66;
 pub struct AppState {
     pub app: App,
     pub token: Arc<String>,
+    /// Whether clients reach the server over HTTPS (the scheme of `instance_url` in sign-ins).
+    pub https: bool,
 }
 
 /// Handlers call the use cases as `state.start_job(..)` and read as `state.store.job(..)`.

@@ -179,6 +179,32 @@ impl Store {
         self.user(id).await
     }
 
+    /// Sets (or, with `None`, clears) a user's password hash (a PHC string: argon2id).
+    pub async fn set_password(&self, id: &SalesforceId, hash: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE app_user SET password_hash = $2, last_modified_date = $3 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(hash)
+            .bind(millis(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        Ok(())
+    }
+
+    /// An active user by username (any case) with their password hash, for a sign-in.
+    pub async fn user_for_login(&self, username: &str) -> Result<Option<(UserRecord, Option<String>)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM app_user WHERE lower(username) = lower($1) AND active = 1"
+        )))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((user(&row)?, row.get(8))))
+    }
+
     /// Keeps a new token `id` of `user` by the hash of its text.
     pub async fn create_token(
         &self,

@@ -297,7 +297,7 @@ mod tests {
         let runner = Runner::new(store.clone(), data.clone(), settings);
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         let app = App::new(store, runner, scheduler, data);
-        let state = swell_server::AppState { app: app.clone(), token: Arc::new(TOKEN.to_string()) };
+        let state = swell_server::AppState { app: app.clone(), token: Arc::new(TOKEN.to_string()), https: false };
         (app, swell_server::app(state))
     }
 

@@ -22,13 +22,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn serve<L>(mut listener: L, app: swell_server::Service, shutdown: impl std::future::Future<Output = ()>)
 where
     L: Listener,
-    L::Addr: std::fmt::Debug,
+    L::Addr: std::fmt::Debug + Clone + Send + Sync + 'static,
 {
     let (closing, closing_rx) = watch::channel(false);
     let (done, mut all_done) = tokio::sync::mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
-        let (io, _peer) = tokio::select! {
+        let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = &mut shutdown => break,
         };
@@ -37,7 +37,10 @@ where
         let done = done.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                app.clone().oneshot(req.map(axum::body::Body::new))
+                // the peer's address, for counting failed sign-ins per address
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer.clone()));
+                app.clone().oneshot(req)
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -223,7 +223,8 @@ impl Server {
         runner.vault().map_err(anyhow::Error::msg)?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), args.missed_runs);
         let app = swell_app::App::new(store, runner.clone(), scheduler.clone(), data_dir);
-        let state = AppState { app, token: Arc::new(token) };
+        let https = args.tls_self_signed || args.tls_cert.is_some();
+        let state = AppState { app, token: Arc::new(token), https };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;

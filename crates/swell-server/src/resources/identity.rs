@@ -22,7 +22,7 @@ use swell_app::error::{ApiError, ApiResult, ErrorCode};
 use swell_core::{KeyPrefix, SalesforceId};
 use utoipa::ToSchema;
 
-fn org_id(state: &AppState) -> SalesforceId {
+pub fn org_id(state: &AppState) -> SalesforceId {
     state
         .token
         .split_once('!')

@@ -5,6 +5,7 @@ pub mod dataflows;
 pub mod datasets;
 pub mod identity;
 pub mod jobs;
+pub mod oauth;
 pub mod paging;
 pub mod recipes;
 pub mod replicated;
@@ -16,9 +17,13 @@ use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The routes that need no token: the API versions and a version's resources.
+/// The routes that need no token: the API versions, a version's resources, and sign-in.
 pub fn public() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(versions::list)).routes(routes!(versions::resources))
+    OpenApiRouter::new()
+        .routes(routes!(versions::list))
+        .routes(routes!(versions::resources))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::revoke))
 }
 
 /// Every route behind the token. Each handler declares its path, method, input and answer

@@ -71,6 +71,9 @@ pub struct UserInput {
     pub role: Option<String>,
     /// Only on PATCH: whether the user may sign in.
     pub active: Option<bool>,
+    /// Sets the password the user signs in with (OAuth2 `password` grant); never shown.
+    #[schema(format = Password)]
+    pub password: Option<String>,
 }
 
 /// The body of `POST /swell/users/{id}/tokens`.
@@ -153,6 +156,9 @@ pub async fn create(
         return Err(ApiError::bad_request("active: a new user is active; PATCH the user to change it"));
     }
     let u = state.create_user(&actor, NewUser { username, name: body.name, email: body.email, role }).await?;
+    if let Some(p) = &body.password {
+        state.set_password(&actor, u.id.as_str(), p).await?;
+    }
     Ok(json(StatusCode::CREATED, user(&v, &u)))
 }
 
@@ -187,10 +193,19 @@ pub async fn patch(
         [("username", body.username.is_some()), ("name", body.name.is_some()), ("email", body.email.is_some())]
     {
         if given {
-            return Err(ApiError::bad_request(format!("{field}: cannot change (role and active can)")));
+            return Err(ApiError::bad_request(format!("{field}: cannot change (role, active and password can)")));
         }
     }
-    let u = state.update_user(&actor, &id.id, role(body.role.as_deref())?, body.active).await?;
+    let role = role(body.role.as_deref())?;
+    let u = if role.is_some() || body.active.is_some() || body.password.is_none() {
+        state.update_user(&actor, &id.id, role, body.active).await?
+    } else {
+        state.user(&id.id).await?
+    };
+    // a user may set their own password; an admin anyone's
+    if let Some(p) = &body.password {
+        state.set_password(&actor, u.id.as_str(), p).await?;
+    }
     Ok(ok(user(&v, &u)))
 }
 

@@ -41,7 +41,7 @@ impl Api {
         let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
         tokio::spawn(scheduler.clone().run());
         let use_cases = swell_app::App::new(store.clone(), runner, scheduler, data.clone());
-        let state = AppState { app: use_cases.clone(), token: Arc::new(TOKEN.to_string()) };
+        let state = AppState { app: use_cases.clone(), token: Arc::new(TOKEN.to_string()), https: false };
         Api { app: app(state), use_cases, store, data, _dir: dir }
     }
 

@@ -8,6 +8,7 @@ mod connections;
 mod datasets;
 mod golden;
 mod jobs;
+mod oauth;
 mod openapi;
 mod probe;
 mod recipes;

@@ -1,0 +1,144 @@
+//! Sign-in as clients do it against an org (issue 15): `POST /services/oauth2/token` with the
+//! OAuth2 `password` grant (form-encoded `grant_type`, `client_id`, `client_secret`,
+//! `username`, `password`), answering `access_token`, `instance_url`, `id`, `token_type`,
+//! `issued_at` and `signature` as Salesforce does; `POST /services/oauth2/revoke` (`token`).
+//!
+//! swell has no connected apps yet: any `client_id` is accepted, and `client_secret` keys the
+//! `signature` (INFERRED: an org refuses an unknown client id; a local server has none to
+//! know). Errors are OAuth2's own shape, `{"error", "error_description"}`, as orgs answer
+//! them, not the Wave error array: clients parse them so.
+
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use swell_app::LoginRefused;
+use utoipa::ToSchema;
+
+/// The answer of a sign-in, as an org writes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenAnswer {
+    pub access_token: String,
+    pub instance_url: String,
+    /// The identity URL: `{instance_url}/id/{org id}/{user id}`.
+    pub id: String,
+    pub token_type: &'static str,
+    /// Epoch milliseconds, as text.
+    pub issued_at: String,
+    /// Base64 HMAC-SHA256 of `id` + `issued_at`, keyed by the client secret.
+    pub signature: String,
+}
+
+/// An OAuth2 error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+fn refuse(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
+    let body = OAuthError { error, error_description: description.into() };
+    (status, [(header::CONTENT_TYPE, crate::wire::JSON)], serde_json::to_string(&body).unwrap_or_default())
+        .into_response()
+}
+
+/// The form fields of a request body (`application/x-www-form-urlencoded`), or of the query
+/// string when the body is empty (some clients send them there).
+fn form(bytes: &Bytes, query: Option<&str>) -> HashMap<String, String> {
+    let source: &[u8] = if bytes.is_empty() { query.unwrap_or_default().as_bytes() } else { bytes };
+    url::form_urlencoded::parse(source).into_owned().collect()
+}
+
+/// The address a client signs in from, for counting failures: the peer, when the server
+/// knows it (a request handled in process has none).
+fn address(peer: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
+    peer.map(|c| c.0.ip().to_string())
+}
+
+#[utoipa::path(
+    post,
+    path = "/services/oauth2/token",
+    tag = "identity",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "grant_type=password&client_id=...&client_secret=...&username=...&password=..."),
+    responses(
+        (status = 200, body = TokenAnswer),
+        (status = 400, body = OAuthError, description = "invalid_grant, unsupported_grant_type or invalid_request"),
+    ),
+)]
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    uri: axum::http::Uri,
+    bytes: Bytes,
+) -> Response {
+    let f = form(&bytes, uri.query());
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or_default();
+    match field("grant_type") {
+        "password" => {}
+        "" => return refuse(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
+        other => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant type '{other}' is not supported (password)"),
+            );
+        }
+    }
+    let (username, password) = (field("username"), field("password"));
+    if username.is_empty() || password.is_empty() {
+        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "username and password are required");
+    }
+    let address = address(peer.as_ref().map(|e| &e.0));
+    let login = match state.login(username, password, address.as_deref()).await {
+        Ok(Ok(login)) => login,
+        Ok(Err(LoginRefused::Failed)) => {
+            return refuse(StatusCode::BAD_REQUEST, "invalid_grant", "authentication failure");
+        }
+        Ok(Err(LoginRefused::LockedOut)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "authentication failure: too many failed sign-ins lately; try again later",
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let instance_url = format!("{}://{host}", if state.https { "https" } else { "http" });
+    let org = crate::resources::identity::org_id(&state);
+    let id = format!("{instance_url}/id/{org}/{}", login.actor.id);
+    let issued_at = login.token.record.created_date.timestamp_millis().to_string();
+    let signature = swell_app::sign(field("client_secret"), &format!("{id}{issued_at}"));
+    crate::wire::ok(TokenAnswer {
+        access_token: login.token.text,
+        instance_url,
+        id,
+        token_type: "Bearer",
+        issued_at,
+        signature,
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/services/oauth2/revoke",
+    tag = "identity",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=..."),
+    responses((status = 200, description = "Revoked, or not a token (RFC 7009)")),
+)]
+pub async fn revoke(State(state): State<AppState>, uri: axum::http::Uri, bytes: Bytes) -> Response {
+    let f = form(&bytes, uri.query());
+    let Some(token) = f.get("token").filter(|t| !t.is_empty()) else {
+        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
+    };
+    match state.revoke_presented(token).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
