@@ -131,7 +131,11 @@ async fn guard(req: Request, next: Next) -> Response {
     };
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+    // JSON answers, and SOAP faults (XML, as SOAP clients parse them), pass as they are
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json(response.headers())
+        || response.extensions().get::<wire::Verbatim>().is_some()
+    {
         return response;
     }
     let (_, body) = response.into_parts();

@@ -10,6 +10,7 @@ pub mod paging;
 pub mod recipes;
 pub mod replicated;
 pub mod schedules;
+pub mod soap;
 pub mod users;
 pub mod versions;
 
@@ -24,6 +25,7 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(versions::resources))
         .routes(routes!(oauth::token))
         .routes(routes!(oauth::revoke))
+        .routes(routes!(soap::login))
 }
 
 /// Every route behind the token. Each handler declares its path, method, input and answer

@@ -201,6 +201,12 @@ const WORDS: &[&str] = &[
     "dataPreview",
     "status",
     "ingest",
+    "token",
+    "revoke",
+    "Soap",
+    "swell",
+    "users",
+    "tokens",
 ];
 
 /// Words after which the path holds an id or a name, which is kept as sent even when it
@@ -218,6 +224,8 @@ const BEFORE_NAMES: &[&str] = &[
     "dataConnectors",
     "replicatedDatasets",
     "sourceObjects",
+    "users",
+    "tokens",
 ];
 
 /// Rewrites a request path before routing: known words to the routes' spelling, whatever

@@ -27,6 +27,49 @@ fn jsforce_works_unchanged() {
     assert!(text(&out).contains("jsforce: all steps passed"), "{}", text(&out));
 }
 
+/// jsforce signs in as a person does (tests/clients/jsforce_login.mjs): the OAuth2 password
+/// flow and the SOAP login, as an operator made with `swell user add` whose password an admin
+/// set over REST; starts a job, is refused a dataflow (403), logs out.
+#[test]
+fn jsforce_logs_in_with_a_password() {
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    if !clients.join("node_modules/jsforce").is_dir() {
+        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
+        eprintln!("skipping: jsforce is not installed (npm ci in {})", clients.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("admin-token"));
+    let out = Command::new(env!("CARGO_BIN_EXE_swell"))
+        .args(["user", "add", "ops@example.com", "--role", "operator", "--data-dir", "data"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (status, users) = get(&demo.base, "/services/data/v62.0/swell/users", "admin-token");
+    assert_eq!(status, 200, "{users}");
+    let users: serde_json::Value = serde_json::from_str(&users).unwrap();
+    let id = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "ops@example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = super::request(
+        &demo.base,
+        "PATCH",
+        &format!("/services/data/v62.0/swell/users/{id}"),
+        "admin-token",
+        r#"{"password": "s3cret pass"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let out = Command::new("node")
+        .arg(clients.join("jsforce_login.mjs"))
+        .args([&demo.base, "ops@example.com", "s3cret pass"])
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("jsforce login: all steps passed"), "{}", text(&out));
+}
+
 /// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, the
 /// analytics plugin's `dataflow list` and `dataflow history list/revert`, then
 /// `api request rest` for the seed's calls (start, poll, nodes, stop, schedule PUT/GET/DELETE)
