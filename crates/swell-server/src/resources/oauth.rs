@@ -33,6 +33,24 @@ pub struct TokenAnswer {
     pub signature: String,
 }
 
+/// The form of a sign-in (`application/x-www-form-urlencoded`).
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct TokenForm {
+    /// `password`.
+    pub grant_type: Option<String>,
+    pub username: Option<String>,
+    #[schema(format = Password)]
+    pub password: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// The form of a revocation.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct RevokeForm {
+    pub token: Option<String>,
+}
+
 /// An OAuth2 error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthError {
@@ -63,8 +81,7 @@ fn address(peer: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
     post,
     path = "/services/oauth2/token",
     tag = "identity",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "grant_type=password&client_id=...&client_secret=...&username=...&password=..."),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = TokenAnswer),
         (status = 400, body = OAuthError, description = "invalid_grant, unsupported_grant_type or invalid_request"),
@@ -129,8 +146,11 @@ pub async fn token(
     post,
     path = "/services/oauth2/revoke",
     tag = "identity",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=..."),
-    responses((status = 200, description = "Revoked, or not a token (RFC 7009)")),
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or not a token (RFC 7009)"),
+        (status = 400, body = OAuthError, description = "invalid_request: no token"),
+    ),
 )]
 pub async fn revoke(State(state): State<AppState>, uri: axum::http::Uri, bytes: Bytes) -> Response {
     let f = form(&bytes, uri.query());
