@@ -227,10 +227,11 @@ async fn deactivated_users_and_revoked_tokens_stop_at_once() {
     let again = NewUser { username: "Operator@Example.com".into(), name: None, email: None, role: Role::Viewer };
     assert!(api.use_cases.create_user(&admin, again).await.is_err());
     // an expired token does not sign in
-    let past = chrono::Utc::now() + chrono::Duration::milliseconds(200);
-    let short = api.use_cases.create_token(&admin, "operator@example.com", Some(past)).await.unwrap();
+    // (the store's own test checks expiry at exact instants; here, time passes for real)
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let short = api.use_cases.create_token(&admin, "operator@example.com", Some(soon)).await.unwrap();
     assert_eq!(api.call_as(&short.text, "GET", &list, None).await.0, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     assert_eq!(api.call_as(&short.text, "GET", &list, None).await.0, StatusCode::UNAUTHORIZED);
 }
 
