@@ -214,7 +214,7 @@ impl Store {
         expires: Option<DateTime<Utc>>,
     ) -> Result<TokenRecord> {
         sqlx::query("INSERT INTO api_token (id, user_id, hash, created_date, expires) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
+            .bind(id)
             .bind(user.as_str())
             .bind(hash)
             .bind(millis(&Utc::now()))
