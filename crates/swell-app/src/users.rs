@@ -51,15 +51,25 @@ fn new_token_text() -> ApiResult<String> {
     Ok(format!("{TOKEN_PREFIX}{}", random_hex(32)?))
 }
 
-/// A username: 1 to 80 characters, no spaces or control characters (orgs use e-mail-like
-/// names: `ana@example.com`).
+/// A username: 1 to 80 visible ASCII characters (orgs use e-mail-like names:
+/// `ana@example.com`). ASCII, so that "unique regardless of case" means the same in SQLite
+/// and PostgreSQL (SQLite's `lower` folds ASCII only).
 fn check_username(name: &str) -> ApiResult<()> {
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::bad_request(format!(
-            "username: '{name}' must be 1 to 80 characters without spaces (ana@example.com)"
-        )));
+    let shown: String = name.chars().take(40).collect();
+    let shown = if name.chars().count() > 40 { format!("{shown}...") } else { shown };
+    let wrong = if name.is_empty() {
+        Some("is empty".to_string())
+    } else if name.chars().count() > 80 {
+        Some(format!("has {} characters; at most 80", name.chars().count()))
+    } else if let Some(c) = name.chars().find(|c| !c.is_ascii_graphic()) {
+        Some(format!("holds {c:?}: use visible ASCII characters, no spaces (ana@example.com)"))
+    } else {
+        None
+    };
+    match wrong {
+        Some(w) => Err(ApiError::bad_request(format!("username: '{}' {w}", shown.escape_debug()))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// How often a token's last use is written at most: every request would be a write.
@@ -146,7 +156,7 @@ impl App {
         actor.require(Role::Admin, "create a token")?;
         let u = self.user(id_or_name).await?;
         if expires.is_some_and(|e| e <= Utc::now()) {
-            return Err(ApiError::bad_request("expires: must be in the future"));
+            return Err(ApiError::bad_request("expirationDate: must be in the future"));
         }
         let text = new_token_text()?;
         // the id names the token in lists and revocations; it is not a secret

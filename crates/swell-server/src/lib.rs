@@ -154,7 +154,11 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")))
+        .and_then(|v| {
+            // the scheme in any case (RFC 7235): `Bearer`, `bearer`, `OAuth`
+            let (scheme, token) = v.split_once(' ')?;
+            (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then_some(token)
+        })
         .map(|t| t.trim().to_string());
     let actor = match presented {
         Some(t) => match state.app.authenticate(&t, &state.token).await {

@@ -117,9 +117,9 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict(format!("a user named '{username}' already exists"))
-            }
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "a user named '{username}' already exists (usernames are compared regardless of case)"
+            )),
             other => other.into(),
         })?;
         self.user(&id).await

@@ -47,7 +47,9 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SWELL_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWELL_LOG").unwrap_or_else(|_| "warn,swell_app=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match cli.command {

@@ -154,7 +154,13 @@ fn user_line(u: &UserRecord) -> String {
 
 fn token_line(t: &TokenRecord) -> String {
     let date = |d: Option<chrono::DateTime<chrono::Utc>>| d.map_or("-".to_string(), |d| swell_core::dates::to_wire(&d));
-    let state = if t.revoked_date.is_some() { "revoked" } else { "active" };
+    let state = if t.revoked_date.is_some() {
+        "revoked"
+    } else if t.expires.is_some_and(|e| e <= chrono::Utc::now()) {
+        "expired"
+    } else {
+        "active"
+    };
     format!(
         "{}\t{state}\tcreated {}\tlast used {}\texpires {}",
         t.id,

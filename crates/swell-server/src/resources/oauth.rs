@@ -78,9 +78,18 @@ fn refuse(status: StatusCode, error: &'static str, description: impl Into<String
 
 /// The form fields of a request body (`application/x-www-form-urlencoded`), or of the query
 /// string when the body is empty (some clients send them there).
-fn form(bytes: &Bytes, query: Option<&str>) -> HashMap<String, String> {
+/// A parameter given twice is refused (RFC 6749 3.2: which one was meant cannot be told, as
+/// with a JSON key given twice).
+fn form(bytes: &Bytes, query: Option<&str>) -> Result<HashMap<String, String>, Response> {
     let source: &[u8] = if bytes.is_empty() { query.unwrap_or_default().as_bytes() } else { bytes };
-    url::form_urlencoded::parse(source).into_owned().collect()
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(source).into_owned() {
+        if out.contains_key(&k) {
+            return Err(refuse(StatusCode::BAD_REQUEST, "invalid_request", format!("'{k}' is given twice")));
+        }
+        out.insert(k, v);
+    }
+    Ok(out)
 }
 
 /// The address a client signs in from, for counting failures: the peer, when the server
@@ -106,7 +115,10 @@ pub async fn token(
     uri: axum::http::Uri,
     bytes: Bytes,
 ) -> Response {
-    let f = TokenForm::read(form(&bytes, uri.query()));
+    let f = match form(&bytes, uri.query()) {
+        Ok(f) => TokenForm::read(f),
+        Err(refused) => return refused,
+    };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     match text(&f.grant_type).as_str() {
         "password" => {}
@@ -119,7 +131,8 @@ pub async fn token(
             );
         }
     }
-    let (username, password) = (text(&f.username), text(&f.password));
+    // the username as SOAP reads it: surrounding spaces are not part of it
+    let (username, password) = (text(&f.username).trim().to_string(), text(&f.password));
     if username.is_empty() || password.is_empty() {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "username and password are required");
     }
@@ -167,7 +180,10 @@ pub async fn token(
     ),
 )]
 pub async fn revoke(State(state): State<AppState>, uri: axum::http::Uri, bytes: Bytes) -> Response {
-    let f = RevokeForm { token: form(&bytes, uri.query()).remove("token") };
+    let f = match form(&bytes, uri.query()) {
+        Ok(mut f) => RevokeForm { token: f.remove("token") },
+        Err(refused) => return refused,
+    };
     let Some(token) = f.token.filter(|t| !t.is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
     };

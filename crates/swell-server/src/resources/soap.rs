@@ -41,8 +41,48 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
+/// The text of an element as XML means it: CDATA sections as they are, the five named
+/// entities and character references (`&#112;`, `&#x70;`) decoded. Anything else after `&`
+/// is kept as written.
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("<![CDATA[") {
+            let end = after.find("]]>").unwrap_or(after.len());
+            out.push_str(&after[..end]);
+            rest = after.get(end + 3..).unwrap_or_default();
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        if c == '&'
+            && let Some(semi) = rest[1..].find(';').filter(|&i| i <= 10)
+        {
+            let entity = &rest[1..1 + semi];
+            let decoded = match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "amp" => Some('&'),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .map(|h| u32::from_str_radix(h, 16))
+                    .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            };
+            if let Some(d) = decoded {
+                out.push(d);
+                rest = &rest[2 + semi..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// The text of the first element named `name` (any namespace prefix), unescaped.
@@ -56,7 +96,20 @@ fn element(body: &str, name: &str) -> Option<String> {
         let local = local.rsplit(':').next().unwrap_or_default();
         if local == name && !tag.starts_with('/') && !tag.ends_with('/') {
             let inner = &rest[tag_end + 1..];
-            let close = inner.find("</")?;
+            // the element ends at its closing tag, past any CDATA section (which may hold `</`)
+            let mut close = 0;
+            loop {
+                let from = &inner[close..];
+                let cdata = from.find("<![CDATA[");
+                let end = from.find("</")?;
+                match cdata {
+                    Some(c) if c < end => close += c + from[c..].find("]]>")? + 3,
+                    _ => {
+                        close += end;
+                        break;
+                    }
+                }
+            }
             return Some(unescape(&inner[..close]));
         }
     }
@@ -140,5 +193,11 @@ mod tests {
         assert_eq!(element(body, "nothing"), None);
         assert_eq!(element("<a><username/></a>", "username"), None);
         assert_eq!(element("<unclosed", "unclosed"), None);
+        // character references and CDATA, as XML writers send non-ASCII text (probe, session 11)
+        let refs =
+            "<login><username>a&#64;x.com</username><password>p&#x61;&#115;s<![CDATA[</x>&amp;]]></password></login>";
+        assert_eq!(element(refs, "username").as_deref(), Some("a@x.com"));
+        assert_eq!(element(refs, "password").as_deref(), Some("pass</x>&amp;"));
+        assert_eq!(unescape("&#xZZ; &bogus; & &#1114112;"), "&#xZZ; &bogus; & &#1114112;");
     }
 }

@@ -197,15 +197,15 @@ pub async fn patch(
         }
     }
     let role = role(body.role.as_deref())?;
+    // a user may set their own password; an admin anyone's
+    if let Some(p) = &body.password {
+        state.set_password(&actor, &id.id, p).await?;
+    }
     let u = if role.is_some() || body.active.is_some() || body.password.is_none() {
         state.update_user(&actor, &id.id, role, body.active).await?
     } else {
         state.user(&id.id).await?
     };
-    // a user may set their own password; an admin anyone's
-    if let Some(p) = &body.password {
-        state.set_password(&actor, u.id.as_str(), p).await?;
-    }
     Ok(ok(user(&v, &u)))
 }
 

@@ -51,6 +51,17 @@ async fn the_password_grant_signs_a_user_in() {
     let (s, e) = api.call_as(&token, "POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "X"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
 
+    // (probe, session 11) a parameter given twice is refused; spaces around the name are not
+    // part of it; the scheme of the Authorization header is read in any case
+    let (s, e) = form(&api, "/services/oauth2/token", &format!("{login}&username=bob%40example.com")).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{e}");
+    assert!(e["error_description"].as_str().unwrap().contains("'username' is given twice"), "{e}");
+    let spaced = login.replace("username=ANA", "username=%20ANA");
+    assert_eq!(form(&api, "/services/oauth2/token", &spaced).await.0, StatusCode::OK);
+    let lower = format!("bearer {token}");
+    let (s, _) = api.send("GET", "/services/oauth2/userinfo", None, &[("Authorization", &lower)]).await;
+    assert_eq!(s, StatusCode::OK);
+
     // the token is revoked as clients revoke it
     let (s, _) = form(&api, "/services/oauth2/revoke", &format!("token={}", token.replace('!', "%21"))).await;
     assert_eq!(s, StatusCode::OK);
