@@ -61,10 +61,10 @@ fn check_username(name: &str) -> ApiResult<()> {
         Some("is empty".to_string())
     } else if name.chars().count() > 80 {
         Some(format!("has {} characters; at most 80", name.chars().count()))
-    } else if let Some(c) = name.chars().find(|c| !c.is_ascii_graphic()) {
-        Some(format!("holds {c:?}: use visible ASCII characters, no spaces (ana@example.com)"))
     } else {
-        None
+        name.chars()
+            .find(|c| !c.is_ascii_graphic())
+            .map(|c| format!("holds {c:?}: use visible ASCII characters, no spaces (ana@example.com)"))
     };
     match wrong {
         Some(w) => Err(ApiError::bad_request(format!("username: '{}' {w}", shown.escape_debug()))),
