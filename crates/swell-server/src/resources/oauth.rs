@@ -80,12 +80,12 @@ fn refuse(status: StatusCode, error: &'static str, description: impl Into<String
 /// string when the body is empty (some clients send them there).
 /// A parameter given twice is refused (RFC 6749 3.2: which one was meant cannot be told, as
 /// with a JSON key given twice).
-fn form(bytes: &Bytes, query: Option<&str>) -> Result<HashMap<String, String>, Response> {
+fn form(bytes: &Bytes, query: Option<&str>) -> Result<HashMap<String, String>, String> {
     let source: &[u8] = if bytes.is_empty() { query.unwrap_or_default().as_bytes() } else { bytes };
     let mut out = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(source).into_owned() {
         if out.contains_key(&k) {
-            return Err(refuse(StatusCode::BAD_REQUEST, "invalid_request", format!("'{k}' is given twice")));
+            return Err(format!("'{k}' is given twice"));
         }
         out.insert(k, v);
     }
@@ -117,7 +117,7 @@ pub async fn token(
 ) -> Response {
     let f = match form(&bytes, uri.query()) {
         Ok(f) => TokenForm::read(f),
-        Err(refused) => return refused,
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, "invalid_request", m),
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     match text(&f.grant_type).as_str() {
@@ -182,7 +182,7 @@ pub async fn token(
 pub async fn revoke(State(state): State<AppState>, uri: axum::http::Uri, bytes: Bytes) -> Response {
     let f = match form(&bytes, uri.query()) {
         Ok(mut f) => RevokeForm { token: f.remove("token") },
-        Err(refused) => return refused,
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, "invalid_request", m),
     };
     let Some(token) = f.token.filter(|t| !t.is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
