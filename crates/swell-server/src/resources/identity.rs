@@ -62,6 +62,74 @@ pub async fn userinfo(State(state): State<AppState>, Extension(actor): Extension
     })
 }
 
+/// Who a token belongs to, at the identity URL a sign-in answers (`id`: `/id/{org}/{user}`),
+/// as Salesforce's identity service writes it (the fields clients read).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Identity {
+    pub id: String,
+    pub asserted_user: bool,
+    pub user_id: String,
+    pub organization_id: String,
+    pub username: String,
+    pub nick_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub active: bool,
+    pub user_type: &'static str,
+    pub language: &'static str,
+    pub locale: &'static str,
+    #[serde(rename = "utcOffset")]
+    pub utc_offset: i64,
+}
+
+/// The path of an identity URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct IdentityPath {
+    pub org: String,
+    pub user: String,
+}
+
+/// The identity of the signed-in user; the identity of anyone else is not theirs to read
+/// (403, as an org answers `Bad_Id` for another user's).
+#[utoipa::path(
+    get,
+    path = "/id/{org}/{user}",
+    tag = "identity",
+    responses((status = 200, body = Identity)),
+)]
+pub async fn identity(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: axum::http::HeaderMap,
+    Path(path): Path<IdentityPath>,
+) -> ApiResult<Response> {
+    let org = org_id(&state);
+    let same = |given: &str, id: &SalesforceId| SalesforceId::parse(given).is_ok_and(|g| &g == id);
+    if !same(&path.org, &org) {
+        return Err(ApiError::not_found(format!("organization {}", path.org)));
+    }
+    if !same(&path.user, &actor.id) {
+        return Err(ApiError::new(ErrorCode::InsufficientAccess, "an identity URL answers only for its own user"));
+    }
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let base = format!("{}://{host}", if state.https { "https" } else { "http" });
+    Ok(ok(Identity {
+        id: format!("{base}/id/{org}/{}", actor.id),
+        asserted_user: true,
+        user_id: actor.id.to_string(),
+        organization_id: org.to_string(),
+        username: actor.username.clone(),
+        nick_name: actor.username.split('@').next().unwrap_or_default().to_string(),
+        display_name: actor.name.clone(),
+        email: actor.username.clone(),
+        active: true,
+        user_type: "STANDARD",
+        language: "en_US",
+        locale: "en_US",
+        utc_offset: 0,
+    }))
+}
+
 /// The fields of the two records swell has, by object.
 fn record(state: &AppState, actor: &Actor, object: &str) -> Option<(&'static str, Map<String, Value>)> {
     let fields = match object.to_ascii_lowercase().as_str() {

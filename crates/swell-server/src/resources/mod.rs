@@ -34,6 +34,7 @@ pub fn public() -> OpenApiRouter<AppState> {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(identity::userinfo))
+        .routes(routes!(identity::identity))
         .routes(routes!(identity::query))
         .routes(routes!(identity::sobject))
         .routes(routes!(versions::wave))

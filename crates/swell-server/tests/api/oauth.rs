@@ -47,6 +47,12 @@ async fn the_password_grant_signs_a_user_in() {
     let token = t["access_token"].as_str().unwrap().to_string();
     let (s, me) = api.call_as(&token, "GET", "/services/oauth2/userinfo", None).await;
     assert_eq!((s, me["preferred_username"].as_str()), (StatusCode::OK, Some("ana@example.com")));
+    // the identity URL of the answer answers (jsforce's conn.identity()), for its own user only
+    let path = id.trim_start_matches("http://swell.test:8443");
+    let (s, who) = api.call_as(&token, "GET", path, None).await;
+    assert_eq!((s, who["username"].as_str()), (StatusCode::OK, Some("ana@example.com")), "{who}");
+    let admin_path = format!("{}/{}", path.rsplit_once('/').unwrap().0, swell_store::admin_id());
+    assert_eq!(api.call_as(&token, "GET", &admin_path, None).await.0, StatusCode::FORBIDDEN);
     // an operator: may start, may not create
     let (s, e) = api.call_as(&token, "POST", "/services/data/v62.0/wave/dataflows", Some(json!({"name": "X"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
