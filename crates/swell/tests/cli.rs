@@ -308,6 +308,96 @@ fn users_from_the_shell_sign_in_with_their_role() {
     assert!(text(&out).contains("no swell data dir"), "{}", text(&out));
 }
 
+/// Issue 15: no log line holds a token or a password, at the most talkative log level,
+/// through a user's whole life: made from the shell, a password set, signed in over OAuth2
+/// and SOAP (one wrong password), requests with the token, revoked.
+#[test]
+fn no_log_line_holds_a_token_or_a_password() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swell"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .current_dir(tmp.path())
+        .env("SWELL_API_TOKEN", "00DSW0000000001!the-admin-secret")
+        .env("SWELL_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("listening on ") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "swell exited early");
+    }
+    let base = line.trim().trim_start_matches("listening on ").to_string();
+    let out = swell(&["user", "add", "eve@example.com", "--role", "editor", "--data-dir", "data"], tmp.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let first = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.split("(shown once): ").nth(1).map(str::to_string))
+        .unwrap();
+    let admin = "00DSW0000000001!the-admin-secret";
+    let (status, users) = get(&base, "/services/data/v62.0/swell/users", admin);
+    assert_eq!(status, 200, "{users}");
+    let users: serde_json::Value = serde_json::from_str(&users).unwrap();
+    let id = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "eve@example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let password = "Pa55-word-that-must-not-leak";
+    let (status, body) = request(
+        &base,
+        "PATCH",
+        &format!("/services/data/v62.0/swell/users/{id}"),
+        admin,
+        &format!(r#"{{"password": "{password}"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let form = |body: &str| {
+        use std::io::{Read, Write};
+        let host = base.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        let head = format!(
+            "POST /services/oauth2/token HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let wrong = form("grant_type=password&username=eve%40example.com&password=Wrong-guess-that-must-not-leak");
+    assert!(wrong.contains("invalid_grant"), "{wrong}");
+    let answer = form(&format!(
+        "grant_type=password&client_id=c&client_secret=s&username=eve%40example.com&password={password}"
+    ));
+    let session =
+        answer.split("\"access_token\":\"").nth(1).and_then(|r| r.split('"').next()).expect("a token").to_string();
+    for token in [&first, &session] {
+        let (status, _) = get(&base, "/services/data/v62.0/wave/dataflows", token);
+        assert_eq!(status, 200);
+    }
+    let (status, _) = request(&base, "POST", "/services/data/v62.0/wave/dataflows", &first, r#"{"name": "Logged"}"#);
+    assert_eq!(status, 201);
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    // the log was written (the failed and the successful sign-in are in it)
+    assert!(logged.contains("sign-in failed") && logged.contains("sign in"), "the log is written");
+    assert!(logged.contains("eve@example.com"), "the log names the user, not their secrets");
+    for secret in
+        [admin, first.as_str(), session.as_str(), password, "Wrong-guess-that-must-not-leak", "the-admin-secret"]
+    {
+        assert!(!logged.contains(secret), "the log holds '{secret}'");
+        // nor the secret part alone
+        let tail = secret.rsplit('!').next().unwrap();
+        assert!(!logged.contains(tail), "the log holds '{tail}'");
+    }
+}
+
 #[test]
 fn demo_runs_its_dataflow() {
     let tmp = tempfile::tempdir().unwrap();
