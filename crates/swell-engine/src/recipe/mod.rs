@@ -25,6 +25,7 @@ mod logic;
 mod relative;
 mod save;
 mod schema;
+mod spark;
 mod split;
 pub mod sql;
 mod type_cast;
