@@ -3,28 +3,43 @@
 //! (pydantic), and schemathesis against the OpenAPI document.
 
 use super::{get, start, text};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// tests/clients, where `npm ci` and the venv install the clients (.ci/run does both).
+fn clients() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients")
+}
+
+/// Whether `path` (under tests/clients) is installed: CI must have it; elsewhere the test is
+/// skipped, saying so.
+fn installed(path: &str, what: &str) -> bool {
+    let clients = clients();
+    if clients.join(path).exists() {
+        return true;
+    }
+    assert!(std::env::var("CI").is_err(), "CI must install the client tests: {what} in {}", clients.display());
+    eprintln!("skipping: {path} is not installed ({what} in {})", clients.display());
+    false
+}
+
+/// Runs a node script of tests/clients and checks that it passed every step (`done`).
+fn node(script: &str, args: &[&str], done: &str) {
+    let out = Command::new("node").arg(clients().join(script)).args(args).output().expect("node runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(done), "{}", text(&out));
+}
 
 /// jsforce, unchanged (tests/clients/jsforce.mjs): start, poll, nodes, stop of a finished job,
 /// a 404, dataset versions. `npm ci` in tests/clients installs it (.ci/run does).
 #[test]
 fn jsforce_works_unchanged() {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    if !clients.join("node_modules/jsforce").is_dir() {
-        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
-        eprintln!("skipping: jsforce is not installed (npm ci in {})", clients.display());
+    if !installed("node_modules/jsforce", "npm ci") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("jsforce-token"));
-    let out = Command::new("node")
-        .arg(clients.join("jsforce.mjs"))
-        .args([&demo.base, "jsforce-token"])
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("jsforce: all steps passed"), "{}", text(&out));
+    node("jsforce.mjs", &[&demo.base, "jsforce-token"], "jsforce: all steps passed");
 }
 
 /// jsforce signs in as a person does (tests/clients/jsforce_login.mjs): the OAuth2 password
@@ -32,10 +47,7 @@ fn jsforce_works_unchanged() {
 /// set over REST; starts a job, is refused a dataflow (403), logs out.
 #[test]
 fn jsforce_logs_in_with_a_password() {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    if !clients.join("node_modules/jsforce").is_dir() {
-        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
-        eprintln!("skipping: jsforce is not installed (npm ci in {})", clients.display());
+    if !installed("node_modules/jsforce", "npm ci") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -61,13 +73,7 @@ fn jsforce_logs_in_with_a_password() {
         r#"{"password": "s3cret pass"}"#,
     );
     assert_eq!(status, 200, "{body}");
-    let out = Command::new("node")
-        .arg(clients.join("jsforce_login.mjs"))
-        .args([&demo.base, "ops@example.com", "s3cret pass"])
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("jsforce login: all steps passed"), "{}", text(&out));
+    node("jsforce_login.mjs", &[&demo.base, "ops@example.com", "s3cret pass"], "jsforce login: all steps passed");
 }
 
 /// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, the
@@ -76,13 +82,11 @@ fn jsforce_logs_in_with_a_password() {
 /// and a 404, as a user scripts it. Every `~/.sf` file stays in a temporary home.
 #[test]
 fn the_salesforce_cli_works_unchanged() {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    let sf_bin = clients.join("node_modules/.bin/sf");
-    if !sf_bin.exists() {
-        assert!(std::env::var("CI").is_err(), "CI must install the client tests: npm ci in {}", clients.display());
-        eprintln!("skipping: the sf CLI is not installed (npm ci in {})", clients.display());
+    if !installed("node_modules/.bin/sf", "npm ci") {
         return;
     }
+    let clients = clients();
+    let sf_bin = clients.join("node_modules/.bin/sf");
     let tmp = tempfile::tempdir().unwrap();
     let token = "00DSW0000000001!cli.test";
     let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
