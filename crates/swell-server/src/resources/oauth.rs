@@ -157,7 +157,7 @@ pub async fn token(
     let id = format!("{instance_url}/id/{org}/{}", login.actor.id);
     let issued_at = login.token.record.created_date.timestamp_millis().to_string();
     // any client id is accepted (no connected apps yet); the secret keys the signature
-    let _ = &f.client_id;
+    tracing::debug!(client_id = f.client_id.as_deref().unwrap_or_default(), user = %login.actor.id, "signed in over OAuth2");
     let signature = swell_app::sign(&text(&f.client_secret), &format!("{id}{issued_at}"));
     crate::wire::ok(TokenAnswer {
         access_token: login.token.text,
