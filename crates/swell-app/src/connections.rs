@@ -6,7 +6,7 @@
 //! (any case), so that a misspelt property is not silently ignored. A connection used by
 //! connected objects or by definitions cannot be deleted (`275`).
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::text::{check_texts, name_and_label, unchanged_name};
@@ -131,7 +131,7 @@ impl App {
     }
 
     pub async fn create_connection(&self, actor: &Actor, new: NewConnection) -> ApiResult<ConnectorRecord> {
-        actor.require(Role::Admin, "create a data connection")?;
+        self.require(actor, Action::CreateConnection).await?;
         let ty = new.connector_type.as_deref().ok_or_else(|| ApiError::bad_request("connectorType: is required"))?;
         let ty = parse_type(ty)?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
@@ -146,9 +146,11 @@ impl App {
         let properties = self.sealed(ty, properties)?;
         let c = {
             let _names = self.new_names.lock().await;
-            self.store.create_connector(&name, &label, new.description.as_deref(), ty.name(), &properties).await?
+            self.store
+                .create_connector(&actor.id, &name, &label, new.description.as_deref(), ty.name(), &properties)
+                .await?
         };
-        actor.did("create connection", &c.id, &c.name);
+        self.did(actor, Action::CreateConnection, Subject::new(&c.id, &c.name), None).await;
         Ok(c)
     }
 
@@ -158,7 +160,7 @@ impl App {
         id_or_name: &str,
         change: ConnectionChange,
     ) -> ApiResult<ConnectorRecord> {
-        actor.require(Role::Admin, "change a data connection")?;
+        self.require(actor, Action::UpdateConnection).await?;
         let c = self.connection(id_or_name).await?;
         let ty = type_of(&c)?;
         if let Some(t) = change.connector_type.as_deref()
@@ -192,9 +194,11 @@ impl App {
             None => None,
         };
         let description = change.description.as_ref().map(Option::as_deref);
-        let updated =
-            self.store.update_connector(&c.id, change.label.as_deref(), description, properties.as_deref()).await?;
-        actor.did("update connection", &c.id, &c.name);
+        let updated = self
+            .store
+            .update_connector(&actor.id, &c.id, change.label.as_deref(), description, properties.as_deref())
+            .await?;
+        self.did(actor, Action::UpdateConnection, Subject::new(&c.id, &c.name), None).await;
         Ok(updated)
     }
 
@@ -217,7 +221,7 @@ impl App {
 
     /// Deletes a connection that nothing uses: no connected objects, no definition reading it.
     pub async fn delete_connection(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
-        actor.require(Role::Admin, "delete a data connection")?;
+        self.require(actor, Action::DeleteConnection).await?;
         let c = self.connection(id_or_name).await?;
         let users = self.users_of(&c.name).await?;
         if !users.is_empty() {
@@ -248,7 +252,7 @@ impl App {
             }
         }
         self.scheduler.wake();
-        actor.did("delete connection", &c.id, &c.name);
+        self.did(actor, Action::DeleteConnection, Subject::new(&c.id, &c.name), None).await;
         Ok(())
     }
 }

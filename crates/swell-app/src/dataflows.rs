@@ -2,7 +2,7 @@
 //! history entry, delete. Definitions are checked by the engine on every write; an invalid one
 //! is refused with every problem, one error entry each.
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
@@ -78,7 +78,7 @@ impl App {
     }
 
     pub async fn create_dataflow(&self, actor: &Actor, new: NewDefinition) -> ApiResult<DataflowRecord> {
-        actor.require(Role::Editor, "create a dataflow")?;
+        self.require(actor, Action::CreateDataflow).await?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
         check_texts(&[("description", new.description.as_deref())])?;
         let mut definition = new.definition.unwrap_or_else(|| json!({}));
@@ -88,9 +88,9 @@ impl App {
         }
         let d = {
             let _names = self.new_names.lock().await;
-            self.store.create_dataflow(&name, &label, new.description.as_deref(), &definition).await?
+            self.store.create_dataflow(&actor.id, &name, &label, new.description.as_deref(), &definition).await?
         };
-        actor.did("create dataflow", &d.id, &d.name);
+        self.did(actor, Action::CreateDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(d)
     }
 
@@ -100,13 +100,14 @@ impl App {
         id_or_name: &str,
         change: DefinitionChange,
     ) -> ApiResult<DataflowRecord> {
-        actor.require(Role::Editor, "change a dataflow")?;
+        self.require(actor, Action::UpdateDataflow).await?;
         let d = self.own_dataflow(id_or_name, "change").await?;
         change.check(&d.name)?;
         let definition = change.definition.map(validate_dataflow).transpose()?;
         let updated = self
             .store
             .update_dataflow(
+                &actor.id,
                 &d.id,
                 change.label.as_deref(),
                 change.description.as_deref(),
@@ -114,7 +115,7 @@ impl App {
                 change.history_label.as_deref(),
             )
             .await?;
-        actor.did("update dataflow", &d.id, &d.name);
+        self.did(actor, Action::UpdateDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(updated)
     }
 
@@ -126,16 +127,17 @@ impl App {
         history_id: Option<&str>,
         history_label: Option<&str>,
     ) -> ApiResult<DataflowRecord> {
-        actor.require(Role::Editor, "revert a dataflow")?;
+        self.require(actor, Action::RevertDataflow).await?;
         let d = self.own_dataflow(id_or_name, "revert").await?;
-        let reverted = self.revert(&d, history_id, history_label).await?;
-        actor.did("revert dataflow", &d.id, &d.name);
+        let reverted = self.revert(actor, &d, history_id, history_label).await?;
+        self.did(actor, Action::RevertDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(reverted)
     }
 
     /// Reverts the dataflow `d` (or a recipe's target dataflow).
     pub(crate) async fn revert(
         &self,
+        actor: &Actor,
         d: &DataflowRecord,
         history_id: Option<&str>,
         history_label: Option<&str>,
@@ -143,19 +145,19 @@ impl App {
         let hid = history_id.ok_or_else(|| ApiError::bad_request("historyId: is required"))?;
         let hid = id_of(hid, KeyPrefix::History, "history").map_err(|e| e.prefixed("historyId"))?;
         check_texts(&[("historyLabel", history_label)])?;
-        Ok(self.store.revert_dataflow(&d.id, &hid, history_label).await?)
+        Ok(self.store.revert_dataflow(&actor.id, &d.id, &hid, history_label).await?)
     }
 
     /// Deletes a dataflow with its histories, jobs and schedule; refused (409) while it has a
     /// queued or running job. Datasets it registered stay.
     pub async fn delete_dataflow(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
-        actor.require(Role::Editor, "delete a dataflow")?;
+        self.require(actor, Action::DeleteDataflow).await?;
         let d = self.own_dataflow(id_or_name, "delete").await?;
         let _rules = self.event_rules.lock().await;
         self.check_not_awaited(&d.id, &format!("dataflow {} ({})", d.name, d.id)).await?;
         self.store.delete_dataflow(&d.id).await?;
         self.scheduler.wake();
-        actor.did("delete dataflow", &d.id, &d.name);
+        self.did(actor, Action::DeleteDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(())
     }
 

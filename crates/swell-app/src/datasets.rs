@@ -1,6 +1,6 @@
 //! Datasets: find by id or API name, restore a version.
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
@@ -28,7 +28,7 @@ impl App {
         dataset: &str,
         source_version: Option<&str>,
     ) -> ApiResult<(DatasetRecord, DatasetVersionRecord)> {
-        actor.require(Role::Editor, "restore a dataset version")?;
+        self.require(actor, Action::RestoreVersion).await?;
         let d = self.dataset(dataset).await?;
         let source = source_version.ok_or_else(|| ApiError::bad_request("sourceVersion.id: is required"))?;
         let source =
@@ -41,10 +41,12 @@ impl App {
         let table = self.data_dir.dataset(&d.name).map_err(|e| failed(&e))?;
         let lock = table.lock_async().await.map_err(|e| failed(&e))?;
         table.version(&src.storage_version).map_err(|e| failed(&e))?;
-        let (d, created) =
-            self.store.record_dataset_version(&d.name, &d.label, &src.storage_version, src.row_count, None).await?;
+        let (d, created) = self
+            .store
+            .record_dataset_version(&actor.id, &d.name, &d.label, &src.storage_version, src.row_count, None)
+            .await?;
         table.set_current(&src.storage_version, &lock).map_err(|e| failed(&e))?;
-        actor.did("restore dataset version", &created.id, &d.name);
+        self.did(actor, Action::RestoreVersion, Subject::new(&created.id, &d.name), None).await;
         Ok((d, created))
     }
 }

@@ -2,7 +2,7 @@
 //! most one job queued or running: a second start is refused (`JOB_ALREADY_QUEUED`) and
 //! recorded as a `030` request in Failure, as an org shows it.
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
@@ -35,13 +35,13 @@ impl App {
     /// recipe job (0eP); a connection's sync dataflow (its `replicationDataflowId`) runs its
     /// sync.
     pub async fn start_job(&self, actor: &Actor, dataflow_id: &str) -> ApiResult<JobRecord> {
-        actor.require(Role::Operator, "start a job")?;
+        self.require(actor, Action::StartJob).await?;
         let id = crate::id_of(dataflow_id, KeyPrefix::Dataflow, "dataflow")?;
         let dataflow = self.store.dataflow(&id).await?;
-        match self.store.enqueue_job(&dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
+        match self.store.enqueue_job(&actor.id, &dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
             Queued::Job(job) => {
                 self.runner.wake();
-                actor.did("start job", &job.id, &dataflow.name);
+                self.did(actor, Action::StartJob, Subject::new(&job.id, &dataflow.name), None).await;
                 Ok(job)
             }
             Queued::Refused(refused) => Err(ApiError::already_queued(
@@ -52,12 +52,12 @@ impl App {
 
     /// Run Now: queues a sync of every connected object of a connection.
     pub async fn run_connection(&self, actor: &Actor, id_or_name: &str) -> ApiResult<JobRecord> {
-        actor.require(Role::Operator, "sync a data connection")?;
+        self.require(actor, Action::RunConnection).await?;
         let c = self.connection(id_or_name).await?;
-        match self.store.enqueue_job(&c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
+        match self.store.enqueue_job(&actor.id, &c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
             Queued::Job(job) => {
                 self.runner.wake();
-                actor.did("run connection", &job.id, &c.name);
+                self.did(actor, Action::RunConnection, Subject::new(&job.id, &c.name), None).await;
                 Ok(job)
             }
             Queued::Refused(_) => Err(ApiError::already_queued(format!(
@@ -70,7 +70,7 @@ impl App {
     /// Stops a queued or running job: it ends as Cancelled once its work has stopped. A job
     /// that already ended answers `INVALID_STATE`, also when it ends on its own meanwhile.
     pub async fn stop_job(&self, actor: &Actor, id: &str) -> ApiResult<JobRecord> {
-        actor.require(Role::Operator, "stop a job")?;
+        self.require(actor, Action::StopJob).await?;
         let id = job_id(id)?;
         let current = self.store.job(&id).await?;
         if current.status.is_finished() {
@@ -78,7 +78,7 @@ impl App {
         }
         match self.runner.stop(&id).await {
             Ok(job) => {
-                actor.did("stop job", &job.id, &job.label);
+                self.did(actor, Action::StopJob, Subject::new(&job.id, &job.label), None).await;
                 Ok(job)
             }
             Err(StoreError::Transition(t)) if t.from.is_finished() => Err(ended(t.from)),

@@ -13,6 +13,8 @@
 //! Reads (find an asset by id or API name) are here too, so that every door resolves a path
 //! the same way; listing and representations stay with each door.
 
+mod audit;
+mod clients;
 pub mod error;
 mod ids;
 mod text;
@@ -26,6 +28,8 @@ mod recipes;
 mod schedules;
 mod users;
 
+pub use audit::{Action, Allowed, Asset, AuditEvent, AuditQuery, Outcome, Subject};
+pub use clients::{MAX_JWT_LIFE, NewClient};
 pub use connections::{ConnectionChange, MASK, NewConnection, type_of};
 pub use dataflows::{DefinitionChange, NewDefinition, validate_dataflow};
 pub use error::{ApiError, ApiResult, ErrorCode};
@@ -35,7 +39,7 @@ pub use objects::{FieldChanges, NewObject, connection_mode};
 pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
 pub use schedules::Target;
 pub use text::{check_text, name_and_label, unchanged_name};
-pub use users::{Login, LoginRefused, NewToken, NewUser, SESSION, TOKEN_PREFIX, sign};
+pub use users::{Login, LoginRefused, NewToken, NewUser, SESSION, TOKEN_PREFIX, org_id, sign};
 
 use std::sync::Arc;
 use swell_core::{Role, SalesforceId};
@@ -58,27 +62,17 @@ pub struct App {
     /// case, which the store checks before its insert (its unique index is exact), so two
     /// creates of `Sales` and `SALES` at once would otherwise both pass.
     new_names: Arc<tokio::sync::Mutex<()>>,
-    /// Failed sign-ins lately, by username and by address (one process).
-    lockouts: Arc<users::Lockouts>,
 }
 
 impl App {
     pub fn new(store: Store, runner: Arc<Runner>, scheduler: Arc<Scheduler>, data_dir: DataDir) -> App {
-        App {
-            store,
-            runner,
-            scheduler,
-            data_dir,
-            event_rules: Arc::default(),
-            new_names: Arc::default(),
-            lockouts: Arc::default(),
-        }
+        App { store, runner, scheduler, data_dir, event_rules: Arc::default(), new_names: Arc::default() }
     }
 }
 
 /// Who asks for a use case: a user with a role. Every use case that changes something checks
-/// the role it needs here ([`Actor::require`]), once, never in a front door; reading needs
-/// no more than being signed in (any role).
+/// the role its [`Action`] needs ([`App::require`]), once, never in a front door; reading
+/// needs no more than being signed in (any role).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub id: SalesforceId,
@@ -102,23 +96,5 @@ impl Actor {
     /// The user of a stored user record.
     pub fn of(u: &swell_store::UserRecord) -> Actor {
         Actor { id: u.id.clone(), username: u.username.clone(), name: u.name.clone(), role: u.role }
-    }
-
-    /// Refuses `what` (`start a job`) unless the role allows what `needed` allows: 403
-    /// `INSUFFICIENT_ACCESS`, naming the role it needs.
-    pub fn require(&self, needed: Role, what: &str) -> ApiResult<()> {
-        if self.role.allows(needed) {
-            return Ok(());
-        }
-        tracing::info!(user = %self.name, user_id = %self.id, role = %self.role, action = what, "refused");
-        Err(ApiError::new(
-            ErrorCode::InsufficientAccess,
-            format!("insufficient access: to {what} a user needs the {needed} role; {} is {}", self.name, self.role),
-        ))
-    }
-
-    /// Records a change this user made (the log is the audit trail until the store keeps one).
-    fn did(&self, action: &str, asset: &SalesforceId, name: &str) {
-        tracing::info!(user = %self.name, user_id = %self.id, action, asset = %asset, name, "change");
     }
 }

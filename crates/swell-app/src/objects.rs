@@ -6,7 +6,7 @@
 //! next run of a dataflow reading it syncs it first (sync before run). Fields are never
 //! removed, only skipped.
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
@@ -144,7 +144,7 @@ impl App {
     }
 
     pub async fn add_object(&self, actor: &Actor, new: NewObject) -> ApiResult<ReplicatedRecord> {
-        actor.require(Role::Editor, "add a connected object")?;
+        self.require(actor, Action::AddObject).await?;
         let connector = new.connector.as_deref().ok_or_else(|| ApiError::bad_request("connectorId: is required"))?;
         let c = self
             .store
@@ -169,8 +169,8 @@ impl App {
         })?;
         settings.fields = Some(SourceField::list_json(&fields));
         check_settings(object, &settings, None)?;
-        let r = self.store.create_replicated(&c.id, object, &settings).await?;
-        actor.did("add connected object", &r.id, object);
+        let r = self.store.create_replicated(&actor.id, &c.id, object, &settings).await?;
+        self.did(actor, Action::AddObject, Subject::new(&r.id, object), None).await;
         Ok(r)
     }
 
@@ -178,7 +178,7 @@ impl App {
     /// object, and its name and label, which are the object's name) may be repeated, never
     /// changed: a change would otherwise be answered 200 and ignored.
     pub async fn update_object(&self, actor: &Actor, id: &str, change: NewObject) -> ApiResult<ReplicatedRecord> {
-        actor.require(Role::Editor, "change a connected object")?;
+        self.require(actor, Action::UpdateObject).await?;
         let (r, c) = self.object(id).await?;
         if let Some(other) = change.connector.as_deref()
             && !(other.eq_ignore_ascii_case(&c.name) || other == c.id.as_str() || other == c.id.fifteen())
@@ -201,21 +201,21 @@ impl App {
             }
         }
         check_settings(&r.source_object, &change.settings, Some(&r))?;
-        let r = self.store.update_replicated(&r.id, &change.settings).await?;
-        actor.did("update connected object", &r.id, &r.source_object);
+        let r = self.store.update_replicated(&actor.id, &r.id, &change.settings).await?;
+        self.did(actor, Action::UpdateObject, Subject::new(&r.id, &r.source_object), None).await;
         Ok(r)
     }
 
     /// Removes a connected object and its synced data. A dataflow that still reads it adds it
     /// back and syncs it on its next run (sync before run).
     pub async fn remove_object(&self, actor: &Actor, id: &str) -> ApiResult<()> {
-        actor.require(Role::Editor, "remove a connected object")?;
+        self.require(actor, Action::RemoveObject).await?;
         let (r, _) = self.object(id).await?;
         self.runner.remove_object(&r).await.map_err(|e| match e {
             swell_scheduler::RunnerError::Store(e) => ApiError::from(e),
             data => ApiError::internal(data),
         })?;
-        actor.did("remove connected object", &r.id, &r.source_object);
+        self.did(actor, Action::RemoveObject, Subject::new(&r.id, &r.source_object), None).await;
         Ok(())
     }
 
@@ -232,7 +232,7 @@ impl App {
     /// Merges field changes into the object's fields: a known field takes the given keys; a
     /// new one needs its `fieldType`. Every wrong entry is its own error, named by its place.
     pub async fn change_fields(&self, actor: &Actor, id: &str, changes: &FieldChanges) -> ApiResult<ReplicatedRecord> {
-        actor.require(Role::Editor, "change a connected object's fields")?;
+        self.require(actor, Action::ChangeObjectFields).await?;
         let r = self.object_fields(id).await?;
         let mut current: Vec<Value> = r.fields.clone().and_then(|f| f.as_array().cloned()).unwrap_or_default();
         let mut errors = Vec::new();
@@ -300,8 +300,8 @@ impl App {
         }
         let patch = ReplicatedPatch { fields: Some(Value::Array(current)), ..ReplicatedPatch::default() };
         check_settings(&r.source_object, &patch, Some(&r))?;
-        let r = self.store.update_replicated(&r.id, &patch).await?;
-        actor.did("change connected object fields", &r.id, &r.source_object);
+        let r = self.store.update_replicated(&actor.id, &r.id, &patch).await?;
+        self.did(actor, Action::ChangeObjectFields, Subject::new(&r.id, &r.source_object), None).await;
         Ok(r)
     }
 }

@@ -5,7 +5,7 @@
 //! (the problems are shown with it and a run of it fails naming them), but never past the
 //! engine's hard limits. Only R3 recipes are accepted (R2 is Data Prep Classic).
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::dataflows::{DefinitionChange, NewDefinition};
 use crate::error::{ApiError, ApiResult};
@@ -68,7 +68,7 @@ impl App {
         new: NewDefinition,
         format: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
-        actor.require(Role::Editor, "create a recipe")?;
+        self.require(actor, Action::CreateRecipe).await?;
         check_format(format)?;
         let definition = new.definition.ok_or_else(|| ApiError::bad_request("recipeDefinition: is required"))?;
         check_definition(&definition)?;
@@ -76,9 +76,9 @@ impl App {
         check_texts(&[("description", new.description.as_deref())])?;
         let r = {
             let _names = self.new_names.lock().await;
-            self.store.create_recipe(&name, &label, new.description.as_deref(), &definition).await?
+            self.store.create_recipe(&actor.id, &name, &label, new.description.as_deref(), &definition).await?
         };
-        actor.did("create recipe", &r.id, &name);
+        self.did(actor, Action::CreateRecipe, Subject::new(&r.id, &name), None).await;
         Ok(r)
     }
 
@@ -89,7 +89,7 @@ impl App {
         change: DefinitionChange,
         format: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
-        actor.require(Role::Editor, "change a recipe")?;
+        self.require(actor, Action::UpdateRecipe).await?;
         let r = self.recipe(id_or_name).await?;
         check_format(format)?;
         unchanged_name(change.name.as_deref(), &r.dataflow.name)?;
@@ -103,6 +103,7 @@ impl App {
         }
         self.store
             .update_dataflow(
+                &actor.id,
                 &r.dataflow.id,
                 change.label.as_deref(),
                 change.description.as_deref(),
@@ -110,7 +111,7 @@ impl App {
                 change.history_label.as_deref(),
             )
             .await?;
-        actor.did("update recipe", &r.id, &r.dataflow.name);
+        self.did(actor, Action::UpdateRecipe, Subject::new(&r.id, &r.dataflow.name), None).await;
         Ok(self.store.recipe(&r.id).await?)
     }
 
@@ -121,23 +122,23 @@ impl App {
         history_id: Option<&str>,
         history_label: Option<&str>,
     ) -> ApiResult<RecipeRecord> {
-        actor.require(Role::Editor, "revert a recipe")?;
+        self.require(actor, Action::RevertRecipe).await?;
         let r = self.recipe(id_or_name).await?;
-        self.revert(&r.dataflow, history_id, history_label).await?;
-        actor.did("revert recipe", &r.id, &r.dataflow.name);
+        self.revert(actor, &r.dataflow, history_id, history_label).await?;
+        self.did(actor, Action::RevertRecipe, Subject::new(&r.id, &r.dataflow.name), None).await;
         Ok(self.store.recipe(&r.id).await?)
     }
 
     /// Deletes a recipe with its target dataflow, histories, jobs and schedule. Datasets it
     /// wrote stay.
     pub async fn delete_recipe(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
-        actor.require(Role::Editor, "delete a recipe")?;
+        self.require(actor, Action::DeleteRecipe).await?;
         let r = self.recipe(id_or_name).await?;
         let _rules = self.event_rules.lock().await;
         self.check_not_awaited(&r.id, &format!("recipe {} ({})", r.dataflow.name, r.id)).await?;
         self.store.delete_recipe(&r.id).await?;
         self.scheduler.wake();
-        actor.did("delete recipe", &r.id, &r.dataflow.name);
+        self.did(actor, Action::DeleteRecipe, Subject::new(&r.id, &r.dataflow.name), None).await;
         Ok(())
     }
 
@@ -149,7 +150,7 @@ impl App {
         id_or_name: &str,
         change: NotificationChange,
     ) -> ApiResult<RecipeRecord> {
-        actor.require(Role::Editor, "change a recipe's notifications")?;
+        self.require(actor, Action::SetRecipeNotification).await?;
         let r = self.recipe(id_or_name).await?;
         let level = match change.level.as_deref() {
             None => r.notification_level.clone(),
@@ -174,7 +175,7 @@ impl App {
             Some(m) => m,
         };
         let r = self.store.set_recipe_notification(&r.id, &level, minutes).await?;
-        actor.did("set recipe notification", &r.id, &r.dataflow.name);
+        self.did(actor, Action::SetRecipeNotification, Subject::new(&r.id, &r.dataflow.name), None).await;
         Ok(r)
     }
 }

@@ -5,7 +5,7 @@
 //! and no chain of event-driven schedules may lead back to the asset (it would start itself
 //! forever). A data sync is never event-driven.
 
-use swell_core::Role;
+use crate::{Action, Subject};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{Actor, App};
@@ -19,6 +19,8 @@ use swell_store::ScheduleRecord;
 pub struct Target {
     pub id: SalesforceId,
     pub kind: AssetKind,
+    /// Its API name.
+    pub name: String,
 }
 
 fn asset_terms(terms: &[TriggerTerm]) -> Vec<SalesforceId> {
@@ -42,7 +44,7 @@ impl App {
                      recipe (05v) or data connector (0It) id"
                 ))
             })?;
-            return Ok(Target { id: c.id, kind: AssetKind::Connection });
+            return Ok(Target { id: c.id, kind: AssetKind::Connection, name: c.name });
         };
         if id.has_prefix(KeyPrefix::Dataflow) {
             let d = self.store.dataflow(&id).await?;
@@ -64,15 +66,15 @@ impl App {
                 }
                 AssetKind::Dataflow | AssetKind::Connection => {}
             }
-            return Ok(Target { id: d.id, kind: AssetKind::Dataflow });
+            return Ok(Target { id: d.id, kind: AssetKind::Dataflow, name: d.name });
         }
         if id.has_prefix(KeyPrefix::Recipe) {
             let r = self.store.recipe(&id).await?;
-            return Ok(Target { id: r.id, kind: AssetKind::Recipe });
+            return Ok(Target { id: r.id, kind: AssetKind::Recipe, name: r.dataflow.name });
         }
         if id.has_prefix(KeyPrefix::DataConnector) {
             let c = self.store.connector(&id).await?;
-            return Ok(Target { id: c.id, kind: AssetKind::Connection });
+            return Ok(Target { id: c.id, kind: AssetKind::Connection, name: c.name });
         }
         Err(ApiError::bad_request(format!(
             "assetId: '{id_or_name}' is not a dataflow (02K), recipe (05v) or data connector (0It) id"
@@ -81,7 +83,7 @@ impl App {
 
     /// Sets the schedule of an asset, replacing any; the record holds its next run.
     pub async fn put_schedule(&self, actor: &Actor, id_or_name: &str, schedule: Schedule) -> ApiResult<ScheduleRecord> {
-        actor.require(Role::Editor, "schedule an asset")?;
+        self.require(actor, Action::PutSchedule).await?;
         let target = self.schedule_target(id_or_name).await?;
         // every change of schedules waits while a rule is checked and written (a rule's check
         // reads the others; a time-based schedule replacing a rule changes them too)
@@ -95,9 +97,10 @@ impl App {
             self.check_rule(&target, rule.terms.as_slice()).await?;
         }
         let next = schedule.next_after(self.scheduler.now());
-        self.store.put_schedule(&target.id, target.kind, &schedule, next).await?;
+        self.store.put_schedule(&actor.id, &target.id, target.kind, &schedule, next).await?;
         self.scheduler.wake();
-        actor.did("put schedule", &target.id, target.kind.word());
+        let detail = format!("frequency {}", schedule.frequency.as_str());
+        self.did(actor, Action::PutSchedule, Subject::new(&target.id, &target.name), Some(&detail)).await;
         self.store
             .schedule(&target.id)
             .await?
@@ -105,12 +108,12 @@ impl App {
     }
 
     pub async fn delete_schedule(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
-        actor.require(Role::Editor, "unschedule an asset")?;
+        self.require(actor, Action::DeleteSchedule).await?;
         let target = self.schedule_target(id_or_name).await?;
         let _rules = self.event_rules.lock().await;
         self.store.delete_schedule(&target.id).await?;
         self.scheduler.wake();
-        actor.did("delete schedule", &target.id, target.kind.word());
+        self.did(actor, Action::DeleteSchedule, Subject::new(&target.id, &target.name), None).await;
         Ok(())
     }
 

@@ -7,13 +7,21 @@
 //! text is shown once, when it is made.
 
 use crate::error::{ApiError, ApiResult};
-use crate::{Actor, App};
+use crate::{Action, Actor, App, Subject};
 use chrono::{DateTime, Utc};
-use swell_core::Role;
+use swell_core::{KeyPrefix, Role, SalesforceId};
 use swell_store::{TokenRecord, UserRecord};
 
-/// What every token starts with: the org id of this server, as in a Salesforce session id.
-pub const TOKEN_PREFIX: &str = "00DSW0000000001!";
+/// What every token starts with: the org id of this server ([`org_id`], 15 characters), as in a
+/// Salesforce session id. Tokens made before it matched the org id (`00DSW…`, session 11)
+/// still sign in: a token is found by its hash, the prefix only turns away what is no token.
+pub const TOKEN_PREFIX: &str = "00DSw0000000001!";
+
+/// The org id of every swell server (`00DSw0000000001MAA`): what identity answers, SOAP
+/// login and tokens name. One server is one org.
+pub fn org_id() -> SalesforceId {
+    SalesforceId::new(KeyPrefix::Organization, 1)
+}
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -33,13 +41,13 @@ pub struct NewToken {
 }
 
 /// The hex SHA-256 of a token's text: what the store keeps and looks up.
-fn hash(token: &str) -> String {
+pub(crate) fn hash(token: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `n` random bytes in hex.
-fn random_hex(n: usize) -> ApiResult<String> {
+pub(crate) fn random_hex(n: usize) -> ApiResult<String> {
     use ring::rand::SecureRandom;
     let mut bytes = vec![0u8; n];
     ring::rand::SystemRandom::new().fill(&mut bytes).map_err(|_| ApiError::internal("no random numbers"))?;
@@ -83,7 +91,7 @@ impl App {
         if constant_time_eq(presented.as_bytes(), admin_token.as_bytes()) {
             return Ok(Some(Actor::admin()));
         }
-        if !presented.starts_with(TOKEN_PREFIX) {
+        if !(presented.starts_with("00D") && presented.contains('!')) {
             return Ok(None);
         }
         let now = Utc::now();
@@ -99,13 +107,19 @@ impl App {
         self.store.find_user(id_or_name).await?.ok_or_else(|| ApiError::not_found(format!("user {id_or_name}")))
     }
 
+    /// A user, for an admin.
+    pub async fn read_user(&self, actor: &Actor, id_or_name: &str) -> ApiResult<UserRecord> {
+        self.require(actor, Action::ReadUser).await?;
+        self.user(id_or_name).await
+    }
+
     pub async fn list_users(&self, actor: &Actor) -> ApiResult<Vec<UserRecord>> {
-        actor.require(Role::Admin, "list users")?;
+        self.require(actor, Action::ListUsers).await?;
         Ok(self.store.list_users().await?)
     }
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> ApiResult<UserRecord> {
-        actor.require(Role::Admin, "create a user")?;
+        self.require(actor, Action::CreateUser).await?;
         let username = new.username.trim();
         check_username(username)?;
         let name = new.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
@@ -114,7 +128,8 @@ impl App {
             crate::check_text("email", e)?;
         }
         let u = self.store.create_user(username, name, new.email.as_deref(), new.role).await?;
-        actor.did(&format!("create user ({})", u.role), &u.id, &u.username);
+        let role = format!("role {}", u.role);
+        self.did(actor, Action::CreateUser, Subject::new(&u.id, &u.username), Some(&role)).await;
         Ok(u)
     }
 
@@ -127,7 +142,7 @@ impl App {
         role: Option<Role>,
         active: Option<bool>,
     ) -> ApiResult<UserRecord> {
-        actor.require(Role::Admin, "change a user")?;
+        self.require(actor, Action::UpdateUser).await?;
         let u = self.user(id_or_name).await?;
         if u.id == swell_store::admin_id() && (role.is_some_and(|r| r != Role::Admin) || active == Some(false)) {
             return Err(ApiError::bad_request(
@@ -135,13 +150,17 @@ impl App {
             ));
         }
         let changed = self.store.update_user(&u.id, role, active).await?;
-        let what = match (role, active) {
-            (Some(r), _) => format!("set role {r}"),
-            (None, Some(true)) => "activate user".to_string(),
-            (None, Some(false)) => "deactivate user".to_string(),
-            (None, None) => "change user".to_string(),
-        };
-        actor.did(&what, &changed.id, &changed.username);
+        let mut what = Vec::new();
+        if let Some(r) = role.filter(|r| *r != u.role) {
+            what.push(format!("role {} to {r}", u.role));
+        }
+        match active {
+            Some(true) if !u.active => what.push("activated".to_string()),
+            Some(false) if u.active => what.push("deactivated".to_string()),
+            _ => {}
+        }
+        let detail = if what.is_empty() { "no change".to_string() } else { what.join(", ") };
+        self.did(actor, Action::UpdateUser, Subject::new(&changed.id, &changed.username), Some(&detail)).await;
         Ok(changed)
     }
 
@@ -153,7 +172,7 @@ impl App {
         id_or_name: &str,
         expires: Option<DateTime<Utc>>,
     ) -> ApiResult<NewToken> {
-        actor.require(Role::Admin, "create a token")?;
+        self.require(actor, Action::CreateToken).await?;
         let u = self.user(id_or_name).await?;
         if expires.is_some_and(|e| e <= Utc::now()) {
             return Err(ApiError::bad_request("expirationDate: must be in the future"));
@@ -161,31 +180,34 @@ impl App {
         let text = new_token_text()?;
         // the id names the token in lists and revocations; it is not a secret
         let id = format!("tok_{}", random_hex(8)?);
-        let record = self.store.create_token(&id, &u.id, &hash(&text), expires).await?;
-        tracing::info!(user = %actor.name, user_id = %actor.id, action = "create token", token = %record.id, for_user = %u.username, "change");
+        let record = self.store.create_token(&id, &u.id, &hash(&text), expires, None).await?;
+        let detail = format!("token {}", record.id);
+        self.did(actor, Action::CreateToken, Subject::new(&u.id, &u.username), Some(&detail)).await;
         Ok(NewToken { record, text })
     }
 
     pub async fn tokens(&self, actor: &Actor, id_or_name: &str) -> ApiResult<Vec<TokenRecord>> {
-        actor.require(Role::Admin, "list tokens")?;
+        self.require(actor, Action::ListTokens).await?;
         let u = self.user(id_or_name).await?;
         Ok(self.store.tokens_of(&u.id).await?)
     }
 
     /// Revokes a token by its id (`tok_…`): it stops working at once.
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> ApiResult<TokenRecord> {
-        actor.require(Role::Admin, "revoke a token")?;
+        self.require(actor, Action::RevokeToken).await?;
         let t = self.store.token(id).await.map_err(|e| match e {
             swell_store::StoreError::NotFound(_) => ApiError::not_found(format!("token {id}")),
             other => other.into(),
         })?;
         let revoked = self.store.revoke_token(&t.id).await?;
-        tracing::info!(user = %actor.name, user_id = %actor.id, action = "revoke token", token = %t.id, "change");
+        let owner = self.store.user(&t.user_id).await?;
+        let detail = format!("token {}", t.id);
+        self.did(actor, Action::RevokeToken, Subject::new(&owner.id, &owner.username), Some(&detail)).await;
         Ok(revoked)
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -196,7 +218,8 @@ mod tests {
     #[test]
     fn tokens_look_like_session_ids_and_are_kept_hashed() {
         let t = new_token_text().unwrap();
-        assert!(t.starts_with("00DSW0000000001!") && t.len() == TOKEN_PREFIX.len() + 64, "{t}");
+        assert!(t.starts_with("00DSw0000000001!") && t.len() == TOKEN_PREFIX.len() + 64, "{t}");
+        assert_eq!(TOKEN_PREFIX, format!("{}!", org_id().fifteen()));
         assert_ne!(t, new_token_text().unwrap());
         let h = hash(&t);
         assert_eq!(h.len(), 64);
@@ -216,31 +239,29 @@ pub const LOCKOUT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 /// How long a session token made by a sign-in works: an org's default session timeout.
 pub const SESSION: chrono::Duration = chrono::Duration::hours(2);
 
-/// Failed sign-ins by key (`user:<name>`, `addr:<ip>`): count and the start of the window.
-#[derive(Debug, Default)]
-pub struct Lockouts(std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>);
-
-impl Lockouts {
-    fn locked(&self, key: &str, now: DateTime<Utc>) -> bool {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).is_some_and(|(n, since)| *n >= MAX_FAILED_LOGINS && now - *since < LOCKOUT_WINDOW)
+impl App {
+    /// Whether any of `keys` (`user:<name>`, `client:<id>`, `addr:<ip>`) failed
+    /// [`MAX_FAILED_LOGINS`] times within the last [`LOCKOUT_WINDOW`]. Counted in the store,
+    /// so that servers sharing a database lock out together.
+    pub(crate) async fn locked_out(&self, keys: &[&str]) -> ApiResult<bool> {
+        let since = Utc::now() - LOCKOUT_WINDOW;
+        for key in keys {
+            if self.store.sign_in_failures(key, since).await? >= i64::from(MAX_FAILED_LOGINS) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
-    fn fail(&self, key: &str, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        // an address spraying names must not grow the map without bound
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now - *since < LOCKOUT_WINDOW);
-        }
-        let entry = map.entry(key.to_string()).or_insert((0, now));
-        if now - entry.1 >= LOCKOUT_WINDOW {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
+    /// Counts a failed sign-in under each of `keys`.
+    pub(crate) async fn count_failure(&self, keys: &[&str]) -> ApiResult<()> {
+        let now = Utc::now();
+        Ok(self.store.add_sign_in_failure(keys, now, now - LOCKOUT_WINDOW).await?)
     }
 
-    fn clear(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    /// Forgets the failures of `key`, which just signed in.
+    pub(crate) async fn forget_failures(&self, key: &str) -> ApiResult<()> {
+        Ok(self.store.clear_sign_in_failures(key).await?)
     }
 }
 
@@ -294,7 +315,7 @@ impl App {
     pub async fn set_password(&self, actor: &Actor, id_or_name: &str, password: &str) -> ApiResult<()> {
         let u = self.user(id_or_name).await?;
         if u.id != actor.id {
-            actor.require(Role::Admin, "set another user's password")?;
+            self.require(actor, Action::SetPassword).await?;
         }
         if password.chars().count() < MIN_PASSWORD {
             return Err(ApiError::bad_request(format!("password: at least {MIN_PASSWORD} characters")));
@@ -304,7 +325,7 @@ impl App {
             .await
             .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))??;
         self.store.set_password(&u.id, Some(&hash)).await?;
-        tracing::info!(user = %actor.name, user_id = %actor.id, action = "set password", for_user = %u.username, "change");
+        self.did(actor, Action::SetPassword, Subject::new(&u.id, &u.username), None).await;
         Ok(())
     }
 
@@ -317,12 +338,15 @@ impl App {
         password: &str,
         address: Option<&str>,
     ) -> ApiResult<Result<Login, LoginRefused>> {
-        let now = Utc::now();
         let by_user = format!("user:{}", username.to_lowercase());
         // an unknown address is not one bucket for every client (one client could lock all out)
         let by_addr = address.map(|a| format!("addr:{a}"));
-        if self.lockouts.locked(&by_user, now) || by_addr.as_ref().is_some_and(|a| self.lockouts.locked(a, now)) {
+        let keys: Vec<&str> = std::iter::once(by_user.as_str()).chain(by_addr.as_deref()).collect();
+        if self.locked_out(&keys).await? {
             tracing::warn!(username, address, "sign-in refused: too many failures");
+            let user = self.store.user_for_login(username).await?.map(|(u, _)| u.id);
+            let reason = format!("locked out after {MAX_FAILED_LOGINS} failures{}", from(address));
+            self.failed_sign_in(user.as_ref(), username, &reason).await;
             return Ok(Err(LoginRefused::LockedOut));
         }
         let found = self.store.user_for_login(username).await?;
@@ -332,22 +356,43 @@ impl App {
             .await
             .map_err(|e| ApiError::internal(format!("checking a password: {e}")))?;
         let user = match found {
-            Some((u, Some(_))) if matches => u,
-            _ => {
-                self.lockouts.fail(&by_user, now);
-                if let Some(a) = &by_addr {
-                    self.lockouts.fail(a, now);
-                }
+            Some((u, Some(_))) if matches && u.active => u,
+            other => {
+                let reason = match &other {
+                    None => "no such user",
+                    Some((_, None)) => "the user has no password",
+                    Some((u, _)) if !u.active => "the user is deactivated",
+                    Some(_) => "wrong password",
+                };
+                let user = other.as_ref().map(|(u, _)| &u.id);
+                self.failed_sign_in(user, username, &format!("{reason}{}", from(address))).await;
+                self.count_failure(&keys).await?;
                 tracing::warn!(username, address, "sign-in failed");
                 return Ok(Err(LoginRefused::Failed));
             }
         };
-        self.lockouts.clear(&by_user);
+        self.forget_failures(&by_user).await?;
+        Ok(Ok(self.start_session(&user, "password", None, address).await?))
+    }
+
+    /// A session token of [`SESSION`] for a user who just signed in (`how`: `password`,
+    /// `client credentials`, `JWT`), made for `client` when a connected app signed them in.
+    pub(crate) async fn start_session(
+        &self,
+        user: &UserRecord,
+        how: &str,
+        client: Option<&str>,
+        address: Option<&str>,
+    ) -> ApiResult<Login> {
         let text = new_token_text()?;
         let id = format!("tok_{}", random_hex(8)?);
-        let record = self.store.create_token(&id, &user.id, &hash(&text), Some(now + SESSION)).await?;
-        tracing::info!(user = %user.name, user_id = %user.id, action = "sign in", token = %record.id, "change");
-        Ok(Ok(Login { actor: Actor::of(&user), token: NewToken { record, text } }))
+        let expires = Some(Utc::now() + SESSION);
+        let record = self.store.create_token(&id, &user.id, &hash(&text), expires, client).await?;
+        let actor = Actor::of(user);
+        let by = client.map(|c| format!(" of client {c}")).unwrap_or_default();
+        let detail = format!("{how}{by}, token {}{}", record.id, from(address));
+        self.did(&actor, Action::SignIn, Subject::new(&user.id, &user.username), Some(&detail)).await;
+        Ok(Login { actor, token: NewToken { record, text } })
     }
 }
 
@@ -358,8 +403,14 @@ impl App {
     pub async fn revoke_presented(&self, presented: &str) -> ApiResult<()> {
         if let Some((user, token)) = self.store.user_of_token(&hash(presented), Utc::now()).await? {
             self.store.revoke_token(&token.id).await?;
-            tracing::info!(user = %user.name, user_id = %user.id, action = "revoke token", token = %token.id, "change");
+            let detail = format!("token {}", token.id);
+            self.did(&Actor::of(&user), Action::SignOut, Subject::new(&user.id, &user.username), Some(&detail)).await;
         }
         Ok(())
     }
+}
+
+/// ` from ADDRESS` for an audit detail, when the address is known.
+pub(crate) fn from(address: Option<&str>) -> String {
+    address.map(|a| format!(" from {a}")).unwrap_or_default()
 }

@@ -228,6 +228,39 @@ impl FailureClass {
     }
 }
 
+/// What started a job: a person (Start, Run Now), a schedule's tick, or an event (another
+/// asset's run ended). Stored with the job; the Monitor shows it. A job started by a schedule
+/// or an event names as its starter the person who last set that schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    User,
+    Schedule,
+    Event,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 3] = [Trigger::User, Trigger::Schedule, Trigger::Event];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::User => "user",
+            Trigger::Schedule => "schedule",
+            Trigger::Event => "event",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Trigger> {
+        Trigger::ALL.iter().copied().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for FailureClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

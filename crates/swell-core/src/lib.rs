@@ -20,7 +20,7 @@ pub mod user;
 pub use asset::AssetKind;
 pub use dates::DateLiteral;
 pub use id::{IdError, KeyPrefix, SalesforceId};
-pub use job::{FailureClass, JobStatus, JobType, NodeStatus, Transition, TransitionError};
+pub use job::{FailureClass, JobStatus, JobType, NodeStatus, Transition, TransitionError, Trigger};
 pub use name::{NameError, PathName};
 pub use schedule::Schedule;
 pub use sync::{ConnectionMode, SyncStatus};

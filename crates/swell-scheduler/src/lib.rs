@@ -647,7 +647,7 @@ impl Runner {
                 SourceRef::Dataset(_) => None,
             })
             .collect();
-        let synced = self.sync_before_run(&job.id, &objects, &cancel, added).await?;
+        let synced = self.sync_before_run(job, &objects, &cancel, added).await?;
         if !synced.is_empty()
             && let Err(e) = self.store.set_job_syncs(&job.id, &synced).await
         {

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use swell_core::schedule::{Frequency, TriggerTerm};
-use swell_core::{AssetKind, JobType, KeyPrefix, SalesforceId};
+use swell_core::{AssetKind, JobType, KeyPrefix, SalesforceId, Trigger};
 use swell_store::{Firing, ScheduleRecord, Start, Store, StoreError, Tick};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -152,7 +152,9 @@ impl Scheduler {
             for rec in &due {
                 let Some((nominal, advance)) = self.due_tick(rec, now).await? else { continue };
                 match self.target(rec).await? {
-                    Some(target) => pending.push((rec.asset_id.clone(), nominal, advance, target)),
+                    Some(target) => {
+                        pending.push((rec.asset_id.clone(), nominal, advance, target, rec.last_modified_by.clone()))
+                    }
                     None => {
                         // the asset is gone: so is its schedule
                         tracing::warn!(asset = %rec.asset_id, "schedule of a deleted asset removed");
@@ -162,11 +164,17 @@ impl Scheduler {
             }
             let ticks: Vec<Tick> = pending
                 .iter()
-                .map(|(asset_id, nominal, advance, (dataflow_id, job_type, label))| Tick {
+                .map(|(asset_id, nominal, advance, (dataflow_id, job_type, label), by)| Tick {
                     asset_id,
                     nominal: *nominal,
                     advance: *advance,
-                    start: Start { dataflow_id, job_type: *job_type, label },
+                    start: Start {
+                        dataflow_id,
+                        job_type: *job_type,
+                        label,
+                        started_by: by,
+                        trigger: Trigger::Schedule,
+                    },
                 })
                 .collect();
             let firings = self.store.fire_schedules(&ticks).await?;
@@ -232,7 +240,12 @@ impl Scheduler {
                 return Ok(None);
             }
         };
-        let start = Start { dataflow_id: &dataflow_id, job_type, label: &label };
+        let trigger = match rec.schedule.frequency {
+            Frequency::EventDriven { .. } => Trigger::Event,
+            _ => Trigger::Schedule,
+        };
+        let start =
+            Start { dataflow_id: &dataflow_id, job_type, label: &label, started_by: &rec.last_modified_by, trigger };
         match self.store.fire_schedule(&rec.asset_id, nominal, advance, start).await? {
             Firing::Fired { job_id, queued } => {
                 tracing::info!(asset = %rec.asset_id, nominal = %nominal, job = %job_id, queued, "schedule fired");

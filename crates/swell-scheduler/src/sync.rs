@@ -438,7 +438,7 @@ impl Runner {
     /// adds to a connection are pushed on `added` (the caller removes them if the run fails).
     pub(crate) async fn sync_before_run(
         &self,
-        job: &SalesforceId,
+        job: &JobRecord,
         sources: &[(String, String)],
         cancel: &CancellationToken,
         added: &mut Vec<ReplicatedRecord>,
@@ -451,7 +451,11 @@ impl Runner {
             let Some(connector) = self.store.connector_by_name(connection).await.map_err(message)? else { continue };
             let record = match self.store.replicated_by_object(&connector.id, object).await.map_err(message)? {
                 Some(r) => r,
-                None => match self.store.create_replicated(&connector.id, object, &ReplicatedPatch::default()).await {
+                None => match self
+                    .store
+                    .create_replicated(&job.started_by.id, &connector.id, object, &ReplicatedPatch::default())
+                    .await
+                {
                     Ok(r) => {
                         added.push(r.clone());
                         r
@@ -483,12 +487,15 @@ impl Runner {
                     .into();
             for record in &records {
                 let rows = Arc::new(AtomicU64::new(0));
-                self.sync_one(job, &connector, &source, record, cancel, &rows, true).await.map_err(|f| match f {
-                    Failure::Failed(class, m) => {
-                        Failure::Failed(class, format!("Sync of the data connection {} failed: {m}", connector.name))
-                    }
-                    other => other,
-                })?;
+                self.sync_one(&job.id, &connector, &source, record, cancel, &rows, true).await.map_err(
+                    |f| match f {
+                        Failure::Failed(class, m) => Failure::Failed(
+                            class,
+                            format!("Sync of the data connection {} failed: {m}", connector.name),
+                        ),
+                        other => other,
+                    },
+                )?;
             }
             synced.push(connector.dataflow_id.clone());
         }

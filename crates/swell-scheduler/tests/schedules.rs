@@ -43,7 +43,7 @@ impl World {
     }
 
     async fn dataflow(&self, name: &str) -> SalesforceId {
-        self.store.create_dataflow(name, name, None, &json!({})).await.unwrap().id
+        self.store.create_dataflow(&swell_store::admin_id(), name, name, None, &json!({})).await.unwrap().id
     }
 
     /// Sets a schedule as the API does: next run computed from the clock's now.
@@ -54,7 +54,7 @@ impl World {
             .into_iter()
             .find(|k| id.has_prefix(k.key_prefix()))
             .expect("a schedulable id");
-        self.store.put_schedule(id, kind, &s, next).await.unwrap();
+        self.store.put_schedule(&swell_store::admin_id(), id, kind, &s, next).await.unwrap();
     }
 
     async fn jobs(&self, id: &SalesforceId) -> Vec<swell_store::JobRecord> {
@@ -90,6 +90,8 @@ async fn a_tick_fires_once_at_its_time() {
     let jobs = w.jobs(&df).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].status, jobs[0].job_type), (JobStatus::Queued, JobType::User));
+    // started by the schedule, in the name of who set it
+    assert_eq!((jobs[0].trigger, &jobs[0].started_by.id), (swell_core::Trigger::Schedule, &swell_store::admin_id()));
     assert_eq!(w.store.schedule(&df).await.unwrap().unwrap().next_run, Some(at("2027-01-02T02:00:00Z")));
 }
 
@@ -101,7 +103,10 @@ async fn a_restart_does_not_fire_a_tick_again() {
     w.scheduler(CatchUp::Latest).tick(at("2027-01-01T02:00:00Z")).await.unwrap();
     // a crash right after the firing, before next_run moved on: the stored tick is due again
     let s = w.store.schedule(&df).await.unwrap().unwrap();
-    w.store.put_schedule(&df, AssetKind::Dataflow, &s.schedule, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
+    w.store
+        .put_schedule(&swell_store::admin_id(), &df, AssetKind::Dataflow, &s.schedule, Some(at("2027-01-01T02:00:00Z")))
+        .await
+        .unwrap();
     let restarted = w.scheduler(CatchUp::Latest);
     assert!(restarted.tick(at("2027-01-01T02:00:05Z")).await.unwrap().is_empty());
     assert_eq!(w.jobs(&df).await.len(), 1);
@@ -192,19 +197,36 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     let s = w.scheduler(CatchUp::Latest);
     assert!(s.check_events().await.unwrap().is_empty());
     // a failed run is not an event
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &upstream, JobType::User, "Upstream")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&upstream, Transition::Fail).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // a successful one fires the downstream dataflow once
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &upstream, JobType::User, "Upstream")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
     assert!(s.check_events().await.unwrap().is_empty());
     assert!(w.scheduler(CatchUp::Latest).check_events().await.unwrap().is_empty());
-    assert_eq!(w.jobs(&downstream).await.len(), 1);
+    let fired = w.jobs(&downstream).await;
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].trigger, swell_core::Trigger::Event, "an event started it");
     // the next success fires it again (once the millisecond clock has moved)
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &upstream, JobType::User, "Upstream")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     w.finish(&downstream, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
@@ -215,17 +237,37 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    w.store.enqueue_job(&upstream, JobType::User, "Upstream").await.unwrap().queued().unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &upstream, JobType::User, "Upstream")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&upstream, Transition::Succeed).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // a sync of another kind of connection is not the local one's
-    let files = w.store.create_connector("Files", "Files", None, "AmazonS3", &[]).await.unwrap();
-    w.store.enqueue_job(&files.dataflow_id, JobType::DataSync, "Files").await.unwrap().queued().unwrap();
+    let files =
+        w.store.create_connector(&swell_store::admin_id(), "Files", "Files", None, "AmazonS3", &[]).await.unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &files.dataflow_id, JobType::DataSync, "Files")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&files.dataflow_id, Transition::Succeed).await;
     assert!(s.check_events().await.unwrap().is_empty());
     // the local connection's sync succeeds: both terms happened, it fires once
-    let local = w.store.create_connector("SFDC_LOCAL", "SFDC_LOCAL", None, "SfdcLocal", &[]).await.unwrap();
-    w.store.enqueue_job(&local.dataflow_id, JobType::DataSync, "SFDC_LOCAL").await.unwrap().queued().unwrap();
+    let local = w
+        .store
+        .create_connector(&swell_store::admin_id(), "SFDC_LOCAL", "SFDC_LOCAL", None, "SfdcLocal", &[])
+        .await
+        .unwrap();
+    w.store
+        .enqueue_job(&swell_store::admin_id(), &local.dataflow_id, JobType::DataSync, "SFDC_LOCAL")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     w.finish(&local.dataflow_id, Transition::Succeed).await;
     assert_eq!(s.check_events().await.unwrap().len(), 1);
     assert!(s.check_events().await.unwrap().is_empty());
@@ -234,7 +276,11 @@ async fn event_driven_schedules_follow_the_runs_they_wait_for() {
 #[tokio::test]
 async fn a_connection_schedule_queues_its_sync() {
     let w = World::new("2027-01-01T00:00:00Z").await;
-    let c = w.store.create_connector("SFDC_LOCAL", "Local", None, "SfdcLocal", &[]).await.unwrap();
+    let c = w
+        .store
+        .create_connector(&swell_store::admin_id(), "SFDC_LOCAL", "Local", None, "SfdcLocal", &[])
+        .await
+        .unwrap();
     w.schedule(&c.id, daily_2am()).await;
     let fired = w.scheduler(CatchUp::Latest).tick(at("2027-01-01T02:00:00Z")).await.unwrap();
     assert_eq!(fired.len(), 1);

@@ -8,11 +8,21 @@
 //! bumps; a sync records the version it ran with, so "changed since the last sync" is one
 //! comparison.
 
+use crate::who::{UserRef, user_ref, with_names};
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
+use std::sync::LazyLock;
 use swell_core::{AssetKind, ConnectionMode, KeyPrefix, SalesforceId, SyncStatus};
+
+/// `SELECT` of connection rows (alias `c`) with the names of who made and changed them.
+static CONNECTORS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM data_connector c", with_names("c", &["created_by", "last_modified_by"])));
+/// `SELECT` of connected object rows (alias `r`) with the names of who made and changed them.
+static REPLICATED: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {} FROM replicated_dataset r", with_names("r", &["created_by", "last_modified_by"]))
+});
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorRecord {
@@ -25,7 +35,9 @@ pub struct ConnectorRecord {
     pub properties: Vec<(String, String)>,
     /// The hidden dataflow its sync jobs run on.
     pub dataflow_id: SalesforceId,
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
+    pub last_modified_by: UserRef,
     pub last_modified_date: DateTime<Utc>,
 }
 
@@ -48,7 +60,9 @@ pub struct ReplicatedRecord {
     pub last_refreshed: Option<DateTime<Utc>>,
     pub watermark: Option<DateTime<Utc>>,
     pub last_full_sync: Option<DateTime<Utc>>,
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
+    pub last_modified_by: UserRef,
     pub last_modified_date: DateTime<Utc>,
 }
 
@@ -95,7 +109,9 @@ fn connector(row: &DbRow) -> Result<ConnectorRecord> {
         connector_type: row.get("connector_type"),
         properties,
         dataflow_id: parse_id(row.get("dataflow_id"))?,
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
+        last_modified_by: user_ref(row, "last_modified_by")?,
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
 }
@@ -133,7 +149,9 @@ fn replicated(row: &DbRow) -> Result<ReplicatedRecord> {
         last_refreshed: row.get::<Option<i64>, _>("last_refreshed").map(from_millis),
         watermark: row.get::<Option<i64>, _>("watermark").map(from_millis),
         last_full_sync: row.get::<Option<i64>, _>("last_full_sync").map(from_millis),
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
+        last_modified_by: user_ref(row, "last_modified_by")?,
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
 }
@@ -144,9 +162,11 @@ pub fn sync_dataflow_name(connector_name: &str) -> String {
 }
 
 impl Store {
-    /// Creates a connection and its sync dataflow. A taken name is a conflict.
+    /// Creates a connection and its sync dataflow, made by user `by`. A taken name is a
+    /// conflict.
     pub async fn create_connector(
         &self,
+        by: &SalesforceId,
         name: &str,
         label: &str,
         description: Option<&str>,
@@ -168,14 +188,14 @@ impl Store {
         }
         let definition = serde_json::json!({"connector": name});
         let dataflow = self
-            .create_dataflow_of_kind(&sync_dataflow_name(name), label, description, &definition, AssetKind::Sync)
+            .create_dataflow_of_kind(by, &sync_dataflow_name(name), label, description, &definition, AssetKind::Sync)
             .await?;
         let id = self.next_id(KeyPrefix::DataConnector).await?;
         let now = millis(&Utc::now());
         let inserted = sqlx::query(
             "INSERT INTO data_connector (id, name, label, description, connector_type, properties, dataflow_id,
-                                         created_date, last_modified_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                                         created_date, last_modified_date, created_by, last_modified_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9)",
         )
         .bind(id.as_str())
         .bind(name)
@@ -185,6 +205,7 @@ impl Store {
         .bind(properties_json(properties))
         .bind(dataflow.id.as_str())
         .bind(now)
+        .bind(by.as_str())
         .execute(&self.pool)
         .await;
         if let Err(e) = inserted {
@@ -201,8 +222,8 @@ impl Store {
     }
 
     async fn connector_where(&self, column: &str, value: &str) -> Result<Option<ConnectorRecord>> {
-        let sql = format!("SELECT * FROM data_connector WHERE {column} = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
+        let sql = format!("{} WHERE c.{column} = $1", *CONNECTORS);
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
         row.as_ref().map(connector).transpose()
     }
 
@@ -233,13 +254,16 @@ impl Store {
     }
 
     pub async fn list_connectors(&self) -> Result<Vec<ConnectorRecord>> {
-        let rows = sqlx::query("SELECT * FROM data_connector ORDER BY lower(label), id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!("{} ORDER BY lower(c.label), c.id", *CONNECTORS)))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(connector).collect()
     }
 
-    /// Changes label, description and properties (the type and name stay).
+    /// Changes label, description and properties (the type and name stay), by user `by`.
     pub async fn update_connector(
         &self,
+        by: &SalesforceId,
         id: &SalesforceId,
         label: Option<&str>,
         description: Option<Option<&str>>,
@@ -250,7 +274,8 @@ impl Store {
         let description = description.unwrap_or(current.description.as_deref());
         let properties = properties.unwrap_or(&current.properties);
         sqlx::query(
-            "UPDATE data_connector SET label = $1, description = $2, properties = $3, last_modified_date = $4
+            "UPDATE data_connector SET label = $1, description = $2, properties = $3, last_modified_date = $4,
+                                       last_modified_by = $6
              WHERE id = $5",
         )
         .bind(label)
@@ -258,6 +283,7 @@ impl Store {
         .bind(properties_json(properties))
         .bind(millis(&Utc::now()))
         .bind(id.as_str())
+        .bind(by.as_str())
         .execute(&self.pool)
         .await?;
         self.connector(id).await
@@ -296,9 +322,11 @@ impl Store {
         Ok(())
     }
 
-    /// Adds an object to a connection. Adding one that is already there is a conflict.
+    /// Adds an object to a connection, by user `by`. Adding one that is already there is a
+    /// conflict.
     pub async fn create_replicated(
         &self,
+        by: &SalesforceId,
         connector_id: &SalesforceId,
         source_object: &str,
         patch: &ReplicatedPatch,
@@ -317,8 +345,9 @@ impl Store {
         let now = millis(&Utc::now());
         let inserted = sqlx::query(
             "INSERT INTO replicated_dataset (id, connector_id, source_object, connection_mode, full_refresh,
-                 pass_through_filter, row_level_sharing, advanced_properties, fields, created_date, last_modified_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                 pass_through_filter, row_level_sharing, advanced_properties, fields, created_date, last_modified_date,
+                 created_by, last_modified_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11)",
         )
         .bind(id.as_str())
         .bind(connector_id.as_str())
@@ -330,6 +359,7 @@ impl Store {
         .bind(patch.advanced_properties.clone().unwrap_or(Value::Array(vec![])).to_string())
         .bind(patch.fields.as_ref().map(Value::to_string))
         .bind(now)
+        .bind(by.as_str())
         .execute(&self.pool)
         .await;
         match inserted {
@@ -343,7 +373,7 @@ impl Store {
     }
 
     pub async fn replicated(&self, id: &SalesforceId) -> Result<ReplicatedRecord> {
-        let row = sqlx::query("SELECT * FROM replicated_dataset WHERE id = $1")
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE r.id = $1", *REPLICATED)))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -355,33 +385,40 @@ impl Store {
         connector_id: &SalesforceId,
         source_object: &str,
     ) -> Result<Option<ReplicatedRecord>> {
-        let row = sqlx::query("SELECT * FROM replicated_dataset WHERE connector_id = $1 AND source_object = $2")
-            .bind(connector_id.as_str())
-            .bind(source_object)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(AssertSqlSafe(format!("{} WHERE r.connector_id = $1 AND r.source_object = $2", *REPLICATED)))
+                .bind(connector_id.as_str())
+                .bind(source_object)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(replicated).transpose()
     }
 
     /// The objects of one connection, by name.
     pub async fn replicated_of(&self, connector_id: &SalesforceId) -> Result<Vec<ReplicatedRecord>> {
-        let rows = sqlx::query("SELECT * FROM replicated_dataset WHERE connector_id = $1 ORDER BY source_object")
-            .bind(connector_id.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(format!("{} WHERE r.connector_id = $1 ORDER BY r.source_object", *REPLICATED)))
+                .bind(connector_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(replicated).collect()
     }
 
     /// Every connected object, by connection and name.
     pub async fn list_replicated(&self) -> Result<Vec<ReplicatedRecord>> {
-        let rows = sqlx::query("SELECT * FROM replicated_dataset ORDER BY connector_id, source_object")
+        let rows = sqlx::query(AssertSqlSafe(format!("{} ORDER BY r.connector_id, r.source_object", *REPLICATED)))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(replicated).collect()
     }
 
-    /// Changes sync settings; any change bumps the settings version.
-    pub async fn update_replicated(&self, id: &SalesforceId, patch: &ReplicatedPatch) -> Result<ReplicatedRecord> {
+    /// Changes sync settings, by user `by`; any change bumps the settings version.
+    pub async fn update_replicated(
+        &self,
+        by: &SalesforceId,
+        id: &SalesforceId,
+        patch: &ReplicatedPatch,
+    ) -> Result<ReplicatedRecord> {
         let r = self.replicated(id).await?;
         let mode = patch.connection_mode.unwrap_or(r.connection_mode);
         let full_refresh = patch.full_refresh.unwrap_or(r.full_refresh);
@@ -397,7 +434,7 @@ impl Store {
         sqlx::query(
             "UPDATE replicated_dataset SET connection_mode = $1, full_refresh = $2, pass_through_filter = $3,
                  row_level_sharing = $4, advanced_properties = $5, fields = $6,
-                 settings_version = settings_version + $7, last_modified_date = $8
+                 settings_version = settings_version + $7, last_modified_date = $8, last_modified_by = $10
              WHERE id = $9",
         )
         .bind(mode.as_str())
@@ -409,6 +446,7 @@ impl Store {
         .bind(changed as i64)
         .bind(millis(&Utc::now()))
         .bind(id.as_str())
+        .bind(by.as_str())
         .execute(&self.pool)
         .await?;
         self.replicated(id).await

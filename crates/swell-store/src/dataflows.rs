@@ -1,10 +1,19 @@
 //! Dataflows and their definition histories (the last 20 are kept).
 
+use crate::who::{UserRef, user_ref, with_names};
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
+use std::sync::LazyLock;
 use swell_core::{AssetKind, KeyPrefix, SalesforceId};
+
+/// `SELECT` of dataflow rows (alias `d`) with the names of who made and changed them.
+static DATAFLOWS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM dataflow d", with_names("d", &["created_by", "last_modified_by"])));
+/// `SELECT` of history rows (alias `h`) with the name of who saved them.
+static HISTORIES: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM dataflow_history h", with_names("h", &["created_by"])));
 
 /// How many definition versions a dataflow keeps.
 pub const HISTORY_LIMIT: i64 = 20;
@@ -18,7 +27,9 @@ pub struct DataflowRecord {
     pub definition: Value,
     /// Dataflow, Recipe (a recipe's target dataflow) or Sync (a connection's sync dataflow).
     pub kind: AssetKind,
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
+    pub last_modified_by: UserRef,
     pub last_modified_date: DateTime<Utc>,
 }
 
@@ -28,6 +39,7 @@ pub struct HistoryRecord {
     pub dataflow_id: SalesforceId,
     pub label: String,
     pub definition: Value,
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
 }
 
@@ -40,7 +52,9 @@ fn dataflow(row: &DbRow) -> Result<DataflowRecord> {
         description: row.get("description"),
         definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         kind: AssetKind::parse(row.get("kind")).map_err(StoreError::Corrupt)?,
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
+        last_modified_by: user_ref(row, "last_modified_by")?,
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
 }
@@ -52,24 +66,27 @@ fn history(row: &DbRow) -> Result<HistoryRecord> {
         dataflow_id: parse_id(row.get("dataflow_id"))?,
         label: row.get("label"),
         definition: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
     })
 }
 
 impl Store {
-    /// Creates a dataflow and its first history entry.
+    /// Creates a dataflow and its first history entry, made by user `by`.
     pub async fn create_dataflow(
         &self,
+        by: &SalesforceId,
         name: &str,
         label: &str,
         description: Option<&str>,
         definition: &Value,
     ) -> Result<DataflowRecord> {
-        self.create_dataflow_of_kind(name, label, description, definition, AssetKind::Dataflow).await
+        self.create_dataflow_of_kind(by, name, label, description, definition, AssetKind::Dataflow).await
     }
 
     pub(crate) async fn create_dataflow_of_kind(
         &self,
+        by: &SalesforceId,
         name: &str,
         label: &str,
         description: Option<&str>,
@@ -78,7 +95,7 @@ impl Store {
     ) -> Result<DataflowRecord> {
         // dataflows, recipes and sync dataflows share one namespace of names, unique regardless
         // of case as an org's API names (and as data connections' here)
-        let taken = sqlx::query("SELECT * FROM dataflow WHERE lower(name) = lower($1)")
+        let taken = sqlx::query(AssertSqlSafe(format!("{} WHERE lower(d.name) = lower($1)", *DATAFLOWS)))
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -93,8 +110,9 @@ impl Store {
         let id = self.next_id(KeyPrefix::Dataflow).await?;
         let now = Utc::now();
         sqlx::query(
-            "INSERT INTO dataflow (id, name, label, description, definition, kind, created_date, last_modified_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO dataflow (id, name, label, description, definition, kind, created_date, last_modified_date,
+                                   created_by, last_modified_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $8)",
         )
         .bind(id.as_str())
         .bind(name)
@@ -103,6 +121,7 @@ impl Store {
         .bind(definition.to_string())
         .bind(kind.as_str())
         .bind(millis(&now))
+        .bind(by.as_str())
         .execute(&self.pool)
         .await
         .map_err(|e| match e {
@@ -112,18 +131,23 @@ impl Store {
             }
             other => other.into(),
         })?;
-        self.add_history(&id, "Initial version", definition).await?;
+        self.add_history(by, &id, "Initial version", definition).await?;
         self.dataflow(&id).await
     }
 
     pub async fn dataflow(&self, id: &SalesforceId) -> Result<DataflowRecord> {
-        let row =
-            sqlx::query("SELECT * FROM dataflow WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE d.id = $1", *DATAFLOWS)))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(dataflow).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataflow {id}")))
     }
 
     pub async fn dataflow_by_name(&self, name: &str) -> Result<Option<DataflowRecord>> {
-        let row = sqlx::query("SELECT * FROM dataflow WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE d.name = $1", *DATAFLOWS)))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(dataflow).transpose()
     }
 
@@ -134,10 +158,11 @@ impl Store {
     }
 
     pub(crate) async fn list_of_kind(&self, kind: AssetKind, q: Option<&str>) -> Result<Vec<DataflowRecord>> {
-        let rows = sqlx::query("SELECT * FROM dataflow WHERE kind = $1 ORDER BY lower(label), id")
-            .bind(kind.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(format!("{} WHERE d.kind = $1 ORDER BY lower(d.label), d.id", *DATAFLOWS)))
+                .bind(kind.as_str())
+                .fetch_all(&self.pool)
+                .await?;
         let words: Vec<String> = q.unwrap_or("").split_whitespace().map(|w| w.to_lowercase()).collect();
         rows.iter()
             .map(dataflow)
@@ -151,9 +176,11 @@ impl Store {
             .collect()
     }
 
-    /// Replaces the definition (and optionally label/description) and records a history entry.
+    /// Replaces the definition (and optionally label/description) and records a history entry,
+    /// changed by user `by`.
     pub async fn update_dataflow(
         &self,
+        by: &SalesforceId,
         id: &SalesforceId,
         label: Option<&str>,
         description: Option<&str>,
@@ -163,31 +190,43 @@ impl Store {
         let current = self.dataflow(id).await?;
         let now = Utc::now();
         sqlx::query(
-            "UPDATE dataflow SET label = $2, description = $3, definition = $4, last_modified_date = $5 WHERE id = $1",
+            "UPDATE dataflow SET label = $2, description = $3, definition = $4, last_modified_date = $5,
+                                 last_modified_by = $6 WHERE id = $1",
         )
         .bind(id.as_str())
         .bind(label.unwrap_or(&current.label))
         .bind(description.or(current.description.as_deref()))
         .bind(definition.unwrap_or(&current.definition).to_string())
         .bind(millis(&now))
+        .bind(by.as_str())
         .execute(&self.pool)
         .await?;
         if let Some(def) = definition {
-            self.add_history(id, history_label.unwrap_or("Updated"), def).await?;
+            self.add_history(by, id, history_label.unwrap_or("Updated"), def).await?;
         }
         self.dataflow(id).await
     }
 
-    async fn add_history(&self, dataflow_id: &SalesforceId, label: &str, definition: &Value) -> Result<()> {
+    async fn add_history(
+        &self,
+        by: &SalesforceId,
+        dataflow_id: &SalesforceId,
+        label: &str,
+        definition: &Value,
+    ) -> Result<()> {
         let id = self.next_id(KeyPrefix::History).await?;
-        sqlx::query("INSERT INTO dataflow_history (id, dataflow_id, label, definition, created_date) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id.as_str())
-            .bind(dataflow_id.as_str())
-            .bind(label)
-            .bind(definition.to_string())
-            .bind(millis(&Utc::now()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO dataflow_history (id, dataflow_id, label, definition, created_date, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.as_str())
+        .bind(dataflow_id.as_str())
+        .bind(label)
+        .bind(definition.to_string())
+        .bind(millis(&Utc::now()))
+        .bind(by.as_str())
+        .execute(&self.pool)
+        .await?;
         // keep the newest HISTORY_LIMIT
         sqlx::query(
             "DELETE FROM dataflow_history WHERE dataflow_id = $1 AND id NOT IN
@@ -203,22 +242,25 @@ impl Store {
     /// Histories, newest first.
     pub async fn histories(&self, dataflow_id: &SalesforceId) -> Result<Vec<HistoryRecord>> {
         self.dataflow(dataflow_id).await?;
-        let rows =
-            sqlx::query("SELECT * FROM dataflow_history WHERE dataflow_id = $1 ORDER BY created_date DESC, id DESC")
-                .bind(dataflow_id.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{} WHERE h.dataflow_id = $1 ORDER BY h.created_date DESC, h.id DESC",
+            *HISTORIES
+        )))
+        .bind(dataflow_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(history).collect()
     }
 
     /// Makes a saved definition current again (recorded as a new history entry).
     pub async fn revert_dataflow(
         &self,
+        by: &SalesforceId,
         id: &SalesforceId,
         history_id: &SalesforceId,
         label: Option<&str>,
     ) -> Result<DataflowRecord> {
-        let row = sqlx::query("SELECT * FROM dataflow_history WHERE id = $1 AND dataflow_id = $2")
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE h.id = $1 AND h.dataflow_id = $2", *HISTORIES)))
             .bind(history_id.as_str())
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -229,7 +271,7 @@ impl Store {
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("history {history_id} of dataflow {id}")))?;
         let label = label.map(str::to_string).unwrap_or_else(|| format!("Reverted to {}", h.label));
-        self.update_dataflow(id, None, None, Some(&h.definition), Some(&label)).await
+        self.update_dataflow(by, id, None, None, Some(&h.definition), Some(&label)).await
     }
 
     /// Deletes a dataflow with its histories, jobs and schedule. Refused while one of its jobs

@@ -1,10 +1,18 @@
 //! Datasets and their versions, mirroring what the engine committed under the data dir.
 
 use crate::jobs::NewVersion;
+use crate::who::{UserRef, user_ref, with_names};
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
+use std::sync::LazyLock;
 use swell_core::{KeyPrefix, SalesforceId};
+
+/// `SELECT` of dataset rows (alias `d`) with the names of who made and changed them.
+static DATASETS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM dataset d", with_names("d", &["created_by", "last_modified_by"])));
+/// The select list of version rows (alias `v`) with the name of who made them.
+static VERSION_COLUMNS: LazyLock<String> = LazyLock::new(|| with_names("v", &["created_by"]));
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetRecord {
@@ -12,7 +20,10 @@ pub struct DatasetRecord {
     pub name: String,
     pub label: String,
     pub current_version_id: Option<SalesforceId>,
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
+    /// Who made its current version, or made an earlier one current again.
+    pub last_modified_by: UserRef,
     pub last_modified_date: DateTime<Utc>,
 }
 
@@ -23,15 +34,19 @@ pub struct DatasetVersionRecord {
     pub storage_version: String,
     pub row_count: i64,
     pub job_id: Option<SalesforceId>,
+    /// Who started the job that wrote it.
+    pub created_by: UserRef,
     pub created_date: DateTime<Utc>,
 }
 
 /// Records a version of dataset `v.name` (created on first use) and makes it current, inside
-/// the caller's transaction. Returns the dataset's and the version's ids.
+/// the caller's transaction, written by job `job_id` that user `by` started. Returns the
+/// dataset's and the version's ids.
 pub(crate) async fn record_version_in(
     conn: &mut sqlx::AnyConnection,
     v: &NewVersion,
     job_id: Option<&SalesforceId>,
+    by: &SalesforceId,
     now: i64,
 ) -> Result<(SalesforceId, SalesforceId)> {
     // a write first: SQLite cannot upgrade a transaction that read first while another
@@ -44,19 +59,22 @@ pub(crate) async fn record_version_in(
         None => {
             let id = crate::next_id_in(&mut *conn, KeyPrefix::Dataset).await?;
             sqlx::query(
-                "INSERT INTO dataset (id, name, label, created_date, last_modified_date) VALUES ($1, $2, $3, $4, $4)",
+                "INSERT INTO dataset (id, name, label, created_date, last_modified_date, created_by, last_modified_by)
+                 VALUES ($1, $2, $3, $4, $4, $5, $5)",
             )
             .bind(id.as_str())
             .bind(&v.name)
             .bind(&v.label)
             .bind(now)
+            .bind(by.as_str())
             .execute(&mut *conn)
             .await?;
             id
         }
     };
     sqlx::query(
-        "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, job_id, created_date) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, job_id, created_date, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(version_id.as_str())
     .bind(dataset_id.as_str())
@@ -64,15 +82,20 @@ pub(crate) async fn record_version_in(
     .bind(v.row_count)
     .bind(job_id.map(|j| j.as_str().to_string()))
     .bind(now)
+    .bind(by.as_str())
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE dataset SET current_version_id = $2, label = $3, last_modified_date = $4 WHERE id = $1")
-        .bind(dataset_id.as_str())
-        .bind(version_id.as_str())
-        .bind(&v.label)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE dataset SET current_version_id = $2, label = $3, last_modified_date = $4, last_modified_by = $5
+         WHERE id = $1",
+    )
+    .bind(dataset_id.as_str())
+    .bind(version_id.as_str())
+    .bind(&v.label)
+    .bind(now)
+    .bind(by.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok((dataset_id, version_id))
 }
 
@@ -82,7 +105,9 @@ fn dataset(row: &DbRow) -> Result<DatasetRecord> {
         name: row.get("name"),
         label: row.get("label"),
         current_version_id: row.get::<Option<String>, _>("current_version_id").as_deref().map(parse_id).transpose()?,
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
+        last_modified_by: user_ref(row, "last_modified_by")?,
         last_modified_date: from_millis(row.get("last_modified_date")),
     })
 }
@@ -94,14 +119,17 @@ fn version(row: &DbRow) -> Result<DatasetVersionRecord> {
         storage_version: row.get("storage_version"),
         row_count: row.get("row_count"),
         job_id: row.get::<Option<String>, _>("job_id").as_deref().map(parse_id).transpose()?,
+        created_by: user_ref(row, "created_by")?,
         created_date: from_millis(row.get("created_date")),
     })
 }
 
 impl Store {
-    /// Records a committed version and makes it current, creating the dataset on first use.
+    /// Records a committed version and makes it current, creating the dataset on first use,
+    /// written by user `by` (or a job they started).
     pub async fn record_dataset_version(
         &self,
+        by: &SalesforceId,
         name: &str,
         label: &str,
         storage_version: &str,
@@ -115,7 +143,7 @@ impl Store {
             row_count,
         };
         let mut tx = self.pool.begin().await?;
-        let (dataset_id, version_id) = record_version_in(&mut tx, &v, job_id, millis(&Utc::now())).await?;
+        let (dataset_id, version_id) = record_version_in(&mut tx, &v, job_id, by, millis(&Utc::now())).await?;
         tx.commit().await?;
         Ok((self.dataset(&dataset_id).await?, self.dataset_version(&version_id).await?))
     }
@@ -127,10 +155,11 @@ impl Store {
         name: &str,
         storage_version: &str,
     ) -> Result<Option<(DatasetVersionRecord, bool)>> {
-        let row = sqlx::query(
-            "SELECT v.*, (d.current_version_id = v.id) AS is_current FROM dataset_version v
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {}, (d.current_version_id = v.id) AS is_current FROM dataset_version v
              JOIN dataset d ON d.id = v.dataset_id WHERE d.name = $1 AND v.storage_version = $2",
-        )
+            *VERSION_COLUMNS
+        )))
         .bind(name)
         .bind(storage_version)
         .fetch_optional(&self.pool)
@@ -146,42 +175,53 @@ impl Store {
     }
 
     pub async fn dataset(&self, id: &SalesforceId) -> Result<DatasetRecord> {
-        let row =
-            sqlx::query("SELECT * FROM dataset WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE d.id = $1", *DATASETS)))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(dataset).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataset {id}")))
     }
 
     pub async fn dataset_by_name(&self, name: &str) -> Result<Option<DatasetRecord>> {
-        let row = sqlx::query("SELECT * FROM dataset WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE d.name = $1", *DATASETS)))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(dataset).transpose()
     }
 
     pub async fn list_datasets(&self) -> Result<Vec<DatasetRecord>> {
-        let rows = sqlx::query("SELECT * FROM dataset ORDER BY lower(label), id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!("{} ORDER BY lower(d.label), d.id", *DATASETS)))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(dataset).collect()
     }
 
     pub async fn dataset_version(&self, id: &SalesforceId) -> Result<DatasetVersionRecord> {
-        let row = sqlx::query("SELECT * FROM dataset_version WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT {} FROM dataset_version v WHERE v.id = $1", *VERSION_COLUMNS)))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(version).transpose()?.ok_or_else(|| StoreError::NotFound(format!("dataset version {id}")))
     }
 
     /// Versions of a dataset, newest first.
     pub async fn dataset_versions(&self, dataset_id: &SalesforceId) -> Result<Vec<DatasetVersionRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM dataset_version WHERE dataset_id = $1 ORDER BY created_date DESC, id DESC")
-                .bind(dataset_id.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM dataset_version v WHERE v.dataset_id = $1 ORDER BY v.created_date DESC, v.id DESC",
+            *VERSION_COLUMNS
+        )))
+        .bind(dataset_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(version).collect()
     }
 
-    /// Makes an earlier version current again.
+    /// Makes an earlier version current again, by user `by`.
     pub async fn set_current_version(
         &self,
+        by: &SalesforceId,
         dataset_id: &SalesforceId,
         version_id: &SalesforceId,
     ) -> Result<DatasetRecord> {
@@ -189,12 +229,15 @@ impl Store {
         if &v.dataset_id != dataset_id {
             return Err(StoreError::NotFound(format!("version {version_id} of dataset {dataset_id}")));
         }
-        sqlx::query("UPDATE dataset SET current_version_id = $2, last_modified_date = $3 WHERE id = $1")
-            .bind(dataset_id.as_str())
-            .bind(version_id.as_str())
-            .bind(millis(&Utc::now()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE dataset SET current_version_id = $2, last_modified_date = $3, last_modified_by = $4 WHERE id = $1",
+        )
+        .bind(dataset_id.as_str())
+        .bind(version_id.as_str())
+        .bind(millis(&Utc::now()))
+        .bind(by.as_str())
+        .execute(&self.pool)
+        .await?;
         self.dataset(dataset_id).await
     }
 }

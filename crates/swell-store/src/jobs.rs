@@ -4,10 +4,12 @@
 //! compare-and-set on the previous status, plus a row in `job_transition` (from, to, when), so
 //! that two workers can never both claim or finish one job.
 
+use crate::schedules::Start;
+use crate::who::{UserRef, user_ref};
 use crate::{DbRow, Result, Store, StoreError, from_millis, like_escape, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use swell_core::{FailureClass, JobStatus, JobType, KeyPrefix, NodeStatus, SalesforceId, Transition};
+use swell_core::{FailureClass, JobStatus, JobType, KeyPrefix, NodeStatus, SalesforceId, Transition, Trigger};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -29,10 +31,14 @@ pub struct JobRecord {
     pub sync_dataflows: Vec<SalesforceId>,
     /// The recipe (05v) whose target dataflow this job ran, for recipe jobs.
     pub recipe_id: Option<SalesforceId>,
+    /// Who started it: the person, or for a schedule or an event the person who last set it.
+    pub started_by: UserRef,
+    pub trigger: Trigger,
 }
 
-/// A job row's columns, with the recipe its dataflow runs (if any).
-const JOB_COLUMNS: &str = "job.*, (SELECT r.id FROM recipe r WHERE r.dataflow_id = job.dataflow_id) AS recipe_id";
+/// A job row's columns, with the recipe its dataflow runs (if any) and the name of its starter.
+const JOB_COLUMNS: &str = "job.*, (SELECT r.id FROM recipe r WHERE r.dataflow_id = job.dataflow_id) AS recipe_id,
+     (SELECT u.name FROM app_user u WHERE u.id = job.started_by) AS started_by_name";
 
 /// A stored job node.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +101,11 @@ fn job(row: &DbRow) -> Result<JobRecord> {
             None => Vec::new(),
         },
         recipe_id: row.get::<Option<String>, _>("recipe_id").map(|s| parse_id(&s)).transpose()?,
+        started_by: user_ref(row, "started_by")?,
+        trigger: {
+            let t: String = row.get("trigger");
+            Trigger::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("job trigger {t}")))?
+        },
     })
 }
 
@@ -113,24 +124,22 @@ fn already_queued(job_type: JobType) -> &'static str {
 /// `job_one_active_per_dataflow` decides, atomically even across servers, whether the
 /// dataflow is already queued or running; if so the request is recorded as a `030` job in
 /// Failure (migration 0008 says why a running dataflow refuses a start).
-pub(crate) async fn enqueue_in(
-    conn: &mut sqlx::AnyConnection,
-    dataflow_id: &SalesforceId,
-    job_type: JobType,
-    label: &str,
-) -> Result<(SalesforceId, bool)> {
+pub(crate) async fn enqueue_in(conn: &mut sqlx::AnyConnection, start: &Start<'_>) -> Result<(SalesforceId, bool)> {
+    let Start { dataflow_id, job_type, label, started_by, trigger } = *start;
     let now = millis(&Utc::now());
     let prefix = if job_type == JobType::RecipeV3 { KeyPrefix::RecipeJob } else { KeyPrefix::DataflowJob };
     let id = crate::next_id_in(&mut *conn, prefix).await?;
     let inserted = sqlx::query(
-        "INSERT INTO job (id, dataflow_id, job_type, label, status, created_date)
-         VALUES ($1, $2, $3, $4, 'Queued', $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO job (id, dataflow_id, job_type, label, status, created_date, started_by, trigger)
+         VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
     .bind(dataflow_id.as_str())
     .bind(job_type.as_str())
     .bind(label)
     .bind(now)
+    .bind(started_by.as_str())
+    .bind(trigger.as_str())
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -140,8 +149,8 @@ pub(crate) async fn enqueue_in(
     } else {
         let id = crate::next_id_in(&mut *conn, KeyPrefix::JobRequest).await?;
         sqlx::query(
-            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date)
-             VALUES ($1, $2, $3, $4, 'Failure', $5, $6, $6)",
+            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date, started_by, trigger)
+             VALUES ($1, $2, $3, $4, 'Failure', $5, $6, $6, $7, $8)",
         )
         .bind(id.as_str())
         .bind(dataflow_id.as_str())
@@ -149,6 +158,8 @@ pub(crate) async fn enqueue_in(
         .bind(label)
         .bind(already_queued(job_type))
         .bind(now)
+        .bind(started_by.as_str())
+        .bind(trigger.as_str())
         .execute(&mut *conn)
         .await?;
         (id, JobStatus::Failure)
@@ -242,11 +253,19 @@ impl Queued {
 }
 
 impl Store {
-    /// Queues a run of `dataflow_id`. When the dataflow already has a queued or running job the
-    /// request cannot start: it is recorded as a `030` job in Failure ([`Queued::Refused`]).
-    pub async fn enqueue_job(&self, dataflow_id: &SalesforceId, job_type: JobType, label: &str) -> Result<Queued> {
+    /// Queues a run of `dataflow_id` that user `by` asked for. When the dataflow already has a
+    /// queued or running job the request cannot start: it is recorded as a `030` job in Failure
+    /// ([`Queued::Refused`]).
+    pub async fn enqueue_job(
+        &self,
+        by: &SalesforceId,
+        dataflow_id: &SalesforceId,
+        job_type: JobType,
+        label: &str,
+    ) -> Result<Queued> {
+        let start = Start { dataflow_id, job_type, label, started_by: by, trigger: Trigger::User };
         let mut tx = self.pool.begin().await?;
-        let (id, queued) = enqueue_in(&mut tx, dataflow_id, job_type, label).await?;
+        let (id, queued) = enqueue_in(&mut tx, &start).await?;
         tx.commit().await?;
         let record = self.job(&id).await?;
         Ok(if queued { Queued::Job(record) } else { Queued::Refused(record) })
@@ -499,19 +518,19 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0
-             WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0",
+             WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0
+             RETURNING started_by",
         )
         .bind(id.as_str())
         .bind(owner)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
+        let Some(done) = done else { return Ok(None) };
+        let started_by = parse_id(done.get(0))?;
         record_transition(&mut tx, id, JobStatus::Running, JobStatus::Success, now).await?;
         for v in versions {
-            crate::datasets::record_version_in(&mut tx, v, Some(id), now).await?;
+            crate::datasets::record_version_in(&mut tx, v, Some(id), &started_by, now).await?;
         }
         Ok(Some(PendingSuccess { store: self.clone(), tx, id: id.clone() }))
     }

@@ -9,6 +9,8 @@
 //! Concurrency: the store is a cheap clone around a connection pool; every mutation that must
 //! not race (claiming a job, a status change) is a compare-and-set on the row.
 
+mod audit;
+mod clients;
 mod connectors;
 mod dataflows;
 mod datasets;
@@ -16,7 +18,10 @@ mod jobs;
 mod recipes;
 mod schedules;
 mod users;
+mod who;
 
+pub use audit::{AuditEvent, AuditFilter, NewAuditEvent, Outcome};
+pub use clients::ClientRecord;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
@@ -24,6 +29,7 @@ pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingS
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
 pub use users::{ADMIN_USERNAME, TokenRecord, UserRecord, admin_id};
+pub use who::UserRef;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::AnyPoolOptions;

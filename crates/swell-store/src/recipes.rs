@@ -21,15 +21,17 @@ pub struct RecipeRecord {
 }
 
 impl Store {
-    /// Creates a recipe and the dataflow that runs it.
+    /// Creates a recipe and the dataflow that runs it, made by user `by`.
     pub async fn create_recipe(
         &self,
+        by: &SalesforceId,
         name: &str,
         label: &str,
         description: Option<&str>,
         definition: &Value,
     ) -> Result<RecipeRecord> {
-        let dataflow = self.create_dataflow_of_kind(name, label, description, definition, AssetKind::Recipe).await?;
+        let dataflow =
+            self.create_dataflow_of_kind(by, name, label, description, definition, AssetKind::Recipe).await?;
         let id = self.next_id(KeyPrefix::Recipe).await?;
         sqlx::query("INSERT INTO recipe (id, dataflow_id, format, created_date) VALUES ($1, $2, 'R3', $3)")
             .bind(id.as_str())

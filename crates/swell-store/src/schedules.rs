@@ -9,7 +9,7 @@ use crate::jobs::enqueue_in;
 use crate::{DbRow, Result, Store, StoreError, from_millis, millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use swell_core::{AssetKind, JobType, SalesforceId, Schedule};
+use swell_core::{AssetKind, JobType, SalesforceId, Schedule, Trigger};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleRecord {
@@ -21,6 +21,8 @@ pub struct ScheduleRecord {
     pub next_run: Option<DateTime<Utc>>,
     pub created_date: DateTime<Utc>,
     pub last_modified_date: DateTime<Utc>,
+    /// Who set it last: the starter of the jobs it fires.
+    pub last_modified_by: SalesforceId,
 }
 
 /// What firing a tick did.
@@ -42,12 +44,15 @@ pub struct Tick<'a> {
     pub start: Start<'a>,
 }
 
-/// What a tick starts.
+/// What a tick (or a person) starts, and who: the job's starter and trigger.
 #[derive(Debug, Clone, Copy)]
 pub struct Start<'a> {
     pub dataflow_id: &'a SalesforceId,
     pub job_type: JobType,
     pub label: &'a str,
+    /// The person who asked, or who last set the schedule that fired.
+    pub started_by: &'a SalesforceId,
+    pub trigger: Trigger,
 }
 
 fn record(row: &DbRow) -> Result<ScheduleRecord> {
@@ -62,13 +67,15 @@ fn record(row: &DbRow) -> Result<ScheduleRecord> {
         next_run: row.get::<Option<i64>, _>("next_run").map(from_millis),
         created_date: from_millis(row.get("created_date")),
         last_modified_date: from_millis(row.get("last_modified_date")),
+        last_modified_by: parse_id(row.get("last_modified_by"))?,
     })
 }
 
 impl Store {
-    /// Sets (creates or replaces) the schedule of an asset.
+    /// Sets (creates or replaces) the schedule of an asset, by user `by`.
     pub async fn put_schedule(
         &self,
+        by: &SalesforceId,
         asset_id: &SalesforceId,
         asset_type: AssetKind,
         schedule: &Schedule,
@@ -76,10 +83,11 @@ impl Store {
     ) -> Result<ScheduleRecord> {
         let now = Utc::now();
         sqlx::query(
-            "INSERT INTO schedule (asset_id, asset_type, frequency, definition, next_run, created_date, last_modified_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
+            "INSERT INTO schedule (asset_id, asset_type, frequency, definition, next_run, created_date, last_modified_date,
+                                   last_modified_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
              ON CONFLICT (asset_id) DO UPDATE SET asset_type = $2, frequency = $3, definition = $4,
-                next_run = $5, last_modified_date = $6",
+                next_run = $5, last_modified_date = $6, last_modified_by = $7",
         )
         .bind(asset_id.as_str())
         .bind(asset_type.as_str())
@@ -87,6 +95,7 @@ impl Store {
         .bind(schedule.to_json(now).to_string())
         .bind(next_run.as_ref().map(millis))
         .bind(millis(&now))
+        .bind(by.as_str())
         .execute(&self.pool)
         .await?;
         self.schedule(asset_id).await?.ok_or_else(|| StoreError::NotFound(format!("schedule of {asset_id}")))
@@ -209,8 +218,7 @@ impl Store {
             .rows_affected()
                 == 1;
             let firing = if new {
-                let s = t.start;
-                let (job_id, queued) = enqueue_in(&mut tx, s.dataflow_id, s.job_type, s.label).await?;
+                let (job_id, queued) = enqueue_in(&mut tx, &t.start).await?;
                 sqlx::query("UPDATE schedule_firing SET job_id = $3 WHERE asset_id = $1 AND nominal = $2")
                     .bind(t.asset_id.as_str())
                     .bind(millis(&t.nominal))

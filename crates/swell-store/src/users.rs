@@ -193,10 +193,11 @@ impl Store {
         Ok(())
     }
 
-    /// An active user by username (any case) with their password hash, for a sign-in.
+    /// A user by username (any case), active or not, with their password hash, for a sign-in
+    /// (which refuses an inactive one).
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(UserRecord, Option<String>)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM app_user WHERE lower(username) = lower($1) AND active = 1"
+            "SELECT {USER_COLUMNS}, password_hash FROM app_user WHERE lower(username) = lower($1)"
         )))
         .bind(username)
         .fetch_optional(&self.pool)
@@ -205,22 +206,27 @@ impl Store {
         Ok(Some((user(&row)?, row.get(8))))
     }
 
-    /// Keeps a new token `id` of `user` by the hash of its text.
+    /// Keeps a new token `id` of `user` by the hash of its text; `client` is the connected app
+    /// it was made for, if any (revoking the client revokes it).
     pub async fn create_token(
         &self,
         id: &str,
         user: &SalesforceId,
         hash: &str,
         expires: Option<DateTime<Utc>>,
+        client: Option<&str>,
     ) -> Result<TokenRecord> {
-        sqlx::query("INSERT INTO api_token (id, user_id, hash, created_date, expires) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(user.as_str())
-            .bind(hash)
-            .bind(millis(&Utc::now()))
-            .bind(expires.as_ref().map(millis))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO api_token (id, user_id, hash, created_date, expires, client_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .bind(hash)
+        .bind(millis(&Utc::now()))
+        .bind(expires.as_ref().map(millis))
+        .bind(client)
+        .execute(&self.pool)
+        .await?;
         self.token(id).await
     }
 
@@ -278,5 +284,48 @@ impl Store {
             .execute(&self.pool)
             .await?;
         self.token(id).await
+    }
+}
+
+impl Store {
+    /// How many sign-ins failed under `key` since `since`.
+    pub async fn sign_in_failures(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
+        let row = sqlx::query("SELECT count(*) FROM sign_in_failure WHERE key = $1 AND at > $2")
+            .bind(key)
+            .bind(millis(&since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Records a failed sign-in under each of `keys` at `at`, and forgets theirs from before
+    /// `forget_before` (no longer counted).
+    pub async fn add_sign_in_failure(
+        &self,
+        keys: &[&str],
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query("DELETE FROM sign_in_failure WHERE key = $1 AND at <= $2")
+                .bind(*key)
+                .bind(millis(&forget_before))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO sign_in_failure (key, at) VALUES ($1, $2)")
+                .bind(*key)
+                .bind(millis(&at))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the failed sign-ins under `key` (it signed in).
+    pub async fn clear_sign_in_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failure WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
     }
 }

@@ -94,20 +94,28 @@ on_both!(connectors, connections_own_a_sync_dataflow_and_their_objects_track_set
 on_both!(claim_limits, concurrent_claims_respect_the_limit);
 on_both!(succeed_with_versions, a_job_ends_with_its_versions_or_not_at_all);
 on_both!(users, users_and_tokens);
+on_both!(who, records_name_who_made_and_changed_them);
+on_both!(audit, the_audit_log_keeps_events_in_order_and_filters_them);
+on_both!(sign_in_failures, sign_in_failures_are_counted_by_key_within_a_window);
 
 async fn dataflows_keep_their_last_twenty_histories(s: Store) {
-    let d = s.create_dataflow("Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "Sales", "Sales flow", None, &json!({"a": 1})).await.unwrap();
     assert_eq!(d.id.as_str().len(), 18);
     assert!(d.id.as_str().starts_with("02K"));
-    assert!(matches!(s.create_dataflow("Sales", "x", None, &json!({})).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_dataflow(&swell_store::admin_id(), "Sales", "x", None, &json!({})).await,
+        Err(StoreError::Conflict(_))
+    ));
     for i in 0..25 {
-        s.update_dataflow(&d.id, None, None, Some(&json!({"v": i})), Some(&format!("v{i}"))).await.unwrap();
+        s.update_dataflow(&swell_store::admin_id(), &d.id, None, None, Some(&json!({"v": i})), Some(&format!("v{i}")))
+            .await
+            .unwrap();
     }
     let h = s.histories(&d.id).await.unwrap();
     assert_eq!(h.len(), 20);
     assert_eq!(h[0].label, "v24");
     assert_eq!(s.dataflow(&d.id).await.unwrap().definition, json!({"v": 24}));
-    let back = s.revert_dataflow(&d.id, &h[5].id, None).await.unwrap();
+    let back = s.revert_dataflow(&swell_store::admin_id(), &d.id, &h[5].id, None).await.unwrap();
     assert_eq!(back.definition, json!({"v": 19}));
     assert_eq!(s.histories(&d.id).await.unwrap()[0].label, "Reverted to v19");
     assert_eq!(s.list_dataflows(Some("sales FL")).await.unwrap().len(), 1);
@@ -115,12 +123,12 @@ async fn dataflows_keep_their_last_twenty_histories(s: Store) {
 }
 
 async fn jobs_follow_the_state_machine(s: Store) {
-    let d = s.create_dataflow("F", "F", None, &json!({})).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().queued().unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "F", "F", None, &json!({})).await.unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "F").await.unwrap().queued().unwrap();
     assert!(job.id.as_str().starts_with("03C"));
     assert_eq!(job.status, JobStatus::Queued);
     // a second request while one is queued cannot start: a 030 Failure is recorded
-    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().refused().unwrap();
+    let refused = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "F").await.unwrap().refused().unwrap();
     assert!(refused.id.as_str().starts_with("030"));
     assert_eq!(refused.status, JobStatus::Failure);
     assert!(refused.message.unwrap().contains("already in the queue"));
@@ -130,14 +138,14 @@ async fn jobs_follow_the_state_machine(s: Store) {
     assert_eq!(claimed.status, JobStatus::Running);
     assert!(claimed.executed_date.is_some());
     // while it runs, a start is refused as while it is queued (migration 0008)
-    let refused = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().refused().unwrap();
+    let refused = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "F").await.unwrap().refused().unwrap();
     assert!(refused.message.unwrap().contains("already in the queue"));
     assert!(s.claim_next(JobType::User, "me", 2).await.unwrap().is_none());
     let done = s.transition(&job.id, Transition::Succeed, None).await.unwrap();
     assert_eq!(done.status, JobStatus::Success);
     assert!(done.end_date.is_some());
     assert!(matches!(s.transition(&job.id, Transition::Stop, None).await, Err(StoreError::Transition(_))));
-    let second = s.enqueue_job(&d.id, JobType::User, "F").await.unwrap().queued().unwrap();
+    let second = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "F").await.unwrap().queued().unwrap();
     assert_eq!(s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap().id, second.id);
 
     let history = s.transitions(&job.id).await.unwrap();
@@ -153,21 +161,21 @@ async fn jobs_follow_the_state_machine(s: Store) {
 }
 
 async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
-    let a = s.create_dataflow("A", "A", None, &json!({})).await.unwrap();
-    let b = s.create_dataflow("B", "B", None, &json!({})).await.unwrap();
-    let c = s.create_dataflow("C", "C", None, &json!({})).await.unwrap();
-    let mine = s.enqueue_job(&a.id, JobType::User, "A").await.unwrap().queued().unwrap();
+    let a = s.create_dataflow(&swell_store::admin_id(), "A", "A", None, &json!({})).await.unwrap();
+    let b = s.create_dataflow(&swell_store::admin_id(), "B", "B", None, &json!({})).await.unwrap();
+    let c = s.create_dataflow(&swell_store::admin_id(), "C", "C", None, &json!({})).await.unwrap();
+    let mine = s.enqueue_job(&swell_store::admin_id(), &a.id, JobType::User, "A").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap();
     // issue 12, finding 1: the periodic sweep never takes a live server's own jobs, however
     // long they run (even with a heartbeat older than the limit)
     let periodic = s.recover_interrupted("me", chrono::Duration::seconds(-1), false).await.unwrap();
     assert!(periodic.is_empty(), "the periodic sweep failed this server's own job");
     assert_eq!(s.job(&mine.id).await.unwrap().status, JobStatus::Running);
-    s.enqueue_job(&b.id, JobType::User, "B").await.unwrap().queued().unwrap();
+    s.enqueue_job(&swell_store::admin_id(), &b.id, JobType::User, "B").await.unwrap().queued().unwrap();
     // another live server runs B's job
     let theirs = s.claim_next(JobType::User, "other-server", 2).await.unwrap().unwrap();
     s.heartbeat("other-server").await.unwrap();
-    let queued = s.enqueue_job(&c.id, JobType::User, "C").await.unwrap().queued().unwrap();
+    let queued = s.enqueue_job(&swell_store::admin_id(), &c.id, JobType::User, "C").await.unwrap().queued().unwrap();
     s.save_nodes(&mine.id, &[node("filter", "running"), node("sfdcRegister", "pending")]).await.unwrap();
     // at its start, a server fails its own interrupted jobs once
     let recovered = s.recover_interrupted("me", chrono::Duration::seconds(30), true).await.unwrap();
@@ -191,14 +199,19 @@ async fn restart_fails_running_jobs_and_keeps_queued_ones(s: Store) {
 }
 
 async fn list_jobs_filters_and_pages(s: Store) {
-    let a = s.create_dataflow("A", "Alpha flow", None, &json!({})).await.unwrap();
-    let b = s.create_dataflow("B", "Beta flow", None, &json!({})).await.unwrap();
+    let a = s.create_dataflow(&swell_store::admin_id(), "A", "Alpha flow", None, &json!({})).await.unwrap();
+    let b = s.create_dataflow(&swell_store::admin_id(), "B", "Beta flow", None, &json!({})).await.unwrap();
     for _ in 0..3 {
-        let j = s.enqueue_job(&a.id, JobType::User, "Alpha flow").await.unwrap().queued().unwrap();
+        let j = s
+            .enqueue_job(&swell_store::admin_id(), &a.id, JobType::User, "Alpha flow")
+            .await
+            .unwrap()
+            .queued()
+            .unwrap();
         s.claim_next(JobType::User, "me", 2).await.unwrap();
         s.transition(&j.id, Transition::Succeed, None).await.unwrap();
     }
-    s.enqueue_job(&b.id, JobType::DataSync, "Beta flow").await.unwrap().queued().unwrap();
+    s.enqueue_job(&swell_store::admin_id(), &b.id, JobType::DataSync, "Beta flow").await.unwrap().queued().unwrap();
     let all = |f: JobFilter| {
         let s = s.clone();
         async move { s.list_jobs(&JobFilter { limit: 25, ..f }).await.unwrap() }
@@ -217,13 +230,15 @@ async fn list_jobs_filters_and_pages(s: Store) {
 }
 
 async fn dataset_versions_and_restore(s: Store) {
-    let (d1, v1) = s.record_dataset_version("Opps", "Opportunities", "v-1", 10, None).await.unwrap();
-    let (d2, v2) = s.record_dataset_version("Opps", "Opportunities", "v-2", 12, None).await.unwrap();
+    let (d1, v1) =
+        s.record_dataset_version(&swell_store::admin_id(), "Opps", "Opportunities", "v-1", 10, None).await.unwrap();
+    let (d2, v2) =
+        s.record_dataset_version(&swell_store::admin_id(), "Opps", "Opportunities", "v-2", 12, None).await.unwrap();
     assert_eq!(d1.id, d2.id);
     assert!(d1.id.as_str().starts_with("0Fb") && v1.id.as_str().starts_with("0Fc"));
     assert_eq!(d2.current_version_id.as_ref(), Some(&v2.id));
     assert_eq!(s.dataset_versions(&d1.id).await.unwrap().len(), 2);
-    let restored = s.set_current_version(&d1.id, &v1.id).await.unwrap();
+    let restored = s.set_current_version(&swell_store::admin_id(), &d1.id, &v1.id).await.unwrap();
     assert_eq!(restored.current_version_id, Some(v1.id));
 }
 
@@ -232,24 +247,37 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 async fn schedules_fire_each_tick_once(s: Store) {
-    let d = s.create_dataflow("Nightly", "Nightly", None, &json!({})).await.unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "Nightly", "Nightly", None, &json!({})).await.unwrap();
     let daily =
         Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2, "minute": 0, "timeZone": "UTC"}}))
             .unwrap();
     let t1 = at("2027-01-01T02:00:00Z");
     let t2 = at("2027-01-02T02:00:00Z");
-    let rec = s.put_schedule(&d.id, AssetKind::Dataflow, &daily, Some(t1)).await.unwrap();
+    let rec = s.put_schedule(&swell_store::admin_id(), &d.id, AssetKind::Dataflow, &daily, Some(t1)).await.unwrap();
     assert_eq!((rec.schedule.clone(), rec.next_run), (daily.clone(), Some(t1)));
     assert!(s.due_schedules(at("2027-01-01T01:59:59Z"), 10).await.unwrap().is_empty());
     assert_eq!(s.due_schedules(t1, 10).await.unwrap().len(), 1);
     assert_eq!(s.next_schedule_run().await.unwrap(), Some(t1));
 
-    let start = Start { dataflow_id: &d.id, job_type: JobType::User, label: "Nightly" };
+    // the jobs a schedule fires are started by whoever set it last
+    let sam = s.create_user("sam@example.com", "Sam", None, swell_core::Role::Editor).await.unwrap();
+    let start = Start {
+        dataflow_id: &d.id,
+        job_type: JobType::User,
+        label: "Nightly",
+        started_by: &sam.id,
+        trigger: swell_core::Trigger::Schedule,
+    };
     let Firing::Fired { job_id, queued: true } = s.fire_schedule(&d.id, t1, Some((t1, Some(t2))), start).await.unwrap()
     else {
         panic!("the first firing queues a job")
     };
-    assert_eq!(s.job(&job_id).await.unwrap().status, JobStatus::Queued);
+    let job = s.job(&job_id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(
+        (&job.started_by.id, job.started_by.name.as_str(), job.trigger),
+        (&sam.id, "Sam", swell_core::Trigger::Schedule)
+    );
     assert_eq!(s.schedule(&d.id).await.unwrap().unwrap().next_run, Some(t2));
     // the same tick again (a second server, or a restart before next_run moved): nothing
     assert_eq!(s.fire_schedule(&d.id, t1, Some((t1, Some(t2))), start).await.unwrap(), Firing::AlreadyFired);
@@ -270,7 +298,7 @@ async fn schedules_fire_each_tick_once(s: Store) {
     assert_eq!(s.schedules_of(std::slice::from_ref(&d.id)).await.unwrap().len(), 1);
 
     let event = Schedule::from_input(&json!({"frequency": "eventdriven"})).unwrap();
-    s.put_schedule(&d.id, AssetKind::Dataflow, &event, None).await.unwrap();
+    s.put_schedule(&swell_store::admin_id(), &d.id, AssetKind::Dataflow, &event, None).await.unwrap();
     assert_eq!(s.event_schedules().await.unwrap().len(), 1);
     assert_eq!(s.next_schedule_run().await.unwrap(), None);
     assert!(s.delete_schedule(&d.id).await.unwrap());
@@ -279,10 +307,10 @@ async fn schedules_fire_each_tick_once(s: Store) {
 }
 
 async fn concurrent_starts_queue_one_job(s: Store) {
-    let d = s.create_dataflow("Busy", "Busy", None, &json!({})).await.unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "Busy", "Busy", None, &json!({})).await.unwrap();
     let starts = (0..8).map(|_| {
         let (s, id) = (s.clone(), d.id.clone());
-        tokio::spawn(async move { s.enqueue_job(&id, JobType::User, "Busy").await })
+        tokio::spawn(async move { s.enqueue_job(&swell_store::admin_id(), &id, JobType::User, "Busy").await })
     });
     let mut queued = 0;
     for h in starts {
@@ -298,10 +326,12 @@ async fn concurrent_starts_queue_one_job(s: Store) {
 }
 
 async fn deleting_a_dataflow_removes_its_schedule(s: Store) {
-    let d = s.create_dataflow("Gone", "Gone", None, &json!({})).await.unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "Gone", "Gone", None, &json!({})).await.unwrap();
     let daily = Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2}})).unwrap();
-    s.put_schedule(&d.id, AssetKind::Dataflow, &daily, Some(at("2027-01-01T02:00:00Z"))).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "Gone").await.unwrap().queued().unwrap();
+    s.put_schedule(&swell_store::admin_id(), &d.id, AssetKind::Dataflow, &daily, Some(at("2027-01-01T02:00:00Z")))
+        .await
+        .unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "Gone").await.unwrap().queued().unwrap();
     assert!(matches!(s.delete_dataflow(&d.id).await, Err(StoreError::Conflict(_))));
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
     s.delete_dataflow(&d.id).await.unwrap();
@@ -311,9 +341,9 @@ async fn deleting_a_dataflow_removes_its_schedule(s: Store) {
 }
 
 async fn recipes_live_on_their_target_dataflow(s: Store) {
-    s.create_dataflow("Plain", "Plain", None, &json!({})).await.unwrap();
+    s.create_dataflow(&swell_store::admin_id(), "Plain", "Plain", None, &json!({})).await.unwrap();
     let def = json!({"version": "62.0", "nodes": {}});
-    let r = s.create_recipe("Prep", "Prep recipe", None, &def).await.unwrap();
+    let r = s.create_recipe(&swell_store::admin_id(), "Prep", "Prep recipe", None, &def).await.unwrap();
     assert!(r.id.as_str().starts_with("05v") && r.dataflow.id.as_str().starts_with("02K"));
     assert_eq!((r.dataflow.kind, r.format.as_str()), (AssetKind::Recipe, "R3"));
     // dataflow lists leave recipes out; recipe lists have them
@@ -322,16 +352,22 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
     assert_eq!(s.recipe_by_name("Prep").await.unwrap().unwrap().id, r.id);
     assert!(s.recipe_by_name("Plain").await.unwrap().is_none());
     // names are shared: a taken name says what holds it
-    let taken = s.create_recipe("Prep", "Again", None, &def).await.unwrap_err().to_string();
+    let taken = s.create_recipe(&swell_store::admin_id(), "Prep", "Again", None, &def).await.unwrap_err().to_string();
     assert_eq!(taken, "a recipe named 'Prep' already exists");
-    let taken = s.create_recipe("Plain", "Plain", None, &def).await.unwrap_err().to_string();
+    let taken = s.create_recipe(&swell_store::admin_id(), "Plain", "Plain", None, &def).await.unwrap_err().to_string();
     assert_eq!(taken, "a dataflow named 'Plain' already exists");
-    let taken = s.create_dataflow("PREP", "Prep", None, &json!({})).await.unwrap_err().to_string();
+    let taken =
+        s.create_dataflow(&swell_store::admin_id(), "PREP", "Prep", None, &json!({})).await.unwrap_err().to_string();
     assert_eq!(taken, "a recipe named 'Prep' already exists (names are compared regardless of case)");
     assert_eq!(s.recipe_of_dataflow(&r.dataflow.id).await.unwrap().unwrap().id, r.id);
     // its runs are recipe jobs (0eP)
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap(), None);
-    let job = s.enqueue_job(&r.dataflow.id, JobType::RecipeV3, "Prep recipe").await.unwrap().queued().unwrap();
+    let job = s
+        .enqueue_job(&swell_store::admin_id(), &r.dataflow.id, JobType::RecipeV3, "Prep recipe")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     assert!(job.id.as_str().starts_with("0eP"), "{}", job.id);
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap().as_deref(), Some("Queued"));
     assert!(matches!(s.delete_recipe(&r.id).await, Err(StoreError::Conflict(_))));
@@ -344,12 +380,19 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
 async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Store) {
     use swell_store::{ReplicatedPatch, SyncRecord};
     let props = vec![("host".to_string(), "db".to_string()), ("password".to_string(), "pw".to_string())];
-    let c = s.create_connector("Warehouse", "DW", None, "AwsRdsPostgres", &props).await.unwrap();
+    let c =
+        s.create_connector(&swell_store::admin_id(), "Warehouse", "DW", None, "AwsRdsPostgres", &props).await.unwrap();
     assert!(c.id.as_str().starts_with("0It"));
     assert_eq!(c.properties, props);
-    assert!(matches!(s.create_connector("Warehouse", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_connector(&swell_store::admin_id(), "Warehouse", "x", None, "AmazonS3", &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
     // names are unique regardless of case, as an org's API names (and folders on macOS)
-    assert!(matches!(s.create_connector("WAREHOUSE", "x", None, "AmazonS3", &[]).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_connector(&swell_store::admin_id(), "WAREHOUSE", "x", None, "AmazonS3", &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
     // the sync dataflow is hidden from the dataflow list and runs datasync jobs
     let flow = s.dataflow(&c.dataflow_id).await.unwrap();
     assert_eq!((flow.kind, flow.name.as_str()), (AssetKind::Sync, "sync:Warehouse"));
@@ -358,17 +401,26 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
     assert_eq!(s.find_connector("Warehouse").await.unwrap().unwrap().id, c.id);
     assert_eq!(s.find_connector(c.id.fifteen()).await.unwrap().unwrap().id, c.id);
     assert!(s.find_connector("Nope").await.unwrap().is_none());
-    let job = s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().queued().unwrap();
+    let job = s
+        .enqueue_job(&swell_store::admin_id(), &c.dataflow_id, JobType::DataSync, "DW")
+        .await
+        .unwrap()
+        .queued()
+        .unwrap();
     assert!(
-        s.enqueue_job(&c.dataflow_id, JobType::DataSync, "DW").await.unwrap().refused().is_some(),
+        s.enqueue_job(&swell_store::admin_id(), &c.dataflow_id, JobType::DataSync, "DW")
+            .await
+            .unwrap()
+            .refused()
+            .is_some(),
         "one queued sync"
     );
 
-    let r = s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await.unwrap();
+    let r = s.create_replicated(&swell_store::admin_id(), &c.id, "orders", &ReplicatedPatch::default()).await.unwrap();
     assert!(r.id.as_str().starts_with("0Iu"));
     assert_eq!((r.connection_mode.as_str(), r.needs_sync()), ("Full", true));
     assert!(matches!(
-        s.create_replicated(&c.id, "orders", &ReplicatedPatch::default()).await,
+        s.create_replicated(&swell_store::admin_id(), &c.id, "orders", &ReplicatedPatch::default()).await,
         Err(StoreError::Conflict(_))
     ));
     let fields = json!([{"name": "id", "fieldType": "numeric"}]);
@@ -390,10 +442,10 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
         connection_mode: Some(swell_core::ConnectionMode::Incremental),
         ..ReplicatedPatch::default()
     };
-    let r = s.update_replicated(&r.id, &patch).await.unwrap();
+    let r = s.update_replicated(&swell_store::admin_id(), &r.id, &patch).await.unwrap();
     assert_eq!((r.settings_version, r.needs_sync()), (2, true));
     // the same value again is not
-    assert_eq!(s.update_replicated(&r.id, &patch).await.unwrap().settings_version, 2);
+    assert_eq!(s.update_replicated(&swell_store::admin_id(), &r.id, &patch).await.unwrap().settings_version, 2);
     s.set_job_syncs(&job.id, std::slice::from_ref(&c.dataflow_id)).await.unwrap();
     assert_eq!(s.job(&job.id).await.unwrap().sync_dataflows, vec![c.dataflow_id.clone()]);
 
@@ -412,8 +464,8 @@ async fn connections_own_a_sync_dataflow_and_their_objects_track_settings(s: Sto
 /// issue 12, finding 8: claims from many workers at once never run more than the limit.
 async fn concurrent_claims_respect_the_limit(s: Store) {
     for i in 0..12 {
-        let d = s.create_dataflow(&format!("D{i}"), "D", None, &json!({})).await.unwrap();
-        s.enqueue_job(&d.id, JobType::User, "D").await.unwrap().queued().unwrap();
+        let d = s.create_dataflow(&swell_store::admin_id(), &format!("D{i}"), "D", None, &json!({})).await.unwrap();
+        s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "D").await.unwrap().queued().unwrap();
     }
     let claims = (0..12).map(|w| {
         let s = s.clone();
@@ -431,22 +483,22 @@ async fn concurrent_claims_respect_the_limit(s: Store) {
     assert_eq!(claimed, 2);
     assert_eq!(s.count_running(JobType::User).await.unwrap(), 2);
     // other types have limits of their own
-    let c = s.create_dataflow("Sync", "Sync", None, &json!({})).await.unwrap();
-    s.enqueue_job(&c.id, JobType::DataSync, "Sync").await.unwrap().queued().unwrap();
+    let c = s.create_dataflow(&swell_store::admin_id(), "Sync", "Sync", None, &json!({})).await.unwrap();
+    s.enqueue_job(&swell_store::admin_id(), &c.id, JobType::DataSync, "Sync").await.unwrap().queued().unwrap();
     assert!(s.claim_next(JobType::DataSync, "server-0", 1).await.unwrap().is_some());
 }
 
 /// issue 12, finding 1: a job's end and its dataset versions are one record; a job that is no
 /// longer its owner's Running job records nothing.
 async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
-    let d = s.create_dataflow("W", "W", None, &json!({})).await.unwrap();
+    let d = s.create_dataflow(&swell_store::admin_id(), "W", "W", None, &json!({})).await.unwrap();
     let v = |sv: &str| swell_store::NewVersion {
         name: "Won".into(),
         label: "Won".into(),
         storage_version: sv.into(),
         row_count: 7,
     };
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     // what a job writes outside the store (a sync's versions) is committed while it is ours
     assert!(s.may_commit(&job.id, "me").await.unwrap());
@@ -458,7 +510,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     assert_eq!((version.row_count, version.job_id, current), (7, Some(job.id.clone()), true));
     assert!(s.version_by_storage("Won", "v0").await.unwrap().is_none());
     // a job failed meanwhile (swept) or stopped records nothing
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.save_nodes(&job.id, &[node("sfdcRegister", "success")]).await.unwrap();
     s.transition(&job.id, Transition::Crash, Some("swept")).await.unwrap();
@@ -468,7 +520,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     let node = &s.nodes(&job.id).await.unwrap()[0].state;
     assert_eq!((node.status.as_str(), node.message.as_deref()), ("aborted", Some("nothing committed")));
     assert!(s.version_by_storage("Won", "v2").await.unwrap().is_none());
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     s.request_stop(&job.id).await.unwrap();
     assert!(!s.may_commit(&job.id, "me").await.unwrap());
@@ -478,7 +530,7 @@ async fn a_job_ends_with_its_versions_or_not_at_all(s: Store) {
     // in two steps: a pending Success that is dropped (its files could not be published)
     // records nothing, and the job can still end otherwise
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
-    let job = s.enqueue_job(&d.id, JobType::User, "W").await.unwrap().queued().unwrap();
+    let job = s.enqueue_job(&swell_store::admin_id(), &d.id, JobType::User, "W").await.unwrap().queued().unwrap();
     s.claim_next(JobType::User, "me", 2).await.unwrap().unwrap();
     let pending = s.begin_success(&job.id, "me", &[v("v4")]).await.unwrap().unwrap();
     drop(pending);
@@ -510,7 +562,7 @@ async fn users_and_tokens(s: Store) {
     assert_eq!(s.find_user("Ana@Example.com").await.unwrap().unwrap().id, ana.id);
     assert_eq!(s.find_user(ana.id.fifteen()).await.unwrap().unwrap().username, "ana@example.com");
     let now = chrono::Utc::now();
-    let t = s.create_token("tok_1", &ana.id, "h1", None).await.unwrap();
+    let t = s.create_token("tok_1", &ana.id, "h1", None, None).await.unwrap();
     let (u, found) = s.user_of_token("h1", now).await.unwrap().unwrap();
     assert_eq!((u.id, found.id), (ana.id.clone(), t.id.clone()));
     assert!(s.user_of_token("h2", now).await.unwrap().is_none());
@@ -518,7 +570,7 @@ async fn users_and_tokens(s: Store) {
     assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "a deactivated user's tokens stop");
     let back = s.update_user(&ana.id, None, Some(true)).await.unwrap();
     assert_eq!((back.role, back.active), (Role::Editor, true));
-    s.create_token("tok_2", &ana.id, "h2", Some(now + chrono::Duration::seconds(1))).await.unwrap();
+    s.create_token("tok_2", &ana.id, "h2", Some(now + chrono::Duration::seconds(1)), None).await.unwrap();
     assert!(s.user_of_token("h2", now).await.unwrap().is_some());
     assert!(s.user_of_token("h2", now + chrono::Duration::seconds(2)).await.unwrap().is_none(), "expired");
     s.touch_token("tok_1", now).await.unwrap();
@@ -527,4 +579,123 @@ async fn users_and_tokens(s: Store) {
     assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "revoked");
     assert_eq!(s.tokens_of(&ana.id).await.unwrap().len(), 2);
     assert_eq!(s.list_users().await.unwrap().len(), 2);
+}
+
+async fn records_name_who_made_and_changed_them(s: Store) {
+    use swell_core::{Role, Trigger};
+    use swell_store::admin_id;
+    let ana = s.create_user("ana@example.com", "Ana Lima", None, Role::Editor).await.unwrap();
+    let admin = s.user(&admin_id()).await.unwrap();
+    let d = s.create_dataflow(&ana.id, "Sales", "Sales", None, &json!({"a": 1})).await.unwrap();
+    assert_eq!((&d.created_by.id, d.created_by.name.as_str()), (&ana.id, "Ana Lima"));
+    assert_eq!(d.last_modified_by, d.created_by);
+    let d = s.update_dataflow(&admin_id(), &d.id, None, None, Some(&json!({"a": 2})), None).await.unwrap();
+    assert_eq!((&d.created_by.id, &d.last_modified_by.id), (&ana.id, &admin.id));
+    assert_eq!(d.last_modified_by.name, admin.name);
+    let h = s.histories(&d.id).await.unwrap();
+    assert_eq!((&h[0].created_by.id, &h[1].created_by.id), (&admin.id, &ana.id), "each history entry names its saver");
+
+    // a job is started by someone; what it writes is theirs
+    let job = s.enqueue_job(&ana.id, &d.id, JobType::User, "Sales").await.unwrap().queued().unwrap();
+    assert_eq!((&job.started_by.id, job.trigger), (&ana.id, Trigger::User));
+    let refused = s.enqueue_job(&admin_id(), &d.id, JobType::User, "Sales").await.unwrap().refused().unwrap();
+    assert_eq!(refused.started_by.id, admin.id, "a refused request names who asked");
+    let claimed = s.claim_next(JobType::User, "me", 1).await.unwrap().unwrap();
+    assert_eq!(claimed.id, job.id);
+    let v =
+        swell_store::NewVersion { name: "Out".into(), label: "Out".into(), storage_version: "v1".into(), row_count: 1 };
+    s.succeed_with_versions(&job.id, "me", &[v]).await.unwrap().unwrap();
+    let out = s.dataset_by_name("Out").await.unwrap().unwrap();
+    assert_eq!((&out.created_by.id, &out.last_modified_by.id), (&ana.id, &ana.id));
+    let versions = s.dataset_versions(&out.id).await.unwrap();
+    assert_eq!(versions[0].created_by.id, ana.id);
+    // a restore is the restorer's change
+    let (_, v2) = s.record_dataset_version(&admin_id(), "Out", "Out", "v2", 2, None).await.unwrap();
+    assert_eq!(v2.created_by.id, admin.id);
+    let back = s.set_current_version(&ana.id, &out.id, &versions[0].id).await.unwrap();
+    assert_eq!((&back.created_by.id, &back.last_modified_by.id), (&ana.id, &ana.id));
+
+    // connections and their objects
+    let c = s.create_connector(&ana.id, "DW", "DW", None, "SfdcLocal", &[]).await.unwrap();
+    assert_eq!((&c.created_by.id, &c.last_modified_by.id), (&ana.id, &ana.id));
+    let c = s.update_connector(&admin_id(), &c.id, Some("Warehouse"), None, None).await.unwrap();
+    assert_eq!((&c.created_by.id, &c.last_modified_by.id), (&ana.id, &admin.id));
+    let o = s.create_replicated(&admin_id(), &c.id, "Account", &Default::default()).await.unwrap();
+    assert_eq!(o.created_by.id, admin.id);
+    let patch = swell_store::ReplicatedPatch { full_refresh: Some(true), ..Default::default() };
+    let o = s.update_replicated(&ana.id, &o.id, &patch).await.unwrap();
+    assert_eq!((&o.created_by.id, &o.last_modified_by.id), (&admin.id, &ana.id));
+    assert_eq!(s.list_connectors().await.unwrap()[0].last_modified_by.name, admin.name);
+
+    // a recipe is its dataflow's
+    let r = s.create_recipe(&ana.id, "Prep", "Prep", None, &json!({"nodes": {}})).await.unwrap();
+    assert_eq!(r.dataflow.created_by.id, ana.id);
+
+    // a schedule remembers its setter, who starts what it fires
+    let daily =
+        Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2, "minute": 0, "timezone": "UTC"}}))
+            .unwrap();
+    let rec = s.put_schedule(&ana.id, &d.id, AssetKind::Dataflow, &daily, None).await.unwrap();
+    assert_eq!(rec.last_modified_by, ana.id);
+}
+
+/// Failed sign-ins are counted in the store, so that every server sharing it sees them.
+async fn sign_in_failures_are_counted_by_key_within_a_window(s: Store) {
+    let now = chrono::Utc::now();
+    let window = chrono::Duration::minutes(15);
+    for i in 0..3 {
+        let at = now - chrono::Duration::minutes(20 - i);
+        s.add_sign_in_failure(&["user:ana", "addr:10.0.0.1"], at, at - window).await.unwrap();
+    }
+    assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 0, "older than the window");
+    s.add_sign_in_failure(&["user:ana", "addr:10.0.0.1"], now, now - window).await.unwrap();
+    s.add_sign_in_failure(&["user:bob"], now, now - window).await.unwrap();
+    assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 1);
+    assert_eq!(s.sign_in_failures("addr:10.0.0.1", now - window).await.unwrap(), 1);
+    s.clear_sign_in_failures("user:ana").await.unwrap();
+    assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 0);
+    assert_eq!(s.sign_in_failures("user:bob", now - window).await.unwrap(), 1, "only that key is forgotten");
+}
+
+async fn the_audit_log_keeps_events_in_order_and_filters_them(s: Store) {
+    use swell_store::{AuditFilter, NewAuditEvent, Outcome, admin_id};
+    let admin = admin_id();
+    let d = s.create_dataflow(&admin, "Sales", "Sales", None, &json!({})).await.unwrap();
+    let event = |action: &'static str, outcome: Outcome| NewAuditEvent {
+        user_id: Some(&admin),
+        username: "admin@swell.local",
+        action,
+        asset_id: Some(&d.id),
+        asset_name: Some("Sales"),
+        outcome,
+        detail: None,
+    };
+    let first = s.add_audit_event(&event("create dataflow", Outcome::Success)).await.unwrap();
+    let second = s.add_audit_event(&event("start job", Outcome::Refused)).await.unwrap();
+    let stranger = NewAuditEvent {
+        user_id: None,
+        username: "who@example.com",
+        action: "sign in",
+        asset_id: None,
+        asset_name: None,
+        outcome: Outcome::Failed,
+        detail: Some("no such user"),
+    };
+    let third = s.add_audit_event(&stranger).await.unwrap();
+    assert!(first < second && second < third);
+    let all = s.audit_events(&AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![third, second, first], "newest first");
+    assert_eq!((all[0].user_id.as_ref(), all[0].detail.as_deref()), (None, Some("no such user")));
+    let page = s.audit_events(&AuditFilter { limit: 1, before: Some(third), ..Default::default() }).await.unwrap();
+    assert_eq!(page[0].seq, second);
+    let mine =
+        AuditFilter { limit: 10, user_id: Some(admin.clone()), asset_id: Some(d.id.clone()), ..Default::default() };
+    assert_eq!(s.audit_events(&mine).await.unwrap().len(), 2);
+    let refused = AuditFilter { limit: 10, outcome: Some(Outcome::Refused), ..Default::default() };
+    assert_eq!(s.audit_events(&refused).await.unwrap()[0].action, "start job");
+    let by_action = AuditFilter { limit: 10, action: Some("sign in".into()), ..Default::default() };
+    assert_eq!(s.audit_events(&by_action).await.unwrap()[0].seq, third);
+    let later =
+        AuditFilter { limit: 10, since: Some(chrono::Utc::now() + chrono::Duration::minutes(1)), ..Default::default() };
+    assert!(s.audit_events(&later).await.unwrap().is_empty());
 }

@@ -36,6 +36,8 @@ enum Command {
     },
     /// Users, roles and API tokens of a server's data dir.
     User(users::UserArgs),
+    /// The audit log of a server's data dir: every change, refused change and failed sign-in.
+    Audit(users::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +60,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate { file } => run::validate(&file),
         Command::User(args) => users::user(args),
+        Command::Audit(args) => users::audit(args),
     }
 }

@@ -159,7 +159,7 @@ fn token(data_dir: &Path, given: Option<&str>) -> Result<(String, bool)> {
     }
     // shaped like a Salesforce access token (org id, '!', secret) so that clients accept it
     let secret = uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
-    let t = format!("00DSW0000000001!{secret}");
+    let t = format!("{}{secret}", swell_app::TOKEN_PREFIX);
     std::fs::write(&file, &t).with_context(|| format!("writing {}", file.display()))?;
     #[cfg(unix)]
     {

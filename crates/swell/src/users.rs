@@ -6,22 +6,54 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
-use swell_app::{Actor, App, NewUser};
+use swell_app::{Actor, App, AuditQuery, NewUser};
 use swell_core::Role;
 use swell_engine::DataDir;
 use swell_scheduler::{CatchUp, Runner, RunnerSettings, Scheduler, SystemClock};
 use swell_store::{Store, TokenRecord, UserRecord};
 
+/// Where the server keeps its metadata.
 #[derive(Args)]
-pub struct UserArgs {
+pub struct StoreArgs {
     /// The server's data dir (its metadata database is swell.db there).
     #[arg(long, env = "SWELL_DATA_DIR", default_value = "./swell-data", global = true)]
     pub data_dir: PathBuf,
     /// The metadata database, when the server uses another: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long, env = "SWELL_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(subcommand)]
     pub command: UserCommand,
+}
+
+/// `swell audit`: the audit log, newest first, one event a line.
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Events of this user (id or username).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Events about this asset (id).
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Events of this action ("start job"; docs/roles.md lists them).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// success, refused or failed.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Events at or after this date or instant (2026-12-01, 2026-12-01T10:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub limit: i64,
 }
 
 #[derive(Subcommand)]
@@ -52,6 +84,25 @@ pub enum UserCommand {
     /// A user's API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Connected apps that sign a user in without a password (client credentials, JWT).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Register a client for a user; print its id and secret (the secret is shown this once).
+    Create {
+        user: String,
+        /// A certificate (PEM file) with an RSA key: JWT assertions signed by its key sign the
+        /// user in (`sf org login jwt --client-id ID --jwt-key-file KEY --username USER`).
+        #[arg(long)]
+        certificate: Option<PathBuf>,
+    },
+    /// List a user's clients (never their secrets).
+    List { user: String },
+    /// Revoke a client and the tokens it signed in.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +125,14 @@ fn role_arg(s: &str) -> Result<Role, String> {
 }
 
 pub fn user(args: UserArgs) -> std::process::ExitCode {
+    block_on(run(args))
+}
+
+pub fn audit(args: AuditArgs) -> std::process::ExitCode {
+    block_on(run_audit(args))
+}
+
+fn block_on(work: impl std::future::Future<Output = Result<()>>) -> std::process::ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -81,7 +140,7 @@ pub fn user(args: UserArgs) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match rt.block_on(run(args)) {
+    match rt.block_on(work) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -90,7 +149,8 @@ pub fn user(args: UserArgs) -> std::process::ExitCode {
     }
 }
 
-async fn run(args: UserArgs) -> Result<()> {
+/// The use cases over a server's store, without running anything.
+async fn open(args: &StoreArgs) -> Result<App> {
     let url = crate::serve::store_url(&args.data_dir, args.database_url.as_deref())?;
     if url.starts_with("sqlite:") && !args.data_dir.join("swell.db").exists() && args.database_url.is_none() {
         return Err(anyhow!(
@@ -102,7 +162,46 @@ async fn run(args: UserArgs) -> Result<()> {
     let data_dir = DataDir::new(&args.data_dir);
     let runner = Runner::new(store.clone(), data_dir.clone(), RunnerSettings::new("swell-user"));
     let scheduler = Scheduler::new(store.clone(), runner.clone(), Arc::new(SystemClock), CatchUp::Latest);
-    let app = App::new(store, runner, scheduler, data_dir);
+    Ok(App::new(store, runner, scheduler, data_dir))
+}
+
+async fn run_audit(args: AuditArgs) -> Result<()> {
+    let app = open(&args.store).await?;
+    let query = AuditQuery {
+        user: args.user.as_deref(),
+        asset: args.asset.as_deref(),
+        action: args.action.as_deref(),
+        outcome: args.outcome.as_deref(),
+        since: args.since.as_deref(),
+        before: None,
+        limit: args.limit,
+    };
+    let (events, more) = app.audit_events(&Actor::admin(), &query).await.map_err(|e| anyhow!("{}", e.message))?;
+    for e in &events {
+        let asset = match (&e.asset_id, &e.asset_name) {
+            (Some(id), Some(name)) => format!("{name} ({id})"),
+            (Some(id), None) => id.to_string(),
+            _ => "-".to_string(),
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            e.seq,
+            swell_core::dates::to_wire(&e.at),
+            e.username,
+            e.action,
+            e.outcome.as_str(),
+            asset,
+            e.detail.as_deref().unwrap_or("")
+        );
+    }
+    if more {
+        eprintln!("(older events not shown: give --limit)");
+    }
+    Ok(())
+}
+
+async fn run(args: UserArgs) -> Result<()> {
+    let app = open(&args.store).await?;
     let admin = Actor::admin();
     let fail = |e: swell_app::ApiError| anyhow!("{}", e.message);
     match args.command {
@@ -138,6 +237,29 @@ async fn run(args: UserArgs) -> Result<()> {
             for t in app.tokens(&admin, &user).await.map_err(fail)? {
                 println!("{}", token_line(&t));
             }
+        }
+        UserCommand::Client(ClientCommand::Create { user, certificate }) => {
+            let pem = match &certificate {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the certificate {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let c = app.create_client(&admin, &user, pem.as_deref()).await.map_err(fail)?;
+            println!("client id: {}", c.record.id);
+            println!("client secret (shown once): {}", c.secret);
+        }
+        UserCommand::Client(ClientCommand::List { user }) => {
+            for c in app.clients(&admin, &user).await.map_err(fail)? {
+                let state = if c.revoked_date.is_some() { "revoked" } else { "active" };
+                let jwt = if c.certificate.is_some() { "certificate" } else { "no certificate" };
+                println!("{}\t{state}\t{jwt}\tcreated {}", c.id, swell_core::dates::to_wire(&c.created_date));
+            }
+        }
+        UserCommand::Client(ClientCommand::Revoke { id }) => {
+            let c = app.revoke_client(&admin, &id).await.map_err(fail)?;
+            println!("{}\trevoked", c.id);
         }
         UserCommand::Token(TokenCommand::Revoke { id }) => {
             let t = app.revoke_token(&admin, &id).await.map_err(fail)?;

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use swell_app::{Actor, ApiError, ApiResult, ConnectionChange, MASK, NewConnection, type_of};
+use swell_app::{Actor, ApiError, ApiResult, Asset, ConnectionChange, MASK, NewConnection, type_of};
 use swell_connect::{ConnectorType, SourceField};
 use swell_store::ConnectorRecord;
 use utoipa::ToSchema;
@@ -67,6 +67,7 @@ pub struct DataConnectorCollection {
 pub async fn representation(
     state: &AppState,
     v: &Version,
+    actor: &Actor,
     c: &ConnectorRecord,
     with_properties: bool,
 ) -> ApiResult<DataConnector> {
@@ -94,8 +95,8 @@ pub async fn representation(
         connector_handler: if ty.is_local_salesforce() { "Legacy" } else { "Base" },
         connection_properties: properties,
         ingestion_schedule: super::schedules::representation(&c.id, schedule.as_ref(), chrono::Utc::now()),
-        audit: Audit::new(&c.created_date, &c.last_modified_date),
-        permissions: Permissions::ALL,
+        audit: Audit::new((&c.created_by, &c.created_date), (&c.last_modified_by, &c.last_modified_date)),
+        permissions: Permissions::of(actor, Asset::Connection),
         description: c.description.clone(),
     })
 }
@@ -177,6 +178,7 @@ impl DataConnectorInput {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
@@ -193,7 +195,7 @@ pub async fn list(
     }
     let mut data_connectors = Vec::new();
     for c in &all {
-        data_connectors.push(representation(&state, &v, c, true).await?);
+        data_connectors.push(representation(&state, &v, &actor, c, true).await?);
     }
     Ok(ok(DataConnectorCollection { data_connectors, url: v.url("/dataConnectors") }))
 }
@@ -221,7 +223,7 @@ pub async fn create(
         properties,
     };
     let c = state.create_connection(&actor, new).await?;
-    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &c, true).await?))
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &actor, &c, true).await?))
 }
 
 #[utoipa::path(
@@ -230,9 +232,14 @@ pub async fn create(
     tag = "connections",
     responses((status = 200, body = DataConnector)),
 )]
-pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
     let c = state.connection(&id.id).await?;
-    Ok(ok(representation(&state, &v, &c, true).await?))
+    Ok(ok(representation(&state, &v, &actor, &c, true).await?))
 }
 
 #[utoipa::path(
@@ -259,7 +266,7 @@ pub async fn patch(
         properties,
     };
     let c = state.update_connection(&actor, &id.id, change).await?;
-    Ok(ok(representation(&state, &v, &c, true).await?))
+    Ok(ok(representation(&state, &v, &actor, &c, true).await?))
 }
 
 #[utoipa::path(

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use swell_app::{Actor, ApiResult, DefinitionChange, NewDefinition};
+use swell_app::{Actor, ApiResult, Asset, DefinitionChange, NewDefinition};
 use swell_core::SalesforceId;
 use swell_store::{DataflowRecord, HistoryRecord, ScheduleRecord};
 use utoipa::ToSchema;
@@ -56,6 +56,7 @@ pub struct DataflowCollection {
 
 pub fn representation(
     v: &Version,
+    actor: &Actor,
     d: &DataflowRecord,
     with_definition: bool,
     schedule: Option<&ScheduleRecord>,
@@ -70,8 +71,8 @@ pub fn representation(
         histories_url: Since::at(v, format!("{url}/histories")),
         url,
         email_notification_level: "warnings",
-        audit: Audit::new(&d.created_date, &d.last_modified_date),
-        permissions: Permissions::ALL,
+        audit: Audit::new((&d.created_by, &d.created_date), (&d.last_modified_by, &d.last_modified_date)),
+        permissions: Permissions::of(actor, Asset::Dataflow),
         definition: Since::at(v, if with_definition { d.definition.clone() } else { json!({}) }),
         description: d.description.clone(),
         next_scheduled_date: schedule.and_then(|s| s.next_run).map(Timestamp::from),
@@ -80,9 +81,9 @@ pub fn representation(
 }
 
 /// A dataflow's representation with its schedule.
-async fn full(state: &AppState, v: &Version, d: &DataflowRecord) -> ApiResult<Dataflow> {
+async fn full(state: &AppState, v: &Version, actor: &Actor, d: &DataflowRecord) -> ApiResult<Dataflow> {
     let schedule = state.store.schedule(&d.id).await?;
-    Ok(representation(v, d, true, schedule.as_ref()))
+    Ok(representation(v, actor, d, true, schedule.as_ref()))
 }
 
 /// A saved version of a dataflow's or recipe's definition (`AssetHistory`).
@@ -114,7 +115,7 @@ pub fn history(v: &Version, base: &str, h: &HistoryRecord) -> AssetHistory {
         kind: "assethistory",
         name: h.label.clone(),
         label: h.label.clone(),
-        created_by: WaveUser::admin(),
+        created_by: WaveUser::named(&h.created_by),
         created_date: Timestamp::from(&h.created_date),
         url: v.url(&format!("{base}/histories/{}", h.id)),
         preview_url: v.url(&format!("{base}?historyId={}", h.id)),
@@ -130,6 +131,7 @@ pub fn history(v: &Version, base: &str, h: &HistoryRecord) -> AssetHistory {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
@@ -137,7 +139,7 @@ pub async fn list(
     let ids: Vec<SalesforceId> = dataflows.iter().map(|d| d.id.clone()).collect();
     let schedules: HashMap<SalesforceId, ScheduleRecord> =
         state.store.schedules_of(&ids).await?.into_iter().map(|s| (s.asset_id.clone(), s)).collect();
-    let dataflows = dataflows.iter().map(|d| representation(&v, d, false, schedules.get(&d.id))).collect();
+    let dataflows = dataflows.iter().map(|d| representation(&v, &actor, d, false, schedules.get(&d.id))).collect();
     Ok(ok(DataflowCollection { dataflows, url: v.url("/dataflows") }))
 }
 
@@ -188,7 +190,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let input: DataflowInput = input(&bytes, "dataflow")?;
     let d = state.create_dataflow(&actor, input.new_definition()).await?;
-    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &d, true, None)))
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&v, &actor, &d, true, None)))
 }
 
 #[utoipa::path(
@@ -200,6 +202,7 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Path(id): Path<AssetPath>,
     Query(q): Query<HashMap<String, String>>,
@@ -208,7 +211,7 @@ pub async fn get(
     if let Some(h) = q.get("historyId") {
         d.definition = state.history(&d.id, h).await?.definition;
     }
-    Ok(ok(full(&state, &v, &d).await?))
+    Ok(ok(full(&state, &v, &actor, &d).await?))
 }
 
 #[utoipa::path(
@@ -227,7 +230,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let input: DataflowInput = input(&bytes, "dataflow")?;
     let updated = state.update_dataflow(&actor, &id.id, input.change()).await?;
-    Ok(ok(full(&state, &v, &updated).await?))
+    Ok(ok(full(&state, &v, &actor, &updated).await?))
 }
 
 #[utoipa::path(
@@ -247,7 +250,7 @@ pub async fn revert(
     let input: DataflowInput = input(&bytes, "dataflow")?;
     let updated =
         state.revert_dataflow(&actor, &id.id, input.history_id.as_deref(), input.history_label.as_deref()).await?;
-    Ok(ok(full(&state, &v, &updated).await?))
+    Ok(ok(full(&state, &v, &actor, &updated).await?))
 }
 
 #[utoipa::path(

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use swell_app::{Actor, ApiError, ApiResult};
+use swell_app::{Actor, ApiError, ApiResult, Asset};
 use swell_core::KeyPrefix;
 use swell_store::{DatasetRecord, DatasetVersionRecord};
 use utoipa::ToSchema;
@@ -68,7 +68,7 @@ pub struct DatasetVersionCollection {
     pub url: String,
 }
 
-fn representation(v: &Version, d: &DatasetRecord) -> Dataset {
+fn representation(v: &Version, actor: &Actor, d: &DatasetRecord) -> Dataset {
     let url = v.url(&format!("/datasets/{}", d.id));
     Dataset {
         id: d.id.to_string(),
@@ -79,8 +79,8 @@ fn representation(v: &Version, d: &DatasetRecord) -> Dataset {
         versions_url: format!("{url}/versions"),
         dataset_type: "default",
         visibility: "All",
-        audit: Audit::new(&d.created_date, &d.last_modified_date),
-        permissions: Permissions::ALL,
+        audit: Audit::new((&d.created_by, &d.created_date), (&d.last_modified_by, &d.last_modified_date)),
+        permissions: Permissions::of(actor, Asset::Dataset),
         current_version_id: d.current_version_id.as_ref().map(ToString::to_string),
         current_version_url: d.current_version_id.as_ref().map(|c| format!("{url}/versions/{c}")),
         url,
@@ -92,7 +92,7 @@ fn version(v: &Version, d: &DatasetRecord, x: &DatasetVersionRecord) -> DatasetV
         id: x.id.to_string(),
         kind: "datasetversion",
         url: v.url(&format!("/datasets/{}/versions/{}", d.id, x.id)),
-        audit: Audit::new(&x.created_date, &x.created_date),
+        audit: Audit::new((&x.created_by, &x.created_date), (&x.created_by, &x.created_date)),
         total_row_count: x.row_count,
         dataset: AssetRef::new(&d.id).named(&d.name).url(v.url(&format!("/datasets/{}", d.id))),
     }
@@ -128,6 +128,7 @@ const SORTS: &[&str] = &[
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
@@ -175,8 +176,12 @@ pub async fn list(
         Some(other) => return Err(ApiError::bad_request(format!("order: '{other}' must be Ascending or Descending"))),
     }
     let total = all.len() as i64;
-    let datasets =
-        all.iter().skip(page.offset() as usize).take(page.size as usize).map(|d| representation(&v, d)).collect();
+    let datasets = all
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+        .map(|d| representation(&v, &actor, d))
+        .collect();
     let (url, next_page_url) = page.links(&v.url("/datasets"), &q, total);
     Ok(ok(DatasetCollection { datasets, total_size: total, url, next_page_url }))
 }
@@ -187,8 +192,13 @@ pub async fn list(
     tag = "datasets",
     responses((status = 200, body = Dataset)),
 )]
-pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
-    Ok(ok(representation(&v, &state.dataset(&id.id).await?)))
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    Ok(ok(representation(&v, &actor, &state.dataset(&id.id).await?)))
 }
 
 #[utoipa::path(

@@ -19,16 +19,12 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use swell_app::Actor;
 use swell_app::error::{ApiError, ApiResult, ErrorCode};
-use swell_core::{KeyPrefix, SalesforceId};
+use swell_core::SalesforceId;
 use utoipa::ToSchema;
 
-pub fn org_id(state: &AppState) -> SalesforceId {
-    state
-        .token
-        .split_once('!')
-        .and_then(|(org, _)| SalesforceId::parse(org).ok())
-        .filter(|id| id.has_prefix(KeyPrefix::Organization))
-        .unwrap_or_else(|| SalesforceId::new(KeyPrefix::Organization, 1))
+/// The org id of the server (one server is one org; swell-app decides it).
+pub fn org_id(_state: &AppState) -> SalesforceId {
+    swell_app::org_id()
 }
 
 /// Who the token belongs to (OpenID Connect `userinfo`, as Salesforce answers it).

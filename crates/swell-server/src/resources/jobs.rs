@@ -2,7 +2,7 @@
 //! job's `/nodes`.
 
 use crate::wire::shapes::one_of;
-use crate::wire::{AssetPath, AssetRef, LicenseAttributes, NodePath, Since, Timestamp, input, ok};
+use crate::wire::{AssetPath, AssetRef, LicenseAttributes, NodePath, Since, Timestamp, WaveUser, input, ok};
 use crate::{AppState, Version};
 use axum::Extension;
 use axum::body::Bytes;
@@ -36,6 +36,9 @@ pub struct DataflowJob {
     pub job_type: &'static str,
     /// From 0 to 1.
     pub progress: f64,
+    /// Who started it: the person, or for a run a schedule or an event started, the person
+    /// who last set that schedule.
+    pub created_by: WaveUser,
     pub created_date: Timestamp,
     pub start_date: Timestamp,
     #[serde(skip_serializing_if = "Since::absent")]
@@ -112,6 +115,7 @@ pub fn representation(v: &Version, j: &JobRecord) -> DataflowJob {
         status: j.status.as_str(),
         job_type: j.job_type.as_str(),
         progress: j.progress,
+        created_by: WaveUser::named(&j.started_by),
         created_date: Timestamp::from(&j.created_date),
         start_date: Timestamp::from(&j.created_date),
         retry_count: Since::at(v, j.retry_count),

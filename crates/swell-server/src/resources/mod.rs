@@ -1,5 +1,6 @@
 //! One file per REST resource.
 
+pub mod audit;
 pub mod connectors;
 pub mod dataflows;
 pub mod datasets;
@@ -73,4 +74,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::patch))
         .routes(routes!(users::tokens, users::create_token))
         .routes(routes!(users::revoke))
+        .routes(routes!(users::clients, users::create_client))
+        .routes(routes!(users::revoke_client))
+        .routes(routes!(audit::list))
 }

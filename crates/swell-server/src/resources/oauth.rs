@@ -1,12 +1,16 @@
 //! Sign-in as clients do it against an org (issue 15): `POST /services/oauth2/token` with the
 //! OAuth2 `password` grant (form-encoded `grant_type`, `client_id`, `client_secret`,
-//! `username`, `password`), answering `access_token`, `instance_url`, `id`, `token_type`,
-//! `issued_at` and `signature` as Salesforce does; `POST /services/oauth2/revoke` (`token`).
+//! `username`, `password`), the `client_credentials` grant (`client_id`, `client_secret` of a
+//! connected app) or the JWT bearer grant (`assertion`, as `sf org login jwt` sends it),
+//! answering `access_token`, `instance_url`, `id`, `token_type`, `issued_at` and `signature`
+//! as Salesforce does; `POST /services/oauth2/revoke` (`token`).
 //!
-//! swell has no connected apps yet: any `client_id` is accepted, and `client_secret` keys the
-//! `signature` (INFERRED: an org refuses an unknown client id; a local server has none to
-//! know). Errors are OAuth2's own shape, `{"error", "error_description"}`, as orgs answer
-//! them, not the Wave error array: clients parse them so.
+//! The password grant accepts any `client_id`, and its `client_secret` keys the `signature`
+//! (INFERRED: an org refuses an unknown client id; people sign in to a local server with
+//! their password, and scripts name whatever app they were written for). The other two grants
+//! need a connected app registered with swell (swell-app `clients.rs`). Errors are OAuth2's
+//! own shape, `{"error", "error_description"}`, as orgs answer them, not the Wave error array:
+//! clients parse them so.
 
 use crate::AppState;
 use axum::body::Bytes;
@@ -33,16 +37,22 @@ pub struct TokenAnswer {
     pub signature: String,
 }
 
+/// The JWT bearer grant's `grant_type` (RFC 7523).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// The form of a sign-in (`application/x-www-form-urlencoded`).
 #[derive(Debug, Default, ToSchema)]
 pub struct TokenForm {
-    /// `password`.
+    /// `password`, `client_credentials` or `urn:ietf:params:oauth:grant-type:jwt-bearer`.
     pub grant_type: Option<String>,
     pub username: Option<String>,
     #[schema(format = Password)]
     pub password: Option<String>,
     pub client_id: Option<String>,
+    #[schema(format = Password)]
     pub client_secret: Option<String>,
+    /// The JWT of the JWT bearer grant.
+    pub assertion: Option<String>,
 }
 
 impl TokenForm {
@@ -53,6 +63,7 @@ impl TokenForm {
             password: f.remove("password"),
             client_id: f.remove("client_id"),
             client_secret: f.remove("client_secret"),
+            assertion: f.remove("assertion"),
         }
     }
 }
@@ -120,24 +131,43 @@ pub async fn token(
         Err(m) => return refuse(StatusCode::BAD_REQUEST, "invalid_request", m),
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    match text(&f.grant_type).as_str() {
-        "password" => {}
-        "" => return refuse(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
+    let address = address(peer.as_ref().map(|e| &e.0));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let instance_url = format!("{}://{host}", if state.https { "https" } else { "http" });
+    let required = |what: &str| refuse(StatusCode::BAD_REQUEST, "invalid_request", format!("{what} required"));
+    let login = match text(&f.grant_type).as_str() {
+        "password" => {
+            // the username as SOAP reads it: surrounding spaces are not part of it
+            let (username, password) = (text(&f.username).trim().to_string(), text(&f.password));
+            if username.is_empty() || password.is_empty() {
+                return required("username and password are");
+            }
+            state.login(&username, &password, address.as_deref()).await
+        }
+        "client_credentials" => {
+            let (id, secret) = (text(&f.client_id), text(&f.client_secret));
+            if id.is_empty() || secret.is_empty() {
+                return required("client_id and client_secret are");
+            }
+            state.login_client(id.trim(), &secret, address.as_deref()).await
+        }
+        JWT_BEARER => {
+            let Some(assertion) = f.assertion.as_deref().filter(|a| !a.is_empty()) else {
+                return required("assertion is");
+            };
+            state.login_jwt(assertion, &instance_url, address.as_deref()).await
+        }
+        "" => return required("grant_type is"),
         other => {
+            let shown: String = other.chars().take(60).collect();
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                format!("grant type '{other}' is not supported (password)"),
+                format!("grant type '{shown}' is not supported (password, client_credentials, {JWT_BEARER})"),
             );
         }
-    }
-    // the username as SOAP reads it: surrounding spaces are not part of it
-    let (username, password) = (text(&f.username).trim().to_string(), text(&f.password));
-    if username.is_empty() || password.is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "username and password are required");
-    }
-    let address = address(peer.as_ref().map(|e| &e.0));
-    let login = match state.login(&username, &password, address.as_deref()).await {
+    };
+    let login = match login {
         Ok(Ok(login)) => login,
         Ok(Err(LoginRefused::Failed)) => {
             return refuse(StatusCode::BAD_REQUEST, "invalid_grant", "authentication failure");
@@ -151,12 +181,10 @@ pub async fn token(
         }
         Err(e) => return e.into_response(),
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let instance_url = format!("{}://{host}", if state.https { "https" } else { "http" });
     let org = crate::resources::identity::org_id(&state);
     let id = format!("{instance_url}/id/{org}/{}", login.actor.id);
     let issued_at = login.token.record.created_date.timestamp_millis().to_string();
-    // any client id is accepted (no connected apps yet); the secret keys the signature
+    // the password grant accepts any client id; the secret keys the signature
     tracing::debug!(client_id = f.client_id.as_deref().unwrap_or_default(), user = %login.actor.id, "signed in over OAuth2");
     let signature = swell_app::sign(&text(&f.client_secret), &format!("{id}{issued_at}"));
     crate::wire::ok(TokenAnswer {

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use swell_app::{Actor, ApiError, ApiResult, DefinitionChange, NewDefinition, NotificationChange};
+use swell_app::{Actor, ApiError, ApiResult, Asset, DefinitionChange, NewDefinition, NotificationChange};
 use swell_store::RecipeRecord;
 use utoipa::ToSchema;
 
@@ -139,7 +139,13 @@ pub struct RecipeCollection {
     pub next_page_url: Option<String>,
 }
 
-async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_definition: bool) -> ApiResult<Recipe> {
+async fn representation(
+    state: &AppState,
+    v: &Version,
+    actor: &Actor,
+    r: &RecipeRecord,
+    with_definition: bool,
+) -> ApiResult<Recipe> {
     let url = v.url(&format!("/recipes/{}", r.id));
     let d = &r.dataflow;
     let status = state.store.last_job_status(&d.id).await?.unwrap_or_else(|| "New".to_string());
@@ -163,8 +169,8 @@ async fn representation(state: &AppState, v: &Version, r: &RecipeRecord, with_de
             v,
             super::schedules::representation(&r.id, schedule.as_ref(), chrono::Utc::now()),
         ),
-        audit: Audit::new(&r.created_date, &d.last_modified_date),
-        permissions: Permissions::ALL,
+        audit: Audit::new((&d.created_by, &r.created_date), (&d.last_modified_by, &d.last_modified_date)),
+        permissions: Permissions::of(actor, Asset::Recipe),
         license_attributes: Since::at(v, LicenseAttributes::ANALYTICS),
         recipe_definition: Since::maybe(v, with_definition.then(|| d.definition.clone())),
         description: d.description.clone(),
@@ -209,6 +215,7 @@ fn instant(name: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
@@ -267,7 +274,7 @@ pub async fn list(
     let total = all.len() as i64;
     let mut recipes = Vec::new();
     for r in all.iter().skip(page.offset() as usize).take(page.size as usize) {
-        recipes.push(representation(&state, &v, r, false).await?);
+        recipes.push(representation(&state, &v, &actor, r, false).await?);
     }
     let (url, next_page_url) = page.links(&v.url("/recipes"), &q, total);
     Ok(ok(RecipeCollection { recipes, total_size: total, url, next_page_url }))
@@ -319,7 +326,7 @@ pub async fn create(
     let (c, format) = input::<RecipeInput>(&bytes, "recipeObject")?.change();
     let new = NewDefinition { name: c.name, label: c.label, description: c.description, definition: c.definition };
     let r = state.create_recipe(&actor, new, format.as_deref()).await?;
-    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, true).await?))
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &actor, &r, true).await?))
 }
 
 #[utoipa::path(
@@ -331,6 +338,7 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Path(id): Path<AssetPath>,
     Query(q): Query<HashMap<String, String>>,
@@ -339,7 +347,7 @@ pub async fn get(
     if let Some(h) = q.get("historyId") {
         r.dataflow.definition = state.history(&r.dataflow.id, h).await?.definition;
     }
-    Ok(ok(representation(&state, &v, &r, true).await?))
+    Ok(ok(representation(&state, &v, &actor, &r, true).await?))
 }
 
 #[utoipa::path(
@@ -358,7 +366,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let (change, format) = input::<RecipeInput>(&bytes, "recipeObject")?.change();
     let r = state.update_recipe(&actor, &id.id, change, format.as_deref()).await?;
-    Ok(ok(representation(&state, &v, &r, true).await?))
+    Ok(ok(representation(&state, &v, &actor, &r, true).await?))
 }
 
 #[utoipa::path(
@@ -377,7 +385,7 @@ pub async fn revert(
 ) -> ApiResult<Response> {
     let input: RecipeInput = input(&bytes, "recipeObject")?;
     let r = state.revert_recipe(&actor, &id.id, input.history_id.as_deref(), input.history_label.as_deref()).await?;
-    Ok(ok(representation(&state, &v, &r, true).await?))
+    Ok(ok(representation(&state, &v, &actor, &r, true).await?))
 }
 
 #[utoipa::path(

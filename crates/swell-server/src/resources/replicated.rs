@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use swell_app::{Actor, ApiError, ApiResult, NewObject};
+use swell_app::{Actor, ApiError, ApiResult, Asset, NewObject};
 use swell_core::{ConnectionMode, SyncStatus};
 use swell_store::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord};
 use utoipa::ToSchema;
@@ -79,6 +79,7 @@ pub struct ReplicatedDatasetCollection {
 async fn representation(
     state: &AppState,
     v: &Version,
+    actor: &Actor,
     r: &ReplicatedRecord,
     c: &ConnectorRecord,
 ) -> ApiResult<ReplicatedDataset> {
@@ -95,7 +96,7 @@ async fn representation(
         label: r.source_object.clone(),
         namespace: "",
         source_object_name: r.source_object.clone(),
-        connector: connectors::representation(state, v, c, false).await?,
+        connector: connectors::representation(state, v, actor, c, false).await?,
         connection_mode: r.connection_mode.wire(),
         supported_connection_modes: ConnectionMode::ALL.map(ConnectionMode::wire).to_vec(),
         filter_applied: r.pass_through_filter.as_deref().is_some_and(|f| !f.trim().is_empty()),
@@ -108,8 +109,8 @@ async fn representation(
         full_refresh: r.full_refresh,
         status: r.status.wire(),
         uuid: r.id.to_string(),
-        audit: Audit::new(&r.created_date, &r.last_modified_date),
-        permissions: Permissions::ALL,
+        audit: Audit::new((&r.created_by, &r.created_date), (&r.last_modified_by, &r.last_modified_date)),
+        permissions: Permissions::of(actor, Asset::ConnectedObject),
         pass_through_filter: r.pass_through_filter.clone(),
         last_refreshed_date: r.last_refreshed.map(Timestamp::from),
     })
@@ -182,6 +183,7 @@ impl ReplicatedDatasetInput {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     v: Version,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
@@ -207,7 +209,7 @@ pub async fn list(
         {
             continue;
         }
-        items.push(representation(&state, &v, &r, c).await?);
+        items.push(representation(&state, &v, &actor, &r, c).await?);
     }
     Ok(ok(ReplicatedDatasetCollection { replicated_datasets: items, url: v.url("/replicatedDatasets") }))
 }
@@ -228,7 +230,7 @@ pub async fn create(
     let new = input::<ReplicatedDatasetInput>(&bytes, "replicatedDataset")?.into_new()?;
     let r = state.add_object(&actor, new).await?;
     let c = state.store.connector(&r.connector_id).await?;
-    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &r, &c).await?))
+    Ok(crate::wire::json(StatusCode::CREATED, representation(&state, &v, &actor, &r, &c).await?))
 }
 
 #[utoipa::path(
@@ -237,9 +239,14 @@ pub async fn create(
     tag = "connected objects",
     responses((status = 200, body = ReplicatedDataset)),
 )]
-pub async fn get(State(state): State<AppState>, v: Version, Path(id): Path<AssetPath>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    v: Version,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
     let (r, c) = state.object(&id.id).await?;
-    Ok(ok(representation(&state, &v, &r, &c).await?))
+    Ok(ok(representation(&state, &v, &actor, &r, &c).await?))
 }
 
 #[utoipa::path(
@@ -259,7 +266,7 @@ pub async fn patch(
     let change = input::<ReplicatedDatasetInput>(&bytes, "replicatedDataset")?.into_new()?;
     let r = state.update_object(&actor, &id.id, change).await?;
     let c = state.store.connector(&r.connector_id).await?;
-    Ok(ok(representation(&state, &v, &r, &c).await?))
+    Ok(ok(representation(&state, &v, &actor, &r, &c).await?))
 }
 
 /// Deletes a connected object and its synced data. A dataflow that still reads it adds it

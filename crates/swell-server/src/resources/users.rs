@@ -169,9 +169,7 @@ pub async fn get(
     v: Version,
     Path(id): Path<AssetPath>,
 ) -> ApiResult<Response> {
-    // who is who is an admin's to read, as the list is
-    actor.require(Role::Admin, "read a user")?;
-    Ok(ok(user(&v, &state.user(&id.id).await?)))
+    Ok(ok(user(&v, &state.read_user(&actor, &id.id).await?)))
 }
 
 #[utoipa::path(
@@ -249,4 +247,87 @@ pub async fn revoke(
     Path(id): Path<AssetPath>,
 ) -> ApiResult<Response> {
     Ok(ok(token(&state.revoke_token(&actor, &id.id).await?, None)))
+}
+
+/// A connected app of a user: its client id signs the user in (`client_credentials`, or JWT
+/// assertions its certificate verifies). Never its secret, except in the answer that made it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    /// The client id (consumer key).
+    pub id: String,
+    pub user_id: String,
+    /// Whether JWT assertions sign in with it.
+    pub has_certificate: bool,
+    pub created_date: Timestamp,
+    pub revoked_date: Option<Timestamp>,
+    /// The secret of the `client_credentials` grant: only when it was just made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientCollection {
+    pub clients: Vec<Client>,
+}
+
+/// The body of `POST /swell/users/{id}/clients`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientInput {
+    /// An X.509 certificate (PEM) with an RSA key: JWT assertions it verifies sign the user in.
+    pub certificate: Option<String>,
+}
+
+fn client(c: &swell_store::ClientRecord, secret: Option<String>) -> Client {
+    Client {
+        id: c.id.clone(),
+        user_id: c.user_id.to_string(),
+        has_certificate: c.certificate.is_some(),
+        created_date: Timestamp::from(&c.created_date),
+        revoked_date: c.revoked_date.map(Timestamp::from),
+        client_secret: secret,
+    }
+}
+
+#[utoipa::path(get, path = "/services/data/{version}/swell/users/{id}/clients", tag = "users", responses((status = 200, body = ClientCollection)))]
+pub async fn clients(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    let list = state.clients(&actor, &id.id).await?;
+    Ok(ok(ClientCollection { clients: list.iter().map(|c| client(c, None)).collect() }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/services/data/{version}/swell/users/{id}/clients",
+    tag = "users",
+    request_body = ClientInput,
+    responses((status = 201, body = Client, description = "The client, its secret shown this once")),
+)]
+pub async fn create_client(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let body: ClientInput = if bytes.is_empty() { ClientInput::default() } else { input(&bytes, "client")? };
+    let made = state.create_client(&actor, &id.id, body.certificate.as_deref()).await?;
+    Ok(json(StatusCode::CREATED, client(&made.record, Some(made.secret))))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/services/data/{version}/swell/clients/{id}",
+    tag = "users",
+    responses((status = 200, body = Client, description = "The client, revoked with the tokens it signed in")),
+)]
+pub async fn revoke_client(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<AssetPath>,
+) -> ApiResult<Response> {
+    Ok(ok(client(&state.revoke_client(&actor, &id.id).await?, None)))
 }

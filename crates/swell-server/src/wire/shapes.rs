@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use swell_app::{Actor, ErrorCode};
 use swell_core::SalesforceId;
+use swell_store::UserRef;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
@@ -27,10 +28,9 @@ impl WaveUser {
         WaveUser { id: actor.id.to_string(), name: actor.name.clone(), profile_photo_url: PROFILE_PHOTO.into() }
     }
 
-    /// The user of every stored asset: records do not hold who made them yet, and every
-    /// change is the admin's.
-    pub fn admin() -> Self {
-        WaveUser::of(&Actor::admin())
+    /// A user a record names (who made or changed it, who started a job).
+    pub fn named(u: &UserRef) -> Self {
+        WaveUser { id: u.id.to_string(), name: u.name.clone(), profile_photo_url: PROFILE_PHOTO.into() }
     }
 }
 
@@ -47,15 +47,15 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// The fields of an asset made at `created` and last changed at `modified`. A change never
-    /// reads as older than the creation: a recipe's dates come from two records written a
-    /// moment apart.
-    pub fn new(created: &DateTime<Utc>, modified: &DateTime<Utc>) -> Self {
+    /// The fields of an asset `created` by a user at a time and last `modified` by one at a
+    /// time. A change never reads as older than the creation: a recipe's dates come from two
+    /// records written a moment apart.
+    pub fn new(created: (&UserRef, &DateTime<Utc>), modified: (&UserRef, &DateTime<Utc>)) -> Self {
         Audit {
-            created_by: WaveUser::admin(),
-            created_date: Timestamp::from(created),
-            last_modified_by: WaveUser::admin(),
-            last_modified_date: Timestamp::from((*modified).max(*created)),
+            created_by: WaveUser::named(created.0),
+            created_date: Timestamp::from(created.1),
+            last_modified_by: WaveUser::named(modified.0),
+            last_modified_date: Timestamp::from((*modified.1).max(*created.1)),
         }
     }
 }
@@ -111,8 +111,7 @@ impl AssetRef {
     }
 }
 
-/// What the acting user may do with an asset (`Permissions` of the base asset). Every user is
-/// the admin until users and roles come, who may do everything.
+/// What the acting user may do with an asset (`Permissions` of the base asset), by their role.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Permissions {
     pub create: bool,
@@ -122,7 +121,11 @@ pub struct Permissions {
 }
 
 impl Permissions {
-    pub const ALL: Permissions = Permissions { create: true, manage: true, modify: true, view: true };
+    /// What `actor` may do with an asset of `kind`, by their role (swell-app decides).
+    pub fn of(actor: &Actor, kind: swell_app::Asset) -> Permissions {
+        let a = actor.allowed(kind);
+        Permissions { create: a.create, manage: a.manage, modify: a.modify, view: true }
+    }
 }
 
 /// The license an asset runs under; every swell asset runs as CRM Analytics does.

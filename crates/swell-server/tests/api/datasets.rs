@@ -10,7 +10,7 @@ async fn dataset_lists_search_sort_and_page() {
     for (name, label) in [("Alpha_Sales", "Alpha sales"), ("Beta_Sales", "Beta sales"), ("Gamma_Cases", "Gamma cases")]
     {
         api.object(name, "Id\n1\n").await;
-        api.store().record_dataset_version(name, label, "v1", 1, None).await.unwrap();
+        api.store().record_dataset_version(&swell_store::admin_id(), name, label, "v1", 1, None).await.unwrap();
     }
     let (_, all) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Name", None).await;
     let names: Vec<&str> = all["datasets"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
@@ -44,7 +44,7 @@ async fn datasets_carry_the_fields_and_sorts_strict_clients_need() {
     let api = Api::new().await;
     for (name, rows) in [("Small", 1), ("Large", 30), ("Medium", 5)] {
         api.object(name, "Id\n1\n").await;
-        api.store().record_dataset_version(name, name, "v1", rows, None).await.unwrap();
+        api.store().record_dataset_version(&swell_store::admin_id(), name, name, "v1", rows, None).await.unwrap();
     }
     let (_, d) = api.call("GET", "/services/data/v62.0/wave/datasets/Large", None).await;
     let (_, versions) = api.call("GET", "/services/data/v62.0/wave/datasets/Large/versions", None).await;
@@ -68,7 +68,7 @@ async fn datasets_carry_the_fields_and_sorts_strict_clients_need() {
         assert_eq!((s, list["totalSize"].as_i64()), (StatusCode::OK, Some(3)), "sort={sort}: {list}");
     }
     // the most recently used is the last written
-    api.store().record_dataset_version("Small", "Small", "v2", 2, None).await.unwrap();
+    api.store().record_dataset_version(&swell_store::admin_id(), "Small", "Small", "v2", 2, None).await.unwrap();
     let (_, mru) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Mru", None).await;
     assert_eq!(names(&mru)[0], "Small");
     let (s, e) = api.call("GET", "/services/data/v62.0/wave/datasets?sort=Size", None).await;

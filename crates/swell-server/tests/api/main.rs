@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audit;
 mod basics;
 mod connections;
 mod datasets;

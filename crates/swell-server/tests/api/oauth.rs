@@ -6,7 +6,7 @@ use crate::common::Api;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-async fn form(api: &Api, path: &str, body: &str) -> (StatusCode, Value) {
+pub(crate) async fn form(api: &Api, path: &str, body: &str) -> (StatusCode, Value) {
     let req = axum::http::Request::builder()
         .method("POST")
         .uri(path)
@@ -99,4 +99,138 @@ async fn the_password_grant_signs_a_user_in() {
     let (s, _) =
         api.call("PATCH", &format!("{users}/{}", u["id"].as_str().unwrap()), Some(json!({"active": false}))).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+const KEY: &str = include_str!("../../../../tests/jwt/test-only.key");
+const CERT: &str = include_str!("../../../../tests/jwt/test-only.crt");
+
+/// A JWT assertion with `claims`, signed RS256 by tests/jwt/test-only.key.
+fn assertion(claims: &Value) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(KEY.lines().filter(|l| !l.starts_with("-----")).collect::<String>())
+        .unwrap();
+    let key = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let signed = format!("{}.{}", b64.encode(r#"{"alg":"RS256"}"#), b64.encode(claims.to_string()));
+    let mut sig = vec![0u8; key.public().modulus_len()];
+    key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signed.as_bytes(), &mut sig)
+        .unwrap();
+    format!("{signed}.{}", b64.encode(sig))
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Connected apps: the `client_credentials` grant signs the client's user in with the
+/// client's secret, the JWT bearer grant with an assertion its certificate verifies; what is
+/// wrong answers alike; revoking the client revokes what it signed in.
+#[tokio::test]
+async fn connected_apps_sign_their_user_in() {
+    let api = Api::new().await;
+    let users = "/services/data/v62.0/swell/users";
+    let (_, u) = api.call("POST", users, Some(json!({"username": "bot@example.com", "role": "operator"}))).await;
+    let uid = u["id"].as_str().unwrap().to_string();
+    let (s, c) = api.call("POST", &format!("{users}/{uid}/clients"), Some(json!({"certificate": CERT}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let (id, secret) = (c["id"].as_str().unwrap().to_string(), c["clientSecret"].as_str().unwrap().to_string());
+    assert!(id.starts_with("3MVG9") && c["hasCertificate"] == true, "{c}");
+    let (_, listed) = api.call("GET", &format!("{users}/{uid}/clients"), None).await;
+    assert!(!listed.to_string().contains(&secret), "lists never hold a secret: {listed}");
+
+    // client credentials
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let (s, t) = form(&api, "/services/oauth2/token", &body).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let by_secret = t["access_token"].as_str().unwrap().to_string();
+    let (_, me) = api.call_as(&by_secret, "GET", "/services/oauth2/userinfo", None).await;
+    assert_eq!(me["preferred_username"], "bot@example.com");
+    let wrong =
+        form(&api, "/services/oauth2/token", &format!("grant_type=client_credentials&client_id={id}&client_secret=x"))
+            .await;
+    let unknown =
+        form(&api, "/services/oauth2/token", "grant_type=client_credentials&client_id=3MVG9nope&client_secret=x").await;
+    assert_eq!(wrong, unknown, "a wrong secret and an unknown client answer alike");
+    assert_eq!(wrong.0, StatusCode::BAD_REQUEST);
+
+    // JWT bearer, as `sf org login jwt` sends it
+    let now = chrono::Utc::now().timestamp();
+    let good = json!({"iss": id, "sub": "BOT@example.com", "aud": "http://swell.test:8443", "exp": now + 180});
+    let jwt = |claims: &Value| {
+        format!("grant_type={}&assertion={}", enc("urn:ietf:params:oauth:grant-type:jwt-bearer"), assertion(claims))
+    };
+    let (s, t) = form(&api, "/services/oauth2/token", &jwt(&good)).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let by_jwt = t["access_token"].as_str().unwrap().to_string();
+    assert_eq!(api.call_as(&by_jwt, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::OK);
+    let login_host =
+        json!({"iss": id, "sub": "bot@example.com", "aud": "https://login.salesforce.com", "exp": now + 60});
+    assert_eq!(form(&api, "/services/oauth2/token", &jwt(&login_host)).await.0, StatusCode::OK);
+    // as the Salesforce CLI writes it: exp in milliseconds, 300 of them ahead
+    let millis = json!({"iss": id, "sub": "bot@example.com", "aud": "http://swell.test:8443", "exp": now * 1000 + 300});
+    assert_eq!(form(&api, "/services/oauth2/token", &jwt(&millis)).await.0, StatusCode::OK);
+    // each wrong part is refused alike, and recorded with its reason
+    let mut tampered = assertion(&good);
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    let bad = [
+        json!({"iss": id, "sub": "someone@example.com", "aud": "http://swell.test:8443", "exp": now + 180}),
+        json!({"iss": id, "sub": "bot@example.com", "aud": "https://evil.example.com", "exp": now + 180}),
+        json!({"iss": id, "sub": "bot@example.com", "aud": "http://swell.test:8443", "exp": now - 61}),
+        json!({"iss": id, "sub": "bot@example.com", "aud": "http://swell.test:8443", "exp": now + 86_400}),
+        json!({"iss": "3MVG9nope", "sub": "bot@example.com", "aud": "http://swell.test:8443", "exp": now + 60}),
+        json!({"iss": id, "sub": "bot@example.com", "aud": "http://swell.test:8443"}),
+    ];
+    for claims in &bad {
+        let (s, e) = form(&api, "/services/oauth2/token", &jwt(claims)).await;
+        assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{claims}: {e}");
+    }
+    let body = format!("grant_type={}&assertion={tampered}", enc("urn:ietf:params:oauth:grant-type:jwt-bearer"));
+    assert_eq!(form(&api, "/services/oauth2/token", &body).await.0, StatusCode::BAD_REQUEST, "a tampered signature");
+    for junk in ["", "a.b", "x.y.z", "....."] {
+        let body = format!("grant_type={}&assertion={}", enc("urn:ietf:params:oauth:grant-type:jwt-bearer"), enc(junk));
+        let (s, e) = form(&api, "/services/oauth2/token", &body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{junk}: {e}");
+    }
+    let (_, log) =
+        api.call("GET", "/services/data/v62.0/swell/audit?action=sign%20in&outcome=failed&pageSize=50", None).await;
+    let reasons = log.to_string();
+    for says in [
+        "wrong secret",
+        "sub is not the client's user",
+        "aud is neither",
+        "expired",
+        "too late",
+        "signature does not verify",
+    ] {
+        assert!(reasons.contains(says), "the audit log says '{says}': {log}");
+    }
+
+    // a client without a certificate signs in by secret only; a bad certificate is named
+    let (_, plain) = api.call("POST", &format!("{users}/{uid}/clients"), None).await;
+    let plain_id = plain["id"].as_str().unwrap();
+    let claims = json!({"iss": plain_id, "sub": "bot@example.com", "aud": "http://swell.test:8443", "exp": now + 60});
+    assert_eq!(form(&api, "/services/oauth2/token", &jwt(&claims)).await.0, StatusCode::BAD_REQUEST);
+    for (cert, says) in [
+        ("hello", "not a PEM certificate"),
+        ("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----", "not base64"),
+    ] {
+        let (s, e) = api.call("POST", &format!("{users}/{uid}/clients"), Some(json!({"certificate": cert}))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        let m = e[0]["message"].as_str().unwrap();
+        assert!(m.starts_with("certificate:") && m.contains(says), "{m}");
+    }
+
+    // revoking the client stops it and what it signed in, at once
+    let (s, _) = api.call("DELETE", &format!("/services/data/v62.0/swell/clients/{id}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(api.call_as(&by_secret, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.call_as(&by_jwt, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    assert_eq!(form(&api, "/services/oauth2/token", &body).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(form(&api, "/services/oauth2/token", &jwt(&good)).await.0, StatusCode::BAD_REQUEST);
+    // only admins manage clients
+    let operator = api.use_cases.create_token(&swell_app::Actor::admin(), &uid, None).await.unwrap().text;
+    let (s, _) = api.call_as(&operator, "POST", &format!("{users}/{uid}/clients"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }

@@ -297,3 +297,36 @@ async fn admins_manage_users_and_tokens_over_rest() {
     let (s, _) = api.call("DELETE", "/services/data/v62.0/swell/tokens/tok_nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// `permissions` on representations tell each user what their role allows with the asset.
+#[tokio::test]
+async fn permissions_follow_the_role() {
+    let api = Api::new().await;
+    let folder = object_folder(api.data.root());
+    let with = fixtures(&api, 1, &folder).await;
+    let get = |k: &str| with.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+    let (df, conn, object, recipe) = (get("{df}"), get("{conn}"), get("{object}"), get("{recipe}"));
+    let paths = [
+        ("dataflow", format!("{BASE}/dataflows/{df}"), Role::Editor),
+        ("recipe", format!("{BASE}/recipes/{recipe}"), Role::Editor),
+        ("connection", format!("{BASE}/dataConnectors/{conn}"), Role::Admin),
+        ("object", format!("{BASE}/replicatedDatasets/{object}"), Role::Editor),
+    ];
+    for role in Role::ALL {
+        let token = user(&api, role).await;
+        for (what, path, changes) in &paths {
+            let (s, got) = api.call_as(&token, "GET", path, None).await;
+            assert_eq!(s, StatusCode::OK, "{what} as {role}: {got}");
+            let may = role.allows(*changes);
+            let p = &got["permissions"];
+            assert_eq!(
+                (p["view"].as_bool(), p["modify"].as_bool(), p["manage"].as_bool(), p["create"].as_bool()),
+                (Some(true), Some(may), Some(may), Some(may)),
+                "{what} as {role}: {p}"
+            );
+        }
+        // lists say the same
+        let (_, list) = api.call_as(&token, "GET", &format!("{BASE}/dataflows"), None).await;
+        assert_eq!(list["dataflows"][0]["permissions"]["modify"].as_bool(), Some(role.allows(Role::Editor)));
+    }
+}

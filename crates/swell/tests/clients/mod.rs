@@ -76,6 +76,158 @@ fn jsforce_logs_in_with_a_password() {
     node("jsforce_login.mjs", &[&demo.base, "ops@example.com", "s3cret pass"], "jsforce login: all steps passed");
 }
 
+/// Runs the Salesforce CLI (tests/clients) in `dir`, its `~/.sf` files in a home there, with
+/// `token` (if any) as the access token `org login access-token` reads: its exit code and
+/// stdout.
+fn run_sf(dir: &Path, token: Option<&str>, args: &[&str]) -> (i32, String) {
+    let home = dir.join("home");
+    let mut sf = Command::new(clients().join("node_modules/.bin/sf"));
+    if let Some(token) = token {
+        sf.env("SF_ACCESS_TOKEN", token);
+    }
+    let out = sf
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .envs([
+            ("SF_DISABLE_TELEMETRY", "true"),
+            ("SF_DISABLE_AUTOUPDATE", "true"),
+            ("SF_AUTOUPDATE_DISABLE", "true"),
+            ("SF_SKIP_NEW_VERSION_CHECK", "true"),
+            ("SF_HIDE_RELEASE_NOTES", "true"),
+            ("SF_USE_GENERIC_UNIX_KEYCHAIN", "true"),
+            ("SF_DISABLE_DNS_CHECK", "true"),
+            ("NODE_NO_WARNINGS", "1"),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+        ])
+        .output()
+        .expect("sf runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code().unwrap_or(-1);
+    // a failure's reason is on stderr when stdout is empty
+    (code, if code != 0 && stdout.trim().is_empty() { stderr.to_string() } else { stdout.to_string() })
+}
+
+/// `swell user add` in `dir`'s data dir: the user's first token.
+fn add_user(dir: &Path, username: &str, role: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_swell"))
+        .args(["user", "add", username, "--role", role, "--data-dir", "data"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    printed.lines().find_map(|l| l.split_once("(shown once): ")).map(|(_, t)| t.trim().to_string()).expect("a token")
+}
+
+/// The Salesforce CLI signs in with a viewer's token (`sf org login access-token`), as a
+/// person given read-only access would: it lists dataflows and jobs, and a start is refused
+/// (403 `INSUFFICIENT_ACCESS`, exit code 1) and lands in the audit log.
+#[test]
+fn the_salesforce_cli_signs_in_as_a_viewer() {
+    if !installed("node_modules/.bin/sf", "npm ci") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("admin-token"));
+    let viewer = add_user(tmp.path(), "vic@example.com", "viewer");
+    let sf = |args: &[&str]| run_sf(tmp.path(), Some(&viewer), args);
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
+    let (code, out) =
+        sf(&["org", "login", "access-token", "--instance-url", &demo.base, "--no-prompt", "--alias", "vic"]);
+    assert_eq!(code, 0, "login: {out}");
+    assert!(out.contains("Successfully authorized vic@example.com with org ID 00DSw0000000001"), "{out}");
+    let wave = "/services/data/v62.0/wave";
+    let (code, out) = sf(&["api", "request", "rest", &format!("{wave}/dataflows"), "-o", "vic"]);
+    assert_eq!(code, 0, "{out}");
+    let df = json(&out)["dataflows"][0]["id"].as_str().unwrap().to_string();
+    let (code, out) = sf(&["api", "request", "rest", &format!("{wave}/dataflowjobs"), "-o", "vic"]);
+    assert_eq!(code, 0, "{out}");
+    let body = format!(r#"{{"dataflowId":"{df}","command":"start"}}"#);
+    let (code, out) =
+        sf(&["api", "request", "rest", &format!("{wave}/dataflowjobs"), "-X", "POST", "-b", &body, "-o", "vic"]);
+    assert_eq!((code, json(&out)[0]["errorCode"].as_str()), (1, Some("INSUFFICIENT_ACCESS")), "{out}");
+    let (status, log) = get(&demo.base, "/services/data/v62.0/swell/audit?user=vic%40example.com", "admin-token");
+    assert_eq!(status, 200, "{log}");
+    let log = json(&log);
+    assert_eq!(
+        (log["events"][0]["action"].as_str(), log["events"][0]["outcome"].as_str()),
+        (Some("start job"), Some("refused")),
+        "{log}"
+    );
+}
+
+/// The Salesforce CLI signs in with the JWT bearer flow (`sf org login jwt`), as CI jobs sign
+/// in to orgs: a connected app registered with `swell user client create --certificate`, the
+/// key of tests/jwt signing the assertion. It then works as that user (an operator: starts a
+/// job), and revoking the client logs it out.
+#[test]
+fn the_salesforce_cli_signs_in_with_a_jwt() {
+    if !installed("node_modules/.bin/sf", "npm ci") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some("admin-token"));
+    add_user(tmp.path(), "ci-bot@example.com", "operator");
+    let jwt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/jwt");
+    let swell = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_swell")).args(args).current_dir(tmp.path()).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let made = swell(&[
+        "user",
+        "client",
+        "create",
+        "ci-bot@example.com",
+        "--certificate",
+        jwt.join("test-only.crt").to_str().unwrap(),
+        "--data-dir",
+        "data",
+    ]);
+    let client = made.lines().find_map(|l| l.strip_prefix("client id: ")).expect("a client id").trim().to_string();
+    let sf = |args: &[&str]| run_sf(tmp.path(), None, args);
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
+    let key = jwt.join("test-only.key");
+    let (code, out) = sf(&[
+        "org",
+        "login",
+        "jwt",
+        "--client-id",
+        &client,
+        "--jwt-key-file",
+        key.to_str().unwrap(),
+        "--username",
+        "ci-bot@example.com",
+        "--instance-url",
+        &demo.base,
+        "--alias",
+        "bot",
+    ]);
+    assert_eq!(code, 0, "login: {out}");
+    assert!(out.contains("Successfully authorized ci-bot@example.com with org ID 00DSw0000000001"), "{out}");
+    let wave = "/services/data/v62.0/wave";
+    let (code, out) = sf(&["api", "request", "rest", &format!("{wave}/dataflows"), "-o", "bot"]);
+    assert_eq!(code, 0, "{out}");
+    let df = json(&out)["dataflows"][0]["id"].as_str().unwrap().to_string();
+    // an operator: starts (or finds the demo's own run still going)
+    let body = format!(r#"{{"dataflowId":"{df}","command":"start"}}"#);
+    let (_, out) =
+        sf(&["api", "request", "rest", &format!("{wave}/dataflowjobs"), "-X", "POST", "-b", &body, "-o", "bot"]);
+    let answer = json(&out);
+    assert!(
+        answer["createdBy"]["name"] == "ci-bot@example.com" || answer[0]["errorCode"] == "JOB_ALREADY_QUEUED",
+        "{out}"
+    );
+    swell(&["user", "client", "revoke", &client, "--data-dir", "data"]);
+    let (code, out) = sf(&["api", "request", "rest", &format!("{wave}/dataflows"), "-o", "bot"]);
+    assert_ne!(code, 0, "a revoked client's session stops: {out}");
+}
+
 /// The Salesforce CLI (`sf`, tests/clients), unchanged: `org login access-token`, the
 /// analytics plugin's `dataflow list` and `dataflow history list/revert`, then
 /// `api request rest` for the seed's calls (start, poll, nodes, stop, schedule PUT/GET/DELETE)
@@ -86,41 +238,16 @@ fn the_salesforce_cli_works_unchanged() {
         return;
     }
     let clients = clients();
-    let sf_bin = clients.join("node_modules/.bin/sf");
     let tmp = tempfile::tempdir().unwrap();
     let token = "00DSW0000000001!cli.test";
     let demo = start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", "data"], tmp.path(), Some(token));
-    let home = tmp.path().join("home");
-    let sf = |args: &[&str]| -> (i32, String) {
-        let out = Command::new(&sf_bin)
-            .args(args)
-            .current_dir(tmp.path())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("SF_ACCESS_TOKEN", token)
-            .envs([
-                ("SF_DISABLE_TELEMETRY", "true"),
-                ("SF_DISABLE_AUTOUPDATE", "true"),
-                ("SF_AUTOUPDATE_DISABLE", "true"),
-                ("SF_SKIP_NEW_VERSION_CHECK", "true"),
-                ("SF_HIDE_RELEASE_NOTES", "true"),
-                ("SF_USE_GENERIC_UNIX_KEYCHAIN", "true"),
-                ("SF_DISABLE_DNS_CHECK", "true"),
-                ("NODE_NO_WARNINGS", "1"),
-                ("NO_PROXY", "127.0.0.1,localhost"),
-            ])
-            .output()
-            .expect("sf runs");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
-    };
+    let sf = |args: &[&str]| run_sf(tmp.path(), Some(token), args);
     let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
 
     let (code, out) =
         sf(&["org", "login", "access-token", "--instance-url", &demo.base, "--no-prompt", "--alias", "local"]);
     assert_eq!(code, 0, "login: {out}");
-    assert!(out.contains("Successfully authorized admin@swell.local with org ID 00DSW0000000001"), "{out}");
+    assert!(out.contains("Successfully authorized admin@swell.local with org ID 00DSw0000000001"), "{out}");
     let (code, out) = sf(&["org", "display", "-o", "local"]);
     assert!(code == 0 && out.contains("Connected"), "{out}");
 
