@@ -64,13 +64,13 @@ fn check_certificate(pem: &str) -> ApiResult<()> {
     let der = certificate_der(pem).map_err(|m| ApiError::bad_request(format!("certificate: {m}")))?;
     let der = rustls_pki_types::CertificateDer::from(der);
     let cert = webpki::EndEntityCert::try_from(&der)
-        .map_err(|e| ApiError::bad_request(format!("certificate: not an X.509 certificate swell can read ({e:?})")))?;
+        .map_err(|_| ApiError::bad_request("certificate: not an X.509 certificate swell can read"))?;
     // an RSA key: a signature by nothing verifies as "wrong signature", not "unsupported key"
     match cert.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, b"probe", &[0u8; 256]) {
         Err(webpki::Error::InvalidSignatureForPublicKey) => Ok(()),
-        Err(e) => Err(ApiError::bad_request(format!(
-            "certificate: its key cannot verify RS256 signatures ({e:?}); JWT sign-in needs an RSA key of 2048 bits or more"
-        ))),
+        Err(_) => Err(ApiError::bad_request(
+            "certificate: its key cannot verify RS256 signatures; JWT sign-in needs an RSA key of 2048 bits or more",
+        )),
         Ok(()) => Err(ApiError::bad_request("certificate: its key verifies anything")),
     }
 }
@@ -82,6 +82,7 @@ struct Claims {
     sub: Option<String>,
     aud: Option<serde_json::Value>,
     exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 impl Claims {
@@ -92,6 +93,7 @@ impl Claims {
             sub: text("sub"),
             aud: v.get("aud").cloned(),
             exp: v.get("exp").and_then(|e| e.as_f64()),
+            nbf: v.get("nbf").and_then(|e| e.as_f64()),
         })
     }
 }
@@ -159,7 +161,7 @@ impl App {
         secret: &str,
         address: Option<&str>,
     ) -> ApiResult<Result<Login, LoginRefused>> {
-        self.client_login(client_id, address, "client credentials", |c, _| {
+        self.client_login(client_id, address, "client credentials", None, |c, _| {
             constant_time_eq(hash(secret).as_bytes(), c.secret_hash.as_bytes()).then_some(()).ok_or("wrong secret")
         })
         .await
@@ -183,11 +185,10 @@ impl App {
             Err(_) => String::new(),
         };
         let now = Utc::now();
-        self.client_login(&issuer, address, "JWT", |c, user| {
+        let unreadable = parsed.as_ref().err().copied();
+        self.client_login(&issuer, address, "JWT", unreadable, |c, user| {
             let (header, claims, signed, signature) = parsed.as_ref().map_err(|m| *m)?;
-            if !user.username.eq_ignore_ascii_case(username.trim()) {
-                return Err("the assertion's sub is not the client's user");
-            }
+            // the signature first: nothing an unsigned claim says is worth a reason
             if header.get("alg").and_then(|a| a.as_str()) != Some("RS256") {
                 return Err("the assertion is not signed with RS256");
             }
@@ -196,7 +197,20 @@ impl App {
             let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| "bad certificate")?;
             cert.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), signature)
                 .map_err(|_| "the signature does not verify")?;
-            let exp = claims.exp.and_then(expiry).ok_or("the assertion has no exp")?;
+            if header.get("crit").is_some() {
+                return Err("the assertion has critical header parameters swell does not know (crit)");
+            }
+            if !user.username.eq_ignore_ascii_case(username.trim()) {
+                return Err("the assertion's sub is not the client's user");
+            }
+            let exp = claims.exp.ok_or("the assertion has no exp")?;
+            let exp = expiry(exp).ok_or("the assertion's exp is not a time")?;
+            if let Some(nbf) = claims.nbf {
+                let nbf = expiry(nbf).ok_or("the assertion's nbf is not a time")?;
+                if nbf > now + JWT_LEEWAY {
+                    return Err("the assertion is not valid yet (nbf)");
+                }
+            }
             if exp + JWT_LEEWAY <= now {
                 return Err("the assertion expired");
             }
@@ -220,26 +234,27 @@ impl App {
         .await
     }
 
-    /// A sign-in by client `client_id`, whose proof `check` verifies: lockouts, the client's
-    /// state, its user's, the audit log.
+    /// A sign-in by client `client_id`, whose proof `check` verifies (`unreadable`: why the
+    /// proof could not even be read): lockouts, the client's state, its user's, the audit log.
     async fn client_login(
         &self,
         client_id: &str,
         address: Option<&str>,
         how: &str,
+        unreadable: Option<&'static str>,
         check: impl FnOnce(&ClientRecord, &UserRecord) -> Result<(), &'static str>,
     ) -> ApiResult<Result<Login, LoginRefused>> {
+        let client_id = &crate::text::cut(client_id, 100);
         let by_client = format!("client:{client_id}");
         let by_addr = address.map(|a| format!("addr:{a}"));
         let name = format!("client {client_id}");
         let keys: Vec<&str> = std::iter::once(by_client.as_str()).chain(by_addr.as_deref()).collect();
-        if self.locked_out(&keys).await? {
-            let reason =
-                format!("{how}: locked out after {} failures{}", crate::users::MAX_FAILED_LOGINS, from(address));
-            self.failed_sign_in(None, &name, &reason).await;
+        let (attempt, seen) = self.begin_attempt(&keys).await?;
+        if self.locked(&attempt, seen, None, &name, address).await? {
             return Ok(Err(LoginRefused::LockedOut));
         }
-        let client = self.store.client(client_id).await?;
+        // an assertion that cannot be read names no client to look up
+        let client = if unreadable.is_some() { None } else { self.store.client(client_id).await? };
         let user = match &client {
             Some(c) => Some(self.store.user(&c.user_id).await?),
             None => None,
@@ -248,16 +263,17 @@ impl App {
             (Some(c), Some(u)) if c.revoked_date.is_none() && u.active => check(c, u),
             (Some(c), _) if c.revoked_date.is_some() => Err("the client is revoked"),
             (Some(_), Some(_)) => Err("the user is deactivated"),
-            _ => Err("no such client"),
+            _ => Err(unreadable.unwrap_or("no such client")),
         };
         match (outcome, user) {
             (Ok(()), Some(user)) => {
+                self.store.drop_sign_in_attempt(&attempt).await?;
                 self.forget_failures(&by_client).await?;
                 Ok(Ok(self.start_session(&user, how, Some(client_id), address).await?))
             }
             (outcome, user) => {
                 let reason = outcome.err().unwrap_or("no such user");
-                self.count_failure(&keys).await?;
+                // the attempt stays counted
                 tracing::warn!(client_id, address, reason, "sign-in failed");
                 let username = user.as_ref().map_or(name.clone(), |u| u.username.clone());
                 let detail = format!("{how} of {name}: {reason}{}", from(address));

@@ -46,7 +46,8 @@ impl App {
             .record_dataset_version(&actor.id, &d.name, &d.label, &src.storage_version, src.row_count, None)
             .await?;
         table.set_current(&src.storage_version, &lock).map_err(|e| failed(&e))?;
-        self.did(actor, Action::RestoreVersion, Subject::new(&created.id, &d.name), None).await;
+        let detail = format!("version {} made from {}", created.id, src.id);
+        self.did(actor, Action::RestoreVersion, Subject::new(&d.id, &d.name), Some(&detail)).await;
         Ok((d, created))
     }
 }

@@ -41,7 +41,10 @@ impl App {
         match self.store.enqueue_job(&actor.id, &dataflow.id, dataflow.kind.job_type(), &dataflow.label).await? {
             Queued::Job(job) => {
                 self.runner.wake();
-                self.did(actor, Action::StartJob, Subject::new(&job.id, &dataflow.name), None).await;
+                // the event is about the asset that runs (a recipe by its 05v id); the job is its detail
+                let asset = job.recipe_id.clone().unwrap_or_else(|| dataflow.id.clone());
+                let detail = format!("job {}", job.id);
+                self.did(actor, Action::StartJob, Subject::new(&asset, &dataflow.name), Some(&detail)).await;
                 Ok(job)
             }
             Queued::Refused(refused) => Err(ApiError::already_queued(
@@ -57,7 +60,8 @@ impl App {
         match self.store.enqueue_job(&actor.id, &c.dataflow_id, AssetKind::Connection.job_type(), &c.label).await? {
             Queued::Job(job) => {
                 self.runner.wake();
-                self.did(actor, Action::RunConnection, Subject::new(&job.id, &c.name), None).await;
+                let detail = format!("job {}", job.id);
+                self.did(actor, Action::RunConnection, Subject::new(&c.id, &c.name), Some(&detail)).await;
                 Ok(job)
             }
             Queued::Refused(_) => Err(ApiError::already_queued(format!(
@@ -78,7 +82,18 @@ impl App {
         }
         match self.runner.stop(&id).await {
             Ok(job) => {
-                self.did(actor, Action::StopJob, Subject::new(&job.id, &job.label), None).await;
+                // about the asset that ran, as its start was
+                let connection = match job.job_type {
+                    swell_core::JobType::DataSync => self.store.connector_of_dataflow(&job.dataflow_id).await?,
+                    _ => None,
+                };
+                let asset = match (&connection, &job.recipe_id) {
+                    (Some(c), _) => c.id.clone(),
+                    (None, Some(r)) => r.clone(),
+                    (None, None) => job.dataflow_id.clone(),
+                };
+                let detail = format!("job {}", job.id);
+                self.did(actor, Action::StopJob, Subject::new(&asset, &job.label), Some(&detail)).await;
                 Ok(job)
             }
             Err(StoreError::Transition(t)) if t.from.is_finished() => Err(ended(t.from)),

@@ -98,6 +98,13 @@ pub fn unchanged_name(given: Option<&str>, current: &str) -> ApiResult<()> {
     }
 }
 
+/// At most the first `n` characters of `s`: what is kept of a name given at sign-in, which no
+/// user or client has when longer (usernames have at most 80 characters, client ids 47), so
+/// that a megabyte of "username" costs the audit log and the lockout counts no more than this.
+pub(crate) fn cut(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_text;

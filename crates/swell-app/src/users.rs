@@ -240,23 +240,39 @@ pub const LOCKOUT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 pub const SESSION: chrono::Duration = chrono::Duration::hours(2);
 
 impl App {
-    /// Whether any of `keys` (`user:<name>`, `client:<id>`, `addr:<ip>`) failed
-    /// [`MAX_FAILED_LOGINS`] times within the last [`LOCKOUT_WINDOW`]. Counted in the store,
-    /// so that servers sharing a database lock out together.
-    pub(crate) async fn locked_out(&self, keys: &[&str]) -> ApiResult<bool> {
-        let since = Utc::now() - LOCKOUT_WINDOW;
-        for key in keys {
-            if self.store.sign_in_failures(key, since).await? >= i64::from(MAX_FAILED_LOGINS) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+    /// Counts a sign-in attempt under `keys` (`user:<name>`, `client:<id>`, `addr:<ip>`)
+    /// before it is checked: the attempt's id and the most failures a key has now, this
+    /// attempt included. Past [`MAX_FAILED_LOGINS`] within [`LOCKOUT_WINDOW`] the attempt is
+    /// refused unchecked. Counting first and in the store means that neither a burst of
+    /// attempts at once nor servers sharing a database get more guesses than the limit.
+    pub(crate) async fn begin_attempt(&self, keys: &[&str]) -> ApiResult<(String, i64)> {
+        let now = Utc::now();
+        let attempt = random_hex(8)?;
+        let seen = self.store.count_sign_in_attempt(keys, &attempt, now, now - LOCKOUT_WINDOW).await?;
+        Ok((attempt, seen))
     }
 
-    /// Counts a failed sign-in under each of `keys`.
-    pub(crate) async fn count_failure(&self, keys: &[&str]) -> ApiResult<()> {
-        let now = Utc::now();
-        Ok(self.store.add_sign_in_failure(keys, now, now - LOCKOUT_WINDOW).await?)
+    /// Whether an attempt that saw `seen` failures is refused unchecked; it is then not
+    /// counted. The first refusal of a lockout is recorded in the audit log, the rest only in
+    /// the server log (a flood must not fill the audit log).
+    pub(crate) async fn locked(
+        &self,
+        attempt: &str,
+        seen: i64,
+        user: Option<&SalesforceId>,
+        name: &str,
+        address: Option<&str>,
+    ) -> ApiResult<bool> {
+        if seen <= i64::from(MAX_FAILED_LOGINS) {
+            return Ok(false);
+        }
+        self.store.drop_sign_in_attempt(attempt).await?;
+        tracing::warn!(name, address, "sign-in refused: too many failures");
+        if seen == i64::from(MAX_FAILED_LOGINS) + 1 {
+            let reason = format!("locked out after {MAX_FAILED_LOGINS} failures{}", from(address));
+            self.failed_sign_in(user, name, &reason).await;
+        }
+        Ok(true)
     }
 
     /// Forgets the failures of `key`, which just signed in.
@@ -294,6 +310,18 @@ fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Runs argon2 work (about 19 MiB and tens of milliseconds each) off the request threads, at
+/// most one per core at once: a flood of sign-ins waits its turn instead of taking the
+/// machine's memory.
+async fn argon2_work<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    });
+    let _slot = slots.acquire().await.map_err(|e| ApiError::internal(format!("password work: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(format!("password work: {e}")))
+}
+
 /// A PHC string of a password nobody has, verified when the user is unknown so that a wrong
 /// name costs what a wrong password costs.
 fn decoy() -> &'static str {
@@ -309,6 +337,22 @@ pub fn sign(key: &str, text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(ring::hmac::sign(&key, text.as_bytes()).as_ref())
 }
 
+/// The most characters of a password.
+pub const MAX_PASSWORD: usize = 1024;
+
+/// Checks a new password's length ([`MIN_PASSWORD`] to [`MAX_PASSWORD`] characters), so that
+/// a change that also sets other things can refuse it before changing anything.
+pub fn check_password(password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        return Err(ApiError::bad_request(format!("password: at least {MIN_PASSWORD} characters")));
+    }
+    if n > MAX_PASSWORD {
+        return Err(ApiError::bad_request(format!("password: at most {MAX_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
 impl App {
     /// Sets a user's password (at least [`MIN_PASSWORD`] characters): an admin for anyone, a
     /// user for themself. Kept as an argon2id hash.
@@ -317,13 +361,9 @@ impl App {
         if u.id != actor.id {
             self.require(actor, Action::SetPassword).await?;
         }
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(ApiError::bad_request(format!("password: at least {MIN_PASSWORD} characters")));
-        }
+        check_password(password)?;
         let password = password.to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))??;
+        let hash = argon2_work(move || hash_password(&password)).await??;
         self.store.set_password(&u.id, Some(&hash)).await?;
         self.did(actor, Action::SetPassword, Subject::new(&u.id, &u.username), None).await;
         Ok(())
@@ -338,23 +378,19 @@ impl App {
         password: &str,
         address: Option<&str>,
     ) -> ApiResult<Result<Login, LoginRefused>> {
+        let username = &crate::text::cut(username, 100);
         let by_user = format!("user:{}", username.to_lowercase());
         // an unknown address is not one bucket for every client (one client could lock all out)
         let by_addr = address.map(|a| format!("addr:{a}"));
         let keys: Vec<&str> = std::iter::once(by_user.as_str()).chain(by_addr.as_deref()).collect();
-        if self.locked_out(&keys).await? {
-            tracing::warn!(username, address, "sign-in refused: too many failures");
-            let user = self.store.user_for_login(username).await?.map(|(u, _)| u.id);
-            let reason = format!("locked out after {MAX_FAILED_LOGINS} failures{}", from(address));
-            self.failed_sign_in(user.as_ref(), username, &reason).await;
+        let (attempt, seen) = self.begin_attempt(&keys).await?;
+        let found = self.store.user_for_login(username).await?;
+        if self.locked(&attempt, seen, found.as_ref().map(|(u, _)| &u.id), username, address).await? {
             return Ok(Err(LoginRefused::LockedOut));
         }
-        let found = self.store.user_for_login(username).await?;
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| decoy().to_string());
         let given = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&given, &stored))
-            .await
-            .map_err(|e| ApiError::internal(format!("checking a password: {e}")))?;
+        let matches = argon2_work(move || verify_password(&given, &stored)).await?;
         let user = match found {
             Some((u, Some(_))) if matches && u.active => u,
             other => {
@@ -365,12 +401,13 @@ impl App {
                     Some(_) => "wrong password",
                 };
                 let user = other.as_ref().map(|(u, _)| &u.id);
+                // the attempt stays counted
                 self.failed_sign_in(user, username, &format!("{reason}{}", from(address))).await;
-                self.count_failure(&keys).await?;
                 tracing::warn!(username, address, "sign-in failed");
                 return Ok(Err(LoginRefused::Failed));
             }
         };
+        self.store.drop_sign_in_attempt(&attempt).await?;
         self.forget_failures(&by_user).await?;
         Ok(Ok(self.start_session(&user, "password", None, address).await?))
     }
@@ -401,7 +438,10 @@ impl App {
     /// that is no working token is left alone, as RFC 7009 asks; the server's own token cannot
     /// be revoked this way.
     pub async fn revoke_presented(&self, presented: &str) -> ApiResult<()> {
-        if let Some((user, token)) = self.store.user_of_token(&hash(presented), Utc::now()).await? {
+        // whatever the user's state: a deactivated user's token must not come back on activation
+        if let Some((user, token)) = self.store.token_by_hash(&hash(presented)).await?
+            && token.revoked_date.is_none()
+        {
             self.store.revoke_token(&token.id).await?;
             let detail = format!("token {}", token.id);
             self.did(&Actor::of(&user), Action::SignOut, Subject::new(&user.id, &user.username), Some(&detail)).await;

@@ -57,11 +57,15 @@ CREATE INDEX oauth_client_user ON oauth_client (user_id);
 -- the client a sign-in token was made for: revoking the client revokes them
 ALTER TABLE api_token ADD COLUMN client_id TEXT;
 
--- Failed sign-ins lately, by key (`user:<name>`, `client:<id>`, `addr:<ip>`): what locks a
+-- Sign-in attempts that failed lately (or are being checked), by key (`user:<name>`, `client:<id>`, `addr:<ip>`): what locks a
 -- name or an address out, shared by every server on the database. Rows older than the
 -- lockout window are removed as new ones come.
 CREATE TABLE sign_in_failure (
     key TEXT NOT NULL,
-    at BIGINT NOT NULL
+    at BIGINT NOT NULL,
+    -- the sign-in attempt that wrote it: an attempt is counted before it is checked, and its
+    -- rows are removed when it succeeds or is refused unchecked
+    attempt TEXT NOT NULL
 );
+CREATE INDEX sign_in_failure_attempt ON sign_in_failure (attempt);
 CREATE INDEX sign_in_failure_key ON sign_in_failure (key, at);

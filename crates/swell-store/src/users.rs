@@ -266,6 +266,21 @@ impl Store {
         Ok(Some((user(&row)?, token(&row, 8)?)))
     }
 
+    /// The user and token of a token's hash, whatever their state (revoked, expired, the user
+    /// deactivated): what a revocation finds.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<(UserRecord, TokenRecord)>> {
+        let users = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let tokens = TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {users}, {tokens} FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1"
+        )))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((user(&row)?, token(&row, 8)?)))
+    }
+
     /// Notes that a token was used (callers do it at most once a minute per token).
     pub async fn touch_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE api_token SET last_used = $2 WHERE id = $1")
@@ -298,28 +313,43 @@ impl Store {
         Ok(row.get(0))
     }
 
-    /// Records a failed sign-in under each of `keys` at `at`, and forgets theirs from before
-    /// `forget_before` (no longer counted).
-    pub async fn add_sign_in_failure(
+    /// Counts sign-in `attempt` under each of `keys` as failed before it is checked, and
+    /// answers the most failures any key has now, this one included. Each row is committed
+    /// before the count is read, so attempts racing each other see one another: of many at
+    /// once, only as many as the limit allows see a count within it. The attempt's rows stay
+    /// if it fails; [`Store::drop_sign_in_attempt`] removes them otherwise. Rows of a key
+    /// older than `forget_before` are removed on the way.
+    pub async fn count_sign_in_attempt(
         &self,
         keys: &[&str],
+        attempt: &str,
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+    ) -> Result<i64> {
         for key in keys {
             sqlx::query("DELETE FROM sign_in_failure WHERE key = $1 AND at <= $2")
                 .bind(*key)
                 .bind(millis(&forget_before))
-                .execute(&mut *tx)
+                .execute(&self.pool)
                 .await?;
-            sqlx::query("INSERT INTO sign_in_failure (key, at) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO sign_in_failure (key, at, attempt) VALUES ($1, $2, $3)")
                 .bind(*key)
                 .bind(millis(&at))
-                .execute(&mut *tx)
+                .bind(attempt)
+                .execute(&self.pool)
                 .await?;
         }
-        tx.commit().await?;
+        let mut most = 0;
+        for key in keys {
+            most = most.max(self.sign_in_failures(key, forget_before).await?);
+        }
+        Ok(most)
+    }
+
+    /// Removes what [`Store::count_sign_in_attempt`] counted for `attempt` (it succeeded, or
+    /// was refused without a check).
+    pub async fn drop_sign_in_attempt(&self, attempt: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failure WHERE attempt = $1").bind(attempt).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -639,22 +639,44 @@ async fn records_name_who_made_and_changed_them(s: Store) {
     assert_eq!(rec.last_modified_by, ana.id);
 }
 
-/// Failed sign-ins are counted in the store, so that every server sharing it sees them.
+/// Sign-in attempts are counted in the store before they are checked, so that every server
+/// sharing it sees them, and a burst at once gets no more checks than the limit.
 async fn sign_in_failures_are_counted_by_key_within_a_window(s: Store) {
     let now = chrono::Utc::now();
     let window = chrono::Duration::minutes(15);
     for i in 0..3 {
         let at = now - chrono::Duration::minutes(20 - i);
-        s.add_sign_in_failure(&["user:ana", "addr:10.0.0.1"], at, at - window).await.unwrap();
+        s.count_sign_in_attempt(&["user:ana", "addr:10.0.0.1"], &format!("old{i}"), at, at - window).await.unwrap();
     }
     assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 0, "older than the window");
-    s.add_sign_in_failure(&["user:ana", "addr:10.0.0.1"], now, now - window).await.unwrap();
-    s.add_sign_in_failure(&["user:bob"], now, now - window).await.unwrap();
-    assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 1);
+    let seen = s.count_sign_in_attempt(&["user:ana", "addr:10.0.0.1"], "a1", now, now - window).await.unwrap();
+    assert_eq!(seen, 1, "the attempt counts itself");
+    s.count_sign_in_attempt(&["user:bob"], "b1", now, now - window).await.unwrap();
+    // an attempt that succeeded is not a failure
+    let seen = s.count_sign_in_attempt(&["user:ana", "addr:10.0.0.1"], "a2", now, now - window).await.unwrap();
+    assert_eq!(seen, 2);
+    s.drop_sign_in_attempt("a2").await.unwrap();
     assert_eq!(s.sign_in_failures("addr:10.0.0.1", now - window).await.unwrap(), 1);
     s.clear_sign_in_failures("user:ana").await.unwrap();
     assert_eq!(s.sign_in_failures("user:ana", now - window).await.unwrap(), 0);
     assert_eq!(s.sign_in_failures("user:bob", now - window).await.unwrap(), 1, "only that key is forgotten");
+
+    // 40 attempts at once: each sees at least its own rank, so at most 10 see a count within 10
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.count_sign_in_attempt(&["user:eve"], &format!("e{i}"), now, now - window).await.unwrap()
+            })
+        })
+        .collect();
+    let mut within = 0;
+    for t in tasks {
+        if t.await.unwrap() <= 10 {
+            within += 1;
+        }
+    }
+    assert!(within <= 10, "{within} attempts of a burst were let through to be checked");
 }
 
 async fn the_audit_log_keeps_events_in_order_and_filters_them(s: Store) {

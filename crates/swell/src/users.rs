@@ -165,6 +165,13 @@ async fn open(args: &StoreArgs) -> Result<App> {
     Ok(App::new(store, runner, scheduler, data_dir))
 }
 
+/// Text as a line of the terminal may show it: control characters (a newline, a tab, an
+/// escape sequence a failed sign-in typed as its username) are written escaped, so that no
+/// event can forge another line or drive the admin's terminal.
+fn shown(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 async fn run_audit(args: AuditArgs) -> Result<()> {
     let app = open(&args.store).await?;
     let query = AuditQuery {
@@ -179,7 +186,7 @@ async fn run_audit(args: AuditArgs) -> Result<()> {
     let (events, more) = app.audit_events(&Actor::admin(), &query).await.map_err(|e| anyhow!("{}", e.message))?;
     for e in &events {
         let asset = match (&e.asset_id, &e.asset_name) {
-            (Some(id), Some(name)) => format!("{name} ({id})"),
+            (Some(id), Some(name)) => format!("{} ({id})", shown(name)),
             (Some(id), None) => id.to_string(),
             _ => "-".to_string(),
         };
@@ -187,11 +194,11 @@ async fn run_audit(args: AuditArgs) -> Result<()> {
             "{}\t{}\t{}\t{}\t{}\t{}\t{}",
             e.seq,
             swell_core::dates::to_wire(&e.at),
-            e.username,
+            shown(&e.username),
             e.action,
             e.outcome.as_str(),
             asset,
-            e.detail.as_deref().unwrap_or("")
+            shown(e.detail.as_deref().unwrap_or(""))
         );
     }
     if more {

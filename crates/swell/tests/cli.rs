@@ -310,7 +310,8 @@ fn users_from_the_shell_sign_in_with_their_role() {
 
 /// Issue 15: no log line holds a token or a password, at the most talkative log level,
 /// through a user's whole life: made from the shell, a password set, signed in over OAuth2
-/// and SOAP (one wrong password), requests with the token, revoked.
+/// (one wrong password) and through a connected app (one wrong secret), requests with the
+/// tokens, the audit log read. Neither does the audit log.
 #[test]
 fn no_log_line_holds_a_token_or_a_password() {
     use std::io::BufRead;
@@ -382,16 +383,41 @@ fn no_log_line_holds_a_token_or_a_password() {
     }
     let (status, _) = request(&base, "POST", "/services/data/v62.0/wave/dataflows", &first, r#"{"name": "Logged"}"#);
     assert_eq!(status, 201);
+    // a connected app: its secret, right and wrong
+    let made = swell(&["user", "client", "create", "eve@example.com", "--data-dir", "data"], tmp.path());
+    assert!(made.status.success(), "{}", text(&made));
+    let made = String::from_utf8_lossy(&made.stdout).to_string();
+    let client = made.lines().find_map(|l| l.strip_prefix("client id: ")).unwrap().trim().to_string();
+    let secret = made.lines().find_map(|l| l.strip_prefix("client secret (shown once): ")).unwrap().trim().to_string();
+    let wrong_secret = "Wrong-secret-that-must-not-leak";
+    let refused = form(&format!("grant_type=client_credentials&client_id={client}&client_secret={wrong_secret}"));
+    assert!(refused.contains("invalid_grant"), "{refused}");
+    let answer = form(&format!("grant_type=client_credentials&client_id={client}&client_secret={secret}"));
+    let by_client =
+        answer.split("\"access_token\":\"").nth(1).and_then(|r| r.split('"').next()).expect("a token").to_string();
+    assert_eq!(get(&base, "/services/data/v62.0/wave/dataflows", &by_client).0, 200);
+    let (status, audit) = get(&base, "/services/data/v62.0/swell/audit?pageSize=200", admin);
+    assert_eq!(status, 200, "{audit}");
+    assert!(audit.contains("wrong secret") && audit.contains("wrong password"), "{audit}");
     let _ = child.kill();
     let _ = child.wait();
     let logged = std::fs::read_to_string(&log).unwrap();
     // the log was written (the failed and the successful sign-in are in it)
     assert!(logged.contains("sign-in failed") && logged.contains("sign in"), "the log is written");
     assert!(logged.contains("eve@example.com"), "the log names the user, not their secrets");
-    for secret in
-        [admin, first.as_str(), session.as_str(), password, "Wrong-guess-that-must-not-leak", "the-admin-secret"]
-    {
+    for secret in [
+        admin,
+        first.as_str(),
+        session.as_str(),
+        password,
+        "Wrong-guess-that-must-not-leak",
+        "the-admin-secret",
+        secret.as_str(),
+        wrong_secret,
+        by_client.as_str(),
+    ] {
         assert!(!logged.contains(secret), "the log holds '{secret}'");
+        assert!(!audit.contains(secret), "the audit log holds '{secret}'");
         // nor the secret part alone
         let tail = secret.rsplit('!').next().unwrap();
         assert!(!logged.contains(tail), "the log holds '{tail}'");

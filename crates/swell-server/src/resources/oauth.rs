@@ -103,6 +103,22 @@ fn form(bytes: &Bytes, query: Option<&str>) -> Result<HashMap<String, String>, S
     Ok(out)
 }
 
+/// The client id and secret of an `Authorization: Basic` header: base64 of `id:secret`, each
+/// form-encoded (RFC 6749 2.3.1).
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unform = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unform(id)?, unform(secret)?))
+}
+
 /// The address a client signs in from, for counting failures: the peer, when the server
 /// knows it (a request handled in process has none).
 fn address(peer: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
@@ -145,7 +161,11 @@ pub async fn token(
             state.login(&username, &password, address.as_deref()).await
         }
         "client_credentials" => {
-            let (id, secret) = (text(&f.client_id), text(&f.client_secret));
+            // in the form, or HTTP Basic (RFC 6749 2.3.1), as curl -u and many clients send them
+            let (id, secret) = match (text(&f.client_id), text(&f.client_secret)) {
+                (id, secret) if id.is_empty() && secret.is_empty() => basic(&headers).unwrap_or_default(),
+                given => given,
+            };
             if id.is_empty() || secret.is_empty() {
                 return required("client_id and client_secret are");
             }

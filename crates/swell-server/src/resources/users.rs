@@ -155,6 +155,9 @@ pub async fn create(
     if body.active.is_some() {
         return Err(ApiError::bad_request("active: a new user is active; PATCH the user to change it"));
     }
+    if let Some(p) = &body.password {
+        swell_app::check_password(p)?;
+    }
     let u = state.create_user(&actor, NewUser { username, name: body.name, email: body.email, role }).await?;
     if let Some(p) = &body.password {
         state.set_password(&actor, u.id.as_str(), p).await?;
@@ -195,16 +198,18 @@ pub async fn patch(
         }
     }
     let role = role(body.role.as_deref())?;
-    // a user may set their own password; an admin anyone's
+    // all or nothing: every check that can refuse runs before anything changes; the role and
+    // the state (an admin's) before the password (a user may set their own; an admin anyone's)
+    if let Some(p) = &body.password {
+        swell_app::check_password(p)?;
+    }
+    if role.is_some() || body.active.is_some() || body.password.is_none() {
+        state.update_user(&actor, &id.id, role, body.active).await?;
+    }
     if let Some(p) = &body.password {
         state.set_password(&actor, &id.id, p).await?;
     }
-    let u = if role.is_some() || body.active.is_some() || body.password.is_none() {
-        state.update_user(&actor, &id.id, role, body.active).await?
-    } else {
-        state.user(&id.id).await?
-    };
-    Ok(ok(user(&v, &u)))
+    Ok(ok(user(&v, &state.user(&id.id).await?)))
 }
 
 #[utoipa::path(get, path = "/services/data/{version}/swell/users/{id}/tokens", tag = "users", responses((status = 200, body = TokenCollection)))]

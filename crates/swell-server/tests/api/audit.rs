@@ -88,7 +88,8 @@ async fn records_and_the_audit_log_name_who_did_it() {
     assert_eq!(e["detail"], "wrong password");
     assert!(!page.to_string().contains("not hers"), "no password in the log");
     let e = &page["events"][started];
-    assert_eq!((e["assetId"].as_str(), e["assetName"].as_str()), (Some(job.as_str()), Some("Sales")));
+    assert_eq!((e["assetId"].as_str(), e["assetName"].as_str()), (Some(df.as_str()), Some("Sales")));
+    assert_eq!(e["detail"], format!("job {job}"), "the job is the detail of its start");
     let e = &page["events"][refused];
     assert!(e["detail"].as_str().unwrap().contains("needs the operator role"), "{e}");
 
@@ -96,7 +97,7 @@ async fn records_and_the_audit_log_name_who_did_it() {
     let (_, vics) = api.call("GET", &format!("{AUDIT}?user=vic%40example.com"), None).await;
     assert_eq!(events(&vics), vec![("vic@example.com".into(), "start job".into(), "refused".into())]);
     let (_, about) = api.call("GET", &format!("{AUDIT}?asset={df}"), None).await;
-    assert_eq!(events(&about).len(), 2, "{about}");
+    assert_eq!(events(&about).len(), 3, "create, change and start: {about}");
     let (_, first) = api.call("GET", &format!("{AUDIT}?pageSize=2&outcome=success"), None).await;
     assert_eq!(events(&first).len(), 2);
     let next = first["nextPageUrl"].as_str().unwrap().to_string();

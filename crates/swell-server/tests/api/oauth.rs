@@ -154,6 +154,19 @@ async fn connected_apps_sign_their_user_in() {
     assert_eq!(wrong, unknown, "a wrong secret and an unknown client answer alike");
     assert_eq!(wrong.0, StatusCode::BAD_REQUEST);
 
+    // or in HTTP Basic, as curl -u sends them
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    let (s, t) = api
+        .send(
+            "POST",
+            "/services/oauth2/token?grant_type=client_credentials",
+            None,
+            &[("Authorization", &format!("Basic {basic}")), ("Content-Type", "application/x-www-form-urlencoded")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+
     // JWT bearer, as `sf org login jwt` sends it
     let now = chrono::Utc::now().timestamp();
     let good = json!({"iss": id, "sub": "BOT@example.com", "aud": "http://swell.test:8443", "exp": now + 180});

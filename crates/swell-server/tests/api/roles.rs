@@ -330,3 +330,46 @@ async fn permissions_follow_the_role() {
         assert_eq!(list["dataflows"][0]["permissions"]["modify"].as_bool(), Some(role.allows(Role::Editor)));
     }
 }
+
+/// (probe, session 12) A change is all or nothing: a refused or wrong part changes nothing,
+/// and a deactivated user's token revoked meanwhile stays revoked when they come back.
+#[tokio::test]
+async fn a_refused_change_changes_nothing() {
+    let api = Api::new().await;
+    let users = "/services/data/v62.0/swell/users";
+    let (_, v) = api
+        .call(
+            "POST",
+            users,
+            Some(json!({"username": "vee@example.com", "role": "viewer", "password": "first-password"})),
+        )
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let viewer = api.use_cases.create_token(&Actor::admin(), &id, None).await.unwrap().text;
+    // a viewer raising their own role with a new password: 403, and the password stays
+    let body = json!({"role": "admin", "password": "second-password"});
+    let (s, _) = api.call_as(&viewer, "PATCH", &format!("{users}/{id}"), Some(body)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let login = |p: &'static str| api.use_cases.login("vee@example.com", p, None);
+    assert!(login("second-password").await.unwrap().is_err(), "the refused change set no password");
+    assert!(login("first-password").await.unwrap().is_ok());
+    // the server's admin cannot be demoted; the password given with it is not set either
+    let admin = swell_store::admin_id();
+    let body = json!({"role": "viewer", "password": "admins-new-password"});
+    let (s, _) = api.call("PATCH", &format!("{users}/{admin}"), Some(body)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(api.use_cases.login("admin@swell.local", "admins-new-password", None).await.unwrap().is_err());
+    // a user is not made when their password is refused
+    let (s, e) = api
+        .call("POST", users, Some(json!({"username": "short@example.com", "role": "viewer", "password": "short"})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(api.store.find_user("short@example.com").await.unwrap().is_none());
+    // a token revoked while its user is deactivated stays revoked
+    let session = login("first-password").await.unwrap().unwrap().token.text;
+    api.use_cases.update_user(&Actor::admin(), &id, None, Some(false)).await.unwrap();
+    api.use_cases.revoke_presented(&session).await.unwrap();
+    api.use_cases.update_user(&Actor::admin(), &id, None, Some(true)).await.unwrap();
+    assert_eq!(api.call_as(&session, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.call_as(&viewer, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::OK);
+}
