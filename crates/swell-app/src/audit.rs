@@ -220,7 +220,11 @@ impl App {
         self.require(actor, Action::ReadAudit).await?;
         let mut filter = AuditFilter { limit: query.limit + 1, ..Default::default() };
         if let Some(u) = query.user {
-            filter.user_id = Some(self.user(u).await?.id);
+            // a user's events by id; a name no user has: the sign-ins tried under it
+            match self.store.find_user(u).await? {
+                Some(user) => filter.user_id = Some(user.id),
+                None => filter.username = Some(crate::text::cut(u.trim(), 100)),
+            }
         }
         if let Some(a) = query.asset {
             let id = SalesforceId::parse(a).map_err(|e| ApiError::bad_request(format!("asset: {e}")))?;

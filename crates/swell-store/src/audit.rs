@@ -70,6 +70,8 @@ pub struct AuditFilter {
     /// Only events older than this one (the next page after an event).
     pub before: Option<i64>,
     pub user_id: Option<SalesforceId>,
+    /// Events under this username, in any case (also failed sign-ins of names no user has).
+    pub username: Option<String>,
     pub asset_id: Option<SalesforceId>,
     pub action: Option<String>,
     pub outcome: Option<Outcome>,
@@ -129,25 +131,29 @@ impl Store {
         let mut n = 0;
         let mut next = |c: &str| {
             n += 1;
-            conditions.push(format!("{c} ${n}"));
+            // `?` marks where the parameter goes
+            conditions.push(c.replace('?', &format!("${n}")));
         };
         if f.before.is_some() {
-            next("seq <");
+            next("seq < ?");
         }
         if f.user_id.is_some() {
-            next("user_id =");
+            next("user_id = ?");
+        }
+        if f.username.is_some() {
+            next("lower(username) = lower(?)");
         }
         if f.asset_id.is_some() {
-            next("asset_id =");
+            next("asset_id = ?");
         }
         if f.action.is_some() {
-            next("action =");
+            next("action = ?");
         }
         if f.outcome.is_some() {
-            next("outcome =");
+            next("outcome = ?");
         }
         if f.since.is_some() {
-            next("at >=");
+            next("at >= ?");
         }
         let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let sql = format!("SELECT * FROM audit_event {filter} ORDER BY seq DESC LIMIT {}", f.limit.max(0));
@@ -156,6 +162,9 @@ impl Store {
             q = q.bind(b);
         }
         if let Some(u) = &f.user_id {
+            q = q.bind(u.as_str());
+        }
+        if let Some(u) = &f.username {
             q = q.bind(u.as_str());
         }
         if let Some(a) = &f.asset_id {

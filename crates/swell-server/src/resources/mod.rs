@@ -25,7 +25,7 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(versions::list))
         .routes(routes!(versions::resources))
         .routes(routes!(oauth::token))
-        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::revoke, oauth::revoke_get))
         .routes(routes!(soap::login))
 }
 

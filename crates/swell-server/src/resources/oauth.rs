@@ -240,3 +240,18 @@ pub async fn revoke(State(state): State<AppState>, uri: axum::http::Uri, bytes: 
         Err(e) => e.into_response(),
     }
 }
+
+#[utoipa::path(
+    get,
+    path = "/services/oauth2/revoke",
+    tag = "identity",
+    params(("token" = String, Query, description = "the access token to revoke")),
+    responses(
+        (status = 200, description = "Revoked, or not a token (RFC 7009)"),
+        (status = 400, body = OAuthError, description = "invalid_request: no token"),
+    ),
+)]
+/// The revocation as a GET with the token in the query string, which orgs accept too.
+pub async fn revoke_get(state: State<AppState>, uri: axum::http::Uri) -> Response {
+    revoke(state, uri, Bytes::new()).await
+}

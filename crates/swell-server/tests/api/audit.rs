@@ -115,8 +115,13 @@ async fn records_and_the_audit_log_name_who_did_it() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {e}");
         assert!(e[0]["message"].as_str().unwrap().starts_with(says), "{query}: {e}");
     }
-    let (s, _) = api.call("GET", &format!("{AUDIT}?user=nobody%40example.com"), None).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // a name no user has: the sign-ins tried under it
+    let (_, nobody) = api.call("GET", &format!("{AUDIT}?user=nobody%40example.com"), None).await;
+    assert!(events(&nobody).is_empty(), "{nobody}");
+    let ghost = "grant_type=password&client_id=c&client_secret=s&username=Ghost%40example.com&password=whatever-1";
+    form(&api, "/services/oauth2/token", ghost).await;
+    let (_, tried) = api.call("GET", &format!("{AUDIT}?user=ghost%40example.com"), None).await;
+    assert_eq!(events(&tried), vec![("Ghost@example.com".into(), "sign in".into(), "failed".into())], "{tried}");
 
     // only admins read it; trying is recorded
     let (s, e) = api.call_as(&ana, "GET", AUDIT, None).await;

@@ -72,6 +72,12 @@ async fn the_password_grant_signs_a_user_in() {
     let (s, _) = form(&api, "/services/oauth2/revoke", &format!("token={}", token.replace('!', "%21"))).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(api.call_as(&token, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
+    // orgs take a GET as well
+    let again = form(&api, "/services/oauth2/token", login).await.1["access_token"].as_str().unwrap().to_string();
+    let (s, _) =
+        api.send("GET", &format!("/services/oauth2/revoke?token={}", again.replace('!', "%21")), None, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(api.call_as(&again, "GET", "/services/oauth2/userinfo", None).await.0, StatusCode::UNAUTHORIZED);
     let (s, _) = form(&api, "/services/oauth2/revoke", "token=nothing").await;
     assert_eq!(s, StatusCode::OK, "not a token: nothing to do (RFC 7009)");
 
