@@ -252,33 +252,35 @@ impl Store {
     /// The user and token of a token's hash, when the token works now: not revoked, not
     /// expired, its user active.
     pub async fn user_of_token(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<(UserRecord, TokenRecord)>> {
+        let works = "AND t.revoked_date IS NULL AND (t.expires IS NULL OR t.expires > $2) AND u.active = 1";
+        self.token_and_user(hash, works, Some(now)).await
+    }
+
+    /// The user and token of a token's hash, rows also matching `condition` (on `t` and `u`,
+    /// with `now` as `$2` when given).
+    async fn token_and_user(
+        &self,
+        hash: &str,
+        condition: &str,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Option<(UserRecord, TokenRecord)>> {
         let users = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
         let tokens = TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {users}, {tokens} FROM api_token t JOIN app_user u ON u.id = t.user_id
-             WHERE t.hash = $1 AND t.revoked_date IS NULL AND (t.expires IS NULL OR t.expires > $2) AND u.active = 1"
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {users}, {tokens} FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1 {condition}"
         )))
-        .bind(hash)
-        .bind(millis(&now))
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
+        .bind(hash);
+        if let Some(now) = now {
+            q = q.bind(millis(&now));
+        }
+        let Some(row) = q.fetch_optional(&self.pool).await? else { return Ok(None) };
         Ok(Some((user(&row)?, token(&row, 8)?)))
     }
 
     /// The user and token of a token's hash, whatever their state (revoked, expired, the user
     /// deactivated): what a revocation finds.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<(UserRecord, TokenRecord)>> {
-        let users = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-        let tokens = TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {users}, {tokens} FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1"
-        )))
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((user(&row)?, token(&row, 8)?)))
+        self.token_and_user(hash, "", None).await
     }
 
     /// Notes that a token was used (callers do it at most once a minute per token).

@@ -97,23 +97,7 @@ pub async fn list(
     };
     let (events, more) = state.audit_events(&actor, &query).await?;
     let base = format!("/services/data/v{}/swell/audit", v.0);
-    let mut kept: Vec<(String, String)> =
-        q.iter().filter(|(k, _)| k.as_str() != "before").map(|(k, v)| (k.clone(), v.clone())).collect();
-    kept.sort();
-    let link = |pairs: &[(String, String)]| {
-        if pairs.is_empty() {
-            base.clone()
-        } else {
-            format!("{base}?{}", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
-        }
-    };
-    let url = link(&kept);
-    let next_page_url = match events.last() {
-        Some(last) if more => {
-            kept.push(("before".to_string(), last.seq.to_string()));
-            Some(link(&kept))
-        }
-        _ => None,
-    };
+    let next = events.last().filter(|_| more).map(|last| last.seq.to_string());
+    let (url, next_page_url) = super::paging::links(&base, &q, "before", next);
     Ok(ok(AuditCollection { events: events.iter().map(entry).collect(), url, next_page_url }))
 }

@@ -38,19 +38,31 @@ impl Page {
 
     /// The collection's `url` (the query without `page`) and its `nextPageUrl`.
     pub fn links(&self, base: &str, q: &HashMap<String, String>, total: i64) -> (String, Option<String>) {
-        let mut query: Vec<(String, String)> =
-            q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
-        query.sort();
-        let encode = |pairs: &[(String, String)]| {
-            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-        };
-        let url = if query.is_empty() { base.to_string() } else { format!("{base}?{}", encode(&query)) };
-        let next = (self.number * self.size < total).then(|| {
-            query.push(("page".into(), (self.number + 1).to_string()));
-            format!("{base}?{}", encode(&query))
-        });
-        (url, next)
+        let next = (self.number * self.size < total).then(|| (self.number + 1).to_string());
+        links(base, q, "page", next)
     }
+}
+
+/// A collection's `url` (its query without the `token` parameter, which names a page) and,
+/// when `next` is a further page's token, its `nextPageUrl`: by page number (`page`) or by
+/// key (`before`, the audit log's).
+pub fn links(base: &str, q: &HashMap<String, String>, token: &str, next: Option<String>) -> (String, Option<String>) {
+    let mut query: Vec<(String, String)> =
+        q.iter().filter(|(k, _)| k.as_str() != token).map(|(k, v)| (k.clone(), v.clone())).collect();
+    query.sort();
+    let link = |pairs: &[(String, String)]| {
+        if pairs.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
+        }
+    };
+    let url = link(&query);
+    let next = next.map(|n| {
+        query.push((token.to_string(), n));
+        link(&query)
+    });
+    (url, next)
 }
 
 /// Whether a name or label matches the `q` of a collection: every term (spaces apart) is
