@@ -412,6 +412,29 @@ impl App {
         Ok(Ok(self.start_session(&user, "password", None, address).await?))
     }
 
+    /// Signs in with a token (the web UI's sign-in form, for users without a password and
+    /// the server's own token): a new session of [`SESSION`] for the token's user, so that the
+    /// long-lived token itself is never kept in a browser. `None`: the token signs no one in.
+    pub async fn login_token(
+        &self,
+        presented: &str,
+        admin_token: &str,
+        address: Option<&str>,
+    ) -> ApiResult<Option<Login>> {
+        let Some(actor) = self.authenticate(presented, admin_token).await? else { return Ok(None) };
+        let Some(user) = self.store.find_user(actor.id.as_str()).await? else { return Ok(None) };
+        Ok(Some(self.start_session(&user, "token", None, address).await?))
+    }
+
+    /// A session of [`SESSION`] for an active user, signed in by the server itself (the
+    /// one-time sign-in link `swell demo` prints). `None`: no such active user.
+    pub async fn login_as(&self, user: &SalesforceId, how: &str, address: Option<&str>) -> ApiResult<Option<Login>> {
+        match self.store.find_user(user.as_str()).await? {
+            Some(u) if u.active => Ok(Some(self.start_session(&u, how, None, address).await?)),
+            _ => Ok(None),
+        }
+    }
+
     /// A session token of [`SESSION`] for a user who just signed in (`how`: `password`,
     /// `client credentials`, `JWT`), made for `client` when a connected app signed them in.
     pub(crate) async fn start_session(

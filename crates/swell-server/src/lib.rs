@@ -52,6 +52,13 @@ pub type Service = tower::util::MapRequest<Router, fn(Request<Body>) -> Request<
 
 /// The whole HTTP service: path normalisation in front of the router.
 pub fn app(state: AppState) -> Service {
+    app_with(state, Router::new())
+}
+
+/// [`app`] with more routes beside the API's (the web UI, under its own prefix): they get
+/// neither the API's token check nor its JSON errors, only the path normalisation and the
+/// panic guard.
+pub fn app_with(state: AppState, more: Router) -> Service {
     let (wave, _) = resources::routes().split_for_parts();
     // the token is checked before the body is read: a client without one is answered 401 at
     // once, whatever it sends (a slow body would otherwise hold it until the read timeout)
@@ -79,6 +86,7 @@ pub fn app(state: AppState) -> Service {
         // the body guard (on each route, above) reads bodies whole, within its limits;
         // extractors take what it read
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .merge(more)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::internal(format!("a request handler panicked: {}", swell_engine::panic_message(_panic.as_ref())))
                 .into_response()

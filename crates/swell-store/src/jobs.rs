@@ -34,6 +34,8 @@ pub struct JobRecord {
     /// Who started it: the person, or for a schedule or an event the person who last set it.
     pub started_by: UserRef,
     pub trigger: Trigger,
+    /// When the job or one of its nodes last changed.
+    pub changed_at: DateTime<Utc>,
 }
 
 /// A job row's columns, with the recipe its dataflow runs (if any) and the name of its starter.
@@ -73,6 +75,76 @@ pub struct JobFilter {
     pub started_before: Option<DateTime<Utc>>,
     pub offset: i64,
     pub limit: i64,
+    /// [`Store::job_page`]: the page just older than this job.
+    pub before: Option<JobKey>,
+    /// [`Store::job_page`]: the page just newer than this job.
+    pub after: Option<JobKey>,
+}
+
+/// A job's place in the list, newest first: when it was queued, then its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobKey {
+    pub created: DateTime<Utc>,
+    pub id: SalesforceId,
+}
+
+impl JobKey {
+    pub fn of(job: &JobRecord) -> JobKey {
+        JobKey { created: job.created_date, id: job.id.clone() }
+    }
+}
+
+/// A value bound to a query: user values are always bound, never spliced.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// The `WHERE` condition of a job filter (without its page key) and its values, in order
+/// (`$1`, `$2`, ...). Only enum spellings are spliced.
+fn job_conditions(filter: &JobFilter) -> (String, Vec<Bind>) {
+    let mut conditions = vec!["1 = 1".to_string()];
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Some(d) = &filter.dataflow_id {
+        binds.push(Bind::Text(d.as_str().to_string()));
+        conditions.push(format!("dataflow_id = ${}", binds.len()));
+    }
+    if !filter.job_types.is_empty() {
+        let list: Vec<String> = filter.job_types.iter().map(|t| format!("'{}'", t.as_str())).collect();
+        conditions.push(format!("job_type IN ({})", list.join(", ")));
+    }
+    if let Some(s) = filter.status {
+        binds.push(Bind::Text(s.as_str().to_string()));
+        conditions.push(format!("status = ${}", binds.len()));
+    }
+    if let Some(q) = &filter.q {
+        for word in q.split_whitespace() {
+            binds.push(Bind::Text(format!("%{}%", like_escape(&word.to_lowercase()))));
+            conditions.push(format!("lower(label) LIKE ${} ESCAPE '\\'", binds.len()));
+        }
+    }
+    if let Some(a) = filter.started_after {
+        binds.push(Bind::Int(millis(&a)));
+        conditions.push(format!("created_date >= ${}", binds.len()));
+    }
+    if let Some(b) = filter.started_before {
+        binds.push(Bind::Int(millis(&b)));
+        conditions.push(format!("created_date <= ${}", binds.len()));
+    }
+    (conditions.join(" AND "), binds)
 }
 
 fn job(row: &DbRow) -> Result<JobRecord> {
@@ -106,6 +178,7 @@ fn job(row: &DbRow) -> Result<JobRecord> {
             let t: String = row.get("trigger");
             Trigger::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("job trigger {t}")))?
         },
+        changed_at: from_millis(row.get("changed_at")),
     })
 }
 
@@ -130,8 +203,8 @@ pub(crate) async fn enqueue_in(conn: &mut sqlx::AnyConnection, start: &Start<'_>
     let prefix = if job_type == JobType::RecipeV3 { KeyPrefix::RecipeJob } else { KeyPrefix::DataflowJob };
     let id = crate::next_id_in(&mut *conn, prefix).await?;
     let inserted = sqlx::query(
-        "INSERT INTO job (id, dataflow_id, job_type, label, status, created_date, started_by, trigger)
-         VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7) ON CONFLICT DO NOTHING",
+        "INSERT INTO job (id, dataflow_id, job_type, label, status, created_date, started_by, trigger, changed_at)
+         VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7, $5) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
     .bind(dataflow_id.as_str())
@@ -149,8 +222,8 @@ pub(crate) async fn enqueue_in(conn: &mut sqlx::AnyConnection, start: &Start<'_>
     } else {
         let id = crate::next_id_in(&mut *conn, KeyPrefix::JobRequest).await?;
         sqlx::query(
-            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date, started_by, trigger)
-             VALUES ($1, $2, $3, $4, 'Failure', $5, $6, $6, $7, $8)",
+            "INSERT INTO job (id, dataflow_id, job_type, label, status, message, created_date, end_date, started_by, trigger, changed_at)
+             VALUES ($1, $2, $3, $4, 'Failure', $5, $6, $6, $7, $8, $6)",
         )
         .bind(id.as_str())
         .bind(dataflow_id.as_str())
@@ -267,6 +340,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (id, queued) = enqueue_in(&mut tx, &start).await?;
         tx.commit().await?;
+        self.jobs_changed();
         let record = self.job(&id).await?;
         Ok(if queued { Queued::Job(record) } else { Queued::Refused(record) })
     }
@@ -306,7 +380,7 @@ impl Store {
                 executed_date = CASE WHEN $3 = 'Running' THEN $5 ELSE executed_date END,
                 end_date = CASE WHEN $6 THEN $5 ELSE end_date END,
                 progress = CASE WHEN $6 THEN 1.0 ELSE progress END,
-                failure_class = coalesce($7, failure_class)
+                failure_class = coalesce($7, failure_class), changed_at = $5
              WHERE id = $1 AND status = $2",
         )
         .bind(id.as_str())
@@ -324,15 +398,20 @@ impl Store {
         record_transition(&mut tx, id, current.status, next, now).await?;
         tx.commit().await?;
         tracing::info!(job = %id, from = %current.status, to = %next, "job status");
+        self.jobs_changed();
         self.job(id).await
     }
 
     /// Records a stop request (the API's intent); the runner acts on it.
     pub async fn request_stop(&self, id: &SalesforceId) -> Result<JobRecord> {
-        let done = sqlx::query("UPDATE job SET stop_requested = 1 WHERE id = $1 AND status IN ('Queued', 'Running')")
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE job SET stop_requested = 1, changed_at = $2 WHERE id = $1 AND status IN ('Queued', 'Running')",
+        )
+        .bind(id.as_str())
+        .bind(millis(&Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        self.jobs_changed();
         let job = self.job(id).await?;
         if done.rows_affected() == 0 {
             // it ended first: the stop came too late, and says so
@@ -410,7 +489,7 @@ impl Store {
         let id = parse_id(row.get(0))?;
         JobStatus::Queued.apply(Transition::Start)?;
         let done = sqlx::query(
-            "UPDATE job SET status = 'Running', executed_date = $2, owner = $3, heartbeat = $2
+            "UPDATE job SET status = 'Running', executed_date = $2, owner = $3, heartbeat = $2, changed_at = $2
              WHERE id = $1 AND status = 'Queued'",
         )
         .bind(id.as_str())
@@ -424,6 +503,7 @@ impl Store {
         record_transition(&mut tx, &id, JobStatus::Queued, JobStatus::Running, now).await?;
         tx.commit().await?;
         tracing::info!(job = %id, from = %JobStatus::Queued, to = %JobStatus::Running, owner, "job status");
+        self.jobs_changed();
         Ok(Some(self.job(&id).await?))
     }
 
@@ -482,6 +562,7 @@ impl Store {
             .bind("The server stopped while this node ran.")
             .execute(&self.pool)
             .await?;
+            self.touch_job(&id).await?;
         }
         Ok(out)
     }
@@ -517,7 +598,7 @@ impl Store {
         let now = millis(&Utc::now());
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0
+            "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0, changed_at = $3
              WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0
              RETURNING started_by",
         )
@@ -567,7 +648,7 @@ impl Store {
         .bind(NodeStatus::Queued.as_str())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.touch_job(job_id).await
     }
 
     pub async fn count_running(&self, job_type: JobType) -> Result<i64> {
@@ -579,67 +660,104 @@ impl Store {
     }
 
     pub async fn set_progress(&self, id: &SalesforceId, progress: f64) -> Result<()> {
-        sqlx::query("UPDATE job SET progress = $2 WHERE id = $1")
+        sqlx::query("UPDATE job SET progress = $2, changed_at = $3 WHERE id = $1")
             .bind(id.as_str())
             .bind(progress)
+            .bind(millis(&Utc::now()))
             .execute(&self.pool)
             .await?;
+        self.jobs_changed();
         Ok(())
     }
 
     /// Jobs matching `filter`, newest first, and how many match in all.
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<(Vec<JobRecord>, i64)> {
-        let mut conditions = vec!["1 = 1".to_string()];
-        let mut binds: Vec<String> = Vec::new();
-        let mut int_binds: Vec<(usize, i64)> = Vec::new();
-        if let Some(d) = &filter.dataflow_id {
-            binds.push(d.as_str().to_string());
-            conditions.push(format!("dataflow_id = ${}", binds.len()));
-        }
-        if !filter.job_types.is_empty() {
-            let list: Vec<String> = filter.job_types.iter().map(|t| format!("'{}'", t.as_str())).collect();
-            conditions.push(format!("job_type IN ({})", list.join(", ")));
-        }
-        if let Some(s) = filter.status {
-            binds.push(s.as_str().to_string());
-            conditions.push(format!("status = ${}", binds.len()));
-        }
-        if let Some(q) = &filter.q {
-            for word in q.split_whitespace() {
-                binds.push(format!("%{}%", like_escape(&word.to_lowercase())));
-                conditions.push(format!("lower(label) LIKE ${} ESCAPE '\\'", binds.len()));
-            }
-        }
-        let n = binds.len();
-        if let Some(a) = filter.started_after {
-            int_binds.push((n + int_binds.len() + 1, millis(&a)));
-            conditions.push(format!("created_date >= ${}", n + int_binds.len()));
-        }
-        if let Some(b) = filter.started_before {
-            int_binds.push((n + int_binds.len() + 1, millis(&b)));
-            conditions.push(format!("created_date <= ${}", n + int_binds.len()));
-        }
-        let where_ = conditions.join(" AND ");
+        let (where_, binds) = job_conditions(filter);
         let count_sql = format!("SELECT count(*) FROM job WHERE {where_}");
         let list_sql = format!(
             "SELECT {JOB_COLUMNS} FROM job WHERE {where_} ORDER BY created_date DESC, id DESC LIMIT {} OFFSET {}",
             filter.limit.max(1),
             filter.offset.max(0)
         );
-        // user values are bound; only enum spellings and numbers are interpolated
-        let mut count = sqlx::query(AssertSqlSafe(count_sql));
-        let mut list = sqlx::query(AssertSqlSafe(list_sql));
-        for b in &binds {
-            count = count.bind(b.clone());
-            list = list.bind(b.clone());
-        }
-        for (_, v) in &int_binds {
-            count = count.bind(*v);
-            list = list.bind(*v);
-        }
-        let total: i64 = count.fetch_one(&self.pool).await?.get(0);
-        let rows = list.fetch_all(&self.pool).await?;
+        let total: i64 = bind_all(sqlx::query(AssertSqlSafe(count_sql)), &binds).fetch_one(&self.pool).await?.get(0);
+        let rows = bind_all(sqlx::query(AssertSqlSafe(list_sql)), &binds).fetch_all(&self.pool).await?;
         Ok((rows.iter().map(job).collect::<Result<Vec<_>>>()?, total))
+    }
+
+    /// One page of jobs matching `filter`, newest first, by key: the `filter.limit` jobs just
+    /// older than `filter.before`, or just newer than `filter.after`, or the newest. Also says
+    /// whether more jobs lie beyond the page in the direction it was read (older for `before`
+    /// and the first page, newer for `after`). One query, whatever the history's length (the
+    /// index `job_by_created_id`); no count.
+    pub async fn job_page(&self, filter: &JobFilter) -> Result<(Vec<JobRecord>, bool)> {
+        let (mut where_, mut binds) = job_conditions(filter);
+        let newer = filter.after.is_some() && filter.before.is_none();
+        if let Some(k) = filter.before.as_ref().or(filter.after.as_ref()) {
+            binds.push(Bind::Int(millis(&k.created)));
+            binds.push(Bind::Text(k.id.as_str().to_string()));
+            let op = if newer { ">" } else { "<" };
+            where_.push_str(&format!(" AND (created_date, id) {op} (${}, ${})", binds.len() - 1, binds.len()));
+        }
+        let order = if newer { "ASC" } else { "DESC" };
+        let limit = filter.limit.max(1);
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM job WHERE {where_} ORDER BY created_date {order}, id {order} LIMIT {}",
+            limit + 1
+        );
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds).fetch_all(&self.pool).await?;
+        let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>>>()?;
+        let more = jobs.len() as i64 > limit;
+        jobs.truncate(limit as usize);
+        if newer {
+            jobs.reverse();
+        }
+        Ok((jobs, more))
+    }
+
+    /// Jobs whose row or nodes changed at or after `since`, oldest change first (at most
+    /// `limit`). Live views read it on every wake ([`Store::watch_jobs`]) and every second, so
+    /// that they also see what other servers sharing the database do.
+    pub async fn jobs_changed_since(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<JobRecord>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM job WHERE changed_at >= $1 ORDER BY changed_at, id LIMIT {}",
+            limit.max(1)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(millis(&since)).fetch_all(&self.pool).await?;
+        rows.iter().map(job).collect()
+    }
+
+    /// How many runs of dataflows and recipes were queued since `since` (the daily budget of
+    /// the Monitor; refused requests and syncs do not count).
+    pub async fn count_runs_since(&self, since: DateTime<Utc>) -> Result<i64> {
+        Ok(sqlx::query("SELECT count(*) FROM job WHERE created_date >= $1 AND job_type IN ($2, $3) AND id NOT LIKE $4")
+            .bind(millis(&since))
+            .bind(JobType::User.as_str())
+            .bind(JobType::RecipeV3.as_str())
+            .bind(format!("{}%", KeyPrefix::JobRequest.as_str()))
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    /// Wakes when this process writes a job or its nodes (the value only counts writes).
+    pub fn watch_jobs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.job_writes.subscribe()
+    }
+
+    /// Says that this process wrote a job or its nodes (after the write is committed).
+    pub(crate) fn jobs_changed(&self) {
+        self.job_writes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Dates a change of a job's nodes on the job (`changed_at`), and says so.
+    async fn touch_job(&self, id: &SalesforceId) -> Result<()> {
+        sqlx::query("UPDATE job SET changed_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(millis(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        self.jobs_changed();
+        Ok(())
     }
 
     /// Writes the nodes of a job (inserting on first sight, updating after).
@@ -670,7 +788,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(())
+        self.touch_job(job_id).await
     }
 
     /// A job's nodes in definition order.
@@ -701,6 +819,7 @@ impl PendingSuccess {
     /// Makes the Success and the versions visible, together.
     pub async fn commit(self) -> Result<JobRecord> {
         self.tx.commit().await?;
+        self.store.jobs_changed();
         tracing::info!(job = %self.id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");
         self.store.job(&self.id).await
     }

@@ -25,7 +25,7 @@ pub use clients::ClientRecord;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};
 pub use dataflows::{DataflowRecord, HistoryRecord};
 pub use datasets::{DatasetRecord, DatasetVersionRecord};
-pub use jobs::{JobFilter, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess, Queued};
+pub use jobs::{JobFilter, JobKey, JobRecord, NewVersion, NodeRecord, NodeState, PendingSuccess, Queued};
 pub use recipes::RecipeRecord;
 pub use schedules::{Firing, ScheduleRecord, Start, Tick};
 pub use users::{ADMIN_USERNAME, TokenRecord, UserRecord, admin_id};
@@ -63,6 +63,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Counts this process's writes of jobs and their nodes, so that live views wake at once
+    /// ([`Store::watch_jobs`]); what changed is read back by time ([`Store::jobs_changed_since`]),
+    /// which also sees the writes of other servers sharing the database.
+    job_writes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The rows of the store's queries, whatever the backend.
@@ -96,7 +100,7 @@ impl Store {
             .connect(&url)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let store = Store { pool };
+        let store = Store { pool, job_writes: std::sync::Arc::new(tokio::sync::watch::channel(0).0) };
         // the user of the server's own token: created with the store, so every record can name it
         store.ensure_admin("swell admin").await?;
         Ok(store)

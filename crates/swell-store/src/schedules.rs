@@ -235,6 +235,7 @@ impl Store {
             firings.push(firing);
         }
         tx.commit().await?;
+        self.jobs_changed();
         Ok(firings)
     }
 

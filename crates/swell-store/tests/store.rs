@@ -85,6 +85,7 @@ on_both!(dataflow_histories, dataflows_keep_their_last_twenty_histories);
 on_both!(job_states, jobs_follow_the_state_machine);
 on_both!(restart, restart_fails_running_jobs_and_keeps_queued_ones);
 on_both!(job_lists, list_jobs_filters_and_pages);
+on_both!(job_pages, jobs_page_by_key_and_say_when_they_changed);
 on_both!(dataset_versions, dataset_versions_and_restore);
 on_both!(schedules, schedules_fire_each_tick_once);
 on_both!(concurrent_starts, concurrent_starts_queue_one_job);
@@ -227,6 +228,60 @@ async fn list_jobs_filters_and_pages(s: Store) {
     assert_eq!(newest[0].label, "Beta flow", "newest first");
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
     assert_eq!(all(JobFilter { started_after: Some(future), ..Default::default() }).await.1, 0);
+}
+
+async fn jobs_page_by_key_and_say_when_they_changed(s: Store) {
+    use swell_store::JobKey;
+    let admin = swell_store::admin_id();
+    let a = s.create_dataflow(&admin, "A", "Alpha", None, &json!({})).await.unwrap();
+    let start = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let mut writes = s.watch_jobs();
+    // one queued run, then 24 refused requests (030, Failure), many within one millisecond:
+    // the key (created, id) still orders them all
+    for _ in 0..25 {
+        s.enqueue_job(&admin, &a.id, JobType::User, "Alpha").await.unwrap();
+    }
+    assert!(writes.has_changed().unwrap(), "a write wakes the watchers");
+    writes.mark_unchanged();
+    let page = |before: Option<JobKey>, after: Option<JobKey>| {
+        let s = s.clone();
+        async move { s.job_page(&JobFilter { limit: 10, before, after, ..Default::default() }).await.unwrap() }
+    };
+    let (p1, more1) = page(None, None).await;
+    let (p2, more2) = page(Some(JobKey::of(p1.last().unwrap())), None).await;
+    let (p3, more3) = page(Some(JobKey::of(p2.last().unwrap())), None).await;
+    assert_eq!((p1.len(), p2.len(), p3.len()), (10, 10, 5));
+    assert_eq!((more1, more2, more3), (true, true, false));
+    let mut ids: Vec<_> = p1.iter().chain(&p2).chain(&p3).map(|j| j.id.clone()).collect();
+    let listed = ids.clone();
+    ids.dedup();
+    assert_eq!(ids.len(), 25, "every job once");
+    let (all, _) = s.list_jobs(&JobFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(listed, all.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), "the same order as the list");
+    // back from the third page: the second, in the same order, with more newer ones
+    let (back, more_newer) = page(None, Some(JobKey::of(&p3[0]))).await;
+    assert_eq!(back.iter().map(|j| &j.id).collect::<Vec<_>>(), p2.iter().map(|j| &j.id).collect::<Vec<_>>());
+    assert!(more_newer);
+    // filters apply to pages too
+    let failed =
+        s.job_page(&JobFilter { limit: 100, status: Some(JobStatus::Failure), ..Default::default() }).await.unwrap().0;
+    assert_eq!(failed.len(), 24);
+    // what changed since a moment: all 25, then a node write dates its job again
+    let changed = s.jobs_changed_since(start, 100).await.unwrap();
+    assert_eq!(changed.len(), 25);
+    let queued = all.iter().find(|j| j.status == JobStatus::Queued).unwrap().clone();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mark = chrono::Utc::now();
+    s.save_nodes(&queued.id, &[node("sfdcDigest", "running")]).await.unwrap();
+    assert!(writes.has_changed().unwrap());
+    let changed = s.jobs_changed_since(mark, 100).await.unwrap();
+    assert_eq!(changed.iter().map(|j| &j.id).collect::<Vec<_>>(), vec![&queued.id]);
+    assert!(changed[0].changed_at.timestamp_millis() >= mark.timestamp_millis());
+    s.set_progress(&queued.id, 0.5).await.unwrap();
+    s.request_stop(&queued.id).await.unwrap();
+    assert_eq!(s.jobs_changed_since(mark, 100).await.unwrap().len(), 1);
+    // the day's runs: the queued one; refused requests do not count
+    assert_eq!(s.count_runs_since(start).await.unwrap(), 1);
 }
 
 async fn dataset_versions_and_restore(s: Store) {

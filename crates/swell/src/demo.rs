@@ -270,6 +270,10 @@ async fn run(args: &ServeArgs) -> Result<()> {
         "  curl -s -H 'Authorization: Bearer {token}' {base}/services/data/v66.0/wave/asset/{}/schedule",
         dataflow.id
     );
+    match server.web.one_time_link(&swell_store::admin_id()) {
+        Ok(link) => println!("Data Manager, signed in as the admin once (15 minutes): {base}{link}"),
+        Err(e) => println!("Data Manager: {base}{}/ (no one-time link: {e})", swell_web::BASE),
+    }
     println!("listening on {base}");
     server.run().await
 }

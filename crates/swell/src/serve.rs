@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// DATA_DIR/api-token, made and printed on first start).
     #[arg(long, env = "SWELL_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub api_token: Option<String>,
+    /// Runs of dataflows and recipes a day that the Data Manager's Monitor counts against (an
+    /// org allows 60 in 24 hours; swell shows the count and refuses no run past it).
+    #[arg(long, env = "SWELL_DAILY_RUN_BUDGET", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub daily_run_budget: u32,
 }
 
 /// A positive number of seconds, at most a day.
@@ -115,6 +119,8 @@ pub struct Server {
     /// The token was made now (print it: it is shown once).
     pub new_token: bool,
     pub state: AppState,
+    /// The Data Manager in the browser, under `/ui`.
+    pub web: swell_web::Web,
     pub runner: Arc<Runner>,
     pub scheduler: Arc<Scheduler>,
     listener: tokio::net::TcpListener,
@@ -225,6 +231,11 @@ impl Server {
         let app = swell_app::App::new(store, runner.clone(), scheduler.clone(), data_dir);
         let https = args.tls_self_signed || args.tls_cert.is_some();
         let state = AppState { app, token: Arc::new(token), https };
+        let web = swell_web::Web::new(
+            state.app.clone(),
+            state.token.clone(),
+            swell_web::Settings { https, daily_run_budget: args.daily_run_budget },
+        );
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -237,7 +248,7 @@ impl Server {
             }
             _ => None,
         };
-        Ok(Server { addr, new_token, state, runner, scheduler, listener, tls, _id_lock: id_lock })
+        Ok(Server { addr, new_token, state, web, runner, scheduler, listener, tls, _id_lock: id_lock })
     }
 
     /// The base URL clients use: `http://HOST:PORT`, or `https://` with TLS.
@@ -251,13 +262,20 @@ impl Server {
         let runner = self.runner.clone();
         let runner_task = tokio::spawn(runner.clone().run());
         let scheduler_task = tokio::spawn(self.scheduler.clone().run());
-        let app = swell_server::app(self.state);
+        let app = swell_server::app_with(self.state, swell_web::router(self.web.clone()));
+        // live pages end their streams when the shutdown begins, so their connections close
+        // at once instead of holding the shutdown for its whole grace period
+        let web = self.web.clone();
+        let signal = async move {
+            shutdown_signal().await;
+            web.shutdown();
+        };
         match self.tls {
             Some((acceptor, _)) => {
                 let listener = crate::tls::TlsListener::new(self.listener, acceptor)?;
-                crate::http::serve(listener, app, shutdown_signal()).await
+                crate::http::serve(listener, app, signal).await
             }
-            None => crate::http::serve(self.listener, app, shutdown_signal()).await,
+            None => crate::http::serve(self.listener, app, signal).await,
         }
         self.scheduler.shutdown();
         let _ = scheduler_task.await;
@@ -307,6 +325,7 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
         if let Some((_, cert)) = &server.tls {
             println!("TLS certificate: {}", cert.display());
         }
+        println!("Data Manager: {}{}/", server.base_url(), swell_web::BASE);
         println!("listening on {}", server.base_url());
         match server.run().await {
             Ok(()) => std::process::ExitCode::SUCCESS,

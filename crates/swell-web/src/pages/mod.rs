@@ -1,0 +1,150 @@
+//! The pages: a file per page, each reading its input, calling the use cases or reading the
+//! store, and rendering its template. What every page shares (the frame around it, errors)
+//! is here.
+
+pub mod job;
+pub mod monitor;
+
+use crate::session::Viewer;
+use crate::{BASE, asset};
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use swell_app::ApiError;
+
+/// The frame of every signed-in page: who is looking, the sections, the sign-out form.
+pub struct Chrome {
+    pub title: String,
+    /// The section the page belongs to (`monitor`, `dataflows`, `connections`, `data`).
+    pub section: &'static str,
+    pub user: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(viewer: &Viewer, section: &'static str, title: impl Into<String>) -> Chrome {
+        Chrome {
+            title: title.into(),
+            section,
+            user: viewer.actor.name.clone(),
+            role: viewer.actor.role.to_string(),
+            csrf: viewer.csrf.clone(),
+        }
+    }
+
+    pub fn base(&self) -> &'static str {
+        BASE
+    }
+
+    pub fn asset(&self, file: &str) -> String {
+        asset(file)
+    }
+
+    /// `aria-current="page"` for the link of the page's own section.
+    pub fn current(&self, section: &str) -> &'static str {
+        if self.section == section { "page" } else { "false" }
+    }
+}
+
+/// Renders a template as an HTML answer; a template that fails is the server's error.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "This page could not be shown; the server's log says why.")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct Problem<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+    base: &'a str,
+    css: String,
+    icon: String,
+}
+
+/// A page that says what went wrong, with its status.
+pub fn problem(status: StatusCode, message: &str) -> Response {
+    let page = Problem {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error"),
+        message,
+        base: BASE,
+        css: asset("swell.css"),
+        icon: asset("favicon.svg"),
+    };
+    let mut res = match page.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(_) => message.to_string().into_response(),
+    };
+    *res.status_mut() = status;
+    res
+}
+
+pub fn not_found(message: &str) -> Response {
+    problem(StatusCode::NOT_FOUND, message)
+}
+
+/// A use case's error as a page: its status and its message (which names what is wrong).
+pub fn error(e: &ApiError) -> Response {
+    problem(e.status(), &e.message)
+}
+
+/// Whether htmx sent the request (it then wants a fragment, not a page or a redirect).
+pub fn from_htmx(headers: &HeaderMap) -> bool {
+    headers.get("HX-Request").is_some_and(|v| v.as_bytes() == b"true")
+}
+
+/// The answer to a change: for htmx, a notice to show in the page's notice area; for a plain
+/// form, back to `back` (the page reloads and shows the change).
+pub fn changed(headers: &HeaderMap, notice: &str, back: &str) -> Response {
+    if from_htmx(headers) {
+        Html(format!("<p class=\"notice\" role=\"status\">{}</p>", escape(notice))).into_response()
+    } else {
+        Redirect::to(back).into_response()
+    }
+}
+
+/// A change that was refused, answered like [`changed`]: a notice for htmx, a page otherwise.
+pub fn refused(headers: &HeaderMap, e: &ApiError) -> Response {
+    if from_htmx(headers) {
+        let mut res =
+            Html(format!("<p class=\"notice problem\" role=\"alert\">{}</p>", escape(&e.message))).into_response();
+        *res.status_mut() = e.status();
+        res
+    } else {
+        error(e)
+    }
+}
+
+/// Escapes text for HTML (the few fragments not written by a template).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where a plain form goes back to: the page it came from when that is a page of the UI.
+pub fn back_to(headers: &HeaderMap, default: &str) -> String {
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find(&format!("{BASE}/")).map(|i| r[i..].to_string()))
+        .filter(|p| !p.starts_with("//"))
+        .unwrap_or_else(|| default.to_string())
+}

@@ -1,0 +1,294 @@
+//! Data Manager in a real Chromium: Debian's `chromium` driven through `chromedriver` (the same
+//! Debian source, so their versions match) by fantoccini, against swell served on a loopback
+//! port. Every page is checked for console errors (a CSP violation is one) and for requests to
+//! another host; screenshots, light and dark, go to `target/tmp/ui-screenshots/`.
+//!
+//! Without chromedriver the test says why it skips; under CI (`CI=true`) it must run.
+
+mod common;
+
+use common::{Ui, failing_flow, quick_flow, slow_flow, slow_rows};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use swell_core::Role;
+
+/// chromedriver, on a port of its own, stopped with the test.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    /// Starts chromedriver; `None` (and why) when this machine has none and CI is not set.
+    fn start() -> Option<Driver> {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        let found = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(path) = found else {
+            assert!(!ci, "CI=true but chromedriver is missing: .ci/run installs chromium and chromium-driver");
+            eprintln!("skipped: no chromedriver (apt-get install chromium chromium-driver fonts-dejavu-core)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while driver.raw("GET", "/status", None).is_none_or(|v| v["value"]["ready"] != true) {
+            assert!(Instant::now() < deadline, "chromedriver did not get ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(driver)
+    }
+
+    /// A WebDriver command fantoccini has no method for (the browser's log, CDP).
+    fn raw(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        // read the headers, then as many bytes as Content-Length says (the driver may keep the
+        // connection open)
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = stream.read(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse::<usize>().ok());
+                if length.is_some_and(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (_, body) = text.split_once("\r\n\r\n")?;
+        serde_json::from_str(body).ok()
+    }
+
+    async fn client(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                // as root (CI) Chromium needs --no-sandbox
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1366,900", "--lang=en-US"]
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+/// The browser session and what each page is checked for.
+struct Browser<'a> {
+    c: Client,
+    driver: &'a Driver,
+    session: String,
+    base: String,
+    shots: std::path::PathBuf,
+}
+
+impl Browser<'_> {
+    async fn goto(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.clean().await;
+    }
+
+    /// No console errors (CSP violations are errors) and no request to another host.
+    async fn clean(&self) {
+        let log = self
+            .driver
+            .raw("POST", &format!("/session/{}/se/log", self.session), Some(json!({"type": "browser"})))
+            .unwrap_or(Value::Null);
+        let errors: Vec<&Value> = log["value"]
+            .as_array()
+            .map(|a| a.iter().filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING").collect())
+            .unwrap_or_default();
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        let hosts = self
+            .c
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)
+                   .concat([location.host]).filter((h, i, a) => h !== location.host);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(hosts, json!([]), "requests to another host");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css} on the page")).text().await.unwrap()
+    }
+
+    /// Waits up to `within` for `css`'s text to contain `what`.
+    async fn until(&self, css: &str, what: &str, within: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            if let Ok(e) = self.c.find(Locator::Css(css)).await
+                && let Ok(t) = e.text().await
+                && t.contains(what)
+            {
+                return start.elapsed();
+            }
+            if start.elapsed() > within {
+                let page = self.c.source().await.unwrap_or_default();
+                panic!("{css} did not show '{what}' within {within:?}; page: {page}");
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    async fn dark(&self, on: bool) {
+        let value = if on { "dark" } else { "light" };
+        self.driver
+            .raw(
+                "POST",
+                &format!("/session/{}/goog/cdp/execute", self.session),
+                Some(json!({"cmd": "Emulation.setEmulatedMedia",
+                            "params": {"features": [{"name": "prefers-color-scheme", "value": value}]}})),
+            )
+            .expect("dark mode");
+    }
+
+    async fn shot(&self, name: &str) {
+        for dark in [false, true] {
+            self.dark(dark).await;
+            let png = self.c.screenshot().await.unwrap();
+            let file = self.shots.join(format!("{name}-{}.png", if dark { "dark" } else { "light" }));
+            std::fs::write(&file, png).unwrap();
+        }
+        self.dark(false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_manager_in_chromium() {
+    let Some(driver) = Driver::start() else { return };
+    let ui = Ui::new().await;
+    ui.user("ops@example.com", Role::Operator).await;
+    ui.object("Account", "Id,Name\n001A,Acme\n001B,Globex\n").await;
+    ui.object("Sales", &slow_rows()).await;
+    let quick = ui.dataflow("Accounts", quick_flow()).await;
+    let broken = ui.dataflow("Broken", failing_flow()).await;
+    let slow = ui.dataflow("Slow", slow_flow()).await;
+    let failed = ui.start(&broken).await;
+    let failed_job = ui.wait_for(&failed, |s| s == "Failure").await;
+    let base = ui.serve().await;
+    let c = driver.client().await;
+    let session = c.session_id().await.unwrap().expect("a session id");
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let b = Browser { c, driver: &driver, session, base, shots };
+
+    // signed out: the sign-in form, which comes back to the Monitor
+    b.goto("/ui/monitor").await;
+    assert!(b.c.current_url().await.unwrap().path().ends_with("/ui/login"));
+    b.shot("login").await;
+    b.c.find(Locator::Id("username")).await.unwrap().send_keys("ops@example.com").await.unwrap();
+    b.c.find(Locator::Id("password")).await.unwrap().send_keys(common::PASSWORD).await.unwrap();
+    b.c.find(Locator::Css("form.stack button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Monitor", Duration::from_secs(5)).await;
+    b.clean().await;
+    assert_eq!(b.c.current_url().await.unwrap().path(), "/ui/monitor");
+
+    // keyboard: the first Tab reaches the skip link
+    b.c.find(Locator::Css("body")).await.unwrap().send_keys("\u{E004}").await.unwrap();
+    let focused = b.c.execute("return document.activeElement.className", vec![]).await.unwrap();
+    assert_eq!(focused, json!("skip"));
+
+    // a job started through the API appears, and its row follows it live
+    let job = ui.start(&quick).await;
+    let row = format!("#job-{job}");
+    b.until(&row, "Accounts", Duration::from_secs(1)).await;
+    ui.wait_for(&job, |s| s == "Success").await;
+    let lag = b.until(&row, "Success", Duration::from_secs(1)).await;
+    eprintln!("Success shown {lag:?} after the API said it");
+
+    // a long job: Running live, then stopped from its row (with a confirmation)
+    let long = ui.start(&slow).await;
+    let row = format!("#job-{long}");
+    ui.wait_for(&long, |s| s == "Running").await;
+    b.until(&row, "Running", Duration::from_secs(1)).await;
+    b.shot("monitor").await;
+    b.c.find(Locator::Css(&format!("{row} button"))).await.unwrap().click().await.unwrap();
+    b.c.accept_alert().await.unwrap();
+    b.until("#notice", "Stop requested for 1 job.", Duration::from_secs(5)).await;
+    let stopped = ui.wait_for(&long, |s| s == "Cancelled").await;
+    assert_eq!(stopped["status"], "Cancelled");
+    b.until(&row, "Cancelled", Duration::from_secs(1)).await;
+    b.clean().await;
+
+    // filters live in the URL and survive a reload
+    b.c.find(Locator::Css("select[name=status]")).await.unwrap().select_by_value("Failure").await.unwrap();
+    b.c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Monitor", Duration::from_secs(5)).await;
+    assert!(b.c.current_url().await.unwrap().query().unwrap_or_default().contains("status=Failure"));
+    b.c.refresh().await.unwrap();
+    b.clean().await;
+    let chosen = b.c.execute("return document.querySelector('select[name=status]').value", vec![]).await.unwrap();
+    assert_eq!(chosen, json!("Failure"));
+    let statuses = b
+        .c
+        .execute("return [...document.querySelectorAll('#job-rows .status')].map(e => e.textContent.trim())", vec![])
+        .await
+        .unwrap();
+    assert_eq!(statuses, json!(["✕ Failed"]), "only the failed job");
+
+    // the failed job: its node and its message, as the API says it
+    b.c.find(Locator::Css(&format!("#job-{failed} a"))).await.unwrap().click().await.unwrap();
+    b.until("#failed-node", "Node Boom failed", Duration::from_secs(5)).await;
+    b.clean().await;
+    // the node's message as the API's nodes resource says it, and the job's message in full
+    let (_, nodes) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflowjobs/{failed}/nodes"), None).await;
+    let boom = nodes["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "Boom").expect("node Boom").clone();
+    let node_message = boom["message"].as_str().unwrap().to_string();
+    let shown = b.text("#failed-node").await;
+    assert!(shown.contains(&node_message), "the node's message names what broke: {node_message} in {shown}");
+    assert_eq!(b.text("#job-message").await, failed_job["message"].as_str().unwrap());
+    b.shot("job-failed").await;
+
+    // times: UTC by default, the viewer's zone on a switch that is remembered
+    let zone = b.c.find(Locator::Id("zone-switch")).await.unwrap();
+    assert_eq!(zone.attr("aria-pressed").await.unwrap().as_deref(), Some("false"));
+    zone.click().await.unwrap();
+    b.c.refresh().await.unwrap();
+    let pressed = b.c.find(Locator::Id("zone-switch")).await.unwrap().attr("aria-pressed").await.unwrap();
+    assert_eq!(pressed.as_deref(), Some("true"));
+    b.clean().await;
+
+    b.c.close().await.unwrap();
+}

@@ -1,0 +1,307 @@
+//! The UI over HTTP, in process: sign-in, sessions and CSRF, the Monitor's filters and pages,
+//! the job page, roles, the live stream and the static files. (The browser walks the same
+//! pages in `browser.rs`.)
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{TOKEN, Ui, enc, failing_flow, quick_flow};
+use http_body_util::BodyExt;
+use std::time::Duration;
+use swell_core::{JobType, Role};
+use tower::ServiceExt;
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn signed_out_pages_send_to_the_sign_in_form_and_every_answer_has_the_security_policy() {
+    let ui = Ui::new().await;
+    let (s, h, _) = ui.request("GET", "/ui/monitor?status=Failure", &[], "").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/ui/login?next=%2Fui%2Fmonitor%3Fstatus%3DFailure");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+    let (s, h, page) = ui.request("GET", "/ui/login?next=%2Fui%2Fmonitor%3Fstatus%3DFailure", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(page.contains("value=\"/ui/monitor?status=Failure\""), "the page to go back to is kept");
+    assert!(!page.contains("<script>") && !page.contains("style="), "no inline script or style");
+    // `/ui` and unknown pages
+    let (s, h, _) = ui.request("GET", "/ui", &[], "").await;
+    assert_eq!((s, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/ui/monitor"));
+    let (s, _, page) = ui.request("GET", "/ui/nothing/here", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("There is no such page."));
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_and_other_sites() {
+    let ui = Ui::new().await;
+    ui.user("ana@example.com", Role::Operator).await;
+    // a wrong password: said so, no cookie, the username kept in the form
+    let body = format!("username={}&password=nope", enc("ana@example.com"));
+    let (s, h, page) = ui.request("POST", "/ui/login", &[FORM], &body).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(h.get("set-cookie").is_none());
+    assert!(page.contains("Wrong username or password.") && page.contains("value=\"ana@example.com\""));
+    // from another site: refused before the password is checked
+    let body = format!("username={}&password={}", enc("ana@example.com"), enc(common::PASSWORD));
+    let (s, _, _) = ui
+        .request("POST", "/ui/login", &[FORM, ("origin", "http://evil.example"), ("host", "127.0.0.1:8080")], &body)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // the right one: a session cookie, and on to the page asked for (never another site)
+    let body = format!("{body}&next={}", enc("https://evil.example/"));
+    let (s, h, _) = ui.request("POST", "/ui/login", &[FORM], &body).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/ui/monitor");
+    let cookie = h["set-cookie"].to_str().unwrap();
+    for part in ["swell_session=00DSw0000000001!", "Path=/ui", "HttpOnly", "SameSite=Strict", "Max-Age=7200"] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
+    }
+    // a session is a token of its own: the page works with it, sign-out revokes it
+    let session = cookie.split(';').next().unwrap().to_string();
+    let (s, _, page) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("ana") && page.contains("(operator)"));
+    let csrf = csrf_of(&page);
+    let (s, h, _) = ui.request("POST", "/ui/logout", &[FORM, ("cookie", &session)], &format!("csrf={csrf}")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let (s, _, _) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "a revoked session signs no one in");
+    // the server's token signs in as the admin, with a session of its own
+    let (s, h, _) = ui.request("POST", "/ui/login", &[FORM], &format!("token={}", enc(TOKEN))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(!h["set-cookie"].to_str().unwrap().contains(TOKEN), "the long-lived token is never the cookie");
+    let (s, _, page) = ui.request("POST", "/ui/login", &[FORM], "token=00DSw0000000001!nope").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("That token signs no one in."));
+}
+
+#[tokio::test]
+async fn a_one_time_link_signs_in_once() {
+    let ui = Ui::new().await;
+    let link = ui.web.one_time_link(&swell_store::admin_id()).unwrap();
+    let (s, h, _) = ui.request("GET", &link, &[], "").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().starts_with("swell_session="));
+    let (s, _, page) = ui.request("GET", &link, &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("used already or has expired"));
+    let (s, _, _) = ui.request("GET", "/ui/login/link/0123456789abcdef", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_monitor_filters_by_status_type_name_and_dates_and_pages_by_key() {
+    let ui = Ui::new().await;
+    ui.user("ana@example.com", Role::Viewer).await;
+    let session = ui.sign_in("ana@example.com").await;
+    let df = ui.dataflow("Pager", quick_flow()).await;
+    let id = swell_core::SalesforceId::parse(&df).unwrap();
+    // one queued run and 119 refused requests (030, Failure): 120 jobs
+    for _ in 0..120 {
+        ui.store.enqueue_job(&swell_store::admin_id(), &id, JobType::User, "Pager").await.unwrap();
+    }
+    let rows = |page: &str| -> Vec<String> {
+        page.match_indices("<tr id=\"job-").map(|(i, _)| page[i + 12..i + 30].to_string()).collect()
+    };
+    let link = |page: &str, rel: &str| -> Option<String> {
+        let at = page.find(&format!("rel=\"{rel}\""))?;
+        let start = page[..at].rfind("href=\"")? + 6;
+        Some(page[start..].split('"').next()?.replace("&amp;", "&"))
+    };
+    let (s, _, first) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let p1 = rows(&first);
+    assert_eq!(p1.len(), 50);
+    assert!(link(&first, "prev").is_none(), "the first page has no newer page");
+    let older = link(&first, "next").expect("an older page");
+    let (_, _, second) = ui.request("GET", &older, &[("cookie", &session)], "").await;
+    let p2 = rows(&second);
+    let (_, _, third) = ui.request("GET", &link(&second, "next").unwrap(), &[("cookie", &session)], "").await;
+    let p3 = rows(&third);
+    assert_eq!((p2.len(), p3.len()), (50, 20));
+    assert!(link(&third, "next").is_none(), "the last page has no older page");
+    let mut all: Vec<String> = p1.iter().chain(&p2).chain(&p3).cloned().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 120, "every job once");
+    // back: the page newer than the third is the second
+    let (_, _, back) = ui.request("GET", &link(&third, "prev").unwrap(), &[("cookie", &session)], "").await;
+    assert_eq!(rows(&back), p2);
+    // filters live in the URL and are kept in the form
+    let (_, _, failed) =
+        ui.request("GET", "/ui/monitor?status=Failure&type=dataflow&q=pag", &[("cookie", &session)], "").await;
+    assert_eq!(rows(&failed).len(), 50);
+    assert!(
+        failed.contains("<option value=\"Failure\" selected>")
+            && failed.contains("<option value=\"dataflow\" selected>")
+    );
+    assert!(failed.contains("already in the queue"), "the first line of a failed job's message is shown");
+    let (_, _, none) = ui.request("GET", "/ui/monitor?type=recipe", &[("cookie", &session)], "").await;
+    assert!(rows(&none).is_empty() && none.contains("No jobs match."));
+    let (_, _, future) = ui.request("GET", "/ui/monitor?from=2999-01-01", &[("cookie", &session)], "").await;
+    assert!(rows(&future).is_empty());
+    // what cannot be read is said, and left out
+    let (s, _, bad) =
+        ui.request("GET", "/ui/monitor?status=Bogus&from=yesterday&before=..%2F..", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(bad.contains("There is no status &#39;Bogus&#39;") || bad.contains("There is no status 'Bogus'"), "{bad}");
+    assert!(bad.contains("is not a day") && bad.contains("The page link is damaged"));
+    assert_eq!(rows(&bad).len(), 50);
+    // a viewer sees no Stop and the runs of the day
+    assert!(!first.contains(">Stop<") && !first.contains("Stop selected"));
+    assert!(first.contains("Runs of dataflows and recipes in the last 24 hours: <strong>1</strong> of a budget of 60"));
+}
+
+#[tokio::test]
+async fn stop_needs_the_sessions_csrf_token_and_the_operator_role() {
+    let ui = Ui::new().await;
+    ui.user("vic@example.com", Role::Viewer).await;
+    ui.user("ops@example.com", Role::Operator).await;
+    ui.object("Sales", &common::slow_rows()).await;
+    let df = ui.dataflow("Stoppable", common::slow_flow()).await;
+    let job = ui.start(&df).await;
+    ui.wait_for(&job, |s| s == "Running").await;
+    let viewer = ui.sign_in("vic@example.com").await;
+    let (_, _, page) = ui.request("GET", "/ui/monitor", &[("cookie", &viewer)], "").await;
+    let csrf = csrf_of(&page);
+    let (s, _, refused) =
+        ui.request("POST", "/ui/monitor/stop", &[FORM, ("cookie", &viewer)], &format!("csrf={csrf}&one={job}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(refused.contains("operator"), "the role needed is named: {refused}");
+    let ops = ui.sign_in("ops@example.com").await;
+    let (s, _, _) =
+        ui.request("POST", "/ui/monitor/stop", &[FORM, ("cookie", &ops)], &format!("csrf={csrf}&one={job}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another session's token does not do");
+    let (_, _, page) = ui.request("GET", "/ui/monitor", &[("cookie", &ops)], "").await;
+    let csrf = csrf_of(&page);
+    let (s, _, notice) = ui
+        .request(
+            "POST",
+            "/ui/monitor/stop",
+            &[FORM, ("cookie", &ops), ("hx-request", "true")],
+            &format!("csrf={csrf}&one={job}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{notice}");
+    assert!(notice.contains("Stop requested for 1 job."));
+    let j = ui.wait_for(&job, |s| s == "Cancelled").await;
+    assert_eq!(j["status"], "Cancelled");
+    // the stop is in the audit log under the operator
+    let (_, log) = ui.api("GET", "/services/data/v62.0/swell/audit?action=stop%20job", None).await;
+    assert!(log.to_string().contains("ops@example.com"), "{log}");
+}
+
+#[tokio::test]
+async fn a_job_page_shows_its_nodes_the_failed_node_and_its_whole_message() {
+    let ui = Ui::new().await;
+    ui.object("Account", "Id,Name\n001A,Acme\n").await;
+    let df = ui.dataflow("Breaks", failing_flow()).await;
+    let job = ui.start(&df).await;
+    let j = ui.wait_for(&job, |s| s == "Failure").await;
+    let session = ui.sign_in_admin().await;
+    let (s, _, page) = ui.request("GET", &format!("/ui/jobs/{job}"), &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"failed-node\"") && page.contains("Node Boom failed"), "{page}");
+    let message = j["message"].as_str().unwrap();
+    let first = message.lines().next().unwrap();
+    let escaped = first
+        .replace('&', "&amp;")
+        .replace('\'', "&#39;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(page.contains(&escaped), "the job's message {first} in {page}");
+    assert!(page.contains("Run again"), "an admin may run it again");
+    assert!(page.contains("<h1>"), "one heading");
+    assert_eq!(page.matches("<h1").count(), 1);
+    // ids that are no job id, or a path
+    let (s, _, page) = ui.request("GET", "/ui/jobs/..%2F..%2Fetc%2Fpasswd", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("is not a valid id"), "{page}");
+    let missing = swell_core::SalesforceId::new(swell_core::KeyPrefix::RecipeJob, 9999);
+    let (s, _, _) = ui.request("GET", &format!("/ui/jobs/{missing}"), &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_the_page_then_new_jobs_and_their_changes() {
+    let ui = Ui::new().await;
+    ui.object("Account", "Id,Name\n001A,Acme\n").await;
+    let df = ui.dataflow("Live", quick_flow()).await;
+    let session = ui.sign_in_admin().await;
+    let req = Request::builder().uri("/ui/live/monitor").header("cookie", &session).body(Body::empty()).unwrap();
+    let res = ui.service.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.into_body();
+    let mut seen = String::new();
+    let mut read_until = async |what: &str, seen: &mut String| {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !seen.contains(what) {
+            let frame = tokio::time::timeout_at(deadline, body.frame()).await.expect(what).unwrap().unwrap();
+            if let Ok(data) = frame.into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    };
+    read_until("id=\"job-rows\"", &mut seen).await;
+    let job = ui.start(&df).await;
+    read_until(&format!("id=\"job-{job}\""), &mut seen).await;
+    assert!(seen.contains("hx-swap-oob=\"afterbegin:#job-rows\""), "a new job goes on top");
+    ui.wait_for(&job, |s| s == "Success").await;
+    read_until("✓</span> Success", &mut seen).await;
+}
+
+impl Ui {
+    async fn sign_in_admin(&self) -> String {
+        let (s, h, _) = self.request("POST", "/ui/login", &[FORM], &format!("token={}", enc(TOKEN))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_the_vendored_ones_with_their_licence_within_the_size_budget() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let sums = std::fs::read_to_string(dir.join("vendor/SHA256SUMS")).unwrap();
+    let mut checked = 0;
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (sum, file) = line.split_once("  ").unwrap();
+        let bytes = std::fs::read(dir.join("vendor").join(file)).unwrap();
+        let actual: String =
+            ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(actual, sum, "{file} differs from the vendored release");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+    let licence = std::fs::read_to_string(dir.join("vendor/LICENSE-htmx.txt")).unwrap();
+    assert!(licence.contains("Zero-Clause BSD"));
+    // what a page loads: every script and the style sheet
+    let size = |f: &str| std::fs::metadata(dir.join(f)).unwrap().len();
+    let js = size("vendor/htmx.min.js") + size("vendor/hx-sse.min.js") + size("swell.js");
+    assert!(js <= 60 * 1024, "scripts: {js} bytes");
+    assert!(size("swell.css") <= 30 * 1024);
+    // served with their types, cached for good (their address changes with their content)
+    let ui = Ui::new().await;
+    let (s, h, body) = ui.request("GET", "/ui/static/vendor/htmx.min.js", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "text/javascript; charset=utf-8");
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(body.starts_with("var htmx="));
+    let (s, _, _) = ui.request("GET", "/ui/static/vendor/SHA256SUMS", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = ui.request("GET", "/ui/static/../Cargo.toml", &[], "").await;
+    assert_ne!(s, StatusCode::OK);
+}
