@@ -43,11 +43,14 @@ pub struct Settings {
     /// Runs of dataflows and recipes a day that the Monitor counts against (an org allows
     /// 60 in 24 hours; swell itself does not refuse a run past it).
     pub daily_run_budget: u32,
+    /// How often an open live page signs in again: a revoked session or a deactivated user
+    /// stops receiving within this time, as their next request would be refused.
+    pub live_recheck: std::time::Duration,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { https: false, daily_run_budget: 60 }
+        Settings { https: false, daily_run_budget: 60, live_recheck: std::time::Duration::from_secs(30) }
     }
 }
 

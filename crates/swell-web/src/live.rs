@@ -97,24 +97,58 @@ fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
-/// What a stream does between sends: waits for the feed, the server's shutdown or its end.
+/// What a stream does between sends: waits for the feed, the server's shutdown, or the time
+/// to check its viewer again.
 enum Next {
     Changed(Arc<Vec<JobRecord>>),
     Lagged,
     Closed,
 }
 
-async fn next(rx: &mut broadcast::Receiver<Arc<Vec<JobRecord>>>, closing: &mut watch::Receiver<bool>) -> Next {
-    if *closing.borrow() {
-        return Next::Closed;
+/// What a stream listens to.
+struct Listen {
+    rx: broadcast::Receiver<Arc<Vec<JobRecord>>>,
+    closing: watch::Receiver<bool>,
+    web: Web,
+    token: String,
+    checked: tokio::time::Instant,
+}
+
+impl Listen {
+    fn new(web: &Web, viewer: &Viewer) -> Listen {
+        Listen {
+            rx: web.0.feed.tx.subscribe(),
+            closing: web.0.feed.closing.clone(),
+            web: web.clone(),
+            token: viewer.token.clone(),
+            checked: tokio::time::Instant::now(),
+        }
     }
-    tokio::select! {
-        r = rx.recv() => match r {
-            Ok(jobs) => Next::Changed(jobs),
-            Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
-            Err(broadcast::error::RecvError::Closed) => Next::Closed,
-        },
-        _ = closing.changed() => Next::Closed,
+
+    /// The next thing to do; `Closed` also when the page went away (`send`'s stream dropped).
+    async fn next(&mut self, send: &Sender) -> Next {
+        loop {
+            if *self.closing.borrow() {
+                return Next::Closed;
+            }
+            let recheck = self.checked + self.web.0.settings.live_recheck;
+            tokio::select! {
+                r = self.rx.recv() => return match r {
+                    Ok(jobs) => Next::Changed(jobs),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
+                    Err(broadcast::error::RecvError::Closed) => Next::Closed,
+                },
+                _ = self.closing.changed() => return Next::Closed,
+                _ = send.0.closed() => return Next::Closed,
+                _ = tokio::time::sleep_until(recheck) => {
+                    self.checked = tokio::time::Instant::now();
+                    match self.web.app().authenticate(&self.token, &self.web.0.admin_token).await {
+                        Ok(Some(_)) => continue,
+                        _ => return Next::Closed,
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -123,8 +157,7 @@ pub async fn monitor(State(web): State<Web>, viewer: Viewer, Query(query): Query
     let (filter, _) = query.filter();
     let first_page = filter.before.is_none() && filter.after.is_none();
     let can_stop = viewer.actor.may(Action::StopJob).is_ok();
-    let mut rx = web.0.feed.tx.subscribe();
-    let mut closing = web.0.feed.closing.clone();
+    let mut listen = Listen::new(&web, &viewer);
     let stream = async_stream(move |mut send| async move {
         // the page as it is now, whole: it may have changed since the page was rendered
         let mut known: HashSet<SalesforceId> = HashSet::new();
@@ -143,7 +176,7 @@ pub async fn monitor(State(web): State<Web>, viewer: Viewer, Query(query): Query
                     return;
                 }
             }
-            let jobs = match next(&mut rx, &mut closing).await {
+            let jobs = match listen.next(&send).await {
                 Next::Changed(jobs) => jobs,
                 Next::Lagged => {
                     whole = true;
@@ -190,8 +223,7 @@ pub async fn job(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>)
         Ok(id) => id,
         Err(e) => return crate::pages::error(&e),
     };
-    let mut rx = web.0.feed.tx.subscribe();
-    let mut closing = web.0.feed.closing.clone();
+    let mut listen = Listen::new(&web, &viewer);
     let stream = async_stream(move |mut send| async move {
         let mut whole = true;
         loop {
@@ -202,7 +234,7 @@ pub async fn job(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>)
                     Err(_) => return,
                 }
             } else {
-                match next(&mut rx, &mut closing).await {
+                match listen.next(&send).await {
                     Next::Changed(jobs) => match jobs.iter().find(|j| j.id == id) {
                         Some(j) => j.clone(),
                         None => continue,

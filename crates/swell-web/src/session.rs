@@ -30,6 +30,8 @@ pub const COOKIE: &str = "swell_session";
 pub struct Viewer {
     pub actor: Actor,
     pub csrf: String,
+    /// The session token: live streams sign in again with it now and then.
+    pub(crate) token: String,
 }
 
 impl FromRequestParts<Web> for Viewer {
@@ -42,7 +44,7 @@ impl FromRequestParts<Web> for Viewer {
         };
         let Some(token) = cookie(&parts.headers, COOKIE) else { return Err(to_login()) };
         match web.app().authenticate(&token, &web.0.admin_token).await {
-            Ok(Some(actor)) => Ok(Viewer { actor, csrf: csrf_of(&token) }),
+            Ok(Some(actor)) => Ok(Viewer { actor, csrf: csrf_of(&token), token }),
             Ok(None) => Err(to_login()),
             Err(e) => Err(pages::error(&e)),
         }

@@ -262,6 +262,45 @@ async fn the_live_stream_sends_the_page_then_new_jobs_and_their_changes() {
     assert!(seen.contains("hx-swap-oob=\"afterbegin:#job-rows\""), "a new job goes on top");
     ui.wait_for(&job, |s| s == "Success").await;
     read_until("✓</span> Success", &mut seen).await;
+    drop(read_until);
+    // a revoked session's open page stops receiving (the stream ends at its next check)
+    let token = session.trim_start_matches("swell_session=");
+    ui.app.revoke_presented(token).await.unwrap();
+    let ended =
+        tokio::time::timeout(Duration::from_secs(5), async { while let Some(Ok(_)) = body.frame().await {} }).await;
+    assert!(ended.is_ok(), "the stream of a revoked session ends");
+}
+
+#[tokio::test]
+async fn the_live_stream_shows_jobs_another_server_writes_to_the_shared_store() {
+    let ui = Ui::new().await;
+    let df = ui.dataflow("Elsewhere", quick_flow()).await;
+    let session = ui.sign_in_admin().await;
+    let req = Request::builder().uri("/ui/live/monitor").header("cookie", &session).body(Body::empty()).unwrap();
+    let mut body = ui.service.clone().oneshot(req).await.unwrap().into_body();
+    // the page's rows first (empty), so that the job below can only come as a change
+    let mut first = String::new();
+    while !first.contains("job-rows") {
+        let frame = body.frame().await.unwrap().unwrap();
+        first.push_str(&String::from_utf8_lossy(&frame.into_data().unwrap_or_default()));
+    }
+    // another server: its own store on the same database, whose writes this process never hears of
+    let other =
+        swell_store::Store::open(&format!("sqlite://{}", ui._dir.path().join("swell.db").display())).await.unwrap();
+    let id = swell_core::SalesforceId::parse(&df).unwrap();
+    let job = other.enqueue_job(&swell_store::admin_id(), &id, JobType::User, "Elsewhere").await.unwrap();
+    let wanted = format!("id=\"job-{}\"", job.queued().unwrap().id);
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(5), async {
+        while !seen.contains(&wanted) {
+            let Some(Ok(frame)) = body.frame().await else { break };
+            if let Ok(data) = frame.into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    })
+    .await;
+    assert!(found.is_ok() && seen.contains(&wanted), "the other server's job reaches the page: {seen}");
 }
 
 impl Ui {

@@ -234,7 +234,7 @@ impl Server {
         let web = swell_web::Web::new(
             state.app.clone(),
             state.token.clone(),
-            swell_web::Settings { https, daily_run_budget: args.daily_run_budget },
+            swell_web::Settings { https, daily_run_budget: args.daily_run_budget, ..swell_web::Settings::default() },
         );
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await

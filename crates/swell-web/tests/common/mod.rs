@@ -43,7 +43,11 @@ impl Ui {
         tokio::spawn(scheduler.clone().run());
         let app = App::new(store.clone(), runner, scheduler, data.clone());
         let token = Arc::new(TOKEN.to_string());
-        let web = Web::new(app.clone(), token.clone(), Settings { https: false, daily_run_budget: 60 });
+        let web = Web::new(
+            app.clone(),
+            token.clone(),
+            Settings { live_recheck: Duration::from_secs(1), ..Settings::default() },
+        );
         let state = AppState { app: app.clone(), token, https: false };
         let service = app_with(state, swell_web::router(web.clone()));
         Ui { service, app, web, store, data, _dir: dir }
