@@ -16,6 +16,7 @@
 //! `default-src 'self'` with no inline script or style and no eval.
 
 mod format;
+mod graph;
 mod live;
 mod pages;
 mod session;

@@ -226,11 +226,15 @@ pub async fn job(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>)
     let mut listen = Listen::new(&web, &viewer);
     let stream = async_stream(move |mut send| async move {
         let mut whole = true;
+        let mut shape = None;
         loop {
             let job = if whole {
                 whole = false;
                 match web.app().store.job(&id).await {
-                    Ok(j) => j,
+                    Ok(j) => {
+                        shape = crate::pages::job::shape_of(&web, &j).await;
+                        j
+                    }
                     Err(_) => return,
                 }
             } else {
@@ -247,7 +251,10 @@ pub async fn job(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>)
                 }
             };
             let Ok(nodes) = web.app().store.nodes(&id).await else { return };
-            let Ok(html) = JobLive::of(&job, &nodes, Utc::now(), "outerMorph", &perms).render() else { return };
+            let Ok(html) = JobLive::of(&job, &nodes, shape.as_deref(), Utc::now(), "outerMorph", &perms).render()
+            else {
+                return;
+            };
             if !send.html(html).await {
                 return;
             }

@@ -280,6 +280,9 @@ async fn data_manager_in_chromium() {
     assert!(shown.contains(&node_message), "the node's message names what broke: {node_message} in {shown}");
     assert_eq!(b.text("#job-message").await, failed_job["message"].as_str().unwrap());
     b.shot("job-failed").await;
+    b.c.execute("document.getElementById('job-graph').scrollIntoView()", vec![]).await.unwrap();
+    let graph = b.c.find(Locator::Id("job-graph")).await.unwrap().screenshot().await.unwrap();
+    std::fs::write(b.shots.join("job-graph-light.png"), graph).unwrap();
 
     // times: UTC by default, the viewer's zone on a switch that is remembered
     let zone = b.c.find(Locator::Id("zone-switch")).await.unwrap();

@@ -224,6 +224,10 @@ async fn a_job_page_shows_its_nodes_the_failed_node_and_its_whole_message() {
         .replace('>', "&gt;");
     assert!(page.contains(&escaped), "the job's message {first} in {page}");
     assert!(page.contains("Run again"), "an admin may run it again");
+    // the graph, coloured by how each node ran, each node titled in full
+    assert!(page.contains("<g class=\"node failure\""), "the failed node is marked in the graph");
+    assert!(page.contains("<title>Boom (sfdcDigest): Failed, 0 rows out</title>"), "{page}");
+    assert_eq!(page.matches("class=\"edge\"").count(), 1, "one edge: Boom to Register");
     assert!(page.contains("<h1>"), "one heading");
     assert_eq!(page.matches("<h1").count(), 1);
     // ids that are no job id, or a path

@@ -59,6 +59,8 @@ pub struct JobLive {
     /// The node whose failure ended the job, with its full message.
     pub failed: Option<Failed>,
     pub bars: Vec<Bar>,
+    /// The definition's graph coloured by how each node ran (`None`: not drawable).
+    pub graph: Option<crate::graph::Graph>,
     /// `hx-swap-oob` value of each region when sent live (empty on the page).
     pub oob: &'static str,
     pub can_stop: bool,
@@ -92,7 +94,20 @@ impl Perms {
 }
 
 impl JobLive {
-    pub fn of(job: &JobRecord, nodes: &[NodeRecord], now: DateTime<Utc>, oob: &'static str, perms: &Perms) -> JobLive {
+    pub fn of(
+        job: &JobRecord,
+        nodes: &[NodeRecord],
+        shape: Option<&[crate::graph::GraphNode]>,
+        now: DateTime<Utc>,
+        oob: &'static str,
+        perms: &Perms,
+    ) -> JobLive {
+        let ran: std::collections::HashMap<String, crate::graph::Ran> = nodes
+            .iter()
+            .map(|n| {
+                (n.state.name.clone(), crate::graph::Ran { status: n.state.status, rows_out: n.state.output_rows })
+            })
+            .collect();
         let rows: Vec<NodeRow> = nodes
             .iter()
             .map(|n| {
@@ -131,6 +146,7 @@ impl JobLive {
             nodes: rows,
             failed,
             bars: gantt(job, nodes, now),
+            graph: shape.and_then(|s| crate::graph::layout(s, &ran)),
             oob,
             can_stop: perms.can_stop,
             can_start: perms.can_start,
@@ -177,6 +193,13 @@ fn gantt(job: &JobRecord, nodes: &[NodeRecord], now: DateTime<Utc>) -> Vec<Bar> 
         .collect()
 }
 
+/// The graph of the definition a job ran (as stored now: a later change shows in it).
+pub async fn shape_of(web: &Web, job: &JobRecord) -> Option<Vec<crate::graph::GraphNode>> {
+    let dataflow = web.app().store.dataflow(&job.dataflow_id).await.ok()?;
+    let definition = dataflow.definition.clone();
+    tokio::task::spawn_blocking(move || crate::graph::nodes_of(definition)).await.ok().flatten()
+}
+
 #[derive(Template)]
 #[template(path = "job.html")]
 struct JobPage {
@@ -196,7 +219,8 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>
         Ok(n) => n,
         Err(e) => return pages::error(&e.into()),
     };
-    let live = JobLive::of(&job, &nodes, Utc::now(), "", &Perms::of(&viewer));
+    let shape = shape_of(&web, &job).await;
+    let live = JobLive::of(&job, &nodes, shape.as_deref(), Utc::now(), "", &Perms::of(&viewer));
     let live_html = match live.render() {
         Ok(h) => h,
         Err(e) => return pages::error(&ApiError::internal(e.to_string())),
