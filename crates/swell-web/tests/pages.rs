@@ -266,7 +266,6 @@ async fn the_live_stream_sends_the_page_then_new_jobs_and_their_changes() {
     assert!(seen.contains("hx-swap-oob=\"afterbegin:#job-rows\""), "a new job goes on top");
     ui.wait_for(&job, |s| s == "Success").await;
     read_until("✓</span> Success", &mut seen).await;
-    drop(read_until);
     // a revoked session's open page stops receiving (the stream ends at its next check)
     let token = session.trim_start_matches("swell_session=");
     ui.app.revoke_presented(token).await.unwrap();
