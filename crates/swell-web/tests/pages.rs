@@ -204,6 +204,43 @@ async fn stop_needs_the_sessions_csrf_token_and_the_operator_role() {
 }
 
 #[tokio::test]
+async fn stop_selected_stops_each_selected_job_and_says_which_could_not_be() {
+    let ui = Ui::new().await;
+    ui.object("Sales", &common::slow_rows()).await;
+    let a = ui.dataflow("SlowA", common::slow_flow()).await;
+    let b = ui.dataflow("SlowB", common::slow_flow()).await;
+    let done = ui.dataflow("Done", quick_flow()).await;
+    ui.object("Account", "Id,Name\n001A,Acme\n").await;
+    let finished = ui.start(&done).await;
+    ui.wait_for(&finished, |s| s == "Success").await;
+    let (ja, jb) = (ui.start(&a).await, ui.start(&b).await);
+    let session = ui.sign_in_admin().await;
+    let (_, _, page) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    let csrf = csrf_of(&page);
+    assert_eq!(page.matches("name=\"selected\"").count(), 2, "only active jobs can be selected");
+    let body = format!("csrf={csrf}&selected={ja}&selected={jb}&selected={finished}");
+    let (s, _, notice) =
+        ui.request("POST", "/ui/monitor/stop", &[FORM, ("cookie", &session), ("hx-request", "true")], &body).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(notice.contains("Stop requested for 2 jobs."), "{notice}");
+    assert!(notice.contains(&format!("Not stopped: {finished}")) && notice.contains("already ended"), "{notice}");
+    for j in [&ja, &jb] {
+        ui.wait_for(j, |s| s == "Cancelled").await;
+    }
+    // without JavaScript: the form posts and the browser comes back to the Monitor
+    let (s, h, _) = ui
+        .request(
+            "POST",
+            "/ui/monitor/stop",
+            &[FORM, ("cookie", &session), ("referer", "http://x/ui/monitor?status=Running")],
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/ui/monitor?status=Running");
+}
+
+#[tokio::test]
 async fn a_job_page_shows_its_nodes_the_failed_node_and_its_whole_message() {
     let ui = Ui::new().await;
     ui.object("Account", "Id,Name\n001A,Acme\n").await;
