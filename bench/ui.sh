@@ -27,7 +27,7 @@ start() {
 start
 kill $PID; wait $PID 2>/dev/null || true
 JOB=$(python3 bench/ui_seed.py "$WORK/data")
-export SWELL_LOG="warn,sqlx::query=debug"
+export SWELL_LOG="warn,sqlx::query=debug" NO_COLOR=1
 start
 TOKEN=$(cat "$WORK/data/api-token")
 COOKIE=$(curl -s -o /dev/null -D - -X POST --data-urlencode "token=$TOKEN" "$BASE/ui/login" \
@@ -51,14 +51,16 @@ queries() {
   curl -s -o /dev/null -H "Cookie: $COOKIE" "$BASE$1"
   sleep 0.3
   after=$(grep -c "sqlx::query" "$WORK/log" || true)
-  echo "  SQL statements: $((after - before)) (including any of the runner's polls in the same 0.6 s)"
+  echo "  SQL statements in the 0.6 s around it: $((after - before)) (the runner's and scheduler's polls included):"
+  sed -n "$((before + 1)),${after}p" "$WORK/log" | grep "sqlx::query" | sed 's/\x1b\[[0-9;]*m//g' \
+    | grep -o 'summary="[^"]*"' | sed 's/^/    /'
 }
 
 for page in "/ui/monitor" "/ui/monitor?status=Failure&type=dataflow&q=sales" "$OLDER" "/ui/jobs/$JOB"; do
   echo "GET $page"
   curl -s -o /dev/null -w "  one request: %{http_code}, %{size_download} bytes, %{time_total} s\n" -H "Cookie: $COOKIE" "$BASE$page"
   queries "$page"
-  wrk -t2 -c10 -d15s -s "$WORK/p.lua" -H "Cookie: $COOKIE" "$BASE$page" | grep "requests,"
+  wrk -t2 -c10 -d${SECONDS_EACH:-15}s -s "$WORK/p.lua" -H "Cookie: $COOKIE" "$BASE$page" | grep "requests,"
 done
 
 echo "what a page loads:"

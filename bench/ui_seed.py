@@ -105,10 +105,10 @@ def main():
             active.add(fid)
         else:
             status = rnd.choices(["Success", "Failure", "Warning", "Cancelled"], [80, 12, 3, 5])[0]
-        job_type = {"recipe": "RecipeV3", "dataflow": "User"}[kind]
+        job_type = {"recipe": "recipe_v3", "dataflow": "user"}[kind]
         if kind == "dataflow" and k % 7 == 0:
-            job_type = "DataSync"
-        prefix = "0eP" if job_type == "RecipeV3" else "03C"
+            job_type = "datasync"
+        prefix = "0eP" if job_type == "recipe_v3" else "03C"
         jid = ids.take(prefix)
         executed = None if status == "Queued" else created + rnd.randint(100, 5_000)
         duration = rnd.randint(2_000, 900_000)
