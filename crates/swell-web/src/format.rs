@@ -150,15 +150,7 @@ mod tests {
 
     #[test]
     fn every_status_has_its_own_icon_and_word() {
-        let all = [
-            JobStatus::Queued,
-            JobStatus::Running,
-            JobStatus::Success,
-            JobStatus::Warning,
-            JobStatus::Failure,
-            JobStatus::Cancelled,
-        ];
-        let shown: Vec<Status> = all.iter().map(|s| job_status(*s)).collect();
+        let shown: Vec<Status> = JobStatus::ALL.iter().map(|s| job_status(*s)).collect();
         for (i, a) in shown.iter().enumerate() {
             for b in &shown[i + 1..] {
                 assert_ne!(a.icon, b.icon, "{} and {} share an icon", a.word, b.word);

@@ -48,15 +48,6 @@ const KINDS: [(&str, &str, JobType); 3] = [
     ("sync", "Data sync", JobType::DataSync),
 ];
 
-const STATUSES: [JobStatus; 6] = [
-    JobStatus::Queued,
-    JobStatus::Running,
-    JobStatus::Success,
-    JobStatus::Warning,
-    JobStatus::Failure,
-    JobStatus::Cancelled,
-];
-
 impl MonitorQuery {
     /// The store's filter, and a sentence for each value that could not be read (that part of
     /// the filter is then left out, and the page says so).
@@ -291,7 +282,7 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Query(query): Query<Mo
         newer,
         older,
         live,
-        statuses: STATUSES
+        statuses: JobStatus::ALL
             .iter()
             .map(|s| (s.as_str().to_string(), format::job_status(*s), query.status == s.as_str()))
             .collect(),
