@@ -249,8 +249,8 @@ impl App {
         let by_addr = address.map(|a| format!("addr:{a}"));
         let name = format!("client {client_id}");
         let keys: Vec<&str> = std::iter::once(by_client.as_str()).chain(by_addr.as_deref()).collect();
-        let (attempt, seen) = self.begin_attempt(&keys).await?;
-        if self.locked(&attempt, seen, None, &name, address).await? {
+        let (attempt, tally) = self.begin_attempt(&keys).await?;
+        if self.locked(&attempt, &tally, None, &name, address).await? {
             return Ok(Err(LoginRefused::LockedOut));
         }
         // an assertion that cannot be read names no client to look up

@@ -39,7 +39,10 @@ pub use objects::{FieldChanges, NewObject, connection_mode};
 pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
 pub use schedules::Target;
 pub use text::{check_text, name_and_label, unchanged_name};
-pub use users::{Login, LoginRefused, NewToken, NewUser, SESSION, TOKEN_PREFIX, check_password, org_id, sign};
+pub use users::{
+    LOCKOUT_WINDOW, Login, LoginRefused, MAX_FAILED_LOGINS, MAX_FAILED_PER_ADDRESS, NewToken, NewUser, SESSION,
+    TOKEN_PREFIX, check_password, org_id, sign,
+};
 
 use std::sync::Arc;
 use swell_core::{Role, SalesforceId};

@@ -180,7 +180,7 @@ impl App {
         let text = new_token_text()?;
         // the id names the token in lists and revocations; it is not a secret
         let id = format!("tok_{}", random_hex(8)?);
-        let record = self.store.create_token(&id, &u.id, &hash(&text), expires, None).await?;
+        let record = self.store.create_token(&id, &u.id, &hash(&text), expires, None, None).await?;
         let detail = format!("token {}", record.id);
         self.did(actor, Action::CreateToken, Subject::new(&u.id, &u.username), Some(&detail)).await;
         Ok(NewToken { record, text })
@@ -231,45 +231,69 @@ mod tests {
 /// The fewest characters of a password.
 pub const MIN_PASSWORD: usize = 8;
 
-/// Failed sign-ins allowed per username and per address within [`LOCKOUT_WINDOW`]; past
-/// them every sign-in of that name or address is refused until the window passes.
+/// Failed sign-ins allowed per username (or connected app) within [`LOCKOUT_WINDOW`]; past
+/// them every sign-in of that name is refused until the window passes.
 pub const MAX_FAILED_LOGINS: u32 = 10;
+/// Failed sign-ins allowed per address within [`LOCKOUT_WINDOW`]. More than a name's: many
+/// people may share one address (an office, a proxy), and one of them mistyping a password
+/// must not lock the others out; a guesser trying many names from one address still stops.
+pub const MAX_FAILED_PER_ADDRESS: u32 = 100;
 pub const LOCKOUT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
 /// How long a session token made by a sign-in works: an org's default session timeout.
 pub const SESSION: chrono::Duration = chrono::Duration::hours(2);
 
+/// How long an expired token is kept (it shows in the user's token list as expired) before
+/// a sign-in removes it.
+pub const KEEP_EXPIRED: chrono::Duration = chrono::Duration::days(7);
+
+/// What counting an attempt found: whether a key is past its limit, and whether this
+/// attempt is the first past it (its refusal goes to the audit log).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tally {
+    /// The first key past its limit, with that limit.
+    over: Option<(String, u32)>,
+    first: bool,
+}
+
 impl App {
     /// Counts a sign-in attempt under `keys` (`user:<name>`, `client:<id>`, `addr:<ip>`)
-    /// before it is checked: the attempt's id and the most failures a key has now, this
-    /// attempt included. Past [`MAX_FAILED_LOGINS`] within [`LOCKOUT_WINDOW`] the attempt is
-    /// refused unchecked. Counting first and in the store means that neither a burst of
-    /// attempts at once nor servers sharing a database get more guesses than the limit.
-    pub(crate) async fn begin_attempt(&self, keys: &[&str]) -> ApiResult<(String, i64)> {
+    /// before it is checked. Past its limit within [`LOCKOUT_WINDOW`] ([`MAX_FAILED_LOGINS`]
+    /// for a name, [`MAX_FAILED_PER_ADDRESS`] for an address) the attempt is refused
+    /// unchecked. Counting first and in the store means that neither a burst of attempts at
+    /// once nor servers sharing a database get more guesses than the limit.
+    pub(crate) async fn begin_attempt(&self, keys: &[&str]) -> ApiResult<(String, Tally)> {
         let now = Utc::now();
         let attempt = random_hex(8)?;
-        let seen = self.store.count_sign_in_attempt(keys, &attempt, now, now - LOCKOUT_WINDOW).await?;
-        Ok((attempt, seen))
+        let mut tally = Tally::default();
+        for key in keys {
+            let limit = if key.starts_with("addr:") { MAX_FAILED_PER_ADDRESS } else { MAX_FAILED_LOGINS };
+            let seen = self.store.count_sign_in_attempt(&[key], &attempt, now, now - LOCKOUT_WINDOW).await?;
+            if seen > i64::from(limit) && tally.over.is_none() {
+                tally.over = Some((key.to_string(), limit));
+                tally.first = seen == i64::from(limit) + 1;
+            }
+        }
+        Ok((attempt, tally))
     }
 
-    /// Whether an attempt that saw `seen` failures is refused unchecked; it is then not
-    /// counted. The first refusal of a lockout is recorded in the audit log, the rest only in
-    /// the server log (a flood must not fill the audit log).
+    /// Whether an attempt is refused unchecked; it is then not counted. The first refusal of
+    /// a lockout is recorded in the audit log, the rest only in the server log (a flood must
+    /// not fill the audit log).
     pub(crate) async fn locked(
         &self,
         attempt: &str,
-        seen: i64,
+        tally: &Tally,
         user: Option<&SalesforceId>,
         name: &str,
         address: Option<&str>,
     ) -> ApiResult<bool> {
-        if seen <= i64::from(MAX_FAILED_LOGINS) {
-            return Ok(false);
-        }
+        let Some((key, limit)) = &tally.over else { return Ok(false) };
         self.store.drop_sign_in_attempt(attempt).await?;
-        tracing::warn!(name, address, "sign-in refused: too many failures");
-        if seen == i64::from(MAX_FAILED_LOGINS) + 1 {
-            let reason = format!("locked out after {MAX_FAILED_LOGINS} failures{}", from(address));
+        tracing::warn!(name, address, key, "sign-in refused: too many failures");
+        if tally.first {
+            let of = if key.starts_with("addr:") { "from this address" } else { "of this name" };
+            let reason = format!("locked out after {limit} failures {of}{}", from(address));
             self.failed_sign_in(user, name, &reason).await;
         }
         Ok(true)
@@ -383,9 +407,9 @@ impl App {
         // an unknown address is not one bucket for every client (one client could lock all out)
         let by_addr = address.map(|a| format!("addr:{a}"));
         let keys: Vec<&str> = std::iter::once(by_user.as_str()).chain(by_addr.as_deref()).collect();
-        let (attempt, seen) = self.begin_attempt(&keys).await?;
+        let (attempt, tally) = self.begin_attempt(&keys).await?;
         let found = self.store.user_for_login(username).await?;
-        if self.locked(&attempt, seen, found.as_ref().map(|(u, _)| &u.id), username, address).await? {
+        if self.locked(&attempt, &tally, found.as_ref().map(|(u, _)| &u.id), username, address).await? {
             return Ok(Err(LoginRefused::LockedOut));
         }
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| decoy().to_string());
@@ -414,16 +438,38 @@ impl App {
 
     /// Signs in with a token (the web UI's sign-in form, for users without a password and
     /// the server's own token): a new session of [`SESSION`] for the token's user, so that the
-    /// long-lived token itself is never kept in a browser. `None`: the token signs no one in.
+    /// long-lived token itself is never kept in a browser. The session ends when that token
+    /// is revoked or expires, whichever comes first. Tokens that sign no one in count against
+    /// the address like wrong passwords ([`MAX_FAILED_PER_ADDRESS`]): a guesser is slowed
+    /// down, and a flood of them is refused before any lookup.
     pub async fn login_token(
         &self,
         presented: &str,
         admin_token: &str,
         address: Option<&str>,
-    ) -> ApiResult<Option<Login>> {
-        let Some(actor) = self.authenticate(presented, admin_token).await? else { return Ok(None) };
-        let Some(user) = self.store.find_user(actor.id.as_str()).await? else { return Ok(None) };
-        Ok(Some(self.start_session(&user, "token", None, address).await?))
+    ) -> ApiResult<Result<Login, LoginRefused>> {
+        let by_addr = address.map(|a| format!("addr:{a}"));
+        let keys: Vec<&str> = by_addr.iter().map(String::as_str).collect();
+        let (attempt, tally) = self.begin_attempt(&keys).await?;
+        if self.locked(&attempt, &tally, None, "a token", address).await? {
+            return Ok(Err(LoginRefused::LockedOut));
+        }
+        let parent = if constant_time_eq(presented.as_bytes(), admin_token.as_bytes()) {
+            None
+        } else {
+            self.store.token_by_hash(&hash(presented)).await?.map(|(_, token)| token)
+        };
+        let user = match self.authenticate(presented, admin_token).await? {
+            Some(actor) => self.store.find_user(actor.id.as_str()).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            // the attempt stays counted
+            self.failed_sign_in(None, "a token", &format!("a token that signs no one in{}", from(address))).await;
+            return Ok(Err(LoginRefused::Failed));
+        };
+        self.store.drop_sign_in_attempt(&attempt).await?;
+        Ok(Ok(self.start_session_under(&user, "token", None, parent.as_ref(), address).await?))
     }
 
     /// A session of [`SESSION`] for an active user, signed in by the server itself (the
@@ -444,10 +490,30 @@ impl App {
         client: Option<&str>,
         address: Option<&str>,
     ) -> ApiResult<Login> {
+        self.start_session_under(user, how, client, None, address).await
+    }
+
+    /// [`App::start_session`] for a session that a token (`parent`) opened: it works only
+    /// while that token does (revoking it revokes the session; it expires no later). Tokens
+    /// that expired over [`KEEP_EXPIRED`] ago are removed on the way.
+    async fn start_session_under(
+        &self,
+        user: &UserRecord,
+        how: &str,
+        client: Option<&str>,
+        parent: Option<&TokenRecord>,
+        address: Option<&str>,
+    ) -> ApiResult<Login> {
+        let now = Utc::now();
+        self.store.prune_expired_tokens(now - KEEP_EXPIRED).await?;
         let text = new_token_text()?;
         let id = format!("tok_{}", random_hex(8)?);
-        let expires = Some(Utc::now() + SESSION);
-        let record = self.store.create_token(&id, &user.id, &hash(&text), expires, client).await?;
+        let mut expires = now + SESSION;
+        if let Some(limit) = parent.and_then(|p| p.expires) {
+            expires = expires.min(limit);
+        }
+        let parent = parent.map(|p| p.id.as_str());
+        let record = self.store.create_token(&id, &user.id, &hash(&text), Some(expires), client, parent).await?;
         let actor = Actor::of(user);
         let by = client.map(|c| format!(" of client {c}")).unwrap_or_default();
         let detail = format!("{how}{by}, token {}{}", record.id, from(address));

@@ -34,7 +34,10 @@ pub struct JobRecord {
     /// Who started it: the person, or for a schedule or an event the person who last set it.
     pub started_by: UserRef,
     pub trigger: Trigger,
-    /// When the job or one of its nodes last changed.
+    /// When the job or one of its nodes last changed. Every write makes it larger (a write
+    /// in the same millisecond as the one before adds a millisecond), so a reader that saw
+    /// one value of a job knows that any other value is a later write (the live pages send
+    /// a job again when it differs).
     pub changed_at: DateTime<Utc>,
 }
 
@@ -298,7 +301,7 @@ impl Store {
                 executed_date = CASE WHEN $3 = 'Running' THEN $5 ELSE executed_date END,
                 end_date = CASE WHEN $6 THEN $5 ELSE end_date END,
                 progress = CASE WHEN $6 THEN 1.0 ELSE progress END,
-                failure_class = coalesce($7, failure_class), changed_at = $5
+                failure_class = coalesce($7, failure_class), changed_at = CASE WHEN changed_at < $5 THEN $5 ELSE changed_at + 1 END
              WHERE id = $1 AND status = $2",
         )
         .bind(id.as_str())
@@ -323,7 +326,7 @@ impl Store {
     /// Records a stop request (the API's intent); the runner acts on it.
     pub async fn request_stop(&self, id: &SalesforceId) -> Result<JobRecord> {
         let done = sqlx::query(
-            "UPDATE job SET stop_requested = 1, changed_at = $2 WHERE id = $1 AND status IN ('Queued', 'Running')",
+            "UPDATE job SET stop_requested = 1, changed_at = CASE WHEN changed_at < $2 THEN $2 ELSE changed_at + 1 END WHERE id = $1 AND status IN ('Queued', 'Running')",
         )
         .bind(id.as_str())
         .bind(millis(&Utc::now()))
@@ -407,7 +410,7 @@ impl Store {
         let id = parse_id(row.get(0))?;
         JobStatus::Queued.apply(Transition::Start)?;
         let done = sqlx::query(
-            "UPDATE job SET status = 'Running', executed_date = $2, owner = $3, heartbeat = $2, changed_at = $2
+            "UPDATE job SET status = 'Running', executed_date = $2, owner = $3, heartbeat = $2, changed_at = CASE WHEN changed_at < $2 THEN $2 ELSE changed_at + 1 END
              WHERE id = $1 AND status = 'Queued'",
         )
         .bind(id.as_str())
@@ -516,7 +519,7 @@ impl Store {
         let now = millis(&Utc::now());
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0, changed_at = $3
+            "UPDATE job SET status = 'Success', end_date = $3, progress = 1.0, changed_at = CASE WHEN changed_at < $3 THEN $3 ELSE changed_at + 1 END
              WHERE id = $1 AND status = 'Running' AND owner = $2 AND stop_requested = 0
              RETURNING started_by",
         )
@@ -578,7 +581,7 @@ impl Store {
     }
 
     pub async fn set_progress(&self, id: &SalesforceId, progress: f64) -> Result<()> {
-        sqlx::query("UPDATE job SET progress = $2, changed_at = $3 WHERE id = $1")
+        sqlx::query("UPDATE job SET progress = $2, changed_at = CASE WHEN changed_at < $3 THEN $3 ELSE changed_at + 1 END WHERE id = $1")
             .bind(id.as_str())
             .bind(progress)
             .bind(millis(&Utc::now()))
@@ -600,11 +603,13 @@ impl Store {
 
     /// Dates a change of a job's nodes on the job (`changed_at`), and says so.
     async fn touch_job(&self, id: &SalesforceId) -> Result<()> {
-        sqlx::query("UPDATE job SET changed_at = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(millis(&Utc::now()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE job SET changed_at = CASE WHEN changed_at < $2 THEN $2 ELSE changed_at + 1 END WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(millis(&Utc::now()))
+        .execute(&self.pool)
+        .await?;
         self.jobs_changed();
         Ok(())
     }
@@ -666,7 +671,16 @@ impl std::fmt::Debug for PendingSuccess {
 
 impl PendingSuccess {
     /// Makes the Success and the versions visible, together.
-    pub async fn commit(self) -> Result<JobRecord> {
+    pub async fn commit(mut self) -> Result<JobRecord> {
+        // dated again now: the files took their time, and a reader of changes since a moment
+        // must not have passed this write's date before it becomes visible
+        sqlx::query(
+            "UPDATE job SET changed_at = CASE WHEN changed_at < $2 THEN $2 ELSE changed_at + 1 END WHERE id = $1",
+        )
+        .bind(self.id.as_str())
+        .bind(millis(&Utc::now()))
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await?;
         self.store.jobs_changed();
         tracing::info!(job = %self.id, from = %JobStatus::Running, to = %JobStatus::Success, "job status");

@@ -9,6 +9,7 @@
 //! Concurrency: the store is a cheap clone around a connection pool; every mutation that must
 //! not race (claiming a job, a status change) is a compare-and-set on the row.
 
+mod asset_lists;
 mod audit;
 mod clients;
 mod connectors;
@@ -21,6 +22,7 @@ mod schedules;
 mod users;
 mod who;
 
+pub use asset_lists::AssetSummary;
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use clients::ClientRecord;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};

@@ -215,9 +215,11 @@ impl Store {
         hash: &str,
         expires: Option<DateTime<Utc>>,
         client: Option<&str>,
+        parent: Option<&str>,
     ) -> Result<TokenRecord> {
         sqlx::query(
-            "INSERT INTO api_token (id, user_id, hash, created_date, expires, client_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_token (id, user_id, hash, created_date, expires, client_id, parent_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(user.as_str())
@@ -225,6 +227,7 @@ impl Store {
         .bind(millis(&Utc::now()))
         .bind(expires.as_ref().map(millis))
         .bind(client)
+        .bind(parent)
         .execute(&self.pool)
         .await?;
         self.token(id).await
@@ -283,6 +286,16 @@ impl Store {
         self.token_and_user(hash, "", None).await
     }
 
+    /// Removes the tokens that expired before `before` (sign-ins make a session token each;
+    /// an expired one can never work again). Answers how many went.
+    pub async fn prune_expired_tokens(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM api_token WHERE expires IS NOT NULL AND expires < $1")
+            .bind(millis(&before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Notes that a token was used (callers do it at most once a minute per token).
     pub async fn touch_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE api_token SET last_used = $2 WHERE id = $1")
@@ -293,9 +306,10 @@ impl Store {
         Ok(())
     }
 
-    /// Revokes a token; it stops working at once. Revoking twice keeps the first date.
+    /// Revokes a token and the sessions it opened; they stop working at once. Revoking twice
+    /// keeps the first date.
     pub async fn revoke_token(&self, id: &str) -> Result<TokenRecord> {
-        sqlx::query("UPDATE api_token SET revoked_date = coalesce(revoked_date, $2) WHERE id = $1")
+        sqlx::query("UPDATE api_token SET revoked_date = coalesce(revoked_date, $2) WHERE id = $1 OR parent_id = $1")
             .bind(id)
             .bind(millis(&Utc::now()))
             .execute(&self.pool)

@@ -86,6 +86,7 @@ on_both!(job_states, jobs_follow_the_state_machine);
 on_both!(restart, restart_fails_running_jobs_and_keeps_queued_ones);
 on_both!(job_lists, list_jobs_filters_and_pages);
 on_both!(job_pages, jobs_page_by_key_and_say_when_they_changed);
+on_both!(asset_lists, dataflows_and_recipes_list_with_schedule_and_latest_run);
 on_both!(dataset_versions, dataset_versions_and_restore);
 on_both!(schedules, schedules_fire_each_tick_once);
 on_both!(concurrent_starts, concurrent_starts_queue_one_job);
@@ -280,8 +281,46 @@ async fn jobs_page_by_key_and_say_when_they_changed(s: Store) {
     s.set_progress(&queued.id, 0.5).await.unwrap();
     s.request_stop(&queued.id).await.unwrap();
     assert_eq!(s.jobs_changed_since(mark, 100).await.unwrap().len(), 1);
+    // every write dates the job later than the one before, also within one millisecond: a
+    // reader that saw one date of a job knows another is a later write
+    let mut dates = Vec::new();
+    for i in 0..30 {
+        s.set_progress(&queued.id, f64::from(i) / 30.0).await.unwrap();
+        dates.push(s.job(&queued.id).await.unwrap().changed_at);
+    }
+    assert!(dates.windows(2).all(|w| w[0] < w[1]), "{dates:?}");
     // the day's runs: the queued one; refused requests do not count
     assert_eq!(s.count_runs_since(start).await.unwrap(), 1);
+}
+
+/// Issue 16: the Dataflows & Recipes list: both kinds (not sync dataflows), by label, with
+/// each one's schedule and latest run (a refused request is not a run), searched by words.
+async fn dataflows_and_recipes_list_with_schedule_and_latest_run(s: Store) {
+    let admin = swell_store::admin_id();
+    let a = s.create_dataflow(&admin, "Alpha", "alpha flow", None, &json!({})).await.unwrap();
+    let r = s.create_recipe(&admin, "Prep", "Beta prep", None, &json!({})).await.unwrap();
+    s.create_dataflow(&admin, "Never", "Gamma never ran", None, &json!({})).await.unwrap();
+    let first = s.enqueue_job(&admin, &a.id, JobType::User, "Alpha").await.unwrap().queued().unwrap();
+    s.request_stop(&first.id).await.unwrap();
+    let refused = s.enqueue_job(&admin, &a.id, JobType::User, "Alpha").await.unwrap();
+    assert!(refused.refused().is_some());
+    let run = s.enqueue_job(&admin, &r.dataflow.id, JobType::RecipeV3, "Prep").await.unwrap().queued().unwrap();
+    let daily =
+        Schedule::from_input(&json!({"frequency": "daily", "time": {"hour": 2, "minute": 0, "timeZone": "UTC"}}))
+            .unwrap();
+    let next = at("2027-01-01T02:00:00Z");
+    s.put_schedule(&admin, &r.id, AssetKind::Recipe, &daily, Some(next)).await.unwrap();
+    let all = s.asset_summaries(None).await.unwrap();
+    let labels: Vec<&str> = all.iter().map(|x| x.label.as_str()).collect();
+    assert_eq!(labels, ["alpha flow", "Beta prep", "Gamma never ran"]);
+    assert_eq!(all[0].last_run.as_ref().map(|j| &j.id), Some(&first.id), "the refused request is not a run");
+    assert_eq!((all[0].kind, all[0].asset_id()), (AssetKind::Dataflow, &a.id));
+    assert_eq!((all[1].kind, all[1].asset_id()), (AssetKind::Recipe, &r.id));
+    assert_eq!(all[1].last_run.as_ref().map(|j| &j.id), Some(&run.id));
+    assert_eq!(all[1].schedule, Some((daily, Some(next))));
+    assert!(all[2].last_run.is_none() && all[2].schedule.is_none());
+    let found = s.asset_summaries(Some("PREP beta")).await.unwrap();
+    assert_eq!(found.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Prep"]);
 }
 
 async fn dataset_versions_and_restore(s: Store) {
@@ -617,7 +656,7 @@ async fn users_and_tokens(s: Store) {
     assert_eq!(s.find_user("Ana@Example.com").await.unwrap().unwrap().id, ana.id);
     assert_eq!(s.find_user(ana.id.fifteen()).await.unwrap().unwrap().username, "ana@example.com");
     let now = chrono::Utc::now();
-    let t = s.create_token("tok_1", &ana.id, "h1", None, None).await.unwrap();
+    let t = s.create_token("tok_1", &ana.id, "h1", None, None, None).await.unwrap();
     let (u, found) = s.user_of_token("h1", now).await.unwrap().unwrap();
     assert_eq!((u.id, found.id), (ana.id.clone(), t.id.clone()));
     assert!(s.user_of_token("h2", now).await.unwrap().is_none());
@@ -625,7 +664,7 @@ async fn users_and_tokens(s: Store) {
     assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "a deactivated user's tokens stop");
     let back = s.update_user(&ana.id, None, Some(true)).await.unwrap();
     assert_eq!((back.role, back.active), (Role::Editor, true));
-    s.create_token("tok_2", &ana.id, "h2", Some(now + chrono::Duration::seconds(1)), None).await.unwrap();
+    s.create_token("tok_2", &ana.id, "h2", Some(now + chrono::Duration::seconds(1)), None, None).await.unwrap();
     assert!(s.user_of_token("h2", now).await.unwrap().is_some());
     assert!(s.user_of_token("h2", now + chrono::Duration::seconds(2)).await.unwrap().is_none(), "expired");
     s.touch_token("tok_1", now).await.unwrap();
@@ -634,6 +673,17 @@ async fn users_and_tokens(s: Store) {
     assert!(s.user_of_token("h1", now).await.unwrap().is_none(), "revoked");
     assert_eq!(s.tokens_of(&ana.id).await.unwrap().len(), 2);
     assert_eq!(s.list_users().await.unwrap().len(), 2);
+    // a session a token opened ends when that token is revoked; others stay
+    s.create_token("tok_3", &ana.id, "h3", None, None, None).await.unwrap();
+    s.create_token("tok_4", &ana.id, "h4", Some(now + chrono::Duration::hours(2)), None, Some("tok_3")).await.unwrap();
+    s.create_token("tok_5", &ana.id, "h5", Some(now + chrono::Duration::hours(2)), None, None).await.unwrap();
+    assert!(s.user_of_token("h4", now).await.unwrap().is_some());
+    s.revoke_token("tok_3").await.unwrap();
+    assert!(s.user_of_token("h4", now).await.unwrap().is_none(), "its parent was revoked");
+    assert!(s.user_of_token("h5", now).await.unwrap().is_some());
+    // tokens that expired long ago go; the others stay
+    assert_eq!(s.prune_expired_tokens(now + chrono::Duration::seconds(5)).await.unwrap(), 1, "tok_2");
+    assert_eq!(s.tokens_of(&ana.id).await.unwrap().len(), 4);
 }
 
 async fn records_name_who_made_and_changed_them(s: Store) {

@@ -17,9 +17,12 @@
 
 mod format;
 mod graph;
+mod input;
 mod live;
 mod pages;
 mod session;
+
+pub use input::MAX_FORM_BYTES;
 
 use axum::Router;
 use axum::extract::{Path, Request};
@@ -123,6 +126,8 @@ pub fn router(web: Web) -> Router {
         .route(&at("/logout"), post(session::logout))
         .route(&at("/monitor"), get(pages::monitor::page))
         .route(&at("/monitor/stop"), post(pages::monitor::stop_selected))
+        .route(&at("/dataflows"), get(pages::dataflows::list))
+        .route(&at("/dataflows/{id}/run"), post(pages::dataflows::run))
         .route(&at("/jobs/{id}"), get(pages::job::page))
         .route(&at("/jobs/{id}/stop"), post(pages::job::stop))
         .route(&at("/jobs/{id}/again"), post(pages::job::again))
@@ -136,8 +141,43 @@ pub fn router(web: Web) -> Router {
 
 /// The headers every answer of the UI carries. The policy allows this server's own scripts,
 /// styles, images and connections only: no inline script or style, no eval, no frames.
+///
+/// It also gives the UI's own pages to the errors that the framework writes as plain text or
+/// as the API's JSON (a method a path does not take, a path parameter that cannot be read),
+/// and clears a change's one-time notice once a page has shown it.
 async fn security_headers(req: Request, next: Next) -> Response {
+    let had_notice = session::cookie(req.headers(), session::NOTICE).is_some();
     let mut res = next.run(req).await;
+    let html = |res: &Response| {
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"))
+    };
+    if (res.status().is_client_error() || res.status().is_server_error()) && !html(&res) {
+        let status = res.status();
+        let message = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "This address does not take that method (pages are read with GET, forms \
+                                               send POST)."
+                .to_string(),
+            StatusCode::NOT_FOUND => "There is no such page.".to_string(),
+            _ => match axum::body::to_bytes(std::mem::take(res.body_mut()), 4096).await {
+                Ok(b) if !b.is_empty() => String::from_utf8_lossy(&b).into_owned(),
+                _ => status.canonical_reason().unwrap_or("Error").to_string(),
+            },
+        };
+        let allow = res.headers().get(header::ALLOW).cloned();
+        res = pages::problem(status, &message);
+        if let Some(allow) = allow {
+            res.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    if had_notice && res.status().is_success() && html(&res) {
+        let clear = format!("{}=; Path={BASE}; HttpOnly; SameSite=Strict; Max-Age=0", session::NOTICE);
+        if let Ok(v) = HeaderValue::from_str(&clear) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -166,7 +206,7 @@ struct Static;
 /// A static file, cached by its content's hash (the pages link `?v=HASH`).
 async fn static_file(Path(file): Path<String>) -> Response {
     let Some(content) = Static::get(&file) else {
-        return (StatusCode::NOT_FOUND, "no such file").into_response();
+        return pages::not_found("There is no such file.");
     };
     let kind = match file.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",

@@ -14,12 +14,13 @@
 //! replaced, a new job prepended on the first page when it passes the page's filter; the job
 //! page's header, nodes and Gantt. A stream that falls behind sends its page whole again.
 
+use crate::input::Params;
 use crate::pages::job::{JobLive, Perms};
 use crate::pages::monitor::{self, JobRow, MonitorQuery, RowTemplate, RowsTemplate};
 use crate::session::Viewer;
 use crate::{BASE, Web};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -153,7 +154,7 @@ impl Listen {
 }
 
 /// The Monitor's stream: its rows as they change, new jobs on the first page.
-pub async fn monitor(State(web): State<Web>, viewer: Viewer, Query(query): Query<MonitorQuery>) -> Response {
+pub async fn monitor(State(web): State<Web>, viewer: Viewer, Params(query): Params<MonitorQuery>) -> Response {
     let (filter, _) = query.filter();
     let first_page = filter.before.is_none() && filter.after.is_none();
     let can_stop = viewer.actor.may(Action::StopJob).is_ok();
@@ -219,8 +220,8 @@ pub async fn monitor(State(web): State<Web>, viewer: Viewer, Query(query): Query
 /// A job page's stream: its header, nodes and Gantt as they change; it ends once the job has.
 pub async fn job(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let perms = Perms::of(&viewer);
-    let id = match swell_app::job_id(&id) {
-        Ok(id) => id,
+    let id = match web.app().job(&id).await {
+        Ok(job) => job.id,
         Err(e) => return crate::pages::error(&e),
     };
     let mut listen = Listen::new(&web, &viewer);

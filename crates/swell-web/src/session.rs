@@ -11,10 +11,10 @@
 //! token also covers a same-site attacker (another app on this host). The sign-in form, which
 //! has no session yet, refuses a POST whose `Origin` is another site.
 
+use crate::input::{Fields, Params};
 use crate::{BASE, Web, pages};
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,12 +24,18 @@ use swell_app::{Actor, Login, LoginRefused};
 
 /// The cookie that holds a browser's session token.
 pub const COOKIE: &str = "swell_session";
+/// The cookie that carries a change's notice to the page a plain form goes back to; the
+/// next page shown clears it (`security_headers`).
+pub const NOTICE: &str = "swell_notice";
 
 /// Who is looking: the signed-in user, their session token's CSRF token.
 #[derive(Debug, Clone)]
 pub struct Viewer {
     pub actor: Actor,
     pub csrf: String,
+    /// What the last change said, for a browser without JavaScript (a one-time cookie set by
+    /// [`crate::pages::changed`]).
+    pub notice: Option<String>,
     /// The session token: live streams sign in again with it now and then.
     pub(crate) token: String,
 }
@@ -44,7 +50,10 @@ impl FromRequestParts<Web> for Viewer {
         };
         let Some(token) = cookie(&parts.headers, COOKIE) else { return Err(to_login()) };
         match web.app().authenticate(&token, &web.0.admin_token).await {
-            Ok(Some(actor)) => Ok(Viewer { actor, csrf: csrf_of(&token), token }),
+            Ok(Some(actor)) => {
+                let notice = cookie(&parts.headers, NOTICE).map(|n| crate::input::decode(&n));
+                Ok(Viewer { actor, csrf: csrf_of(&token), notice, token })
+            }
             Ok(None) => Err(to_login()),
             Err(e) => Err(pages::error(&e)),
         }
@@ -59,6 +68,12 @@ impl Viewer {
         // compared in constant time: how long a wrong token takes says nothing of the right one
         if a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
             None
+        } else if csrf.is_empty() {
+            Some(pages::problem(
+                StatusCode::FORBIDDEN,
+                "This form carries no csrf field (the pages' own forms send it in the body). Reload the page and \
+                 try again.",
+            ))
         } else {
             Some(pages::problem(
                 StatusCode::FORBIDDEN,
@@ -114,12 +129,31 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// Where to go after signing in: a path of the UI only (never another site).
+/// A page of the UI that a request may send the browser to (after signing in, after a
+/// change): `None` for another site (`//host`, `\\`), a path that leaves the UI through `.`
+/// or `..` segments (also percent-encoded), what is not a page (the live streams, the static
+/// files, signing in or out), and anything but visible ASCII (it goes into a `Location`
+/// header as it is).
+pub fn ui_page(path_and_query: &str) -> Option<String> {
+    let path = path_and_query.split(['?', '#']).next().unwrap_or_default();
+    let dots = path.split('/').any(|segment| {
+        let s = segment.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    });
+    let not_pages = ["/live/", "/static/", "/login", "/logout"];
+    let fine = path.starts_with(&format!("{BASE}/"))
+        && path_and_query.bytes().all(|b| b.is_ascii_graphic())
+        && !path_and_query.contains('\\')
+        && !path.contains("//")
+        && !dots
+        && !not_pages.iter().any(|p| path[BASE.len()..].starts_with(p));
+    fine.then(|| path_and_query.to_string())
+}
+
+/// Where to go after signing in: `next` when it is a page of the UI ([`ui_page`]), else the
+/// Monitor.
 fn next_or_home(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with(&format!("{BASE}/")) && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => format!("{BASE}/monitor"),
-    }
+    next.and_then(ui_page).unwrap_or_else(|| format!("{BASE}/monitor"))
 }
 
 #[derive(Template)]
@@ -138,7 +172,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
+pub async fn login_page(Params(q): Params<NextQuery>) -> Response {
     let next = next_or_home(q.next.as_deref());
     pages::render(&LoginPage {
         base: BASE,
@@ -174,7 +208,7 @@ pub async fn login(
     State(web): State<Web>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    Fields { value: form, .. }: Fields<LoginForm>,
 ) -> Response {
     let next = next_or_home(form.next.as_deref());
     if !same_origin(&headers) {
@@ -182,7 +216,7 @@ pub async fn login(
     }
     let address = peer.map(|p| p.0.0.ip().to_string());
     let address = address.as_deref();
-    let refused = |status: StatusCode, problem: &str, username: &str| {
+    let refused = |status: StatusCode, problem: &str, username: &str| -> Response {
         let mut res = pages::render(&LoginPage {
             base: BASE,
             css: crate::asset("swell.css"),
@@ -194,30 +228,30 @@ pub async fn login(
         *res.status_mut() = status;
         res
     };
-    let outcome = if !form.token.trim().is_empty() {
-        match web.app().login_token(form.token.trim(), &web.0.admin_token, address).await {
-            Ok(Some(login)) => Ok(login),
-            Ok(None) => return refused(StatusCode::UNAUTHORIZED, "That token signs no one in.", ""),
-            Err(e) => Err(e),
-        }
+    let by_token = !form.token.trim().is_empty();
+    let outcome = if by_token {
+        web.app().login_token(form.token.trim(), &web.0.admin_token, address).await
     } else {
-        match web.app().login(form.username.trim(), &form.password, address).await {
-            Ok(Ok(login)) => Ok(login),
-            Ok(Err(LoginRefused::LockedOut)) => {
-                return refused(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed sign-ins: try again in 15 minutes.",
-                    &form.username,
-                );
-            }
-            Ok(Err(_)) => {
-                return refused(StatusCode::UNAUTHORIZED, "Wrong username or password.", &form.username);
-            }
-            Err(e) => Err(e),
-        }
+        web.app().login(form.username.trim(), &form.password, address).await
     };
     match outcome {
-        Ok(login) => signed_in(&web, login, &next),
+        Ok(Ok(login)) => signed_in(&web, login, &next),
+        Ok(Err(LoginRefused::LockedOut)) => {
+            let window = swell_app::LOCKOUT_WINDOW.num_seconds();
+            let mut res = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed sign-ins: try again in {} minutes.", window / 60),
+                &form.username,
+            );
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(window));
+            res
+        }
+        Ok(Err(LoginRefused::Failed)) if by_token => {
+            refused(StatusCode::UNAUTHORIZED, "That token signs no one in.", "")
+        }
+        Ok(Err(LoginRefused::Failed)) => {
+            refused(StatusCode::UNAUTHORIZED, "Wrong username or password.", &form.username)
+        }
         Err(e) => pages::error(&e),
     }
 }
@@ -250,10 +284,11 @@ pub async fn login_link(
     }
 }
 
+/// The form of a change that sends nothing but its CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 /// Signs out: the session token is revoked and the cookie cleared.
@@ -261,7 +296,7 @@ pub async fn logout(
     State(web): State<Web>,
     viewer: Viewer,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Fields { value: form, .. }: Fields<CsrfForm>,
 ) -> Response {
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;

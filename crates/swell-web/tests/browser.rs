@@ -284,6 +284,37 @@ async fn data_manager_in_chromium() {
     let graph = b.c.find(Locator::Id("job-graph")).await.unwrap().screenshot().await.unwrap();
     std::fs::write(b.shots.join("job-graph-light.png"), graph).unwrap();
 
+    // Dataflows & Recipes: the last run, the schedule in words, the next run as the API says
+    // it; Run now queues a run and links it
+    let schedule = json!({"frequency": "weekly", "daysOfWeek": ["monday", "friday"],
+        "time": {"hour": 6, "minute": 30, "timeZone": "America/New_York"}});
+    let (_, put) = ui.api("PUT", &format!("/services/data/v62.0/wave/asset/{quick}/schedule"), Some(schedule)).await;
+    b.c.find(Locator::Css("nav a[href='/ui/dataflows']")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Dataflows & Recipes", Duration::from_secs(5)).await;
+    b.clean().await;
+    let row = format!("#asset-{quick}");
+    let text = b.text(&row).await;
+    assert!(
+        text.contains("Success") && text.contains("Weekly on Monday and Friday at 06:30 (America/New_York)"),
+        "{text}"
+    );
+    let next =
+        b.c.execute(
+            &format!("return document.querySelector('{row} td:nth-child(5) time').getAttribute('datetime')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let api_next = chrono::DateTime::parse_from_rfc3339(put["nextScheduledDate"].as_str().unwrap()).unwrap();
+    assert_eq!(next, json!(api_next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+    b.c.find(Locator::Css(&format!("{row} button"))).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Accounts is queued", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.shot("dataflows").await;
+    let href = b.c.find(Locator::Css("#notice a")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let run = href.trim_start_matches("/ui/jobs/").to_string();
+    ui.wait_for(&run, |s| s == "Success").await;
+
     // times: UTC by default, the viewer's zone on a switch that is remembered
     let zone = b.c.find(Locator::Id("zone-switch")).await.unwrap();
     assert_eq!(zone.attr("aria-pressed").await.unwrap().as_deref(), Some("false"));

@@ -232,12 +232,32 @@ async fn stop_selected_stops_each_selected_job_and_says_which_could_not_be() {
         .request(
             "POST",
             "/ui/monitor/stop",
-            &[FORM, ("cookie", &session), ("referer", "http://x/ui/monitor?status=Running")],
+            &[FORM, ("cookie", &session), ("host", "x"), ("referer", "http://x/ui/monitor?status=Running")],
             &format!("csrf={csrf}"),
         )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(h["location"], "/ui/monitor?status=Running");
+    assert_eq!(h["location"], "/ui/monitor?status=Running", "back to the page with its filter");
+    // the notice comes along in a one-time cookie; the page shows it and clears it
+    let notice = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    assert!(notice.starts_with("swell_notice=Select%20the%20jobs"), "{notice}");
+    let both = format!("{session}; {notice}");
+    let (s, h, page) = ui.request("GET", "/ui/monitor?status=Running", &[("cookie", &both)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<p class=\"notice\" role=\"status\">Select the jobs to stop first.</p>"));
+    assert!(h["set-cookie"].to_str().unwrap().starts_with("swell_notice=;"), "shown once");
+    // a Referer of another host, or no page of the UI: back to the Monitor
+    for referer in ["http://evil.example/ui/monitor", "http://x/ui/live/monitor", "http://x/ui/../api"] {
+        let (_, h, _) = ui
+            .request(
+                "POST",
+                "/ui/monitor/stop",
+                &[FORM, ("cookie", &session), ("host", "x"), ("referer", referer)],
+                &format!("csrf={csrf}"),
+            )
+            .await;
+        assert_eq!(h["location"], "/ui/monitor", "{referer}");
+    }
 }
 
 #[tokio::test]
@@ -383,4 +403,248 @@ async fn static_files_are_the_vendored_ones_with_their_licence_within_the_size_b
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _, _) = ui.request("GET", "/ui/static/../Cargo.toml", &[], "").await;
     assert_ne!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_in_goes_on_only_to_pages_of_the_ui_whatever_next_holds() {
+    let ui = Ui::new().await;
+    ui.user("ana@example.com", Role::Viewer).await;
+    let login = format!("username={}&password={}", enc("ana@example.com"), enc(common::PASSWORD));
+    let cases = [
+        ("/ui/monitor?status=Failure", "/ui/monitor?status=Failure"),
+        ("/ui/jobs/0eP\r\nSet-Cookie: x=1", "/ui/monitor"),
+        ("/ui/monitor\u{0}", "/ui/monitor"),
+        ("/ui/monitor\u{7f}", "/ui/monitor"),
+        ("/ui/monitor é", "/ui/monitor"),
+        ("/ui/../services/data", "/ui/monitor"),
+        ("/ui/%2e%2E/services/data", "/ui/monitor"),
+        ("/ui/live/monitor", "/ui/monitor"),
+        ("/ui/static/swell.css", "/ui/monitor"),
+        ("/ui/logout", "/ui/monitor"),
+        ("/ui//evil.example", "/ui/monitor"),
+        ("//evil.example/ui/", "/ui/monitor"),
+        ("/ui/\\evil.example", "/ui/monitor"),
+    ];
+    for (next, to) in cases {
+        let (s, h, page) = ui.request("POST", "/ui/login", &[FORM], &format!("{login}&next={}", enc(next))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{next:?}: {page}");
+        assert_eq!(h["location"], to, "{next:?}");
+        let (s, _, page) = ui.request("GET", &format!("/ui/login?next={}", enc(next)), &[], "").await;
+        assert_eq!(s, StatusCode::OK, "{next:?}");
+        assert!(page.contains(&format!("name=\"next\" value=\"{}\"", to.replace('&', "&amp;"))), "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn failures_lock_out_a_name_not_everyone_at_its_address_and_say_when_to_retry() {
+    let ui = Ui::new().await;
+    ui.user("ana@example.com", Role::Viewer).await;
+    ui.user("bob@example.com", Role::Viewer).await;
+    let wrong = format!("username={}&password=wrong-password", enc("ana@example.com"));
+    for _ in 0..swell_app::MAX_FAILED_LOGINS {
+        let (s, _, _) = ui.request_from("10.0.0.7", "POST", "/ui/login", &[FORM], &wrong).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, h, page) = ui.request_from("10.0.0.7", "POST", "/ui/login", &[FORM], &wrong).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(h["retry-after"], "900");
+    assert!(page.contains("try again in 15 minutes"), "{page}");
+    // ana is locked out everywhere, even with her password
+    let right = format!("username={}&password={}", enc("ana@example.com"), enc(common::PASSWORD));
+    let (s, _, _) = ui.request_from("10.0.0.8", "POST", "/ui/login", &[FORM], &right).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // bob, behind the same address (an office, a proxy), is not
+    let bob = format!("username={}&password={}", enc("bob@example.com"), enc(common::PASSWORD));
+    let (s, _, page) = ui.request_from("10.0.0.7", "POST", "/ui/login", &[FORM], &bob).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    // tokens that sign no one in count against their address; past its limit, refused unchecked
+    let mut refused_at = None;
+    for i in 0..=swell_app::MAX_FAILED_PER_ADDRESS + 1 {
+        let (s, _, _) =
+            ui.request_from("10.0.0.9", "POST", "/ui/login", &[FORM], &format!("token=00DSw0000000001!guess{i}")).await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            refused_at = Some(i);
+            break;
+        }
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(refused_at, Some(swell_app::MAX_FAILED_PER_ADDRESS), "a token guesser is stopped");
+    let (s, _, _) = ui.request_from("10.0.0.9", "POST", "/ui/login", &[FORM], &format!("token={}", enc(TOKEN))).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "even the right token, until the window passes");
+}
+
+#[tokio::test]
+async fn a_session_that_a_token_opened_ends_with_that_token() {
+    let ui = Ui::new().await;
+    ui.user("ana@example.com", Role::Operator).await;
+    let admin = swell_app::Actor::admin();
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let token = ui.app.create_token(&admin, "ana@example.com", Some(soon)).await.unwrap();
+    let (s, h, _) = ui.request("POST", "/ui/login", &[FORM], &format!("token={}", enc(&token.text))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let session = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let (s, _, _) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    // it expires no later than the token
+    let tokens = ui.app.tokens(&admin, "ana@example.com").await.unwrap();
+    let sessions: Vec<_> = tokens.iter().filter(|t| t.id != token.record.id).collect();
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].expires.unwrap() <= soon, "{:?}", sessions[0].expires);
+    // revoking the token ends the session at once
+    ui.app.revoke_token(&admin, &token.record.id).await.unwrap();
+    let (s, h, _) = ui.request("GET", "/ui/monitor", &[("cookie", &session)], "").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["location"].to_str().unwrap().starts_with("/ui/login"));
+}
+
+#[tokio::test]
+async fn what_cannot_be_read_gets_a_page_that_says_what_is_wrong() {
+    let ui = Ui::new().await;
+    let session = ui.sign_in_admin().await;
+    let cookie = ("cookie", session.as_str());
+    let is_page = |h: &axum::http::HeaderMap, page: &str| {
+        h["content-type"].to_str().unwrap().starts_with("text/html") && page.contains("<h1>")
+    };
+    // a key given twice: its first value
+    let (s, _, page) = ui.request("GET", "/ui/monitor?status=Failure&status=Success", &[cookie], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<option value=\"Failure\" selected>"), "the first value is used");
+    // dates the wrong way round are named
+    let (_, _, page) = ui.request("GET", "/ui/monitor?from=2026-12-02&to=2026-12-01", &[cookie], "").await;
+    assert!(page.contains("is after the to date"), "{page}");
+    // a form that is not a form
+    let (_, _, monitor) = ui.request("GET", "/ui/monitor", &[cookie], "").await;
+    let csrf = csrf_of(&monitor);
+    let (s, h, page) = ui
+        .request(
+            "POST",
+            &format!("/ui/monitor/stop?csrf={csrf}"),
+            &[cookie, ("content-type", "application/json")],
+            "{\"one\": \"x\"}",
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(is_page(&h, &page) && page.contains("not &#39;application/json&#39;"), "{page}");
+    let (s, _, page) = ui.request("POST", "/ui/monitor/stop", &[FORM, cookie], "one=x").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(page.contains("carries no csrf field"), "{page}");
+    let (s, h, page) =
+        ui.request("POST", "/ui/monitor/stop", &[FORM, cookie], &format!("csrf={csrf}&csrf=other&one=&one=x")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "repeated fields: the first of each ({page})");
+    assert!(h["set-cookie"].to_str().unwrap().contains("swell_notice="));
+    // a method a page does not take, a file that is not there, a job that is not there
+    let (s, h, page) = ui.request("DELETE", "/ui/monitor", &[cookie], "").await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(is_page(&h, &page) && page.contains("does not take that method"), "{page}");
+    let (s, h, page) = ui.request("GET", "/ui/static/nothing.js", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(is_page(&h, &page) && page.contains("There is no such file."));
+    let missing = swell_core::SalesforceId::parse("03CSw0000099999").unwrap();
+    let (s, h, page) = ui.request("GET", &format!("/ui/live/jobs/{missing}"), &[cookie], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{page}");
+    assert!(is_page(&h, &page));
+    let (s, _, page) = ui.request("GET", "/ui/live/jobs/%0d%0a", &[cookie], "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+    // a form past the size limit is refused before it is read
+    let big = format!("{}", swell_web::MAX_FORM_BYTES + 1);
+    let (s, h, page) =
+        ui.request("POST", "/ui/monitor/stop", &[FORM, cookie, ("content-length", big.as_str())], "").await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(is_page(&h, &page) && page.contains("larger than 16 MB"), "{page}");
+}
+
+#[tokio::test]
+async fn dataflows_and_recipes_list_with_last_run_schedule_in_words_next_run_and_run_now() {
+    let ui = Ui::new().await;
+    ui.user("vic@example.com", Role::Viewer).await;
+    ui.object("Account", "Id,Name\n001A,Acme\n").await;
+    let flow = ui.dataflow("Accounts_Flow", quick_flow()).await;
+    let recipe = serde_json::json!({
+        "version": "62.0",
+        "nodes": {
+            "LOAD": {"action": "load", "sources": [], "parameters": {"dataset": {"type": "connectedDataset", "connectionName": "SFDC_LOCAL", "sourceObjectName": "Account"}, "fields": ["Id", "Name"]}},
+            "SAVE": {"action": "save", "sources": ["LOAD"], "parameters": {"dataset": {"type": "analyticsDataset", "name": "Prepped", "label": "Prepped"}, "fields": []}}
+        },
+        "ui": {"nodes": {}, "connectors": []},
+        "runMode": "full"
+    });
+    let (s, r) = ui
+        .api(
+            "POST",
+            "/services/data/v62.0/wave/recipes",
+            Some(serde_json::json!({"name": "Prep", "label": "Prep <accounts>", "format": "R3", "recipeDefinition": recipe})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (recipe_id, target) =
+        (r["id"].as_str().unwrap().to_string(), r["targetDataflowId"].as_str().unwrap().to_string());
+    let schedule = serde_json::json!({"frequency": "weekly", "daysOfWeek": ["monday", "friday"],
+        "time": {"hour": 6, "minute": 30, "timeZone": "America/New_York"}});
+    let (s, put) =
+        ui.api("PUT", &format!("/services/data/v62.0/wave/asset/{recipe_id}/schedule"), Some(schedule)).await;
+    assert_eq!(s, StatusCode::OK, "{put}");
+    let next = chrono::DateTime::parse_from_rfc3339(put["nextScheduledDate"].as_str().unwrap()).unwrap();
+    let job = ui.start(&flow).await;
+    ui.wait_for(&job, |s| s == "Success").await;
+
+    let viewer = ui.sign_in("vic@example.com").await;
+    let (s, _, page) = ui.request("GET", "/ui/dataflows", &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page.matches("<h1>").count(), 1);
+    assert!(page.contains("aria-current=\"page\">Dataflows &amp; Recipes"), "its section is marked");
+    let flow_row = page.split(&format!("id=\"asset-{flow}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(flow_row.contains(&format!("/ui/jobs/{job}")) && flow_row.contains("✓</span> Success"), "{flow_row}");
+    assert!(flow_row.contains("Not scheduled"), "{flow_row}");
+    let recipe_row = page.split(&format!("id=\"asset-{target}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(recipe_row.contains("Prep &#60;accounts&#62;") && recipe_row.contains("Recipe"), "{recipe_row}");
+    assert!(recipe_row.contains("Weekly on Monday and Friday at 06:30 (America/New_York)"), "{recipe_row}");
+    assert!(recipe_row.contains("Never run"), "{recipe_row}");
+    // the next run is the API's, to the second
+    let shown = next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(recipe_row.contains(&format!("datetime=\"{shown}\"")), "{shown} in {recipe_row}");
+    assert!(!page.contains("Run now"), "a viewer may not run");
+    let csrf = csrf_of(&page);
+    let (s, _, refused) = ui
+        .request("POST", &format!("/ui/dataflows/{target}/run"), &[FORM, ("cookie", &viewer)], &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(refused.contains("operator"), "{refused}");
+    // search by any words of name or label
+    let (_, _, found) = ui.request("GET", "/ui/dataflows?q=ACCOUNTS+prep", &[("cookie", &viewer)], "").await;
+    assert!(found.contains(&format!("asset-{target}")) && !found.contains(&format!("asset-{flow}")));
+    let (_, _, none) = ui.request("GET", "/ui/dataflows?q=nothing", &[("cookie", &viewer)], "").await;
+    assert!(none.contains("No dataflow or recipe matches."));
+
+    // Run now: with htmx a notice that links the job; without, on to the job's page
+    let admin = ui.sign_in_admin().await;
+    let (_, _, page) = ui.request("GET", "/ui/dataflows", &[("cookie", &admin)], "").await;
+    let csrf = csrf_of(&page);
+    let (s, _, notice) = ui
+        .request(
+            "POST",
+            &format!("/ui/dataflows/{target}/run"),
+            &[FORM, ("cookie", &admin), ("hx-request", "true")],
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{notice}");
+    assert!(notice.contains("Prep &lt;accounts&gt; is queued") && notice.contains("/ui/jobs/0eP"), "{notice}");
+    let run = notice.split("/ui/jobs/").nth(1).unwrap()[..18].to_string();
+    ui.wait_for(&run, |s| s == "Success").await;
+    let (s, h, _) = ui
+        .request("POST", &format!("/ui/dataflows/{flow}/run"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["location"].to_str().unwrap().starts_with("/ui/jobs/03C"), "{h:?}");
+    let (s, _, page) = ui.request("GET", "/ui/dataflows/0Fb000000000000AAA/run", &[("cookie", &admin)], "").await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{page}");
+    let (s, _, page) = ui
+        .request(
+            "POST",
+            &format!("/ui/dataflows/{}/run", swell_core::SalesforceId::parse("02KSw0000099999").unwrap()),
+            &[FORM, ("cookie", &admin)],
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{page}");
 }

@@ -77,6 +77,10 @@ pub enum UserCommand {
         #[arg(value_parser = role_arg)]
         role: Role,
     },
+    /// Set a user's password (for the web UI's sign-in form and the OAuth password grant). It
+    /// is asked for twice on a terminal, or read as one line from standard input; never from
+    /// the command line, where other users of the machine could read it.
+    SetPassword { user: String },
     /// Stop a user from signing in: their tokens stop working at once.
     Deactivate { user: String },
     /// Let a deactivated user sign in again.
@@ -227,6 +231,12 @@ async fn run(args: UserArgs) -> Result<()> {
             let u = app.update_user(&admin, &user, Some(role), None).await.map_err(fail)?;
             println!("{}", user_line(&u));
         }
+        UserCommand::SetPassword { user } => {
+            let u = app.user(&user).await.map_err(fail)?;
+            let password = read_password(&u.username)?;
+            app.set_password(&admin, u.id.as_str(), &password).await.map_err(fail)?;
+            println!("password set for {} ({})", u.username, u.id);
+        }
         UserCommand::Deactivate { user } => {
             let u = app.update_user(&admin, &user, None, Some(false)).await.map_err(fail)?;
             println!("{}", user_line(&u));
@@ -274,6 +284,29 @@ async fn run(args: UserArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A new password: asked twice without echo on a terminal, else the first line of standard
+/// input (its line ending removed).
+fn read_password(username: &str) -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {username}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            return Err(anyhow!("the two passwords differ; nothing was changed"));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        if password.is_empty() {
+            return Err(anyhow!("no password on standard input (one line); nothing was changed"));
+        }
+        Ok(password.to_string())
+    }
 }
 
 fn user_line(u: &UserRecord) -> String {

@@ -292,6 +292,49 @@ fn users_from_the_shell_sign_in_with_their_role() {
         "{listed}"
     );
     assert!(!listed.contains(&token[16..]), "lists never show a token");
+    // a password from standard input (never from the command line) signs in to the web UI
+    let with_stdin = |stdin: &str, user: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_swell"))
+            .args(["user", "set-password", user, "--data-dir", "data"])
+            .current_dir(tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the child may have ended before reading (an unknown user): a closed pipe is fine
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        child.wait_with_output().unwrap()
+    };
+    let out = with_stdin("a long pass phrase\r\nignored\n", "ana@example.com");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("password set for ana@example.com"), "{}", text(&out));
+    let sign_in = |password: &str| {
+        use std::io::{Read, Write};
+        let host = server.base.trim_start_matches("http://");
+        let body = format!("username=ana%40example.com&password={}", password.replace(' ', "+"));
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        let head = format!(
+            "POST /ui/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out[9..12].to_string()
+    };
+    assert_eq!(sign_in("a long pass phrase"), "303");
+    assert_eq!(sign_in("a long pass phrase\r"), "401", "the line ending is not part of it");
+    let out = with_stdin("", "ana@example.com");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no password on standard input"), "{}", text(&out));
+    let out = with_stdin("short\n", "ana@example.com");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("at least 8 characters"), "{}", text(&out));
+    let out = with_stdin("a long pass phrase\n", "nobody@example.com");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(sign_in("a long pass phrase"), "303", "failures changed nothing");
     let out = swell(&["user", "deactivate", "ana@example.com", "--data-dir", "data"], tmp.path());
     assert!(out.status.success(), "{}", text(&out));
     let (status, _) = get(&server.base, "/services/data/v62.0/wave/dataflows", &token);

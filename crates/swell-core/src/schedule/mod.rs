@@ -11,6 +11,7 @@
 //! which documents the daylight-saving policy.
 
 mod next;
+mod words;
 mod zone;
 
 use crate::{KeyPrefix, SalesforceId};

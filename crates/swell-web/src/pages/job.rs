@@ -3,8 +3,9 @@
 //! Gantt of the nodes; live while it runs ([`crate::live::job`]). Stop and Run again.
 
 use crate::format::{self, Status, Time};
+use crate::input::Fields;
 use crate::pages::{self, Chrome};
-use crate::session::Viewer;
+use crate::session::{CsrfForm, Viewer};
 use crate::{BASE, Web};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -234,18 +235,12 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>
     })
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn stop(
     State(web): State<Web>,
     viewer: Viewer,
     headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    Fields { value: form, .. }: Fields<CsrfForm>,
 ) -> Response {
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
@@ -262,7 +257,7 @@ pub async fn again(
     viewer: Viewer,
     headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    Fields { value: form, .. }: Fields<CsrfForm>,
 ) -> Response {
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;

@@ -2,6 +2,7 @@
 //! store, and rendering its template. What every page shares (the frame around it, errors)
 //! is here.
 
+pub mod dataflows;
 pub mod job;
 pub mod monitor;
 
@@ -20,6 +21,8 @@ pub struct Chrome {
     pub user: String,
     pub role: String,
     pub csrf: String,
+    /// What the last change said (no JavaScript: the form went back to this page).
+    pub notice: Option<String>,
 }
 
 impl Chrome {
@@ -30,6 +33,7 @@ impl Chrome {
             user: viewer.actor.name.clone(),
             role: viewer.actor.role.to_string(),
             csrf: viewer.csrf.clone(),
+            notice: viewer.notice.clone(),
         }
     }
 
@@ -102,12 +106,20 @@ pub fn from_htmx(headers: &HeaderMap) -> bool {
 }
 
 /// The answer to a change: for htmx, a notice to show in the page's notice area; for a plain
-/// form, back to `back` (the page reloads and shows the change).
+/// form, back to `back` (the page reloads and shows the change), with the notice in a
+/// one-time cookie that page shows (not in the address, where anyone could write one).
 pub fn changed(headers: &HeaderMap, notice: &str, back: &str) -> Response {
     if from_htmx(headers) {
         Html(format!("<p class=\"notice\" role=\"status\">{}</p>", escape(notice))).into_response()
     } else {
-        Redirect::to(back).into_response()
+        let back = crate::session::ui_page(back).unwrap_or_else(|| format!("{BASE}/monitor"));
+        let notice: String = notice.chars().take(1000).collect();
+        let cookie = format!(
+            "{}={}; Path={BASE}; HttpOnly; SameSite=Strict; Max-Age=60",
+            crate::session::NOTICE,
+            crate::session::encode(&notice)
+        );
+        ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
     }
 }
 
@@ -139,12 +151,15 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Where a plain form goes back to: the page it came from when that is a page of the UI.
+/// Where a plain form goes back to: the page it came from (with its filters) when that is a
+/// page of the UI on this server.
 pub fn back_to(headers: &HeaderMap, default: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find(&format!("{BASE}/")).map(|i| r[i..].to_string()))
-        .filter(|p| !p.starts_with("//"))
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.strip_prefix(host).filter(|_| !host.is_empty()))
+        .and_then(crate::session::ui_page)
         .unwrap_or_else(|| default.to_string())
 }

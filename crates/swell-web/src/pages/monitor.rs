@@ -3,11 +3,12 @@
 //! last 24 hours against the daily budget. Rows change live ([`crate::live::monitor`]).
 
 use crate::format::{self, Status, Time};
+use crate::input::{Fields, Params};
 use crate::pages::{self, Chrome};
 use crate::session::{Viewer, encode};
 use crate::{BASE, Web};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,6 +85,14 @@ impl MonitorQuery {
             day(&self.from, "from", &mut problems).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
         f.started_before =
             day(&self.to, "to", &mut problems).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999)).map(|t| t.and_utc());
+        if let (Some(a), Some(b)) = (f.started_after, f.started_before)
+            && a > b
+        {
+            problems.push(format!(
+                "The from date ({}) is after the to date ({}): no job can match; swap them to see the jobs between.",
+                self.from, self.to
+            ));
+        }
         let key = |text: &Option<String>, problems: &mut Vec<String>| -> Option<JobKey> {
             let text = text.as_deref()?;
             let parsed = text.split_once('.').and_then(|(ms, id)| {
@@ -240,7 +249,7 @@ pub async fn runs_today(web: &Web) -> Result<SummaryTemplate, swell_app::ApiErro
     Ok(SummaryTemplate { runs, budget: web.0.settings.daily_run_budget, oob: false })
 }
 
-pub async fn page(State(web): State<Web>, viewer: Viewer, Query(query): Query<MonitorQuery>) -> Response {
+pub async fn page(State(web): State<Web>, viewer: Viewer, Params(query): Params<MonitorQuery>) -> Response {
     let (filter, problems) = query.filter();
     let (jobs, more) = match web.app().store.job_page(&filter).await {
         Ok(page) => page,
@@ -291,26 +300,29 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Query(query): Query<Mo
     pages::render(&page)
 }
 
+/// The Stop form: `one` row's Stop button, or the `selected` rows (read from the pairs, as the
+/// key repeats).
+#[derive(Deserialize)]
+pub struct StopForm {
+    #[serde(default)]
+    csrf: String,
+    one: Option<String>,
+}
+
 /// Stop, for one row (`one`) or the selected rows (`selected`, repeated), after the page
 /// asked to confirm.
-pub async fn stop_selected(State(web): State<Web>, viewer: Viewer, headers: HeaderMap, body: String) -> Response {
-    let mut csrf = String::new();
-    let mut one = None;
-    let mut selected = Vec::new();
-    for (k, v) in form_pairs(&body) {
-        match k.as_str() {
-            "csrf" => csrf = v,
-            "one" if !v.is_empty() => one = Some(v),
-            "selected" => selected.push(v),
-            _ => {}
-        }
-    }
-    if let Some(refused) = viewer.refuse(&csrf) {
+pub async fn stop_selected(
+    State(web): State<Web>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Fields { value: form, pairs }: Fields<StopForm>,
+) -> Response {
+    if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
     }
-    let ids = match one {
+    let ids = match form.one.filter(|one| !one.is_empty()) {
         Some(id) => vec![id],
-        None => selected,
+        None => pairs.into_iter().filter(|(k, _)| k == "selected").map(|(_, v)| v).collect(),
     };
     if ids.is_empty() {
         return pages::changed(&headers, "Select the jobs to stop first.", &pages::back_to(&headers, "/ui/monitor"));
@@ -334,60 +346,9 @@ pub async fn stop_selected(State(web): State<Web>, viewer: Viewer, headers: Head
     pages::changed(&headers, &notice, &pages::back_to(&headers, "/ui/monitor"))
 }
 
-/// The pairs of a form body (`a=1&b=2&b=3`), repeated keys kept.
-pub fn form_pairs(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space).
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_bodies_keep_repeated_keys_and_decode_values() {
-        let pairs = form_pairs("csrf=ab&selected=0eP1&selected=030%2Bx&q=a+b%20c&bad=%zz&end=%4");
-        assert_eq!(
-            pairs,
-            vec![
-                ("csrf".into(), "ab".into()),
-                ("selected".into(), "0eP1".into()),
-                ("selected".into(), "030+x".into()),
-                ("q".into(), "a b c".into()),
-                ("bad".into(), "%zz".into()),
-                ("end".into(), "%4".into()),
-            ]
-        );
-    }
 
     #[test]
     fn a_filter_says_what_it_could_not_read() {

@@ -98,6 +98,28 @@ impl Ui {
         (status, headers, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// [`Ui::request`] as if from `address` (an IP), as the server sees a peer.
+    pub async fn request_from(
+        &self,
+        address: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let peer: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+        let req = req.extension(axum::extract::ConnectInfo(peer)).body(Body::from(body.to_string())).unwrap();
+        let res = self.service.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Signs in through the form; the session cookie (`swell_session=...`).
     pub async fn sign_in(&self, username: &str) -> String {
         let body = format!("username={}&password={}", enc(username), enc(PASSWORD));
