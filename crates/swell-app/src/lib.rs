@@ -36,7 +36,7 @@ pub use error::{ApiError, ApiResult, ErrorCode};
 pub use ids::{IdOrName, id_of, id_or_name};
 pub use jobs::job_id;
 pub use objects::{FieldChanges, NewObject, connection_mode};
-pub use recipes::{NOTIFICATION_LEVELS, NotificationChange};
+pub use recipes::{NOTIFICATION_LEVELS, NotificationChange, validate_recipe};
 pub use schedules::Target;
 pub use text::{check_text, name_and_label, unchanged_name};
 pub use users::{

@@ -39,6 +39,15 @@ fn check_format(format: Option<&str>) -> ApiResult<()> {
 }
 
 /// A recipe definition: an R3 object with `nodes`, within the engine's hard limits.
+/// Checks a recipe as the engine would run it (the web UI's Validate): its shape, then every
+/// node, each problem its own error entry. Saving a recipe checks its shape only, as an org
+/// keeps recipes that do not run yet.
+pub fn validate_recipe(definition: &Value) -> ApiResult<()> {
+    check_definition(definition)?;
+    swell_engine::validate_isolated(definition.to_string())?;
+    Ok(())
+}
+
 fn check_definition(d: &Value) -> ApiResult<()> {
     let Some(nodes) = d.get("nodes").and_then(Value::as_object) else {
         return Err(ApiError::bad_request(

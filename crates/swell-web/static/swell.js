@@ -1,6 +1,6 @@
 // swell Data Manager: the page's own script. htmx does requests and live swaps; this only
 // switches times between UTC (as the server writes them) and the viewer's zone, and keeps the
-// choice for the next pages.
+// choice for the next pages; and reads an uploaded definition into its text area.
 (function () {
   "use strict";
   var KEY = "swell.times";
@@ -28,8 +28,23 @@
       button.textContent = local ? "Times in " + Intl.DateTimeFormat().resolvedOptions().timeZone : "Times in UTC";
     }
   }
+  // Upload: a JSON file read into the definition's text area (saved only by Save)
+  function uploads() {
+    var inputs = document.querySelectorAll("input[type=file][data-into]");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      input.parentNode.hidden = false;
+      input.addEventListener("change", function (event) {
+        var file = event.target.files && event.target.files[0];
+        var area = document.getElementById(event.target.getAttribute("data-into"));
+        if (!file || !area) return;
+        file.text().then(function (text) { area.value = text; area.focus(); });
+      });
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     show(document);
+    uploads();
     var button = document.getElementById("zone-switch");
     if (button) {
       button.addEventListener("click", function () {

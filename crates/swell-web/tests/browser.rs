@@ -199,7 +199,8 @@ impl Browser<'_> {
 async fn data_manager_in_chromium() {
     let Some(driver) = Driver::start() else { return };
     let ui = Ui::new().await;
-    ui.user("ops@example.com", Role::Operator).await;
+    // an editor: runs, stops, schedules and edits (an operator may not schedule or edit)
+    ui.user("ops@example.com", Role::Editor).await;
     ui.object("Account", "Id,Name\n001A,Acme\n001B,Globex\n").await;
     ui.object("Sales", &slow_rows()).await;
     let quick = ui.dataflow("Accounts", quick_flow()).await;
@@ -314,6 +315,57 @@ async fn data_manager_in_chromium() {
     let href = b.c.find(Locator::Css("#notice a")).await.unwrap().attr("href").await.unwrap().unwrap();
     let run = href.trim_start_matches("/ui/jobs/").to_string();
     ui.wait_for(&run, |s| s == "Success").await;
+
+    // its own page: the schedule dialog shows each frequency's own fields; saving says the
+    // schedule in words with the API's next run
+    b.c.find(Locator::Css(&format!("{row} td a"))).await.unwrap().click().await.unwrap();
+    b.until("h1", "Accounts", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.c.find(Locator::Css("details.dialog summary")).await.unwrap().click().await.unwrap();
+    let shown = |b: &Browser<'_>| {
+        let c = b.c.clone();
+        async move {
+            c.execute(
+                "return [...document.querySelectorAll('.schedule-form fieldset')]
+                   .filter(f => getComputedStyle(f).display !== 'none').map(f => f.className)",
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(shown(&b).await, json!(["for-timed", "for-days"]), "weekly: a time and days");
+    b.c.find(Locator::Id("frequency")).await.unwrap().select_by_value("monthlyrelative").await.unwrap();
+    assert_eq!(shown(&b).await, json!(["for-timed", "for-relative"]));
+    b.c.find(Locator::Css("select[name=weekInMonth]")).await.unwrap().select_by_value("last").await.unwrap();
+    b.c.find(Locator::Css("select[name=dayInWeek]")).await.unwrap().select_by_value("friday").await.unwrap();
+    b.shot("schedule-dialog").await;
+    b.c.find(Locator::Css(".schedule-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.until(
+        "#notice",
+        "Schedule saved: Monthly on the last Friday at 06:30 (America/New_York)",
+        Duration::from_secs(5),
+    )
+    .await;
+    b.clean().await;
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{quick}/schedule"), None).await;
+    let api_next = chrono::DateTime::parse_from_rfc3339(api["nextScheduledDate"].as_str().unwrap()).unwrap();
+    let next =
+        b.c.execute("return document.querySelector('#schedule-words time').getAttribute('datetime')", vec![]).await;
+    assert_eq!(next.unwrap(), json!(api_next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+    // a broken definition: Validate names the node and the field, the text stays as typed
+    b.c.execute(
+        "const a = document.getElementById('definition-text');
+         a.value = a.value.replace('\"source\": \"Extract\"', '\"source\": \"Nowhere\"');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.c.find(Locator::Css("button[value=validate]")).await.unwrap().click().await.unwrap();
+    b.until("#definition-problems", "Nowhere", Duration::from_secs(5)).await;
+    let kept = b.c.execute("return document.getElementById('definition-text').value", vec![]).await.unwrap();
+    assert!(kept.as_str().unwrap().contains("\"Nowhere\""), "what was typed is kept");
+    b.shot("dataflow").await;
 
     // times: UTC by default, the viewer's zone on a switch that is remembered
     let zone = b.c.find(Locator::Id("zone-switch")).await.unwrap();

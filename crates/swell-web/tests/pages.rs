@@ -648,3 +648,195 @@ async fn dataflows_and_recipes_list_with_last_run_schedule_in_words_next_run_and
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{page}");
 }
+
+/// A page's text between `start` and `end` (after the first `start`).
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page.find(start).unwrap_or_else(|| panic!("{start} in the page")) + start.len();
+    let rest = &page[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn a_dataflows_page_saves_its_schedule_as_the_api_would_and_names_each_problem() {
+    let ui = Ui::new().await;
+    let flow = ui.dataflow("Scheduled", quick_flow()).await;
+    let session = ui.sign_in_admin().await;
+    let cookie = ("cookie", session.as_str());
+    let (s, _, page) = ui.request("GET", &format!("/ui/dataflows/{flow}"), &[cookie], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(between(&page, "id=\"schedule-words\">", "</p>").contains("Not scheduled"));
+    let csrf = csrf_of(&page);
+    // hourly on weekdays until 18:00: saved, said in words, the next run the API's
+    let body = format!(
+        "csrf={csrf}&frequency=hourly&hour=6&minute=15&timeZone=Europe%2FParis&hourlyInterval=2&lastHour=18\
+         &daysOfWeek=monday&daysOfWeek=tuesday&daysOfWeek=wednesday&daysOfWeek=thursday&daysOfWeek=friday\
+         &daysOfMonth=3&weekInMonth=first&dayInWeek=monday&triggerRule="
+    );
+    let (s, h, _) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"].to_str().unwrap(), format!("/ui/dataflows/{flow}"));
+    let notice = h["set-cookie"].to_str().unwrap().to_string();
+    assert!(notice.contains("Schedule%20saved%3A%20Every%202%20hours"), "{notice}");
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
+    assert_eq!(api["frequency"], "hourly");
+    assert_eq!(api["daysOfWeek"], serde_json::json!(["monday", "tuesday", "wednesday", "thursday", "friday"]));
+    assert_eq!((api["hourlyInterval"].as_i64(), api["lastHour"].as_i64()), (Some(2), Some(18)));
+    let next = chrono::DateTime::parse_from_rfc3339(api["nextScheduledDate"].as_str().unwrap()).unwrap();
+    let (_, _, page) = ui.request("GET", &format!("/ui/dataflows/{flow}"), &[cookie], "").await;
+    let words = between(&page, "id=\"schedule-words\">", "</p>");
+    assert!(words.contains("Every 2 hours from 06:15 until 18:00, Monday to Friday (Europe/Paris)"), "{words}");
+    let iso = next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(words.contains(&format!("datetime=\"{iso}\"")), "{iso} in {words}");
+    assert!(page.contains("<option value=\"hourly\" selected>"), "the dialog shows the schedule");
+    // mistakes: each named by its field, the form as sent kept, nothing saved
+    let body = format!("csrf={csrf}&frequency=weekly&hour=7&minute=75&timeZone=Mars%2FOlympus");
+    let (s, _, page) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let problems = between(&page, "id=\"schedule-problems\"", "</div>");
+    for field in ["time.minute", "time.timeZone", "daysOfWeek"] {
+        assert!(problems.contains(field), "{field} in {problems}");
+    }
+    assert!(page.contains("<details class=\"dialog\" open>") && page.contains("<option value=\"weekly\" selected>"));
+    assert!(page.contains("value=\"Mars/Olympus\""), "what was typed is kept");
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
+    assert_eq!(api["frequency"], "hourly", "the stored schedule is unchanged");
+    // an event rule the use case refuses (it names no dataflow or recipe that exists)
+    let missing = swell_core::SalesforceId::parse("02KSw0000099999").unwrap();
+    let body =
+        format!("csrf={csrf}&frequency=eventdriven&triggerRule=%24ALL_SALESFORCE_OBJECTS+AND+dataflow%3A{missing}");
+    let (s, _, page) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+    assert!(between(&page, "id=\"schedule-problems\"", "</div>").contains(&missing.to_string()));
+    // unscheduled
+    let (s, h, _) = ui
+        .request(
+            "POST",
+            &format!("/ui/dataflows/{flow}/schedule"),
+            &[FORM, cookie],
+            &format!("csrf={csrf}&frequency=none"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Not%20scheduled%20any%20more"));
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
+    assert_eq!(api["frequency"], "none", "{api}");
+}
+
+#[tokio::test]
+async fn a_dataflows_definition_validates_formats_saves_reverts_and_downloads() {
+    let ui = Ui::new().await;
+    ui.user("vic@example.com", Role::Viewer).await;
+    let flow = ui.dataflow("Edited", quick_flow()).await;
+    let session = ui.sign_in_admin().await;
+    let cookie = ("cookie", session.as_str());
+    let path = format!("/ui/dataflows/{flow}/definition");
+    let (_, _, page) = ui.request("GET", &format!("/ui/dataflows/{flow}"), &[cookie], "").await;
+    let csrf = csrf_of(&page);
+    assert!(page.contains("id=\"asset-graph\"") && page.contains("<title>Extract (sfdcDigest)"), "the graph");
+    // a broken definition: every problem named by node and path, the text kept as typed
+    let mut broken = quick_flow();
+    broken["Register"]["parameters"]["source"] = serde_json::json!("Nowhere");
+    let text = serde_json::to_string(&broken).unwrap();
+    let (s, _, page) =
+        ui.request("POST", &path, &[FORM, cookie], &format!("csrf={csrf}&do=validate&definition={}", enc(&text))).await;
+    assert_eq!(s, StatusCode::OK, "Validate did what was asked");
+    let problems = between(&page, "id=\"definition-problems\"", "</div>");
+    assert!(problems.contains("Register") && problems.contains("Nowhere"), "{problems}");
+    assert!(page.contains(&askama_escape(&text)), "the text as sent");
+    // not JSON: where
+    let (s, _, page) = ui
+        .request("POST", &path, &[FORM, cookie], &format!("csrf={csrf}&do=save&definition={}", enc("{\n  \"a\": ,")))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a Save refused");
+    assert!(between(&page, "id=\"definition-problems\"", "</div>").contains("line 2, column"), "{page}");
+    // Format: indented, not saved
+    let compact = serde_json::to_string(&quick_flow()).unwrap();
+    let (s, _, page) = ui
+        .request("POST", &path, &[FORM, cookie], &format!("csrf={csrf}&do=format&definition={}", enc(&compact)))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Formatted; not saved yet.") && page.contains("{\n  &#34;Extract&#34;: {\n"), "{page}");
+    let (_, _, page) = ui
+        .request("POST", &path, &[FORM, cookie], &format!("csrf={csrf}&do=validate&definition={}", enc(&compact)))
+        .await;
+    assert!(page.contains("No problems found; not saved yet."));
+    // Save: refused while broken (nothing stored), then a new history entry
+    let (s, _, _) =
+        ui.request("POST", &path, &[FORM, cookie], &format!("csrf={csrf}&do=save&definition={}", enc(&text))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let mut changed = quick_flow();
+    changed["Register"]["parameters"]["name"] = serde_json::json!("Accounts renamed");
+    let body = format!(
+        "csrf={csrf}&do=save&historyLabel=Renamed&definition={}",
+        enc(&serde_json::to_string(&changed).unwrap())
+    );
+    let (s, h, _) = ui.request("POST", &path, &[FORM, cookie], &body).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Saved%20as%20a%20new%20version"));
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflows/{flow}"), None).await;
+    assert_eq!(api["definition"]["Register"]["parameters"]["name"], "Accounts renamed");
+    let (_, histories) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflows/{flow}/histories"), None).await;
+    let entries = histories["histories"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["label"], "Renamed");
+    let first = entries[1]["id"].as_str().unwrap().to_string();
+    // Download: the current one and an older one, as files
+    let (s, h, file) = ui.request("GET", &format!("/ui/dataflows/{flow}/definition.json"), &[cookie], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-disposition"], "attachment; filename=\"Edited.json\"");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&file).unwrap(), changed);
+    let (_, h, file) =
+        ui.request("GET", &format!("/ui/dataflows/{flow}/definition.json?history={first}"), &[cookie], "").await;
+    assert_eq!(h["content-disposition"].to_str().unwrap(), format!("attachment; filename=\"Edited-{first}.json\""));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&file).unwrap(), quick_flow());
+    // Revert to the first: current again, as a new entry
+    let (s, _, _) = ui
+        .request(
+            "POST",
+            &format!("/ui/dataflows/{flow}/revert"),
+            &[FORM, cookie],
+            &format!("csrf={csrf}&history={first}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflows/{flow}"), None).await;
+    assert_eq!(api["definition"], quick_flow());
+    let (_, _, page) = ui.request("GET", &format!("/ui/dataflows/{flow}"), &[cookie], "").await;
+    assert_eq!(page.matches("<tr id=\"history-").count(), 3);
+    // a viewer reads, downloads and validates, but may not save or revert
+    let viewer = ui.sign_in("vic@example.com").await;
+    let (_, _, page) = ui.request("GET", &format!("/ui/dataflows/{flow}"), &[("cookie", &viewer)], "").await;
+    assert!(page.contains("readonly>") && !page.contains("value=\"save\"") && !page.contains("Revert to this"));
+    assert!(!page.contains("Change the schedule") && !page.contains("Run now"));
+    let vcsrf = csrf_of(&page);
+    let (s, _, page) = ui
+        .request(
+            "POST",
+            &path,
+            &[FORM, ("cookie", &viewer)],
+            &format!("csrf={vcsrf}&do=save&definition={}", enc(&compact)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{page}");
+    let (s, _, page) = ui
+        .request(
+            "POST",
+            &format!("/ui/dataflows/{flow}/schedule"),
+            &[FORM, ("cookie", &viewer)],
+            &format!("csrf={vcsrf}&frequency=daily&hour=1&minute=0&timeZone=UTC"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{page}");
+    // pages that are not there
+    let (s, _, _) = ui.request("GET", "/ui/dataflows/nonsense", &[cookie], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = ui
+        .request("GET", &format!("/ui/dataflows/{flow}/definition.json?history=0RmSw0000000009"), &[cookie], "")
+        .await;
+    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::BAD_REQUEST, "{s}");
+}
+
+/// Text as askama writes it in a page.
+fn askama_escape(text: &str) -> String {
+    text.replace('&', "&#38;").replace('"', "&#34;").replace('<', "&#60;").replace('>', "&#62;").replace('\'', "&#39;")
+}

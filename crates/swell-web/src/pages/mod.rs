@@ -2,9 +2,11 @@
 //! store, and rendering its template. What every page shares (the frame around it, errors)
 //! is here.
 
+pub mod dataflow;
 pub mod dataflows;
 pub mod job;
 pub mod monitor;
+pub mod schedule;
 
 use crate::session::Viewer;
 use crate::{BASE, asset};
