@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Data Manager on a long history (issue 16): a store seeded with 10,000 jobs over 90 days and
-# about 200,000 nodes (bench/ui_seed.py), then, with 10 concurrent clients (wrk), the server's
+# Data Manager on a long history (issue 16): a store seeded with 10,000 jobs over 90 days,
+# about 200,000 nodes, 200 dataflows and recipes, 20 connections with 50 objects and 500
+# datasets with 20 versions (bench/ui_seed.py), then, with 10 concurrent clients (wrk), the server's
 # latency (p50, p95, p99) of the Monitor (default, filtered, an older page by key) and of a job
-# page with 100 nodes; the SQL statements each page runs (from the server's log); the bytes of
+# page with 100 nodes, Dataflows & Recipes, Connections, a connection, Data and a dataset; the SQL statements each page runs (from the server's log); the bytes of
 # script and style a page loads; the memory that 100 open live pages add over 60 seconds.
 # Needs a release build (cargo build --release -p swell) and wrk (apt-get install wrk).
 set -euo pipefail
@@ -26,7 +27,8 @@ start() {
 # the store, made by the server; then the history, written while it is stopped
 start
 kill $PID; wait $PID 2>/dev/null || true
-JOB=$(python3 bench/ui_seed.py "$WORK/data")
+python3 bench/ui_seed.py "$WORK/data" > "$WORK/seeded"
+JOB=$(sed -n 1p "$WORK/seeded"); CONNECTION=$(sed -n 2p "$WORK/seeded"); DATASET=$(sed -n 3p "$WORK/seeded")
 export SWELL_LOG="warn,sqlx::query=debug" NO_COLOR=1
 start
 TOKEN=$(cat "$WORK/data/api-token")
@@ -56,7 +58,9 @@ queries() {
     | grep -o 'summary="[^"]*"' | sed 's/^/    /'
 }
 
-for page in "/ui/monitor" "/ui/monitor?status=Failure&type=dataflow&q=sales" "$OLDER" "/ui/jobs/$JOB"; do
+for page in "/ui/monitor" "/ui/monitor?status=Failure&type=dataflow&q=sales" "$OLDER" "/ui/jobs/$JOB" \
+    "/ui/dataflows" "/ui/connections" "/ui/connections/$CONNECTION" "/ui/data" "/ui/data?q=sales&page=3" \
+    "/ui/data/$DATASET"; do
   echo "GET $page"
   curl -s -o /dev/null -w "  one request: %{http_code}, %{size_download} bytes, %{time_total} s\n" -H "Cookie: $COOKIE" "$BASE$page"
   queries "$page"

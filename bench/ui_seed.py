@@ -4,12 +4,13 @@
 The store must exist (start `swell serve` on the data dir once, then stop it). Adds:
 200 dataflows (50 of them recipes), 10,000 jobs over 90 days (dataflows, recipes and syncs;
 Success, Failure, Warning, Cancelled, 2 Queued, 3 Running), about 200,000 job nodes (one job
-with exactly 100), written straight into the tables as the store writes them. Ids are real
+with exactly 100); 20 data connections with 50 objects each and a sync job of 50 nodes; 500
+datasets with 20 versions each; written straight into the tables as the store writes them. Ids are real
 Salesforce ids (prefix, pod `Sw`, base-62 counter, checksum suffix) after the store's own
 counters, which are moved past them.
 
 Usage: bench/ui_seed.py DATA_DIR
-Prints the id of the job with 100 nodes.
+Prints the id of the job with 100 nodes, then the id of a connection, then of a dataset.
 """
 
 import random
@@ -151,10 +152,88 @@ def main():
                  "Field 'Amount__c' is missing from the source." if node_status == "error" else None),
             )
             nodes_total += 1
+    connection = seed_connections(db, ids, rnd, now, day)
+    dataset = seed_datasets(db, ids, rnd, now, day)
     ids.save()
     db.commit()
     print(hundred)
-    print(f"seeded 200 dataflows, {jobs} jobs, {nodes_total} nodes", file=sys.stderr)
+    print(connection)
+    print(dataset)
+    print(f"seeded 200 dataflows, {jobs} jobs, {nodes_total} nodes, 20 connections x 50 objects, "
+          "500 datasets x 20 versions", file=sys.stderr)
+
+
+def seed_connections(db, ids, rnd, now, day):
+    """20 connections, each with its sync dataflow, 50 objects and a finished sync of them."""
+    first = None
+    for c in range(20):
+        name = f"Bench_Conn_{c:02d}"
+        created = now - 91 * day
+        fid = ids.take("02K")
+        db.execute(
+            "INSERT INTO dataflow (id, name, label, kind, definition, created_date, last_modified_date) "
+            "VALUES (?, ?, ?, 'sync', '{}', ?, ?)",
+            (fid, f"sync:{name}", name, created, created),
+        )
+        cid = ids.take("0It")
+        first = first or cid
+        properties = '[{"name": "host", "value": "db.example.com"}, {"name": "database", "value": "crm"}, ' \
+                     '{"name": "username", "value": "swell"}, {"name": "password", "value": ""}]'
+        db.execute(
+            "INSERT INTO data_connector (id, name, label, connector_type, properties, dataflow_id, created_date, "
+            "last_modified_date) VALUES (?, ?, ?, 'AwsRdsPostgres', ?, ?, ?, ?)",
+            (cid, name, f"Connection {c:02d}", properties, fid, created, created),
+        )
+        synced = now - rnd.randint(1, 10) * 3_600_000
+        jid = ids.take("03C")
+        db.execute(
+            "INSERT INTO job (id, dataflow_id, job_type, label, status, progress, created_date, executed_date, "
+            "end_date, started_by, trigger, changed_at) VALUES (?, ?, 'datasync', ?, 'Success', 1.0, ?, ?, ?, ?, "
+            "'schedule', ?)",
+            (jid, fid, name, synced - 600_000, synced - 599_000, synced, ADMIN, synced),
+        )
+        for o in range(50):
+            obj = f"Object_{o:02d}__c"
+            db.execute(
+                "INSERT INTO replicated_dataset (id, connector_id, source_object, connection_mode, status, "
+                "settings_version, synced_settings_version, last_refreshed, created_date, last_modified_date) "
+                "VALUES (?, ?, ?, ?, 'Success', 1, 1, ?, ?, ?)",
+                (ids.take("0Iu"), cid, obj, rnd.choice(["Full", "Incremental", "PeriodicFull"]), synced, created,
+                 created),
+            )
+            rows = rnd.randint(1_000, 2_000_000)
+            db.execute(
+                "INSERT INTO job_node (id, job_id, position, name, node_type, status, start_date, duration_ms, "
+                "input_rows, output_rows) VALUES (?, ?, ?, ?, 'digest', 'success', ?, ?, ?, ?)",
+                (ids.take("03L"), jid, o, obj, synced - 599_000 + o * 10_000, 10_000, rows, rows),
+            )
+    return first
+
+
+def seed_datasets(db, ids, rnd, now, day):
+    """500 datasets, each with 20 versions over 90 days, the newest current."""
+    first = None
+    for d in range(500):
+        did = ids.take("0Fb")
+        first = first or did
+        created = now - 90 * day
+        db.execute(
+            "INSERT INTO dataset (id, name, label, created_date, last_modified_date) VALUES (?, ?, ?, ?, ?)",
+            (did, f"Bench_Data_{d:03d}", f"Dataset {d:03d} {rnd.choice(['Sales', 'Service', 'Accounts'])}", created,
+             created),
+        )
+        current = None
+        for v in range(20):
+            current = ids.take("0Fc")
+            at = created + v * (90 * day // 20)
+            db.execute(
+                "INSERT INTO dataset_version (id, dataset_id, storage_version, row_count, created_date) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (current, did, f"v{v:02d}", rnd.randint(1_000, 10_000_000), at),
+            )
+        db.execute("UPDATE dataset SET current_version_id = ?, last_modified_date = ? WHERE id = ?",
+                   (current, at, did))
+    return first
 
 
 if __name__ == "__main__":

@@ -6,9 +6,39 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
 use crate::{Actor, App};
 use swell_core::KeyPrefix;
-use swell_store::{DatasetRecord, DatasetVersionRecord};
+use swell_store::{ConnectorRecord, DatasetRecord, DatasetVersionRecord, ReplicatedRecord};
+
+/// The most rows a preview shows.
+pub const PREVIEW_ROWS: usize = 100;
 
 impl App {
+    /// The fields and first rows (at most [`PREVIEW_ROWS`]) of a version of a dataset, read
+    /// from its files off the request threads.
+    pub async fn dataset_head(
+        &self,
+        d: &DatasetRecord,
+        v: &DatasetVersionRecord,
+    ) -> ApiResult<swell_engine::head::Head> {
+        let what = format!("{} version {}", d.name, v.id);
+        let table = self.data_dir.dataset(&d.name).map_err(|e| ApiError::internal(format!("reading {what}: {e}")))?;
+        head_of(table, Some(v.storage_version.clone()), what).await?.ok_or_else(|| ApiError::internal("no version"))
+    }
+
+    /// The fields and first rows of what a connected object last synced; `None` before its
+    /// first sync.
+    pub async fn object_head(
+        &self,
+        c: &ConnectorRecord,
+        r: &ReplicatedRecord,
+    ) -> ApiResult<Option<swell_engine::head::Head>> {
+        let what = format!("{} of {}", r.source_object, c.name);
+        let table = self
+            .data_dir
+            .connected_object(&c.name, &r.source_object)
+            .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))?;
+        head_of(table, None, what).await
+    }
+
     /// A dataset by id (0Fb) or API name.
     pub async fn dataset(&self, id_or_name: &str) -> ApiResult<DatasetRecord> {
         match crate::ids::id_or_name(id_or_name, KeyPrefix::Dataset, "dataset")? {
@@ -50,4 +80,27 @@ impl App {
         self.did(actor, Action::RestoreVersion, Subject::new(&d.id, &d.name), Some(&detail)).await;
         Ok((d, created))
     }
+}
+
+/// The first rows of version `version` of `table` (its current one when `None`; `None` when
+/// it has none), read off the request threads; errors name `what` was read.
+async fn head_of(
+    table: swell_engine::storage::VersionedTable,
+    version: Option<String>,
+    what: String,
+) -> ApiResult<Option<swell_engine::head::Head>> {
+    let read = move || -> std::io::Result<Option<swell_engine::head::Head>> {
+        let version = match version {
+            Some(id) => table.version(&id)?,
+            None => match table.current()? {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+        };
+        swell_engine::head::head(&version.files()?, PREVIEW_ROWS).map(Some)
+    };
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))?
+        .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))
 }

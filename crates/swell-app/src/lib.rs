@@ -32,12 +32,15 @@ pub use audit::{Action, Allowed, Asset, AuditEvent, AuditQuery, Outcome, Subject
 pub use clients::{MAX_JWT_LIFE, NewClient};
 pub use connections::{ConnectionChange, MASK, NewConnection, type_of};
 pub use dataflows::{DefinitionChange, NewDefinition, validate_dataflow};
+pub use datasets::PREVIEW_ROWS;
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use ids::{IdOrName, id_of, id_or_name};
 pub use jobs::job_id;
 pub use objects::{FieldChanges, NewObject, connection_mode};
 pub use recipes::{NOTIFICATION_LEVELS, NotificationChange, validate_recipe};
 pub use schedules::Target;
+/// The kinds of connection, with their properties (what a connection form asks for).
+pub use swell_connect::ConnectorType;
 pub use text::{check_text, name_and_label, unchanged_name};
 pub use users::{
     LOCKOUT_WINDOW, Login, LoginRefused, MAX_FAILED_LOGINS, MAX_FAILED_PER_ADDRESS, NewToken, NewUser, SESSION,

@@ -80,6 +80,11 @@ pub struct SyncOutcome {
     pub full: bool,
     /// The newest watermark value seen, for the next incremental sync.
     pub watermark: Option<DateTime<Utc>>,
+    /// An incremental sync that found nothing new: no row newer than the last sync's
+    /// watermark (those at it are read again: the watermark is inclusive) and as many rows as
+    /// before (nothing deleted). A row changed within the very millisecond of the watermark
+    /// would not count; sources stamp changes to the millisecond at least.
+    pub unchanged: bool,
 }
 
 fn writer_properties() -> WriterProperties {
@@ -203,7 +208,14 @@ pub async fn prepare_sync(
             let path = staged.dir().join("part-0.parquet");
             let (rows, newest) =
                 write_stream(stream, &request.fields, &path, watermark_index, cancel, progress).await?;
-            SyncOutcome { version_id: version_id.clone(), rows, read_rows: rows, full: true, watermark: stamp(newest) }
+            SyncOutcome {
+                version_id: version_id.clone(),
+                rows,
+                read_rows: rows,
+                full: true,
+                watermark: stamp(newest),
+                unchanged: false,
+            }
         }
         Some((key, watermark, since, prev)) => {
             let prev_files = prev.files().map_err(io_error)?;
@@ -211,6 +223,8 @@ pub async fn prepare_sync(
             merge(source, &staged, request, &key, &watermark, since, &prev_files, watermark_index, cancel, progress)
                 .await
                 .map(|mut o| {
+                    o.unchanged =
+                        o.watermark.is_none_or(|w| Some(w) <= previous_watermark) && o.rows == prev.metadata.row_count;
                     // nothing changed: keep the watermark where it was
                     o.watermark = o.watermark.or(previous_watermark);
                     o
@@ -353,7 +367,14 @@ async fn merge(
         .sum();
     drop(ctx);
     std::fs::remove_dir_all(&scratch).map_err(io_error)?;
-    Ok(SyncOutcome { version_id: staged.id().to_string(), rows, read_rows, full: false, watermark: stamp(newest) })
+    Ok(SyncOutcome {
+        version_id: staged.id().to_string(),
+        rows,
+        read_rows,
+        full: false,
+        watermark: stamp(newest),
+        unchanged: false,
+    })
 }
 
 /// Rows of a data preview as JSON objects (the `dataListJson` of the API): text as strings,

@@ -23,5 +23,5 @@ pub use id::{IdError, KeyPrefix, SalesforceId};
 pub use job::{FailureClass, JobStatus, JobType, NodeStatus, Transition, TransitionError, Trigger};
 pub use name::{NameError, PathName};
 pub use schedule::Schedule;
-pub use sync::{ConnectionMode, SyncStatus};
+pub use sync::{ConnectionMode, NO_CHANGES, SyncStatus};
 pub use user::Role;

@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+/// The message of a sync job's node whose object had nothing new (an incremental sync that
+/// read no rows); the UI shows it in place of a bare Success.
+pub const NO_CHANGES: &str = "No changes";
+
 /// How a connected object syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ConnectionMode {

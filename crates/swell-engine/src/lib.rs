@@ -21,6 +21,7 @@ pub mod dates;
 pub mod definition;
 pub mod error;
 pub mod flow;
+pub mod head;
 pub mod nodes;
 pub mod recipe;
 pub mod report;

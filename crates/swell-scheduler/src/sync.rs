@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use swell_connect::sync::{IS_DELETED, Mode, SyncOutcome, SyncRequest, prepare_sync};
 use swell_connect::{ConnectError, ConnectorType, Properties, Source, SourceField, Vault};
-use swell_core::{ConnectionMode, SalesforceId, SyncStatus};
+use swell_core::{ConnectionMode, NO_CHANGES, SalesforceId, SyncStatus};
 use swell_engine::{NodeReport, NodeStatus};
 use swell_store::{ConnectorRecord, JobRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord};
 use tokio_util::sync::CancellationToken;
@@ -405,6 +405,11 @@ impl Runner {
                     if let Some(o) = outcome {
                         nodes[i].input_rows = o.read_rows;
                         nodes[i].output_rows = o.rows;
+                        // an incremental sync that found nothing new says so rather than a bare
+                        // Success (the UI shows it in place of the status)
+                        if o.unchanged {
+                            nodes[i].message = Some(NO_CHANGES.to_string());
+                        }
                     }
                 }
                 Err(Failure::Stopped) => {

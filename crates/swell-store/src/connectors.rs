@@ -94,7 +94,7 @@ pub struct SyncRecord {
     pub success: Option<(i64, Option<DateTime<Utc>>, bool)>,
 }
 
-fn connector(row: &DbRow) -> Result<ConnectorRecord> {
+pub(crate) fn connector(row: &DbRow) -> Result<ConnectorRecord> {
     let text: String = row.get("properties");
     let json: Vec<Value> = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let properties = json

@@ -39,6 +39,17 @@ pub struct DatasetVersionRecord {
     pub created_date: DateTime<Utc>,
 }
 
+/// `%word%` for `LIKE … ESCAPE '\'`, lowercased, with the word's own `%`, `_` and `\`
+/// matching themselves.
+fn like_pattern(word: &str) -> String {
+    let escaped: String = word
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+        .collect();
+    format!("%{escaped}%")
+}
+
 /// Records a version of dataset `v.name` (created on first use) and makes it current, inside
 /// the caller's transaction, written by job `job_id` that user `by` started. Returns the
 /// dataset's and the version's ids.
@@ -188,6 +199,57 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(dataset).transpose()
+    }
+
+    /// A page of datasets by label (`offset`, at most `limit`) whose name or label holds every
+    /// word of `q` (case-insensitive), each with its current version; and whether more follow.
+    /// Two queries however many there are.
+    pub async fn dataset_page(
+        &self,
+        q: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<(DatasetRecord, Option<DatasetVersionRecord>)>, bool)> {
+        let words: Vec<String> = q.unwrap_or("").split_whitespace().take(10).map(like_pattern).collect();
+        let filter: String =
+            (1..=words.len()).map(|i| format!(" AND lower(d.name || ' ' || d.label) LIKE ${i} ESCAPE '\\'")).collect();
+        let sql = format!(
+            "{} WHERE 1 = 1{filter} ORDER BY lower(d.label), d.id LIMIT {} OFFSET {}",
+            *DATASETS,
+            limit.clamp(1, 1000) + 1,
+            offset.max(0)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for w in &words {
+            query = query.bind(w.as_str());
+        }
+        let mut found: Vec<DatasetRecord> =
+            query.fetch_all(&self.pool).await?.iter().map(dataset).collect::<Result<_>>()?;
+        let more = found.len() as i64 > limit;
+        found.truncate(limit.max(1) as usize);
+        let current: Vec<&SalesforceId> = found.iter().filter_map(|d| d.current_version_id.as_ref()).collect();
+        let mut versions: std::collections::HashMap<SalesforceId, DatasetVersionRecord> = Default::default();
+        if !current.is_empty() {
+            let marks: Vec<String> = (1..=current.len()).map(|i| format!("${i}")).collect();
+            let sql =
+                format!("SELECT {} FROM dataset_version v WHERE v.id IN ({})", *VERSION_COLUMNS, marks.join(", "));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in &current {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let v = version(&row)?;
+                versions.insert(v.id.clone(), v);
+            }
+        }
+        let page = found
+            .into_iter()
+            .map(|d| {
+                let v = d.current_version_id.as_ref().and_then(|id| versions.remove(id));
+                (d, v)
+            })
+            .collect();
+        Ok((page, more))
     }
 
     pub async fn list_datasets(&self) -> Result<Vec<DatasetRecord>> {

@@ -197,7 +197,7 @@ pub struct NewVersion {
     pub row_count: i64,
 }
 
-fn node(row: &DbRow) -> Result<NodeRecord> {
+pub(crate) fn node(row: &DbRow) -> Result<NodeRecord> {
     Ok(NodeRecord {
         id: parse_id(row.get("id"))?,
         job_id: parse_id(row.get("job_id"))?,

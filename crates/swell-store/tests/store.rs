@@ -87,6 +87,8 @@ on_both!(restart, restart_fails_running_jobs_and_keeps_queued_ones);
 on_both!(job_lists, list_jobs_filters_and_pages);
 on_both!(job_pages, jobs_page_by_key_and_say_when_they_changed);
 on_both!(asset_lists, dataflows_and_recipes_list_with_schedule_and_latest_run);
+on_both!(dataset_pages, datasets_page_by_label_with_their_current_version);
+on_both!(connection_lists, connections_list_with_objects_schedule_and_latest_sync);
 on_both!(dataset_versions, dataset_versions_and_restore);
 on_both!(schedules, schedules_fire_each_tick_once);
 on_both!(concurrent_starts, concurrent_starts_queue_one_job);
@@ -321,6 +323,58 @@ async fn dataflows_and_recipes_list_with_schedule_and_latest_run(s: Store) {
     assert!(all[2].last_run.is_none() && all[2].schedule.is_none());
     let found = s.asset_summaries(Some("PREP beta")).await.unwrap();
     assert_eq!(found.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Prep"]);
+}
+
+/// Issue 16: the Data page: datasets by label, a page at a time, each with its current
+/// version; searched by words, where `%` and `_` are plain characters.
+async fn datasets_page_by_label_with_their_current_version(s: Store) {
+    let admin = swell_store::admin_id();
+    for (name, label, rows) in [("B", "beta 100%", 5), ("A", "Alpha", 7), ("C", "gamma_x", 9), ("D", "gammaXx", 1)] {
+        s.record_dataset_version(&admin, name, label, &format!("v-{name}"), rows, None).await.unwrap();
+    }
+    s.record_dataset_version(&admin, "A", "Alpha", "v-A2", 70, None).await.unwrap();
+    let (page, more) = s.dataset_page(None, 0, 2).await.unwrap();
+    assert!(more);
+    assert_eq!(page.iter().map(|(d, _)| d.name.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(page[0].1.as_ref().map(|v| (v.storage_version.as_str(), v.row_count)), Some(("v-A2", 70)));
+    let (page, more) = s.dataset_page(None, 2, 2).await.unwrap();
+    assert!(!more);
+    assert_eq!(page.iter().map(|(d, _)| d.name.as_str()).collect::<Vec<_>>(), ["C", "D"]);
+    let names = |found: Vec<(swell_store::DatasetRecord, Option<swell_store::DatasetVersionRecord>)>| {
+        found.into_iter().map(|(d, _)| d.name).collect::<Vec<_>>()
+    };
+    assert_eq!(names(s.dataset_page(Some("GAMMA _"), 0, 10).await.unwrap().0), ["C"], "_ is a plain character");
+    assert_eq!(names(s.dataset_page(Some("100%"), 0, 10).await.unwrap().0), ["B"]);
+    assert_eq!(names(s.dataset_page(Some("%"), 0, 10).await.unwrap().0), ["B"], "% is a plain character");
+    assert!(s.dataset_page(Some("nothing"), 0, 10).await.unwrap().0.is_empty());
+}
+
+/// Issue 16: the Connections page: each connection with its objects' count, its schedule and
+/// its latest sync with that sync's nodes (refused requests are not syncs).
+async fn connections_list_with_objects_schedule_and_latest_sync(s: Store) {
+    let admin = swell_store::admin_id();
+    let b = s.create_connector(&admin, "B_Conn", "beta", None, "AmazonS3", &[]).await.unwrap();
+    let a = s.create_connector(&admin, "A_Conn", "Alpha", None, "AmazonS3", &[]).await.unwrap();
+    for object in ["Account", "Contact"] {
+        s.create_replicated(&admin, &a.id, object, &Default::default()).await.unwrap();
+    }
+    let first = s.enqueue_job(&admin, &a.dataflow_id, JobType::DataSync, "A").await.unwrap().queued().unwrap();
+    s.enqueue_job(&admin, &a.dataflow_id, JobType::DataSync, "A").await.unwrap().refused().unwrap();
+    s.save_nodes(&first.id, &[node("digest", "success"), node("digest", "running")]).await.unwrap();
+    let schedule = swell_core::Schedule::from_input(&serde_json::json!({"frequency": "daily",
+        "time": {"hour": 3, "minute": 0, "timeZone": "UTC"}}))
+    .unwrap();
+    let next = chrono::Utc::now() + chrono::Duration::hours(5);
+    s.put_schedule(&admin, &a.id, swell_core::AssetKind::Connection, &schedule, Some(next)).await.unwrap();
+    let list = s.connection_summaries().await.unwrap();
+    assert_eq!(list.iter().map(|c| c.connector.name.as_str()).collect::<Vec<_>>(), ["A_Conn", "B_Conn"]);
+    assert_eq!((list[0].objects, list[1].objects), (2, 0));
+    let (job, nodes) = list[0].last_sync.as_ref().expect("a sync");
+    assert_eq!((&job.id, nodes.len()), (&first.id, 2));
+    assert!(list[0].schedule.as_ref().is_some_and(|(_, n)| n.is_some()));
+    assert!(list[1].last_sync.is_none() && list[1].schedule.is_none());
+    assert_eq!(s.latest_run(&a.dataflow_id).await.unwrap().map(|j| j.id), Some(first.id));
+    assert!(s.latest_run(&b.dataflow_id).await.unwrap().is_none());
 }
 
 async fn dataset_versions_and_restore(s: Store) {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use std::fmt;
 use swell_core::{JobStatus, JobType, NodeStatus, Trigger};
-use swell_store::JobRecord;
+use swell_store::{JobRecord, NodeRecord, NodeState};
 
 /// A status as shown: a symbol that differs by shape, a word, and a class for its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,24 @@ pub fn node_status(s: NodeStatus) -> Status {
         NodeStatus::Failure => Status { icon: "✕", word: "Failed", class: "failure" },
         NodeStatus::Cancelled => Status { icon: "–", word: "Not run", class: "cancelled" },
     }
+}
+
+/// A sync that found nothing new (`swell_core::NO_CHANGES`): not a bare Success.
+pub const NO_CHANGES: Status = Status { icon: "=", word: "No changes", class: "success" };
+
+/// A node of a sync: No changes where its object had nothing new.
+pub fn sync_node_status(n: &NodeState) -> Status {
+    if n.status == NodeStatus::Success && n.message.as_deref() == Some(swell_core::NO_CHANGES) {
+        NO_CHANGES
+    } else {
+        node_status(n.status)
+    }
+}
+
+/// A sync job: No changes when it succeeded and none of its objects had anything new.
+pub fn sync_status(job: &JobRecord, nodes: &[NodeRecord]) -> Status {
+    let unchanged = !nodes.is_empty() && nodes.iter().all(|n| sync_node_status(&n.state) == NO_CHANGES);
+    if job.status == JobStatus::Success && unchanged { NO_CHANGES } else { job_status(job.status) }
 }
 
 /// The words for a job's type, as Data Manager's Monitor says them.

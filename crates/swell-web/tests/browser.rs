@@ -367,6 +367,105 @@ async fn data_manager_in_chromium() {
     assert!(kept.as_str().unwrap().contains("\"Nowhere\""), "what was typed is kept");
     b.shot("dataflow").await;
 
+    // Save a change, then Revert to the version before it: the API's definition is back
+    b.c.execute(
+        "const a = document.getElementById('definition-text');
+         a.value = a.value.replace('\"source\": \"Nowhere\"', '\"source\": \"Extract\"')
+                          .replace('\"name\": \"Accounts\"', '\"name\": \"Accounts B\"');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.c.find(Locator::Css("button[value=save]")).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Saved as a new version", Duration::from_secs(5)).await;
+    b.clean().await;
+    let register = |d: &Value| d["definition"]["Register"]["parameters"]["name"].clone();
+    let (_, d) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflows/{quick}"), None).await;
+    assert_eq!(register(&d), json!("Accounts B"));
+    b.c.find(Locator::Css("#history form button")).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Reverted", Duration::from_secs(5)).await;
+    b.clean().await;
+    let (_, d) = ui.api("GET", &format!("/services/data/v62.0/wave/dataflows/{quick}"), None).await;
+    assert_eq!(register(&d), json!("Accounts"), "the version before is current again");
+
+    // Connections: the list, a connection's page, an object's mode changed in place, Run now
+    let folder = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    std::fs::write(
+        folder.path().join("Account.csv"),
+        "Id,Name,LastModifiedDate\n001A,Acme,2024-01-01T00:00:00.000Z\n001B,Globex,2024-01-02T00:00:00.000Z\n",
+    )
+    .unwrap();
+    let (s, conn) = ui
+        .api(
+            "POST",
+            "/services/data/v62.0/wave/dataConnectors",
+            Some(json!({"name": "Org_Files", "label": "Org files", "connectorType": "SfdcLocal",
+                "connectionProperties": [{"name": "FolderPath", "value": folder.path().display().to_string()},
+                                         {"name": "accessToken", "value": "not-shown"}]})),
+        )
+        .await;
+    assert!(s.is_success(), "{conn}");
+    let (s, o) = ui
+        .api(
+            "POST",
+            "/services/data/v62.0/wave/replicatedDatasets",
+            Some(json!({"connectorId": conn["id"], "sourceObjectName": "Account", "advancedProperties": [
+                {"name": "primaryKey", "value": "Id"}, {"name": "watermarkField", "value": "LastModifiedDate"}]})),
+        )
+        .await;
+    assert!(s.is_success(), "{o}");
+    b.goto("/ui/connections").await;
+    b.until("h1", "Connections", Duration::from_secs(5)).await;
+    b.shot("connections").await;
+    b.c.find(Locator::LinkText("Org files")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Org files", Duration::from_secs(5)).await;
+    b.clean().await;
+    assert!(!b.c.source().await.unwrap().contains("not-shown"), "secrets are never shown");
+    b.c.find(Locator::Css("#objects select[name=mode]")).await.unwrap().select_by_value("Incremental").await.unwrap();
+    b.c.find(Locator::Css("#objects form.inline button")).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Account now syncs in Incremental mode", Duration::from_secs(5)).await;
+    b.clean().await;
+    let (_, o) = ui
+        .api("GET", &format!("/services/data/v62.0/wave/replicatedDatasets/{}", o["id"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(o["connectionMode"], "incremental");
+    b.c.find(Locator::Css(".actions button")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let sync = loop {
+        let url = b.c.current_url().await.unwrap();
+        if let Some(job) = url.path().strip_prefix("/ui/jobs/") {
+            break job.to_string();
+        }
+        assert!(Instant::now() < deadline, "Run now went to the sync's page, not {url}");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    };
+    ui.wait_for(&sync, |s| s == "Success").await;
+    b.until("main", "Success", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.c.find(Locator::Id("asset")).await.unwrap().click().await.unwrap();
+    b.until("#objects", "Success", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.shot("connection").await;
+    b.c.find(Locator::Css("#objects td a")).await.unwrap().click().await.unwrap();
+    b.until("#rows", "Globex", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.shot("object").await;
+
+    // Data: the datasets, a dataset's fields, rows and versions; Restore makes a new current
+    // version, as the API says
+    b.goto("/ui/data").await;
+    b.shot("data").await;
+    b.c.find(Locator::Css("table.datasets td a")).await.unwrap().click().await.unwrap();
+    b.until("#fields", "Name", Duration::from_secs(5)).await;
+    b.clean().await;
+    b.c.find(Locator::Css("#versions form button")).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Restored: version", Duration::from_secs(5)).await;
+    b.clean().await;
+    let notice = b.text("#notice").await;
+    let (_, ds) = ui.api("GET", "/services/data/v62.0/wave/datasets/Accounts", None).await;
+    assert!(notice.contains(ds["currentVersionId"].as_str().unwrap()), "{notice} / {ds}");
+    b.shot("dataset").await;
+
     // times: UTC by default, the viewer's zone on a switch that is remembered
     let zone = b.c.find(Locator::Id("zone-switch")).await.unwrap();
     assert_eq!(zone.attr("aria-pressed").await.unwrap().as_deref(), Some("false"));

@@ -649,6 +649,16 @@ async fn dataflows_and_recipes_list_with_last_run_schedule_in_words_next_run_and
     assert_eq!(s, StatusCode::NOT_FOUND, "{page}");
 }
 
+/// Follows a change's redirect as a browser does: the page it names, with the one-time
+/// notice cookie the answer set.
+async fn follow(ui: &Ui, session: &str, headers: &axum::http::HeaderMap) -> String {
+    let to = headers["location"].to_str().unwrap();
+    let notice = headers["set-cookie"].to_str().unwrap().split(';').next().unwrap();
+    let (s, _, page) = ui.request("GET", to, &[("cookie", &format!("{session}; {notice}"))], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page
+}
+
 /// A page's text between `start` and `end` (after the first `start`).
 fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
     let from = page.find(start).unwrap_or_else(|| panic!("{start} in the page")) + start.len();
@@ -839,4 +849,312 @@ async fn a_dataflows_definition_validates_formats_saves_reverts_and_downloads() 
 /// Text as askama writes it in a page.
 fn askama_escape(text: &str) -> String {
     text.replace('&', "&#38;").replace('"', "&#34;").replace('<', "&#60;").replace('>', "&#62;").replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn data_lists_datasets_by_name_and_a_datasets_page_shows_fields_rows_versions_and_restores() {
+    let ui = Ui::new().await;
+    ui.user("vic@example.com", Role::Viewer).await;
+    ui.user("eddie@example.com", Role::Editor).await;
+    ui.object("Account", "Id,Name,Amount\n001A,<b>Acme</b>,10.5\n001B,,3\n").await;
+    let flow = ui.dataflow("Accounts_Flow", quick_flow()).await;
+    let first = ui.start(&flow).await;
+    ui.wait_for(&first, |s| s == "Success").await;
+    ui.object("Account", "Id,Name,Amount\n001A,Acme,10.5\n001B,Bolt,3\n001C,Cog,1\n").await;
+    let second = ui.start(&flow).await;
+    ui.wait_for(&second, |s| s == "Success").await;
+    // enough datasets (without files) for a second page
+    let admin_id = swell_store::admin_id();
+    for i in 0..55 {
+        ui.store
+            .record_dataset_version(&admin_id, &format!("Z{i:02}"), &format!("Zeta {i:02}"), "none", i, None)
+            .await
+            .unwrap();
+    }
+
+    let viewer = ui.sign_in("vic@example.com").await;
+    let (s, _, page) = ui.request("GET", "/ui/data", &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page.matches("<h1>").count(), 1);
+    assert!(page.contains("aria-current=\"page\">Data"), "its section is marked");
+    let (_, ds) = ui.api("GET", "/services/data/v62.0/wave/datasets/Accounts", None).await;
+    let dataset = ds["id"].as_str().unwrap().to_string();
+    let current = ds["currentVersionId"].as_str().unwrap().to_string();
+    let row = between(&page, &format!("id=\"dataset-{dataset}\""), "</tr>");
+    assert!(row.contains(">3<") && row.contains(&current) && row.contains(&format!("/ui/jobs/{second}")), "{row}");
+    assert_eq!(page.matches("<tr id=\"dataset-").count(), 50, "50 a page");
+    assert!(page.contains("href=\"/ui/data?page=2\" rel=\"next\""), "{page}");
+    let (_, _, two) = ui.request("GET", "/ui/data?page=2", &[("cookie", &viewer)], "").await;
+    assert_eq!(two.matches("<tr id=\"dataset-").count(), 6);
+    assert!(two.contains("rel=\"prev\"") && !two.contains("rel=\"next\""));
+    let (_, _, found) = ui.request("GET", "/ui/data?q=acc", &[("cookie", &viewer)], "").await;
+    assert_eq!(found.matches("<tr id=\"dataset-").count(), 1, "{found}");
+    let (_, _, none) = ui.request("GET", "/ui/data?q=%25", &[("cookie", &viewer)], "").await;
+    assert!(none.contains("No dataset matches."), "% is a plain character");
+    let (s, _, bad) = ui.request("GET", "/ui/data?page=-1", &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(bad.contains("&#39;-1&#39; is not a page number"), "{bad}");
+
+    // a dataset's page: fields with kinds, the current rows, both versions
+    let (s, _, page) = ui.request("GET", &format!("/ui/data/{dataset}"), &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page.matches("<h1>").count(), 1);
+    let fields = between(&page, "id=\"fields\"", "</section>");
+    assert!(fields.contains("<td>Id</td><td>Text</td>") && fields.contains("<td>Name</td><td>Text</td>"), "{fields}");
+    let rows = between(&page, "id=\"rows\"", "</section>");
+    assert!(rows.contains("The first 3 rows") && rows.contains("<td>Cog</td>"), "{rows}");
+    let versions = between(&page, "id=\"versions\"", "</section>");
+    assert_eq!(versions.matches("<tr id=\"version-").count(), 2, "{versions}");
+    assert!(!versions.contains("Restore"), "a viewer may not restore");
+    let older = ui.api("GET", &format!("/services/data/v62.0/wave/datasets/{dataset}/versions"), None).await.1;
+    let older = older["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .find(|v| *v != current)
+        .expect("the first version");
+    // the first version's rows, escaped, with its null
+    let (_, _, page) =
+        ui.request("GET", &format!("/ui/data/{dataset}?version={older}"), &[("cookie", &viewer)], "").await;
+    let rows = between(&page, "id=\"rows\"", "</section>");
+    assert!(rows.contains("The first 2 rows") && rows.contains("&#60;b&#62;Acme&#60;/b&#62;"), "{rows}");
+    assert!(rows.contains("<span class=\"sub\">null</span>") || rows.contains("<td></td>"), "{rows}");
+    let (s, _, missing) =
+        ui.request("GET", &format!("/ui/data/{dataset}?version=0FcSw0000099999"), &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{missing}");
+    let (s, _, missing) = ui.request("GET", "/ui/data/Nothing_Here", &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{missing}");
+    // a dataset without files says so rather than failing the page
+    let (s, _, empty) = ui.request("GET", "/ui/data/Z00", &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK, "{empty}");
+
+    // restore: refused to a viewer, done for an editor, and the API agrees
+    let csrf = csrf_of(&ui.request("GET", "/ui/data", &[("cookie", &viewer)], "").await.2);
+    let (s, _, refused) = ui
+        .request(
+            "POST",
+            &format!("/ui/data/{dataset}/restore"),
+            &[FORM, ("cookie", &viewer)],
+            &format!("csrf={csrf}&version={older}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{refused}");
+    let editor = ui.sign_in("eddie@example.com").await;
+    let (_, _, page) = ui.request("GET", &format!("/ui/data/{dataset}"), &[("cookie", &editor)], "").await;
+    assert!(between(&page, "id=\"versions\"", "</section>").contains("Restore"));
+    let csrf = csrf_of(&page);
+    let (s, h, _) = ui
+        .request(
+            "POST",
+            &format!("/ui/data/{dataset}/restore"),
+            &[FORM, ("cookie", &editor)],
+            &format!("csrf={csrf}&version={older}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"].to_str().unwrap(), format!("/ui/data/{dataset}"));
+    let (_, ds) = ui.api("GET", &format!("/services/data/v62.0/wave/datasets/{dataset}"), None).await;
+    let restored = ds["currentVersionId"].as_str().unwrap().to_string();
+    assert!(restored != current && restored != older, "a new version");
+    let page = follow(&ui, &editor, &h).await;
+    assert!(page.contains(&format!("Restored: version {restored} is current")), "the notice");
+    let rows = between(&page, "id=\"rows\"", "</section>");
+    assert!(rows.contains("The first 2 rows"), "the restored rows are the first version's: {rows}");
+    let (s, _, bad) = ui
+        .request(
+            "POST",
+            &format!("/ui/data/{dataset}/restore"),
+            &[FORM, ("cookie", &editor)],
+            &format!("csrf={csrf}&version=nonsense"),
+        )
+        .await;
+    assert!(s.is_client_error(), "{s} {bad}");
+}
+
+#[tokio::test]
+async fn connections_are_added_edited_with_secrets_kept_synced_and_say_when_nothing_changed() {
+    let ui = Ui::new().await;
+    ui.user("vic@example.com", Role::Viewer).await;
+    let folder = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    std::fs::write(
+        folder.path().join("Account.csv"),
+        "Id,Name,LastModifiedDate\n001A,<i>Acme</i>,2024-01-01T00:00:00.000Z\n001B,Globex,2024-01-02T00:00:00.000Z\n",
+    )
+    .unwrap();
+    let admin = ui.sign_in_admin().await;
+
+    // add: first the type, then its own fields (secrets as password fields)
+    let (s, _, page) = ui.request("GET", "/ui/connections/new", &[("cookie", &admin)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("value=\"SfdcLocal\"") && page.contains("value=\"AmazonS3\""), "{page}");
+    let (s, _, page) = ui.request("GET", "/ui/connections/new?type=sfdclocal", &[("cookie", &admin)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("type=\"password\" name=\"p.accessToken\""), "{page}");
+    assert!(page.contains("name=\"p.FolderPath\""), "{page}");
+    let (s, _, bad) = ui.request("GET", "/ui/connections/new?type=Nope", &[("cookie", &admin)], "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    let csrf = csrf_of(&page);
+    let form = |name: &str| {
+        format!(
+            "csrf={csrf}&type=SfdcLocal&name={}&label=Org+files&description=&p.FolderPath={}&p.accessToken=s3cret-token&p.apiVersion=",
+            enc(name),
+            enc(&folder.path().display().to_string())
+        )
+    };
+    let (s, _, refused) =
+        ui.request("POST", "/ui/connections", &[FORM, ("cookie", &admin)], &form("not a name!")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.contains("name: "), "the problem is named: {refused}");
+    assert!(!refused.contains("s3cret-token"), "a typed secret is not written back");
+    assert!(refused.contains("type them again"), "{refused}");
+    let (s, h, _) = ui.request("POST", "/ui/connections", &[FORM, ("cookie", &admin)], &form("Org_Files")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let at = h["location"].to_str().unwrap().to_string();
+    let id = at.rsplit('/').next().unwrap().to_string();
+    assert!(id.starts_with("0It"), "{at}");
+
+    // its page: properties with the secret masked, never shown
+    let page = follow(&ui, &admin, &h).await;
+    assert!(page.contains("Connection Org files added."), "the notice");
+    assert!(page.contains("******") && !page.contains("s3cret"), "{page}");
+    assert_eq!(page.matches("<h1>").count(), 1);
+
+    // edit: the mask kept keeps the secret; the label changes
+    let (s, _, page) = ui.request("GET", &format!("{at}/edit"), &[("cookie", &admin)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("name=\"p.accessToken\" value=\"******\""), "{page}");
+    assert!(!page.contains("s3cret"));
+    let body = format!(
+        "csrf={csrf}&type=SfdcLocal&label=Org+files+2&description=Local+copy&p.FolderPath={}&p.accessToken=******&p.apiVersion=",
+        enc(&folder.path().display().to_string())
+    );
+    let (s, _, _) = ui.request("POST", &at, &[FORM, ("cookie", &admin)], &body).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let c = ui.app.connection(&id).await.unwrap();
+    assert_eq!(c.label, "Org files 2");
+    let token = c.properties.iter().find(|(n, _)| n == "accessToken").map(|(_, v)| v.clone()).unwrap();
+    assert!(!token.is_empty() && token != "******" && token != "s3cret-token", "kept, sealed: {token}");
+    let bad = body.replace(&enc(&folder.path().display().to_string()), "%2Fno%2Fsuch%2Ffolder");
+    let (s, _, page) = ui.request("POST", &at, &[FORM, ("cookie", &admin)], &bad).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("Not saved") && page.contains("name=\"p.accessToken\" value=\"******\""), "{page}");
+
+    // an object, listed; a viewer sees no actions
+    let (s, o) = ui
+        .api(
+            "POST",
+            "/services/data/v62.0/wave/replicatedDatasets",
+            Some(serde_json::json!({"connectorId": id, "sourceObjectName": "Account"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let object = o["id"].as_str().unwrap().to_string();
+    let viewer = ui.sign_in("vic@example.com").await;
+    let (_, _, list) = ui.request("GET", "/ui/connections", &[("cookie", &viewer)], "").await;
+    assert!(list.contains("aria-current=\"page\">Connections"));
+    let row = between(&list, &format!("id=\"connection-{id}\""), "</tr>");
+    assert!(row.contains("Org files 2") && row.contains("Salesforce (local org) (SfdcLocal)"), "{row}");
+    assert!(row.contains(">1<") && row.contains("Never synced") && row.contains("Not scheduled"), "{row}");
+    assert!(!list.contains("Run now") && !list.contains("Add a connection"), "a viewer may not");
+    let (_, _, page) = ui.request("GET", &at, &[("cookie", &viewer)], "").await;
+    let objects = between(&page, "id=\"objects\"", "</section>");
+    assert!(objects.contains("Never synced") && !objects.contains("<select"), "{objects}");
+    let (s, _, _) = ui
+        .request(
+            "POST",
+            &format!("{at}/objects/{object}/mode"),
+            &[FORM, ("cookie", &viewer)],
+            &format!("csrf={}&mode=Full", csrf_of(&page)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // a mode that is not one is refused on the page, naming why
+    let (s, _, page) = ui
+        .request(
+            "POST",
+            &format!("{at}/objects/{object}/mode"),
+            &[FORM, ("cookie", &admin)],
+            &format!("csrf={csrf}&mode=Sometimes"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("connectionMode: &#39;Sometimes&#39; is not one of"), "{page}");
+    assert!(page.contains("id=\"objects\""), "on the connection's page");
+    let (s, e) = ui
+        .api(
+            "PATCH",
+            &format!("/services/data/v62.0/wave/replicatedDatasets/{object}"),
+            Some(serde_json::json!({"advancedProperties": [{"name": "primaryKey", "value": "Id"},
+                {"name": "watermarkField", "value": "LastModifiedDate"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, _, _) = ui
+        .request(
+            "POST",
+            &format!("{at}/objects/{object}/mode"),
+            &[FORM, ("cookie", &admin)],
+            &format!("csrf={csrf}&mode=incremental"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, o) = ui.api("GET", &format!("/services/data/v62.0/wave/replicatedDatasets/{object}"), None).await;
+    assert_eq!(o["connectionMode"], "incremental");
+
+    // Run now twice: the second finds nothing new and says so
+    let run = || async {
+        let (s, h, body) =
+            ui.request("POST", &format!("{at}/run"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}")).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        let job = h["location"].to_str().unwrap().rsplit('/').next().unwrap().to_string();
+        ui.wait_for(&job, |s| s == "Success").await;
+        job
+    };
+    let first = run().await;
+    let (_, _, page) = ui.request("GET", &at, &[("cookie", &admin)], "").await;
+    let objects = between(&page, "id=\"objects\"", "</section>");
+    assert!(objects.contains("✓</span> Success") && objects.contains(">2<"), "{objects}");
+    let second = run().await;
+    let (_, _, page) = ui.request("GET", &at, &[("cookie", &admin)], "").await;
+    let objects = between(&page, "id=\"objects\"", "</section>");
+    assert!(objects.contains("No changes"), "{objects}");
+    assert!(between(&page, "<dt>Last sync</dt>", "</dd>").contains(&format!("/ui/jobs/{second}")));
+    assert!(between(&page, "<dt>Last sync</dt>", "</dd>").contains("No changes"));
+    let (_, _, list) = ui.request("GET", "/ui/connections", &[("cookie", &admin)], "").await;
+    assert!(between(&list, &format!("id=\"connection-{id}\""), "</tr>").contains("No changes"));
+    let (_, _, job) = ui.request("GET", &format!("/ui/jobs/{second}"), &[("cookie", &admin)], "").await;
+    assert!(job.contains(&format!("href=\"/ui/connections/{id}\" id=\"asset\"")), "the job links its connection");
+    assert!(job.contains("No changes"), "{job}");
+    let (_, _, job) = ui.request("GET", &format!("/ui/jobs/{first}"), &[("cookie", &admin)], "").await;
+    assert!(!job.contains("No changes"), "the first sync read everything");
+
+    // the object's fields and first rows, escaped
+    let (s, _, page) = ui.request("GET", &format!("{at}/objects/{object}"), &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(between(&page, "id=\"fields\"", "</section>").contains("<td>LastModifiedDate</td>"), "{page}");
+    let rows = between(&page, "id=\"rows\"", "</section>");
+    assert!(rows.contains("&#60;i&#62;Acme&#60;/i&#62;") && rows.contains("Globex"), "{rows}");
+    let (s, _, _) = ui.request("GET", &format!("{at}/objects/0ItSw0000099999"), &[("cookie", &viewer)], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Full sync: the object's next sync reads everything; not "No changes"
+    let (s, h, _) = ui
+        .request("POST", &format!("{at}/objects/{object}/full"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let full = h["location"].to_str().unwrap().rsplit('/').next().unwrap().to_string();
+    ui.wait_for(&full, |s| s == "Success").await;
+    let (_, _, page) = ui.request("GET", &at, &[("cookie", &admin)], "").await;
+    let objects = between(&page, "id=\"objects\"", "</section>");
+    assert!(objects.contains("✓</span> Success") && !objects.contains("No changes"), "{objects}");
+    // Run again of a sync syncs the connection again
+    let (s, h, _) = ui
+        .request("POST", &format!("/ui/jobs/{full}/again"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let again = h["location"].to_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let j = ui.wait_for(&again, |s| s == "Success").await;
+    assert_eq!(j["jobType"], "datasync", "{j}");
 }

@@ -109,6 +109,8 @@ impl JobLive {
                 (n.state.name.clone(), crate::graph::Ran { status: n.state.status, rows_out: n.state.output_rows })
             })
             .collect();
+        // a sync says No changes of objects (and of itself) that had nothing new
+        let sync = job.job_type == swell_core::JobType::DataSync;
         let rows: Vec<NodeRow> = nodes
             .iter()
             .map(|n| {
@@ -117,7 +119,7 @@ impl JobLive {
                 NodeRow {
                     name: s.name.clone(),
                     kind: s.node_type.clone(),
-                    status: format::node_status(s.status),
+                    status: if sync { format::sync_node_status(s) } else { format::node_status(s.status) },
                     rows_in: if ran { format::count(s.input_rows) } else { String::new() },
                     rows_out: if ran { format::count(s.output_rows) } else { String::new() },
                     duration: s.duration_ms.map(format::duration).unwrap_or_default(),
@@ -134,7 +136,7 @@ impl JobLive {
             id: job.id.to_string(),
             name: job.label.clone(),
             kind: format::job_type(job.job_type),
-            status: format::job_status(job.status),
+            status: if sync { format::sync_status(job, nodes) } else { format::job_status(job.status) },
             trigger: format::trigger(job),
             queued: Time(job.created_date),
             started: job.executed_date.map(Time),
@@ -209,6 +211,17 @@ struct JobPage {
     live_html: String,
     active: bool,
     base: &'static str,
+    /// What the job ran, as a link to its page: `(href, label)`.
+    asset: Option<(String, String)>,
+}
+
+/// The page of what a job ran: its connection for a sync, else its dataflow or recipe.
+async fn asset_of(web: &Web, job: &JobRecord) -> Option<(String, String)> {
+    if job.job_type == swell_core::JobType::DataSync {
+        let c = web.app().store.connector_of_dataflow(&job.dataflow_id).await.ok()??;
+        return Some((format!("{BASE}/connections/{}", c.id), c.label));
+    }
+    Some((format!("{BASE}/dataflows/{}", job.dataflow_id), job.label.clone()))
 }
 
 pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>) -> Response {
@@ -220,7 +233,7 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>
         Ok(n) => n,
         Err(e) => return pages::error(&e.into()),
     };
-    let shape = shape_of(&web, &job).await;
+    let (shape, asset) = tokio::join!(shape_of(&web, &job), asset_of(&web, &job));
     let live = JobLive::of(&job, &nodes, shape.as_deref(), Utc::now(), "", &Perms::of(&viewer));
     let live_html = match live.render() {
         Ok(h) => h,
@@ -232,6 +245,7 @@ pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>
         live_html,
         active: live.active,
         base: BASE,
+        asset,
     })
 }
 
@@ -266,7 +280,14 @@ pub async fn again(
         Ok(j) => j,
         Err(e) => return pages::refused(&headers, &e),
     };
-    match web.app().start_job(&viewer.actor, job.dataflow_id.as_str()).await {
+    let started = match asset_of(&web, &job).await {
+        Some((href, _)) if job.job_type == swell_core::JobType::DataSync => {
+            let connection = href.rsplit('/').next().unwrap_or_default().to_string();
+            web.app().run_connection(&viewer.actor, &connection).await
+        }
+        _ => web.app().start_job(&viewer.actor, job.dataflow_id.as_str()).await,
+    };
+    match started {
         Ok(new) => {
             let to = format!("{BASE}/jobs/{}", new.id);
             if pages::from_htmx(&headers) {

@@ -2,6 +2,9 @@
 //! store, and rendering its template. What every page shares (the frame around it, errors)
 //! is here.
 
+pub mod connection_form;
+pub mod connections;
+pub mod data;
 pub mod dataflow;
 pub mod dataflows;
 pub mod job;

@@ -1,0 +1,66 @@
+//! The first rows of a stored version, for people to look at (the web UI's dataset page):
+//! each field with its kind, and values written as text the way the API writes them (numbers
+//! with their scale, dates in ISO form). Reads only as many row groups as the rows need.
+
+use crate::schema::FieldType;
+use datafusion::arrow::array::{Array, RecordBatchReader};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::io;
+use std::path::PathBuf;
+
+/// A version's fields and first rows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Head {
+    /// Name and kind (`Text`, `Numeric`, `Date`, `MultiValue`).
+    pub fields: Vec<(String, &'static str)>,
+    /// Each row's values in field order; `None` is null.
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// The fields and first `limit` rows of the Parquet `files` of a version, in file order.
+pub fn head(files: &[PathBuf], limit: usize) -> io::Result<Head> {
+    let mut out = Head::default();
+    let options = FormatOptions::default();
+    for file in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file)?)
+            .map_err(io::Error::other)?
+            .with_batch_size(limit.clamp(1, 8192))
+            .with_limit(limit.saturating_sub(out.rows.len()))
+            .build()
+            .map_err(io::Error::other)?;
+        if out.fields.is_empty() {
+            out.fields = reader
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), FieldType::from_arrow(f.data_type()).map_or("Unknown", |t| t.kind_name())))
+                .collect();
+        }
+        for batch in reader {
+            let batch = batch.map_err(io::Error::other)?;
+            let columns: Vec<ArrayFormatter<'_>> = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<Result<_, _>>()
+                .map_err(io::Error::other)?;
+            for row in 0..batch.num_rows() {
+                if out.rows.len() >= limit {
+                    return Ok(out);
+                }
+                out.rows.push(
+                    columns
+                        .iter()
+                        .zip(batch.columns())
+                        .map(|(c, array)| (!array.is_null(row)).then(|| c.value(row).to_string()))
+                        .collect(),
+                );
+            }
+        }
+        if out.rows.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
