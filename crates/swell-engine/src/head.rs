@@ -9,6 +9,17 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::io;
 use std::path::PathBuf;
 
+/// The most characters of one value shown; longer values end in `…`.
+pub const MAX_VALUE_CHARS: usize = 500;
+
+/// A value as shown: cut at [`MAX_VALUE_CHARS`].
+fn shown(text: String) -> String {
+    match text.char_indices().nth(MAX_VALUE_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
 /// A version's fields and first rows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Head {
@@ -53,7 +64,7 @@ pub fn head(files: &[PathBuf], limit: usize) -> io::Result<Head> {
                     columns
                         .iter()
                         .zip(batch.columns())
-                        .map(|(c, array)| (!array.is_null(row)).then(|| c.value(row).to_string()))
+                        .map(|(c, array)| (!array.is_null(row)).then(|| shown(c.value(row).to_string())))
                         .collect(),
                 );
             }
@@ -63,4 +74,18 @@ pub fn head(files: &[PathBuf], limit: usize) -> io::Result<Head> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_at_a_character_boundary() {
+        assert_eq!(shown("short".into()), "short");
+        let long = "é".repeat(MAX_VALUE_CHARS + 10);
+        let cut = shown(long);
+        assert_eq!(cut.chars().count(), MAX_VALUE_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
 }

@@ -369,9 +369,8 @@ struct ObjectPage {
     object: ObjectRow,
     /// `(name, type, skipped)` as the object syncs them.
     fields: Vec<(String, String, bool)>,
-    /// What its last sync stored: field names and first rows.
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
+    /// What its last sync stored: its first rows.
+    preview: pages::Preview,
     preview_problem: Option<String>,
 }
 
@@ -397,10 +396,10 @@ pub async fn object(State(web): State<Web>, viewer: Viewer, Path((id, object)): 
                 .collect()
         })
         .unwrap_or_default();
-    let (columns, rows, preview_problem) = match web.app().object_head(&c, &r).await {
-        Ok(Some(head)) => (head.fields.into_iter().map(|(n, _)| n).collect(), head.rows, None),
-        Ok(None) => (Vec::new(), Vec::new(), Some("Not synced yet: Run now syncs it.".to_string())),
-        Err(e) => (Vec::new(), Vec::new(), Some(e.message)),
+    let (preview, preview_problem) = match web.app().object_head(&c, &r).await {
+        Ok(Some(head)) => (pages::Preview::of(head), None),
+        Ok(None) => (pages::Preview::default(), Some("Not synced yet: Run now syncs it.".to_string())),
+        Err(e) => (pages::Preview::default(), Some(e.message)),
     };
     let page = ObjectPage {
         chrome: Chrome::new(&viewer, "connections", r.source_object.clone()),
@@ -409,8 +408,7 @@ pub async fn object(State(web): State<Web>, viewer: Viewer, Path((id, object)): 
         connection: c.label.clone(),
         object: ObjectRow::of(&r, &[]),
         fields,
-        columns,
-        rows,
+        preview,
         preview_problem,
     };
     pages::render(&page)

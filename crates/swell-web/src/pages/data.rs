@@ -116,7 +116,7 @@ struct DatasetPage {
     /// The version whose rows are shown.
     shown: Option<String>,
     fields: Vec<(String, &'static str)>,
-    rows: Vec<Vec<Option<String>>>,
+    preview: pages::Preview,
     preview_problem: Option<String>,
     versions: Vec<VersionRow>,
     can_restore: bool,
@@ -152,12 +152,12 @@ pub async fn dataset(
             None => return pages::not_found(&format!("Dataset {} has no version '{wanted}'.", d.name)),
         }
     };
-    let (fields, rows, preview_problem) = match shown {
+    let (fields, preview, preview_problem) = match shown {
         Some(v) => match web.app().dataset_head(&d, v).await {
-            Ok(head) => (head.fields, head.rows, None),
-            Err(e) => (Vec::new(), Vec::new(), Some(e.message)),
+            Ok(head) => (head.fields.clone(), pages::Preview::of(head), None),
+            Err(e) => (Vec::new(), pages::Preview::default(), Some(e.message)),
         },
-        None => (Vec::new(), Vec::new(), Some("This dataset has no version yet.".to_string())),
+        None => (Vec::new(), pages::Preview::default(), Some("This dataset has no version yet.".to_string())),
     };
     let row = |v: &DatasetVersionRecord| VersionRow {
         id: v.id.to_string(),
@@ -176,7 +176,7 @@ pub async fn dataset(
         current: versions.iter().find(|v| Some(&v.id) == d.current_version_id.as_ref()).map(row),
         shown: shown.map(|v| v.id.to_string()),
         fields,
-        rows,
+        preview,
         preview_problem,
         versions: versions.iter().map(row).collect(),
         can_restore: viewer.actor.may(Action::RestoreVersion).is_ok(),

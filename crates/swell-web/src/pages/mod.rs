@@ -140,6 +140,31 @@ pub fn refused(headers: &HeaderMap, e: &ApiError) -> Response {
     }
 }
 
+/// The most columns a preview of rows shows (a dataset can have thousands of fields; the
+/// fields table lists them all).
+pub const PREVIEW_COLUMNS: usize = 50;
+
+/// The first rows of a dataset or an object, as a table shows them: at most
+/// [`PREVIEW_COLUMNS`] columns, and how many more there are.
+#[derive(Default)]
+pub struct Preview {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Columns not shown.
+    pub more: usize,
+}
+
+impl Preview {
+    pub fn of(head: swell_engine::head::Head) -> Preview {
+        let more = head.fields.len().saturating_sub(PREVIEW_COLUMNS);
+        Preview {
+            columns: head.fields.into_iter().take(PREVIEW_COLUMNS).map(|(n, _)| n).collect(),
+            rows: head.rows.into_iter().map(|r| r.into_iter().take(PREVIEW_COLUMNS).collect()).collect(),
+            more,
+        }
+    }
+}
+
 /// Escapes text for HTML (the few fragments not written by a template).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -167,4 +192,20 @@ pub fn back_to(headers: &HeaderMap, default: &str) -> String {
         .and_then(|rest| rest.strip_prefix(host).filter(|_| !host.is_empty()))
         .and_then(crate::session::ui_page)
         .unwrap_or_else(|| default.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_shows_at_most_its_columns_and_counts_the_rest() {
+        let fields: Vec<(String, &'static str)> = (0..PREVIEW_COLUMNS + 7).map(|i| (format!("F{i}"), "Text")).collect();
+        let row: Vec<Option<String>> = (0..fields.len()).map(|i| Some(i.to_string())).collect();
+        let p = Preview::of(swell_engine::head::Head { fields, rows: vec![row.clone(), row] });
+        assert_eq!((p.columns.len(), p.more, p.rows.len()), (PREVIEW_COLUMNS, 7, 2));
+        assert!(p.rows.iter().all(|r| r.len() == PREVIEW_COLUMNS));
+        let narrow = Preview::of(swell_engine::head::Head { fields: vec![("A".into(), "Text")], rows: vec![] });
+        assert_eq!((narrow.columns, narrow.more), (vec!["A".to_string()], 0));
+    }
 }
