@@ -3,13 +3,24 @@
 //! definitions, which can be large, are not read).
 
 use crate::connectors::connector;
-use crate::jobs::{JOB_COLUMNS, job, node};
+use crate::jobs::{JOB_COLUMNS, job};
 use crate::who::with_names;
-use crate::{ConnectorRecord, DbRow, JobRecord, NodeRecord, Result, Store, StoreError, from_millis, parse_id};
+use crate::{ConnectorRecord, DbRow, JobRecord, Result, Store, StoreError, from_millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
-use std::collections::HashMap;
-use swell_core::{AssetKind, KeyPrefix, SalesforceId, Schedule};
+use std::collections::HashSet;
+use swell_core::{AssetKind, JobStatus, KeyPrefix, SalesforceId, Schedule};
+
+/// The latest run of an asset in a list: what a row shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRun {
+    pub id: SalesforceId,
+    pub status: JobStatus,
+    pub created_date: DateTime<Utc>,
+    /// Of a sync: it succeeded and none of its objects had anything new
+    /// (`swell_core::NO_CHANGES`).
+    pub unchanged: bool,
+}
 
 /// A dataflow or recipe in a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +37,7 @@ pub struct AssetSummary {
     /// Its schedule and the nominal instant of its next run.
     pub schedule: Option<(Schedule, Option<DateTime<Utc>>)>,
     /// Its latest run (requests refused because it was already queued are not runs).
-    pub last_run: Option<JobRecord>,
+    pub last_run: Option<LastRun>,
 }
 
 impl AssetSummary {
@@ -44,8 +55,8 @@ pub struct ConnectionSummary {
     pub objects: i64,
     /// Its schedule and the nominal instant of its next run.
     pub schedule: Option<(Schedule, Option<DateTime<Utc>>)>,
-    /// Its latest sync job, with that job's nodes (one per object).
-    pub last_sync: Option<(JobRecord, Vec<NodeRecord>)>,
+    /// Its latest sync.
+    pub last_sync: Option<LastRun>,
 }
 
 /// The schedule columns (`schedule`, `next_run`) of a list row, of the asset named `name`.
@@ -57,90 +68,90 @@ fn schedule_of(row: &DbRow, name: &str) -> Result<Option<(Schedule, Option<DateT
     Ok(Some((schedule, row.get::<Option<i64>, _>("next_run").map(from_millis))))
 }
 
-/// The subquery of a list row's latest run of dataflow `{dataflow}` (requests refused because
-/// one was already queued, bound as `$1`, are not runs).
-fn latest_run(dataflow: &str) -> String {
+/// The join of a list row's latest run (alias `j`) of dataflow `{dataflow}`; requests refused
+/// because one was already queued, bound as `$1`, are not runs. Joined rather than read
+/// after: a list reads a few columns of each run in the one query.
+fn latest_run_join(dataflow: &str) -> String {
     format!(
-        "(SELECT j.id FROM job j WHERE j.dataflow_id = {dataflow} AND j.id NOT LIKE $1
-          ORDER BY j.created_date DESC, j.id DESC LIMIT 1) AS last_run"
+        "LEFT JOIN job j ON j.id = (SELECT l.id FROM job l WHERE l.dataflow_id = {dataflow} AND l.id NOT LIKE $1
+          ORDER BY l.created_date DESC, l.id DESC LIMIT 1)"
     )
 }
 
+/// The columns of the latest run a list row joined ([`latest_run_join`]).
+const LAST_RUN_COLUMNS: &str = "j.id AS last_run, j.status AS last_status, j.created_date AS last_created";
+
+fn last_run(row: &DbRow) -> Result<Option<LastRun>> {
+    let Some(id) = row.get::<Option<String>, _>("last_run") else { return Ok(None) };
+    let status: String = row.get("last_status");
+    Ok(Some(LastRun {
+        id: parse_id(&id)?,
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status}")))?,
+        created_date: from_millis(row.get("last_created")),
+        unchanged: false,
+    }))
+}
+
 impl Store {
-    /// Jobs by id, keyed by their dataflow; one query per 500.
-    async fn jobs_by_dataflow(&self, ids: &[String]) -> Result<HashMap<SalesforceId, JobRecord>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {JOB_COLUMNS} FROM job WHERE id IN ({})", marks.join(", "));
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let j = job(&row)?;
-                out.insert(j.dataflow_id.clone(), j);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The nodes of some jobs, each job's in definition order; one query per 500.
-    async fn nodes_of_jobs(&self, ids: &[&SalesforceId]) -> Result<HashMap<SalesforceId, Vec<NodeRecord>>> {
-        let mut out: HashMap<SalesforceId, Vec<NodeRecord>> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql =
-                format!("SELECT * FROM job_node WHERE job_id IN ({}) ORDER BY job_id, position", marks.join(", "));
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let n = node(&row)?;
-                out.entry(n.job_id.clone()).or_default().push(n);
-            }
-        }
-        Ok(out)
-    }
-
     /// Every data connection by label, with its objects' count, its schedule and its latest
-    /// sync with that sync's nodes: three queries however many there are.
+    /// sync: two queries however many there are.
     pub async fn connection_summaries(&self) -> Result<Vec<ConnectionSummary>> {
         let sql = format!(
             "SELECT {}, s.definition AS schedule, s.next_run,
                     (SELECT count(*) FROM replicated_dataset r WHERE r.connector_id = c.id) AS objects,
-                    {}
+                    {LAST_RUN_COLUMNS}
              FROM data_connector c
              LEFT JOIN schedule s ON s.asset_id = c.id
+             {}
              ORDER BY lower(c.label), c.id",
             with_names("c", &["created_by", "last_modified_by"]),
-            latest_run("c.dataflow_id")
+            latest_run_join("c.dataflow_id")
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(format!("{}%", KeyPrefix::JobRequest.as_str()))
             .fetch_all(&self.pool)
             .await?;
         let mut out = Vec::new();
-        let mut runs: Vec<String> = Vec::new();
         for row in &rows {
             let c = connector(row)?;
-            runs.extend(row.get::<Option<String>, _>("last_run"));
             out.push(ConnectionSummary {
                 schedule: schedule_of(row, &c.name)?,
                 objects: row.get("objects"),
+                last_sync: last_run(row)?,
                 connector: c,
-                last_sync: None,
             });
         }
-        let mut last = self.jobs_by_dataflow(&runs).await?;
-        let ids: Vec<&SalesforceId> = last.values().map(|j| &j.id).collect();
-        let mut nodes = self.nodes_of_jobs(&ids).await?;
-        for c in &mut out {
-            c.last_sync = last.remove(&c.connector.dataflow_id).map(|j| {
-                let n = nodes.remove(&j.id).unwrap_or_default();
-                (j, n)
-            });
+        // which successful syncs found nothing new: counted, not read node by node
+        let done: Vec<&SalesforceId> = out
+            .iter()
+            .filter_map(|c| c.last_sync.as_ref())
+            .filter(|j| j.status == JobStatus::Success)
+            .map(|j| &j.id)
+            .collect();
+        let unchanged = self.unchanged_syncs(&done).await?;
+        for j in out.iter_mut().filter_map(|c| c.last_sync.as_mut()) {
+            j.unchanged = unchanged.contains(&j.id);
+        }
+        Ok(out)
+    }
+
+    /// Of the sync jobs `ids`, those with nodes all of which had nothing new.
+    async fn unchanged_syncs(&self, ids: &[&SalesforceId]) -> Result<HashSet<SalesforceId>> {
+        let mut out = HashSet::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT job_id FROM job_node WHERE job_id IN ({}) GROUP BY job_id
+                 HAVING count(*) = sum(CASE WHEN status = 'success' AND message = $1 THEN 1 ELSE 0 END)",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(swell_core::NO_CHANGES);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.insert(parse_id(row.get("job_id"))?);
+            }
         }
         Ok(out)
     }
@@ -160,17 +171,18 @@ impl Store {
     }
 
     /// Dataflows and recipes (not connections' sync dataflows) whose name or label holds every
-    /// word of `q` (case-insensitive), by label.
+    /// word of `q` (case-insensitive), by label, in one query.
     pub async fn asset_summaries(&self, q: Option<&str>) -> Result<Vec<AssetSummary>> {
         let sql = format!(
             "SELECT d.id, d.name, d.label, d.kind, d.last_modified_date, r.id AS recipe_id,
-                    s.definition AS schedule, s.next_run, {}
+                    s.definition AS schedule, s.next_run, {LAST_RUN_COLUMNS}
              FROM dataflow d
              LEFT JOIN recipe r ON r.dataflow_id = d.id
              LEFT JOIN schedule s ON s.asset_id = coalesce(r.id, d.id)
+             {}
              WHERE d.kind IN ($2, $3)
              ORDER BY lower(d.label), d.id",
-            latest_run("d.id")
+            latest_run_join("d.id")
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(format!("{}%", KeyPrefix::JobRequest.as_str()))
@@ -180,31 +192,22 @@ impl Store {
             .await?;
         let words: Vec<String> = q.unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
         let mut out = Vec::new();
-        let mut runs: Vec<String> = Vec::new();
         for row in &rows {
             let (name, label): (String, String) = (row.get("name"), row.get("label"));
             let hay = format!("{name} {label}").to_lowercase();
             if !words.iter().all(|w| hay.contains(w.as_str())) {
                 continue;
             }
-            let schedule = schedule_of(row, &name)?;
-            if let Some(run) = row.get::<Option<String>, _>("last_run") {
-                runs.push(run);
-            }
             out.push(AssetSummary {
                 dataflow_id: parse_id(row.get("id"))?,
                 recipe_id: row.get::<Option<String>, _>("recipe_id").as_deref().map(parse_id).transpose()?,
+                schedule: schedule_of(row, &name)?,
+                last_run: last_run(row)?,
                 name,
                 label,
                 kind: AssetKind::parse(row.get("kind")).map_err(StoreError::Corrupt)?,
                 last_modified_date: from_millis(row.get("last_modified_date")),
-                schedule,
-                last_run: None,
             });
-        }
-        let mut last = self.jobs_by_dataflow(&runs).await?;
-        for a in &mut out {
-            a.last_run = last.remove(&a.dataflow_id);
         }
         Ok(out)
     }

@@ -22,7 +22,7 @@ mod schedules;
 mod users;
 mod who;
 
-pub use asset_lists::{AssetSummary, ConnectionSummary};
+pub use asset_lists::{AssetSummary, ConnectionSummary, LastRun};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use clients::ClientRecord;
 pub use connectors::{ConnectorRecord, ReplicatedPatch, ReplicatedRecord, SyncRecord, sync_dataflow_name};

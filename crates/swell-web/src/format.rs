@@ -49,10 +49,15 @@ pub fn sync_node_status(n: &NodeState) -> Status {
     }
 }
 
-/// A sync job: No changes when it succeeded and none of its objects had anything new.
-pub fn sync_status(job: &JobRecord, nodes: &[NodeRecord]) -> Status {
-    let unchanged = !nodes.is_empty() && nodes.iter().all(|n| sync_node_status(&n.state) == NO_CHANGES);
-    if job.status == JobStatus::Success && unchanged { NO_CHANGES } else { job_status(job.status) }
+/// Whether a sync's objects all had nothing new.
+pub fn all_unchanged(nodes: &[NodeRecord]) -> bool {
+    !nodes.is_empty() && nodes.iter().all(|n| sync_node_status(&n.state) == NO_CHANGES)
+}
+
+/// A sync job: No changes when it succeeded and none of its objects had anything new
+/// (`unchanged`: [`all_unchanged`], or the store's `LastRun::unchanged`).
+pub fn sync_status(status: JobStatus, unchanged: bool) -> Status {
+    if status == JobStatus::Success && unchanged { NO_CHANGES } else { job_status(status) }
 }
 
 /// The words for a job's type, as Data Manager's Monitor says them.

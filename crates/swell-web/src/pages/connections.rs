@@ -50,8 +50,8 @@ impl ConnectionRow {
             last_sync: c
                 .last_sync
                 .as_ref()
-                .map(|(j, nodes)| (j.id.to_string(), format::sync_status(j, nodes), Time(j.created_date))),
-            active: c.last_sync.as_ref().is_some_and(|(j, _)| !j.status.is_finished()),
+                .map(|j| (j.id.to_string(), format::sync_status(j.status, j.unchanged), Time(j.created_date))),
+            active: c.last_sync.as_ref().is_some_and(|j| !j.status.is_finished()),
         }
     }
 }
@@ -215,7 +215,9 @@ async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, s
         properties,
         schedule,
         next_run,
-        last_sync: latest.as_ref().map(|j| (j.id.to_string(), format::sync_status(j, &nodes), Time(j.created_date))),
+        last_sync: latest.as_ref().map(|j| {
+            (j.id.to_string(), format::sync_status(j.status, format::all_unchanged(&nodes)), Time(j.created_date))
+        }),
         active: latest.as_ref().is_some_and(|j| !j.status.is_finished()),
         objects: objects.iter().map(|r| ObjectRow::of(r, &nodes)).collect(),
         modes: ConnectionMode::ALL.iter().map(|m| (m.as_str(), mode_words(m))).collect(),

@@ -136,7 +136,11 @@ impl JobLive {
             id: job.id.to_string(),
             name: job.label.clone(),
             kind: format::job_type(job.job_type),
-            status: if sync { format::sync_status(job, nodes) } else { format::job_status(job.status) },
+            status: if sync {
+                format::sync_status(job.status, format::all_unchanged(nodes))
+            } else {
+                format::job_status(job.status)
+            },
             trigger: format::trigger(job),
             queued: Time(job.created_date),
             started: job.executed_date.map(Time),
