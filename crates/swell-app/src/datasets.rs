@@ -2,6 +2,7 @@
 
 use crate::{Action, Subject};
 
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{IdOrName, id_of};
 use crate::{Actor, App};
@@ -70,7 +71,8 @@ impl App {
         let failed = |e: &dyn std::fmt::Display| ApiError::internal(format!("restoring {}: {e}", d.name));
         let table = self.data_dir.dataset(&d.name).map_err(|e| failed(&e))?;
         let lock = table.lock_async().await.map_err(|e| failed(&e))?;
-        table.version(&src.storage_version).map_err(|e| failed(&e))?;
+        let what = format!("version {} of {}", src.id, d.name);
+        table.version(&src.storage_version).and_then(|v| v.files()).map_err(|e| unreadable(&what, e))?;
         let (d, created) = self
             .store
             .record_dataset_version(&actor.id, &d.name, &d.label, &src.storage_version, src.row_count, None)
@@ -102,5 +104,19 @@ async fn head_of(
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))?
-        .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))
+        .map_err(|e| unreadable(&what, e))
+}
+
+/// Stored files that cannot be read: missing ones (deleted from the data dir by hand, or by a
+/// disk fault) are a conflict between the store and the disk that the user can see and act on,
+/// named as such; anything else is the server's error.
+fn unreadable(what: &str, e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ApiError::new(
+            ErrorCode::Conflict,
+            format!("The stored files of {what} are missing from the data dir: {e}. Its rows cannot be read."),
+        )
+    } else {
+        ApiError::internal(format!("reading {what}: {e}"))
+    }
 }

@@ -179,7 +179,15 @@ pub async fn prepare_sync(
     cancel: &CancellationToken,
     progress: &AtomicU64,
 ) -> Result<PreparedSync> {
-    let previous = table.current().map_err(io_error)?;
+    // a current version whose files are gone (deleted from the data dir by hand) is nothing to
+    // merge with: the sync reads every row and writes the object anew
+    let previous = match table.current() {
+        Ok(Some(v)) if v.files().is_ok_and(|f| !f.is_empty()) => Some(v),
+        Ok(Some(_)) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Ok(None) => None,
+        Err(e) => return Err(io_error(e)),
+    };
     let fields = metadata_fields(&request.fields);
     let incremental = match (&request.mode, &previous) {
         (Mode::Incremental { key, watermark, since }, Some(prev))

@@ -48,7 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Fields<T> {
         let kind = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let essence = kind.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            let got = if essence.is_empty() { "no content type".to_string() } else { format!("'{essence}'") };
+            let got = if essence.is_empty() { "one with no content type".to_string() } else { format!("'{essence}'") };
             return Err(pages::problem(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 &format!(
@@ -110,9 +110,20 @@ pub fn pairs(body: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
+            (printable(decode(k)), printable(decode(v)))
         })
         .collect()
+}
+
+/// Text without control characters other than tab and line breaks: a NUL or an escape
+/// typed into an address or a form would otherwise be written back into the page raw (HTML
+/// escaping leaves them). Each becomes U+FFFD, so that what was wrong still shows.
+pub fn printable(s: String) -> String {
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        s.chars().map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { '\u{FFFD}' } else { c }).collect()
+    } else {
+        s
+    }
 }
 
 /// Decodes one `application/x-www-form-urlencoded` value (`+` is a space; a `%` not followed

@@ -970,6 +970,27 @@ async fn data_lists_datasets_by_name_and_a_datasets_page_shows_fields_rows_versi
         )
         .await;
     assert!(s.is_client_error(), "{s} {bad}");
+    // a version whose files were deleted by hand: its page and Restore say so, never a 500
+    let d = ui.store.dataset_by_name("Accounts").await.unwrap().unwrap();
+    let gone = ui.store.dataset_versions(&d.id).await.unwrap().into_iter().find(|v| v.id.as_str() == current).unwrap();
+    std::fs::remove_dir_all(
+        ui.data.root().join("datasets").join("Accounts").join("versions").join(&gone.storage_version),
+    )
+    .unwrap();
+    let (s, _, page) =
+        ui.request("GET", &format!("/ui/data/{dataset}?version={current}"), &[("cookie", &editor)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("are missing from the data dir"), "{page}");
+    let (s, _, page) = ui
+        .request(
+            "POST",
+            &format!("/ui/data/{dataset}/restore"),
+            &[FORM, ("cookie", &editor)],
+            &format!("csrf={csrf}&version={current}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("are missing from the data dir"), "{page}");
 }
 
 #[tokio::test]
@@ -1149,6 +1170,38 @@ async fn connections_are_added_edited_with_secrets_kept_synced_and_say_when_noth
     let (_, _, page) = ui.request("GET", &at, &[("cookie", &admin)], "").await;
     let objects = between(&page, "id=\"objects\"", "</section>");
     assert!(objects.contains("✓</span> Success") && !objects.contains("No changes"), "{objects}");
+    // an object whose stored files were deleted by hand says so, and Full sync writes it anew
+    let versions =
+        ui.data.root().join("connections").join("Org_Files").join("objects").join("Account").join("versions");
+    std::fs::remove_dir_all(&versions).unwrap();
+    let (s, _, page) = ui.request("GET", &format!("{at}/objects/{object}"), &[("cookie", &admin)], "").await;
+    assert!(s == StatusCode::OK && page.contains("missing from the data dir"), "{s} {page}");
+    let (s, h, _) = ui
+        .request("POST", &format!("{at}/objects/{object}/full"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let rewritten = h["location"].to_str().unwrap().rsplit('/').next().unwrap().to_string();
+    ui.wait_for(&rewritten, |s| s == "Success").await;
+    let (_, _, page) = ui.request("GET", &format!("{at}/objects/{object}"), &[("cookie", &admin)], "").await;
+    assert!(between(&page, "id=\"rows\"", "</section>").contains("Globex"), "{page}");
+    // a viewer's change is refused for the role before the form is read
+    let (s, _, _) = ui
+        .request(
+            "POST",
+            &format!("{at}/objects/{object}/mode"),
+            &[FORM, ("cookie", &viewer)],
+            &format!(
+                "csrf={}&mode=Bogus",
+                csrf_of(&ui.request("GET", "/ui/connections", &[("cookie", &viewer)], "").await.2)
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // a form without the description keeps it
+    let (s, _, _) =
+        ui.request("POST", &at, &[FORM, ("cookie", &admin)], &format!("csrf={csrf}&label=Org+files+2")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(ui.app.connection(&id).await.unwrap().description.as_deref(), Some("Local copy"));
     // Run again of a sync syncs the connection again
     let (s, h, _) = ui
         .request("POST", &format!("/ui/jobs/{full}/again"), &[FORM, ("cookie", &admin)], &format!("csrf={csrf}"))

@@ -178,6 +178,15 @@ fn sent_properties(pairs: &[(String, String)]) -> Vec<(String, String)> {
     out
 }
 
+/// What a refused form writes back of a field: at most `max` characters (the most it may
+/// hold; the problem says so).
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// Every problem of a refused change.
 fn problems_of(e: ApiError) -> Vec<String> {
     std::iter::once(e.message).chain(e.more).collect()
@@ -192,6 +201,9 @@ pub async fn create(
 ) -> Response {
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
+    }
+    if let Err(e) = web.app().require(&viewer.actor, Action::CreateConnection).await {
+        return pages::refused(&headers, &e);
     }
     let sent = sent_properties(&pairs);
     let ty = match ConnectorType::parse(form.kind.trim()) {
@@ -214,7 +226,8 @@ pub async fn create(
         Err(e) if e.status() == StatusCode::BAD_REQUEST || e.status() == StatusCode::CONFLICT => {
             let status = e.status();
             let mut page = FormPage::new(&viewer, "Add a connection", None);
-            (page.name, page.label, page.description) = (form.name, form.label, form.description);
+            (page.name, page.label, page.description) =
+                (cut(form.name, 80), cut(form.label, 255), cut(form.description, 1000));
             page.problems = problems_of(e);
             let value = |name: &str| {
                 sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).filter(|_| !ty.is_secret(name))
@@ -241,6 +254,9 @@ pub async fn update(
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
     }
+    if let Err(e) = web.app().require(&viewer.actor, Action::UpdateConnection).await {
+        return pages::refused(&headers, &e);
+    }
     let c = match web.app().connection(&id).await {
         Ok(c) => c,
         Err(e) => return pages::error(&e),
@@ -255,7 +271,11 @@ pub async fn update(
         sent.iter().filter(|(n, v)| !v.is_empty() || c.properties.iter().any(|(m, _)| m == n)).cloned().collect();
     let change = ConnectionChange {
         label: Some(form.label.trim().to_string()).filter(|l| !l.is_empty()),
-        description: Some(Some(form.description.trim().to_string()).filter(|d| !d.is_empty())),
+        // a form without the field keeps the description; an emptied field clears it
+        description: pairs
+            .iter()
+            .any(|(k, _)| k == "description")
+            .then(|| Some(form.description.trim().to_string()).filter(|d| !d.is_empty())),
         properties: Some(properties),
         ..ConnectionChange::default()
     };
@@ -265,18 +285,23 @@ pub async fn update(
         }
         Err(e) if e.status() == StatusCode::BAD_REQUEST => {
             let mut page = FormPage::new(&viewer, &format!("Edit {}", c.label), Some(&c));
-            (page.label, page.description) = (form.label, form.description);
+            (page.label, page.description) = (cut(form.label, 255), cut(form.description, 1000));
             page.problems = problems_of(e);
+            // secrets read as stored (the mask, or empty): a typed one is never written back
             let value = |name: &str| {
-                let typed = sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-                match typed {
-                    // a typed secret is not written back; the stored one still is the mask
-                    Some(v) if ty.is_secret(name) && v != MASK => {
-                        c.properties.iter().any(|(n, s)| n == name && !s.is_empty()).then(|| MASK.to_string())
-                    }
-                    other => other,
+                if ty.is_secret(name) {
+                    c.properties.iter().any(|(n, s)| n == name && !s.is_empty()).then(|| MASK.to_string())
+                } else {
+                    // as typed; one the form left out as stored (sending it back changes nothing)
+                    sent.iter().chain(c.properties.iter()).find(|(n, _)| n == name).map(|(_, v)| cut(v.clone(), 2000))
                 }
             };
+            if sent.iter().any(|(n, v)| ty.is_secret(n) && !v.is_empty() && v != MASK) {
+                page.problems.push(
+                    "The secrets you typed were not kept (a refused form never holds them): type them again."
+                        .to_string(),
+                );
+            }
             page.with_type(ty, value, &c.properties).answer(StatusCode::BAD_REQUEST)
         }
         Err(e) => pages::refused(&headers, &e),

@@ -171,6 +171,8 @@ struct ConnectionPage {
     can_run: bool,
     can_edit: bool,
     can_change_objects: bool,
+    /// Full sync changes the object and runs the connection: both roles' rights.
+    can_full: bool,
 }
 
 /// The connection's page, with `problem` (a refused change) said at its top.
@@ -225,6 +227,7 @@ async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, s
         can_run: viewer.actor.may(Action::RunConnection).is_ok(),
         can_edit: viewer.actor.may(Action::UpdateConnection).is_ok(),
         can_change_objects: viewer.actor.may(Action::UpdateObject).is_ok(),
+        can_full: viewer.actor.may(Action::UpdateObject).is_ok() && viewer.actor.may(Action::RunConnection).is_ok(),
     };
     if page.objects.is_empty() {
         page.can_run = false;
@@ -291,6 +294,10 @@ pub async fn mode(
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
     }
+    // the role before the request is read: a refusal is the role's, and audited
+    if let Err(e) = web.app().require(&viewer.actor, Action::UpdateObject).await {
+        return pages::refused(&headers, &e);
+    }
     let change = match swell_app::connection_mode(&form.mode) {
         Ok(m) => NewObject {
             settings: ReplicatedPatch { connection_mode: Some(m), ..ReplicatedPatch::default() },
@@ -319,18 +326,27 @@ pub async fn full(
     if let Some(refused) = viewer.refuse(&form.csrf) {
         return refused;
     }
-    if let Err(e) = viewer.actor.may(Action::RunConnection) {
-        return pages::refused(&headers, &e);
+    for action in [Action::UpdateObject, Action::RunConnection] {
+        if let Err(e) = web.app().require(&viewer.actor, action).await {
+            return pages::refused(&headers, &e);
+        }
     }
     let change = NewObject {
         settings: ReplicatedPatch { full_refresh: Some(true), ..ReplicatedPatch::default() },
         ..NewObject::default()
     };
-    if let Err(e) = change_object(&web, &viewer, &id, &object, change).await {
-        return refuse(&web, &viewer, &headers, &id, e).await;
-    }
+    let r = match change_object(&web, &viewer, &id, &object, change).await {
+        Ok(r) => r,
+        Err(e) => return refuse(&web, &viewer, &headers, &id, e).await,
+    };
     match web.app().run_connection(&viewer.actor, &id).await {
         Ok(job) => started(&headers, &job),
+        // the full sync stays asked for: the queued sync reads it when it starts
+        Err(e) if e.code == swell_app::ErrorCode::JobAlreadyQueued => pages::changed(
+            &headers,
+            &format!("A sync is already queued: {} syncs in full in it.", r.source_object),
+            &format!("{BASE}/connections/{id}"),
+        ),
         Err(e) => pages::refused(&headers, &e),
     }
 }
@@ -398,9 +414,20 @@ pub async fn object(State(web): State<Web>, viewer: Viewer, Path((id, object)): 
                 .collect()
         })
         .unwrap_or_default();
+    // the latest sync's node of this object: No changes, rows and time
+    let nodes = match web.app().store.latest_run(&c.dataflow_id).await {
+        Ok(Some(j)) => web.app().store.nodes(&j.id).await.unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let (preview, preview_problem) = match web.app().object_head(&c, &r).await {
         Ok(Some(head)) => (pages::Preview::of(head), None),
-        Ok(None) => (pages::Preview::default(), Some("Not synced yet: Run now syncs it.".to_string())),
+        Ok(None) if r.status == SyncStatus::New => {
+            (pages::Preview::default(), Some("Not synced yet: Run now syncs it.".to_string()))
+        }
+        Ok(None) => (
+            pages::Preview::default(),
+            Some("Its synced data is missing from the data dir: Full sync writes it again.".to_string()),
+        ),
         Err(e) => (pages::Preview::default(), Some(e.message)),
     };
     let page = ObjectPage {
@@ -408,7 +435,7 @@ pub async fn object(State(web): State<Web>, viewer: Viewer, Path((id, object)): 
         base: BASE,
         connection_id: c.id.to_string(),
         connection: c.label.clone(),
-        object: ObjectRow::of(&r, &[]),
+        object: ObjectRow::of(&r, &nodes),
         fields,
         preview,
         preview_problem,

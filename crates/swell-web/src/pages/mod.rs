@@ -78,8 +78,18 @@ struct Problem<'a> {
     icon: String,
 }
 
+/// The most characters of a problem page's message.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
 /// A page that says what went wrong, with its status.
 pub fn problem(status: StatusCode, message: &str) -> Response {
+    // what a message quotes of the request (an id in the path) is cut and made printable
+    let mut message = crate::input::printable(message.to_string());
+    if let Some((at, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(at);
+        message.push('…');
+    }
+    let message = message.as_str();
     let page = Problem {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
