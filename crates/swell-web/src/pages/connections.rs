@@ -15,7 +15,7 @@ use crate::{BASE, Web};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use swell_app::{Action, ApiError, MASK, NewObject, type_of};
 use swell_core::{ConnectionMode, SyncStatus};
@@ -255,22 +255,8 @@ pub async fn run(
         return refused;
     }
     match web.app().run_connection(&viewer.actor, &id).await {
-        Ok(job) => started(&headers, &job),
+        Ok(job) => pages::queued(&headers, &job, "sync"),
         Err(e) => pages::refused(&headers, &e),
-    }
-}
-
-/// A queued sync: with htmx a notice that links the job; without, on to the job's page.
-fn started(headers: &HeaderMap, job: &swell_store::JobRecord) -> Response {
-    if pages::from_htmx(headers) {
-        axum::response::Html(format!(
-            "<p class=\"notice\" role=\"status\">{} is queued: <a href=\"{BASE}/jobs/{}\">follow its sync</a>.</p>",
-            pages::escape(&job.label),
-            job.id
-        ))
-        .into_response()
-    } else {
-        axum::response::Redirect::to(&format!("{BASE}/jobs/{}", job.id)).into_response()
     }
 }
 
@@ -340,7 +326,7 @@ pub async fn full(
         Err(e) => return refuse(&web, &viewer, &headers, &id, e).await,
     };
     match web.app().run_connection(&viewer.actor, &id).await {
-        Ok(job) => started(&headers, &job),
+        Ok(job) => pages::queued(&headers, &job, "sync"),
         // the full sync stays asked for: the queued sync reads it when it starts
         Err(e) if e.code == swell_app::ErrorCode::JobAlreadyQueued => pages::changed(
             &headers,

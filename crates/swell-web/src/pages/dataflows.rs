@@ -2,15 +2,15 @@
 //! and its next run; search by name; Run Now. (One page of all of them: an org holds a few
 //! hundred at most, and the list is read in two queries without the definitions.)
 
+use crate::Web;
 use crate::format::{self, Status, Time};
 use crate::input::{Fields, Params};
 use crate::pages::{self, Chrome};
 use crate::session::{CsrfForm, Viewer};
-use crate::{BASE, Web};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use std::collections::HashMap;
 use swell_app::Action;
@@ -103,13 +103,7 @@ pub async fn run(
         return refused;
     }
     match web.app().start_job(&viewer.actor, &id).await {
-        Ok(job) if pages::from_htmx(&headers) => Html(format!(
-            "<p class=\"notice\" role=\"status\">{} is queued: <a href=\"{BASE}/jobs/{}\">follow its run</a>.</p>",
-            pages::escape(&job.label),
-            job.id
-        ))
-        .into_response(),
-        Ok(job) => axum::response::Redirect::to(&format!("{BASE}/jobs/{}", job.id)).into_response(),
+        Ok(job) => pages::queued(&headers, &job, "run"),
         Err(e) => pages::refused(&headers, &e),
     }
 }

@@ -138,6 +138,21 @@ pub fn changed(headers: &HeaderMap, notice: &str, back: &str) -> Response {
     }
 }
 
+/// A job that was queued (Run now, Full sync): with htmx a notice that links the job ("follow
+/// its `what`"); without, on to the job's page.
+pub fn queued(headers: &HeaderMap, job: &swell_store::JobRecord, what: &str) -> Response {
+    if from_htmx(headers) {
+        Html(format!(
+            "<p class=\"notice\" role=\"status\">{} is queued: <a href=\"{BASE}/jobs/{}\">follow its {what}</a>.</p>",
+            escape(&job.label),
+            job.id
+        ))
+        .into_response()
+    } else {
+        Redirect::to(&format!("{BASE}/jobs/{}", job.id)).into_response()
+    }
+}
+
 /// A change that was refused, answered like [`changed`]: a notice for htmx, a page otherwise.
 pub fn refused(headers: &HeaderMap, e: &ApiError) -> Response {
     if from_htmx(headers) {
