@@ -114,6 +114,9 @@ pub struct FolderPolicy {
     roots: Vec<std::path::PathBuf>,
     /// Any folder: for `swell run` and tests, never for a server.
     any: bool,
+    /// Canonical folders never read, even under a root: the server's own data dir (its
+    /// datasets, its store, its secrets' key), which a connection must not expose.
+    denied: Vec<std::path::PathBuf>,
 }
 
 impl FolderPolicy {
@@ -126,18 +129,28 @@ impl FolderPolicy {
                     .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", r.display())))?,
             );
         }
-        Ok(FolderPolicy { roots: out, any: false })
+        Ok(FolderPolicy { roots: out, any: false, denied: Vec::new() })
     }
 
     /// Every folder the process can read.
     pub fn unrestricted() -> FolderPolicy {
-        FolderPolicy { roots: Vec::new(), any: true }
+        FolderPolicy { roots: Vec::new(), any: true, denied: Vec::new() }
     }
 
     /// Adds a root (the demo's sample folder).
     pub fn allow(&mut self, root: &std::path::Path) -> std::io::Result<()> {
         self.roots.push(std::fs::canonicalize(root)?);
         Ok(())
+    }
+
+    /// Never reads `dir` or what is under it, whatever the roots allow (the server's data dir).
+    pub fn deny(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        self.denied.push(std::fs::canonicalize(dir)?);
+        Ok(())
+    }
+
+    fn is_denied(&self, p: &std::path::Path) -> bool {
+        self.denied.iter().any(|d| p.starts_with(d))
     }
 
     /// The canonical folder when it is allowed. Messages name the folder as given, never the
@@ -163,6 +176,11 @@ impl FolderPolicy {
         if !allowed(&canonical) {
             return Err(refused());
         }
+        if self.is_denied(&canonical) {
+            return Err(ConnectError::Config(format!(
+                "FolderPath '{shown}': the server's own data dir is never read by a connection"
+            )));
+        }
         if !canonical.is_dir() {
             return Err(ConnectError::Config(format!("FolderPath '{shown}': not a folder")));
         }
@@ -172,7 +190,7 @@ impl FolderPolicy {
     /// Whether `file` (canonical) lies under an allowed root: a file reached through a
     /// symbolic link may point elsewhere.
     pub fn contains(&self, file: &std::path::Path) -> bool {
-        self.any || self.roots.iter().any(|r| file.starts_with(r))
+        (self.any || self.roots.iter().any(|r| file.starts_with(r))) && !self.is_denied(file)
     }
 }
 
@@ -186,4 +204,31 @@ pub(crate) fn quote_ident(name: &str, quote: char) -> String {
 /// Quotes a text literal for SQL (single quotes doubled).
 pub(crate) fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denied_folder_is_never_read_even_under_an_allowed_root() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        let files = root.path().join("files");
+        std::fs::create_dir_all(data.join("datasets")).unwrap();
+        std::fs::create_dir_all(&files).unwrap();
+        let mut policy = FolderPolicy::roots([root.path().to_path_buf()]).unwrap();
+        policy.deny(&data).unwrap();
+        assert!(policy.check(&files).is_ok());
+        assert!(policy.check(root.path()).is_ok(), "a root that holds the data dir is still read");
+        for denied in [data.clone(), data.join("datasets"), files.join("../data/datasets")] {
+            let e = policy.check(&denied).unwrap_err().to_string();
+            assert!(e.contains("data dir is never read"), "{e}");
+        }
+        // a file reached through a link into the data dir is not inside the allowed folders
+        std::fs::write(data.join("secret.csv"), "a\n1\n").unwrap();
+        let canonical = std::fs::canonicalize(data.join("secret.csv")).unwrap();
+        assert!(!policy.contains(&canonical));
+        assert!(policy.contains(&std::fs::canonicalize(&files).unwrap().join("x.csv")));
+    }
 }

@@ -3,9 +3,9 @@
 //! definitions, which can be large, are not read).
 
 use crate::connectors::connector;
-use crate::jobs::{JOB_COLUMNS, job};
+use crate::jobs::node;
 use crate::who::with_names;
-use crate::{ConnectorRecord, DbRow, JobRecord, Result, Store, StoreError, from_millis, parse_id};
+use crate::{ConnectorRecord, DbRow, NodeRecord, Result, Store, StoreError, from_millis, parse_id};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashSet;
@@ -135,7 +135,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Of the sync jobs `ids`, those with nodes all of which had nothing new.
+    /// Of the sync jobs `ids`, those with nodes all of which had nothing new
+    /// ([`crate::NodeState::unchanged`], in SQL).
     async fn unchanged_syncs(&self, ids: &[&SalesforceId]) -> Result<HashSet<SalesforceId>> {
         let mut out = HashSet::new();
         for chunk in ids.chunks(500) {
@@ -156,18 +157,30 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest run of a dataflow (of a connection's sync dataflow: its latest sync).
-    pub async fn latest_run(&self, dataflow: &SalesforceId) -> Result<Option<JobRecord>> {
+    /// The latest run of a dataflow (of a connection's sync dataflow: its latest sync) with
+    /// its nodes in run order, in one query. `unchanged` is computed as
+    /// [`Store::connection_summaries`] computes it.
+    pub async fn latest_run_with_nodes(&self, dataflow: &SalesforceId) -> Result<Option<(LastRun, Vec<NodeRecord>)>> {
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM job WHERE dataflow_id = $2 AND id NOT LIKE $1
-             ORDER BY created_date DESC, id DESC LIMIT 1"
+            "SELECT {LAST_RUN_COLUMNS}, n.* FROM job j LEFT JOIN job_node n ON n.job_id = j.id
+             WHERE j.id = (SELECT l.id FROM job l WHERE l.dataflow_id = $2 AND l.id NOT LIKE $1
+                           ORDER BY l.created_date DESC, l.id DESC LIMIT 1)
+             ORDER BY n.position"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(format!("{}%", KeyPrefix::JobRequest.as_str()))
             .bind(dataflow.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        row.as_ref().map(job).transpose()
+        let Some(mut run) = rows.first().map(last_run).transpose()?.flatten() else { return Ok(None) };
+        let nodes = rows
+            .iter()
+            .filter(|r| r.get::<Option<String>, _>("job_id").is_some())
+            .map(node)
+            .collect::<Result<Vec<_>>>()?;
+        run.unchanged =
+            run.status == JobStatus::Success && !nodes.is_empty() && nodes.iter().all(|n| n.state.unchanged());
+        Ok(Some((run, nodes)))
     }
 
     /// Dataflows and recipes (not connections' sync dataflows) whose name or label holds every

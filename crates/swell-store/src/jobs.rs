@@ -68,6 +68,13 @@ pub struct NodeState {
     pub message: Option<String>,
 }
 
+impl NodeState {
+    /// A sync's node whose object had nothing new (`swell_core::NO_CHANGES`).
+    pub fn unchanged(&self) -> bool {
+        self.status == NodeStatus::Success && self.message.as_deref() == Some(swell_core::NO_CHANGES)
+    }
+}
+
 pub(crate) fn job(row: &DbRow) -> Result<JobRecord> {
     let status: String = row.get("status");
     let job_type: String = row.get("job_type");

@@ -42,16 +42,12 @@ pub const NO_CHANGES: Status = Status { icon: "=", word: "No changes", class: "s
 
 /// A node of a sync: No changes where its object had nothing new.
 pub fn sync_node_status(n: &NodeState) -> Status {
-    if n.status == NodeStatus::Success && n.message.as_deref() == Some(swell_core::NO_CHANGES) {
-        NO_CHANGES
-    } else {
-        node_status(n.status)
-    }
+    if n.unchanged() { NO_CHANGES } else { node_status(n.status) }
 }
 
 /// Whether a sync's objects all had nothing new.
 pub fn all_unchanged(nodes: &[NodeRecord]) -> bool {
-    !nodes.is_empty() && nodes.iter().all(|n| sync_node_status(&n.state) == NO_CHANGES)
+    !nodes.is_empty() && nodes.iter().all(|n| n.state.unchanged())
 }
 
 /// A sync job: No changes when it succeeded and none of its objects had anything new

@@ -138,6 +138,7 @@ pub fn router(web: Web) -> Router {
         .route(&at("/connections/{id}"), get(pages::connections::page).post(pages::connection_form::update))
         .route(&at("/connections/{id}/edit"), get(pages::connection_form::edit))
         .route(&at("/connections/{id}/run"), post(pages::connections::run))
+        .route(&at("/connections/{id}/schedule"), post(pages::schedule::save_connection))
         .route(&at("/connections/{id}/objects/{object}"), get(pages::connections::object))
         .route(&at("/connections/{id}/objects/{object}/mode"), post(pages::connections::mode))
         .route(&at("/connections/{id}/objects/{object}/full"), post(pages::connections::full))

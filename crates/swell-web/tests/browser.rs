@@ -201,6 +201,8 @@ async fn data_manager_in_chromium() {
     let ui = Ui::new().await;
     // an editor: runs, stops, schedules and edits (an operator may not schedule or edit)
     ui.user("ops@example.com", Role::Editor).await;
+    // an admin, for what only an admin sees: a connection's form
+    ui.user("ada@example.com", Role::Admin).await;
     ui.object("Account", "Id,Name\n001A,Acme\n001B,Globex\n").await;
     ui.object("Sales", &slow_rows()).await;
     let quick = ui.dataflow("Accounts", quick_flow()).await;
@@ -446,6 +448,22 @@ async fn data_manager_in_chromium() {
     b.until("#objects", "Success", Duration::from_secs(5)).await;
     b.clean().await;
     b.shot("connection").await;
+    // its schedule: the same dialog, time-based only; the next sync is the API's
+    b.c.find(Locator::Css("#schedule details.dialog summary")).await.unwrap().click().await.unwrap();
+    let offered = b.c.execute("return [...document.querySelectorAll('#frequency option')].map(o => o.value)", vec![]);
+    assert!(!offered.await.unwrap().to_string().contains("eventdriven"), "a sync is never event-driven");
+    b.c.find(Locator::Id("frequency")).await.unwrap().select_by_value("daily").await.unwrap();
+    b.c.find(Locator::Css("select[name=hour]")).await.unwrap().select_by_value("5").await.unwrap();
+    b.c.find(Locator::Css(".schedule-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.until("#notice", "Schedule saved: Daily at 05:00", Duration::from_secs(5)).await;
+    b.clean().await;
+    let (_, api) = ui
+        .api("GET", &format!("/services/data/v62.0/wave/asset/{}/schedule", conn["id"].as_str().unwrap()), None)
+        .await;
+    let api_next = chrono::DateTime::parse_from_rfc3339(api["nextScheduledDate"].as_str().unwrap()).unwrap();
+    let next =
+        b.c.execute("return document.querySelector('#schedule-words time').getAttribute('datetime')", vec![]).await;
+    assert_eq!(next.unwrap(), json!(api_next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()));
     b.c.find(Locator::Css("#objects td a")).await.unwrap().click().await.unwrap();
     b.until("#rows", "Globex", Duration::from_secs(5)).await;
     b.clean().await;
@@ -474,6 +492,20 @@ async fn data_manager_in_chromium() {
     let pressed = b.c.find(Locator::Id("zone-switch")).await.unwrap().attr("aria-pressed").await.unwrap();
     assert_eq!(pressed.as_deref(), Some("true"));
     b.clean().await;
+
+    // an admin edits a connection: its type's own fields, the secret masked
+    b.c.find(Locator::Css("form[action$='/logout'] button")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Sign in", Duration::from_secs(5)).await;
+    b.c.find(Locator::Id("username")).await.unwrap().send_keys("ada@example.com").await.unwrap();
+    b.c.find(Locator::Id("password")).await.unwrap().send_keys(common::PASSWORD).await.unwrap();
+    b.c.find(Locator::Css("form.stack button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.until("h1", "Monitor", Duration::from_secs(5)).await;
+    b.goto(&format!("/ui/connections/{}/edit", conn["id"].as_str().unwrap())).await;
+    b.until("h1", "Org files", Duration::from_secs(5)).await;
+    b.clean().await;
+    let source = b.c.source().await.unwrap();
+    assert!(source.contains("******") && !source.contains("not-shown"), "the secret is masked");
+    b.shot("connection-form").await;
 
     b.c.close().await.unwrap();
 }

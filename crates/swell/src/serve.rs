@@ -224,6 +224,8 @@ impl Server {
         settings.secret_key = args.secret_key.clone();
         settings.folders = FolderPolicy::roots(args.allow_folders.iter().cloned())
             .with_context(|| "--allow-folder: the folder must exist")?;
+        // an allowed folder may hold the data dir: a connection never reads it
+        settings.folders.deny(&args.data_dir).with_context(|| format!("{}", args.data_dir.display()))?;
         let runner = Runner::new(store.clone(), data_dir.clone(), settings);
         // the key of connection secrets: a bad --secret-key stops the start, not a sync later
         runner.vault().map_err(anyhow::Error::msg)?;

@@ -335,9 +335,16 @@ pub struct Version {
 }
 
 impl Version {
-    /// The Parquet files of the version, in name order.
+    /// The Parquet files of the version, in name order. A committed version has at least one
+    /// ([`StagedVersion::prepare`] refuses one without, even for no rows), so a version
+    /// without any lost them: that is `NotFound`, as when its folder is gone, never a
+    /// version that silently reads as empty.
     pub fn files(&self) -> io::Result<Vec<PathBuf>> {
-        parquet_files(&self.dir)
+        let files = parquet_files(&self.dir)?;
+        if files.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "the version's folder holds no data files"));
+        }
+        Ok(files)
     }
 }
 

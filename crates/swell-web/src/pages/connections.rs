@@ -9,6 +9,7 @@
 
 use crate::format::{self, Status, Time};
 use crate::input::Fields;
+use crate::pages::schedule::{self, ScheduleForm};
 use crate::pages::{self, Chrome};
 use crate::session::{CsrfForm, Viewer};
 use crate::{BASE, Web};
@@ -168,6 +169,8 @@ struct ConnectionPage {
     /// Each mode: its stored spelling and its words.
     modes: Vec<(&'static str, &'static str)>,
     problem: Option<String>,
+    /// The schedule dialog, for who may change the schedule.
+    schedule_dialog: Option<schedule::Dialog>,
     can_run: bool,
     can_edit: bool,
     can_change_objects: bool,
@@ -175,25 +178,32 @@ struct ConnectionPage {
     can_full: bool,
 }
 
-/// The connection's page, with `problem` (a refused change) said at its top.
-async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, status: StatusCode) -> Response {
+/// What the page shows besides what is stored: a refused change.
+#[derive(Default)]
+pub struct Edits {
+    /// A refused change of the connection or an object, said at the top of the page.
+    pub problem: Option<String>,
+    /// The schedule form as sent, and its problems.
+    pub schedule: Option<(ScheduleForm, Vec<String>)>,
+}
+
+/// The connection's page, with `edits` shown, answered with `status`.
+pub async fn render(web: &Web, viewer: &Viewer, id: &str, edits: Edits, status: StatusCode) -> Response {
     let c = match web.app().connection(id).await {
         Ok(c) => c,
         Err(e) => return pages::error(&e),
     };
     let store = &web.app().store;
-    let found = tokio::try_join!(store.replicated_of(&c.id), store.schedule(&c.id), store.latest_run(&c.dataflow_id));
+    let found = tokio::try_join!(
+        store.replicated_of(&c.id),
+        store.schedule(&c.id),
+        store.latest_run_with_nodes(&c.dataflow_id)
+    );
     let (objects, schedule, latest) = match found {
         Ok(found) => found,
         Err(e) => return pages::error(&e.into()),
     };
-    let nodes = match &latest {
-        Some(j) => match store.nodes(&j.id).await {
-            Ok(n) => n,
-            Err(e) => return pages::error(&e.into()),
-        },
-        None => Vec::new(),
-    };
+    let (latest, nodes) = latest.map_or((None, Vec::new()), |(run, nodes)| (Some(run), nodes));
     let ty = type_of(&c).ok();
     let properties = c
         .properties
@@ -206,6 +216,10 @@ async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, s
             (label, if secret && !v.is_empty() { MASK.to_string() } else { v.clone() })
         })
         .collect();
+    let schedule_dialog = viewer.actor.may(Action::PutSchedule).is_ok().then(|| {
+        let action = format!("{BASE}/connections/{}/schedule", c.id);
+        schedule::Dialog::new(action, schedule.as_ref().map(|s| &s.schedule), edits.schedule, false)
+    });
     let (schedule, next_run) = schedule_words(schedule.as_ref().map(|s| (&s.schedule, s.next_run)));
     let mut page = ConnectionPage {
         chrome: Chrome::new(viewer, "connections", c.label.clone()),
@@ -217,13 +231,14 @@ async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, s
         properties,
         schedule,
         next_run,
-        last_sync: latest.as_ref().map(|j| {
-            (j.id.to_string(), format::sync_status(j.status, format::all_unchanged(&nodes)), Time(j.created_date))
-        }),
+        last_sync: latest
+            .as_ref()
+            .map(|j| (j.id.to_string(), format::sync_status(j.status, j.unchanged), Time(j.created_date))),
         active: latest.as_ref().is_some_and(|j| !j.status.is_finished()),
         objects: objects.iter().map(|r| ObjectRow::of(r, &nodes)).collect(),
         modes: ConnectionMode::ALL.iter().map(|m| (m.as_str(), mode_words(m))).collect(),
-        problem,
+        problem: edits.problem,
+        schedule_dialog,
         can_run: viewer.actor.may(Action::RunConnection).is_ok(),
         can_edit: viewer.actor.may(Action::UpdateConnection).is_ok(),
         can_change_objects: viewer.actor.may(Action::UpdateObject).is_ok(),
@@ -240,7 +255,7 @@ async fn render(web: &Web, viewer: &Viewer, id: &str, problem: Option<String>, s
 }
 
 pub async fn page(State(web): State<Web>, viewer: Viewer, Path(id): Path<String>) -> Response {
-    render(&web, &viewer, &id, None, StatusCode::OK).await
+    render(&web, &viewer, &id, Edits::default(), StatusCode::OK).await
 }
 
 /// Run Now: queues a sync of every object of the connection.
@@ -358,7 +373,8 @@ async fn change_object(
 async fn refuse(web: &Web, viewer: &Viewer, headers: &HeaderMap, id: &str, e: ApiError) -> Response {
     if e.status() == StatusCode::BAD_REQUEST && !pages::from_htmx(headers) {
         let message = std::iter::once(e.message).chain(e.more).collect::<Vec<_>>().join(" ");
-        return render(web, viewer, id, Some(message), StatusCode::BAD_REQUEST).await;
+        return render(web, viewer, id, Edits { problem: Some(message), ..Edits::default() }, StatusCode::BAD_REQUEST)
+            .await;
     }
     pages::refused(headers, &e)
 }
@@ -401,8 +417,8 @@ pub async fn object(State(web): State<Web>, viewer: Viewer, Path((id, object)): 
         })
         .unwrap_or_default();
     // the latest sync's node of this object: No changes, rows and time
-    let nodes = match web.app().store.latest_run(&c.dataflow_id).await {
-        Ok(Some(j)) => web.app().store.nodes(&j.id).await.unwrap_or_default(),
+    let nodes = match web.app().store.latest_run_with_nodes(&c.dataflow_id).await {
+        Ok(Some((_, nodes))) => nodes,
         _ => Vec::new(),
     };
     let (preview, preview_problem) = match web.app().object_head(&c, &r).await {

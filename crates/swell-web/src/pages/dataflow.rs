@@ -100,8 +100,8 @@ struct AssetPage {
     modified_by: String,
     schedule_words: String,
     next_run: Option<Time>,
-    form: ScheduleForm,
-    schedule_problems: Vec<String>,
+    /// The schedule dialog, for who may change the schedule.
+    schedule_dialog: Option<schedule::Dialog>,
     graph: Option<Graph>,
     definition: String,
     problems: Vec<String>,
@@ -109,21 +109,6 @@ struct AssetPage {
     histories: Vec<HistoryRow>,
     can_run: bool,
     can_edit: bool,
-    can_schedule: bool,
-    frequencies: &'static [(&'static str, &'static str)],
-    weekdays: &'static [(&'static str, &'static str)],
-    weeks: &'static [(&'static str, &'static str)],
-    intervals: &'static [u32],
-}
-
-impl AssetPage {
-    fn month_days(&self) -> std::ops::RangeInclusive<i32> {
-        1..=31
-    }
-
-    fn hours(&self) -> std::ops::Range<u32> {
-        0..24
-    }
 }
 
 /// The page of an asset, with `edits` shown, answered with `status`.
@@ -139,8 +124,10 @@ pub async fn render(web: &Web, viewer: &Viewer, asset: &Asset, edits: Edits, sta
         Some(ScheduleRecord { schedule, next_run, .. }) => (schedule.words(names), next_run.map(Time)),
         None => ("Not scheduled".to_string(), None),
     };
-    let (form, schedule_problems) =
-        edits.schedule.unwrap_or_else(|| (ScheduleForm::of(schedule.as_ref().map(|s| &s.schedule)), Vec::new()));
+    let schedule_dialog = viewer.actor.may(Action::PutSchedule).is_ok().then(|| {
+        let action = format!("{BASE}/dataflows/{}/schedule", d.id);
+        schedule::Dialog::new(action, schedule.as_ref().map(|s| &s.schedule), edits.schedule, true)
+    });
     let (definition, problems, fine) = match edits.definition {
         Some((text, Outcome::Problems(p))) => (text, p, None),
         Some((text, Outcome::Fine(f))) => (text, Vec::new(), Some(f)),
@@ -153,10 +140,10 @@ pub async fn render(web: &Web, viewer: &Viewer, asset: &Asset, edits: Edits, sta
         .flatten()
         .and_then(|nodes| crate::graph::layout(&nodes, &Default::default()));
     let current = histories.first().map(|h| h.id.clone());
-    let (edit, run, put) = if asset.is_recipe() {
-        (Action::UpdateRecipe, Action::StartJob, Action::PutSchedule)
+    let (edit, run) = if asset.is_recipe() {
+        (Action::UpdateRecipe, Action::StartJob)
     } else {
-        (Action::UpdateDataflow, Action::StartJob, Action::PutSchedule)
+        (Action::UpdateDataflow, Action::StartJob)
     };
     let page = AssetPage {
         chrome: Chrome::new(viewer, "dataflows", d.label.clone()),
@@ -169,8 +156,7 @@ pub async fn render(web: &Web, viewer: &Viewer, asset: &Asset, edits: Edits, sta
         modified_by: d.last_modified_by.name.clone(),
         schedule_words,
         next_run,
-        form,
-        schedule_problems,
+        schedule_dialog,
         graph,
         definition,
         problems,
@@ -187,11 +173,6 @@ pub async fn render(web: &Web, viewer: &Viewer, asset: &Asset, edits: Edits, sta
             .collect(),
         can_run: viewer.actor.may(run).is_ok(),
         can_edit: viewer.actor.may(edit).is_ok(),
-        can_schedule: viewer.actor.may(put).is_ok(),
-        frequencies: &schedule::FREQUENCIES,
-        weekdays: &schedule::WEEKDAYS,
-        weeks: &schedule::WEEKS,
-        intervals: &schedule::HOURLY_INTERVALS,
     };
     let mut res = pages::render(&page);
     if res.status().is_success() {

@@ -1,9 +1,11 @@
-//! The schedule dialog of a dataflow or recipe: the form with each frequency's own fields,
-//! read into the API's schedule input and checked by the same rules
+//! The schedule dialog of a dataflow, recipe or connection: the form with each frequency's
+//! own fields, read into the API's schedule input and checked by the same rules
 //! (`Schedule::from_input`, `App::put_schedule`), so the page and the API cannot disagree on
-//! what a schedule means or when it runs next.
+//! what a schedule means or when it runs next. (A connection's syncs are time-based only:
+//! its dialog offers no event-driven frequency.)
 
 use crate::input::Fields;
+use crate::pages::connections;
 use crate::pages::dataflow::{self, Edits};
 use crate::session::{CsrfForm, Viewer};
 use crate::{BASE, Web};
@@ -12,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
+use swell_app::{Action, ApiError};
 use swell_core::Schedule;
 
 /// The frequencies the dialog offers, with their words. (A `minutely` schedule set through
@@ -41,6 +44,52 @@ pub const WEEKS: [(&str, &str); 5] =
 
 /// The intervals an org offers for hourly schedules.
 pub const HOURLY_INTERVALS: [u32; 7] = [1, 2, 3, 4, 6, 8, 12];
+
+/// The dialog on a page (`templates/schedule_dialog.html`): where it posts, its fields (the
+/// stored schedule, or the form as sent) and the problems of what was sent.
+pub struct Dialog {
+    pub action: String,
+    pub form: ScheduleForm,
+    pub problems: Vec<String>,
+    /// Whether it offers the event-driven frequency (not for a connection).
+    pub event_driven: bool,
+    pub frequencies: &'static [(&'static str, &'static str)],
+}
+
+impl Dialog {
+    /// The dialog posting to `action`: `sent` when a form came back with problems, else the
+    /// fields of `stored`.
+    pub fn new(
+        action: String,
+        stored: Option<&Schedule>,
+        sent: Option<(ScheduleForm, Vec<String>)>,
+        event_driven: bool,
+    ) -> Dialog {
+        let (form, problems) = sent.unwrap_or_else(|| (ScheduleForm::of(stored), Vec::new()));
+        let frequencies = if event_driven { &FREQUENCIES[..] } else { &FREQUENCIES[..FREQUENCIES.len() - 1] };
+        Dialog { action, form, problems, event_driven, frequencies }
+    }
+
+    pub fn weekdays(&self) -> &'static [(&'static str, &'static str)] {
+        &WEEKDAYS
+    }
+
+    pub fn weeks(&self) -> &'static [(&'static str, &'static str)] {
+        &WEEKS
+    }
+
+    pub fn intervals(&self) -> &'static [u32] {
+        &HOURLY_INTERVALS
+    }
+
+    pub fn month_days(&self) -> std::ops::RangeInclusive<i32> {
+        1..=31
+    }
+
+    pub fn hours(&self) -> std::ops::Range<u32> {
+        0..24
+    }
+}
 
 /// What the dialog's fields hold: the current schedule, or what was sent back with its
 /// problems. Names are the API's (`hourlyInterval`, `daysOfWeek`, ...).
@@ -164,8 +213,45 @@ impl ScheduleForm {
     }
 }
 
-/// Saves the schedule, or answers the page with the form as sent and every problem named by
-/// its field.
+/// Why a schedule was not saved.
+enum Refusal {
+    /// What the form holds: each problem named by its field, shown in the dialog.
+    Form(Vec<String>),
+    /// Anything else (not found, not allowed), answered as such.
+    Other(ApiError),
+}
+
+/// Saves `form` as the schedule of `target` (an id, or an API name) or removes it (`none`);
+/// the notice that says what it is now.
+async fn apply(web: &Web, viewer: &Viewer, target: &str, form: &ScheduleForm) -> Result<String, Refusal> {
+    // the role before the form is read: a refusal is the role's, and audited
+    let action = if form.frequency == "none" { Action::DeleteSchedule } else { Action::PutSchedule };
+    web.app().require(&viewer.actor, action).await.map_err(Refusal::Other)?;
+    let schedule = Schedule::from_input(&form.input())
+        .map_err(|errors| Refusal::Form(errors.iter().map(ToString::to_string).collect()))?;
+    let result = if form.frequency == "none" {
+        web.app().delete_schedule(&viewer.actor, target).await.map(|_| None)
+    } else {
+        web.app().put_schedule(&viewer.actor, target, schedule).await.map(Some)
+    };
+    match result {
+        Ok(Some(rec)) => {
+            let next = rec
+                .next_run
+                .map(|t| format!(" Next run: {}.", crate::format::Time(t)))
+                .unwrap_or_else(|| " It runs when its events happen.".to_string());
+            Ok(format!("Schedule saved: {}.{next}", rec.schedule.words(|_| None)))
+        }
+        Ok(None) => Ok("Not scheduled any more.".to_string()),
+        Err(e) if e.status() == StatusCode::BAD_REQUEST => {
+            Err(Refusal::Form(std::iter::once(e.message).chain(e.more).collect()))
+        }
+        Err(e) => Err(Refusal::Other(e)),
+    }
+}
+
+/// Saves a dataflow's or recipe's schedule, or answers its page with the form as sent and
+/// every problem named by its field.
 pub async fn save(
     State(web): State<Web>,
     viewer: Viewer,
@@ -181,38 +267,39 @@ pub async fn save(
         Err(e) => return crate::pages::error(&e),
     };
     let form = ScheduleForm::read(&pairs);
-    let refuse = |problems: Vec<String>| {
-        let edits = Edits { schedule: Some((form.clone(), problems)), ..Edits::default() };
-        dataflow::render(&web, &viewer, &asset, edits, StatusCode::BAD_REQUEST)
-    };
-    let schedule = match Schedule::from_input(&form.input()) {
-        Ok(s) => s,
-        Err(errors) => return refuse(errors.iter().map(ToString::to_string).collect()).await,
-    };
-    let result = if form.frequency == "none" {
-        web.app().delete_schedule(&viewer.actor, asset.asset_id().as_str()).await.map(|_| None)
-    } else {
-        web.app().put_schedule(&viewer.actor, asset.asset_id().as_str(), schedule).await.map(Some)
-    };
-    match result {
-        Ok(Some(rec)) => {
-            let next = rec
-                .next_run
-                .map(|t| format!(" Next run: {}.", crate::format::Time(t)))
-                .unwrap_or_else(|| " It runs when its events happen.".to_string());
-            let words = rec.schedule.words(|_| None);
-            let notice = format!("Schedule saved: {words}.{next}");
-            crate::pages::changed(&headers, &notice, &format!("{BASE}/dataflows/{}", asset.dataflow.id))
+    match apply(&web, &viewer, asset.asset_id().as_str(), &form).await {
+        Ok(notice) => crate::pages::changed(&headers, &notice, &format!("{BASE}/dataflows/{}", asset.dataflow.id)),
+        Err(Refusal::Form(problems)) => {
+            let edits = Edits { schedule: Some((form, problems)), ..Edits::default() };
+            dataflow::render(&web, &viewer, &asset, edits, StatusCode::BAD_REQUEST).await
         }
-        Ok(None) => crate::pages::changed(
-            &headers,
-            "Not scheduled any more.",
-            &format!("{BASE}/dataflows/{}", asset.dataflow.id),
-        ),
-        Err(e) if e.status() == StatusCode::BAD_REQUEST => {
-            refuse(std::iter::once(e.message).chain(e.more).collect()).await
+        Err(Refusal::Other(e)) => crate::pages::error(&e),
+    }
+}
+
+/// Saves a connection's schedule, or answers its page with the form as sent and its problems.
+pub async fn save_connection(
+    State(web): State<Web>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Fields { value: csrf, pairs }: Fields<CsrfForm>,
+) -> Response {
+    if let Some(refused) = viewer.refuse(&csrf.csrf) {
+        return refused;
+    }
+    let c = match web.app().connection(&id).await {
+        Ok(c) => c,
+        Err(e) => return crate::pages::error(&e),
+    };
+    let form = ScheduleForm::read(&pairs);
+    match apply(&web, &viewer, c.id.as_str(), &form).await {
+        Ok(notice) => crate::pages::changed(&headers, &notice, &format!("{BASE}/connections/{}", c.id)),
+        Err(Refusal::Form(problems)) => {
+            let edits = connections::Edits { schedule: Some((form, problems)), ..Default::default() };
+            connections::render(&web, &viewer, c.id.as_str(), edits, StatusCode::BAD_REQUEST).await
         }
-        Err(e) => crate::pages::error(&e),
+        Err(Refusal::Other(e)) => crate::pages::error(&e),
     }
 }
 

@@ -131,6 +131,13 @@ impl Ui {
     }
 
     /// A Wave API call with the server's token.
+    /// Signs in with the server token (an admin); the session cookie.
+    pub async fn sign_in_admin(&self) -> String {
+        let (s, h, _) = self.request("POST", "/ui/login", &[FORM], &format!("token={}", enc(TOKEN))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+    }
+
     pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let auth = format!("Bearer {TOKEN}");
         let (status, _, text) = self
@@ -239,4 +246,35 @@ pub fn slow_rows() -> String {
         csv.push_str(&format!("R{},{},{}\n", i % 5, i, i % 1000));
     }
     csv
+}
+
+/// The content type of a form post.
+pub const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+/// The CSRF token of the first form in a page.
+pub fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// Follows a change's redirect as a browser does: the page it names, with the one-time
+/// notice cookie the answer set.
+pub async fn follow(ui: &Ui, session: &str, headers: &axum::http::HeaderMap) -> String {
+    let to = headers["location"].to_str().unwrap();
+    let notice = headers["set-cookie"].to_str().unwrap().split(';').next().unwrap();
+    let (s, _, page) = ui.request("GET", to, &[("cookie", &format!("{session}; {notice}"))], "").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page
+}
+
+/// A page's text between `start` and `end` (after the first `start`).
+pub fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page.find(start).unwrap_or_else(|| panic!("{start} in the page")) + start.len();
+    let rest = &page[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Text as askama writes it in a page.
+pub fn askama_escape(text: &str) -> String {
+    text.replace('&', "&#38;").replace('"', "&#34;").replace('<', "&#60;").replace('>', "&#62;").replace('\'', "&#39;")
 }
