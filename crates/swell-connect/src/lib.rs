@@ -149,8 +149,12 @@ impl FolderPolicy {
         Ok(())
     }
 
+    /// Under a denied folder, and not under a root the operator allowed inside it (the demo's
+    /// sample folder lives in its data dir: allowed by name, it stays readable).
     fn is_denied(&self, p: &std::path::Path) -> bool {
-        self.denied.iter().any(|d| p.starts_with(d))
+        self.denied
+            .iter()
+            .any(|d| p.starts_with(d) && !self.roots.iter().any(|r| r != d && r.starts_with(d) && p.starts_with(r)))
     }
 
     /// The canonical folder when it is allowed. Messages name the folder as given, never the
@@ -225,6 +229,12 @@ mod tests {
             let e = policy.check(&denied).unwrap_err().to_string();
             assert!(e.contains("data dir is never read"), "{e}");
         }
+        // a folder allowed by name inside the denied one stays readable (the demo's sample)
+        let sample = data.join("demo");
+        std::fs::create_dir_all(&sample).unwrap();
+        policy.allow(&sample).unwrap();
+        assert!(policy.check(&sample).is_ok());
+        assert!(policy.check(&data).is_err() && policy.check(&sample.join("..")).is_err());
         // a file reached through a link into the data dir is not inside the allowed folders
         std::fs::write(data.join("secret.csv"), "a\n1\n").unwrap();
         let canonical = std::fs::canonicalize(data.join("secret.csv")).unwrap();
