@@ -144,12 +144,10 @@ impl App {
         }
         let properties = self.check_properties(ty, properties)?;
         let properties = self.sealed(ty, properties)?;
-        let c = {
-            let _names = self.new_names.lock().await;
-            self.store
-                .create_connector(&actor.id, &name, &label, new.description.as_deref(), ty.name(), &properties)
-                .await?
-        };
+        let c = self
+            .store
+            .create_connector(&actor.id, &name, &label, new.description.as_deref(), ty.name(), &properties)
+            .await?;
         self.did(actor, Action::CreateConnection, Subject::new(&c.id, &c.name), None).await;
         Ok(c)
     }

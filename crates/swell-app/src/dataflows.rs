@@ -86,10 +86,7 @@ impl App {
         if definition.as_object().is_none_or(|o| !o.is_empty()) {
             definition = validate_dataflow(definition)?;
         }
-        let d = {
-            let _names = self.new_names.lock().await;
-            self.store.create_dataflow(&actor.id, &name, &label, new.description.as_deref(), &definition).await?
-        };
+        let d = self.store.create_dataflow(&actor.id, &name, &label, new.description.as_deref(), &definition).await?;
         self.did(actor, Action::CreateDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(d)
     }
@@ -153,9 +150,10 @@ impl App {
     pub async fn delete_dataflow(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         self.require(actor, Action::DeleteDataflow).await?;
         let d = self.own_dataflow(id_or_name, "delete").await?;
-        let _rules = self.event_rules.lock().await;
-        self.check_not_awaited(&d.id, &format!("dataflow {} ({})", d.name, d.id)).await?;
-        self.store.delete_dataflow(&d.id).await?;
+        let mut rules = self.store.lock_rules().await?;
+        crate::schedules::check_not_awaited(&mut rules, &d.id, &format!("dataflow {} ({})", d.name, d.id)).await?;
+        rules.delete_dataflow(&d.id).await?;
+        rules.commit().await?;
         self.scheduler.wake();
         self.did(actor, Action::DeleteDataflow, Subject::new(&d.id, &d.name), None).await;
         Ok(())

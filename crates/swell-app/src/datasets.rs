@@ -72,7 +72,13 @@ impl App {
         let table = self.data_dir.dataset(&d.name).map_err(|e| failed(&e))?;
         let lock = table.lock_async().await.map_err(|e| failed(&e))?;
         let what = format!("version {} of {}", src.id, d.name);
-        table.version(&src.storage_version).and_then(|v| v.files()).map_err(|e| unreadable(&what, e))?;
+        // checked before the store records it: a restore never makes unreadable files current
+        let version = table.clone();
+        let storage_version = src.storage_version.clone();
+        tokio::task::spawn_blocking(move || version.version(&storage_version).and_then(|v| v.checked_files()))
+            .await
+            .map_err(|e| failed(&e))?
+            .map_err(|e| unreadable(&what, e))?;
         let (d, created) = self
             .store
             .record_dataset_version(&actor.id, &d.name, &d.label, &src.storage_version, src.row_count, None)
@@ -108,15 +114,19 @@ async fn head_of(
 }
 
 /// Stored files that cannot be read: missing ones (deleted from the data dir by hand, or by a
-/// disk fault) are a conflict between the store and the disk that the user can see and act on,
-/// named as such; anything else is the server's error.
+/// disk fault) and damaged ones (cut short, overwritten: `InvalidData`) are a conflict between
+/// the store and the disk that the user can see and act on, named as such; anything else is
+/// the server's error.
 fn unreadable(what: &str, e: std::io::Error) -> ApiError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        ApiError::new(
+    match e.kind() {
+        std::io::ErrorKind::NotFound => ApiError::new(
             ErrorCode::Conflict,
             format!("The stored files of {what} are missing from the data dir: {e}. Its rows cannot be read."),
-        )
-    } else {
-        ApiError::internal(format!("reading {what}: {e}"))
+        ),
+        std::io::ErrorKind::InvalidData => ApiError::new(
+            ErrorCode::Conflict,
+            format!("The stored files of {what} are damaged: {e}. Its rows cannot be read."),
+        ),
+        _ => ApiError::internal(format!("reading {what}: {e}")),
     }
 }

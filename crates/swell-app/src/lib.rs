@@ -60,19 +60,11 @@ pub struct App {
     pub runner: Arc<Runner>,
     pub scheduler: Arc<Scheduler>,
     pub data_dir: DataDir,
-    /// Held while an event-driven schedule is checked and written, so that two rules written
-    /// at once cannot each pass the loop check and together make a loop. (Servers sharing one
-    /// database do not share it: see docs/architecture.md.)
-    event_rules: Arc<tokio::sync::Mutex<()>>,
-    /// Held while a new asset's name is checked and stored: names are unique regardless of
-    /// case, which the store checks before its insert (its unique index is exact), so two
-    /// creates of `Sales` and `SALES` at once would otherwise both pass.
-    new_names: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
     pub fn new(store: Store, runner: Arc<Runner>, scheduler: Arc<Scheduler>, data_dir: DataDir) -> App {
-        App { store, runner, scheduler, data_dir, event_rules: Arc::default(), new_names: Arc::default() }
+        App { store, runner, scheduler, data_dir }
     }
 }
 

@@ -83,10 +83,7 @@ impl App {
         check_definition(&definition)?;
         let (name, label) = name_and_label(new.name.as_deref(), new.label.as_deref())?;
         check_texts(&[("description", new.description.as_deref())])?;
-        let r = {
-            let _names = self.new_names.lock().await;
-            self.store.create_recipe(&actor.id, &name, &label, new.description.as_deref(), &definition).await?
-        };
+        let r = self.store.create_recipe(&actor.id, &name, &label, new.description.as_deref(), &definition).await?;
         self.did(actor, Action::CreateRecipe, Subject::new(&r.id, &name), None).await;
         Ok(r)
     }
@@ -143,9 +140,11 @@ impl App {
     pub async fn delete_recipe(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         self.require(actor, Action::DeleteRecipe).await?;
         let r = self.recipe(id_or_name).await?;
-        let _rules = self.event_rules.lock().await;
-        self.check_not_awaited(&r.id, &format!("recipe {} ({})", r.dataflow.name, r.id)).await?;
-        self.store.delete_recipe(&r.id).await?;
+        let mut rules = self.store.lock_rules().await?;
+        crate::schedules::check_not_awaited(&mut rules, &r.id, &format!("recipe {} ({})", r.dataflow.name, r.id))
+            .await?;
+        rules.delete_recipe(&r.id).await?;
+        rules.commit().await?;
         self.scheduler.wake();
         self.did(actor, Action::DeleteRecipe, Subject::new(&r.id, &r.dataflow.name), None).await;
         Ok(())

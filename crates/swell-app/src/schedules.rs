@@ -12,7 +12,7 @@ use crate::{Actor, App};
 use std::collections::{HashMap, HashSet};
 use swell_core::schedule::{Frequency, TriggerTerm};
 use swell_core::{AssetKind, KeyPrefix, SalesforceId, Schedule};
-use swell_store::ScheduleRecord;
+use swell_store::{Rules, ScheduleRecord};
 
 /// A schedulable asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,112 +81,115 @@ impl App {
         )))
     }
 
-    /// Sets the schedule of an asset, replacing any; the record holds its next run.
+    /// Sets the schedule of an asset, replacing any; the record holds its next run. The rule
+    /// is checked and written under the store's rules' lock ([`swell_store::Rules`]), so that
+    /// no two rules saved at once, on one server or on two, make a loop together.
     pub async fn put_schedule(&self, actor: &Actor, id_or_name: &str, schedule: Schedule) -> ApiResult<ScheduleRecord> {
         self.require(actor, Action::PutSchedule).await?;
         let target = self.schedule_target(id_or_name).await?;
-        // every change of schedules waits while a rule is checked and written (a rule's check
-        // reads the others; a time-based schedule replacing a rule changes them too)
-        let _rules = self.event_rules.lock().await;
-        if let Frequency::EventDriven { rule } = &schedule.frequency {
-            if target.kind == AssetKind::Connection {
-                return Err(ApiError::bad_request(
-                    "frequency: a data sync cannot be event-driven; give it a time-based schedule",
-                ));
-            }
-            self.check_rule(&target, rule.terms.as_slice()).await?;
+        if let Frequency::EventDriven { .. } = &schedule.frequency
+            && target.kind == AssetKind::Connection
+        {
+            return Err(ApiError::bad_request(
+                "frequency: a data sync cannot be event-driven; give it a time-based schedule",
+            ));
         }
         let next = schedule.next_after(self.scheduler.now());
-        self.store.put_schedule(&actor.id, &target.id, target.kind, &schedule, next).await?;
+        // every change of schedules takes the lock: a time-based schedule replacing a rule
+        // changes the rules too
+        let mut rules = self.store.lock_rules().await?;
+        if let Frequency::EventDriven { rule } = &schedule.frequency {
+            check_rule(&mut rules, &target, rule.terms.as_slice()).await?;
+        }
+        let record = rules.put_schedule(&actor.id, &target.id, target.kind, &schedule, next).await?;
+        rules.commit().await?;
         self.scheduler.wake();
         let detail = format!("frequency {}", schedule.frequency.as_str());
         self.did(actor, Action::PutSchedule, Subject::new(&target.id, &target.name), Some(&detail)).await;
-        self.store
-            .schedule(&target.id)
-            .await?
-            .ok_or_else(|| ApiError::internal(format!("the schedule of {} was not kept", target.id)))
+        Ok(record)
     }
 
     pub async fn delete_schedule(&self, actor: &Actor, id_or_name: &str) -> ApiResult<()> {
         self.require(actor, Action::DeleteSchedule).await?;
         let target = self.schedule_target(id_or_name).await?;
-        let _rules = self.event_rules.lock().await;
-        self.store.delete_schedule(&target.id).await?;
+        let mut rules = self.store.lock_rules().await?;
+        rules.delete_schedule(&target.id).await?;
+        rules.commit().await?;
         self.scheduler.wake();
         self.did(actor, Action::DeleteSchedule, Subject::new(&target.id, &target.name), None).await;
         Ok(())
     }
+}
 
-    /// Refuses to delete an asset that an event-driven schedule waits for: the rule could
-    /// never fire again (and could not be saved again as it is). The caller holds the rules'
-    /// lock while it deletes, so that no rule starts waiting for it meanwhile.
-    pub(crate) async fn check_not_awaited(&self, id: &SalesforceId, what: &str) -> ApiResult<()> {
-        let waiting: Vec<String> = self
-            .store
-            .event_schedules()
-            .await?
-            .into_iter()
-            .filter(|rec| match &rec.schedule.frequency {
-                Frequency::EventDriven { rule } => asset_terms(&rule.terms).contains(id),
-                _ => false,
-            })
-            .map(|rec| format!("{} {}", rec.asset_type.word(), rec.asset_id))
-            .collect();
-        if waiting.is_empty() {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "{what} is in the event-driven schedule of {}: change or delete that schedule first",
-                waiting.join(", ")
-            ),
-        ))
+/// Refuses to delete an asset that an event-driven schedule waits for: the rule could never
+/// fire again (and could not be saved again as it is). Checked under the rules' lock that the
+/// deletion holds, so that no rule starts waiting for it meanwhile.
+pub(crate) async fn check_not_awaited(rules: &mut Rules, id: &SalesforceId, what: &str) -> ApiResult<()> {
+    let waiting: Vec<String> = rules
+        .event_schedules()
+        .await?
+        .into_iter()
+        .filter(|rec| match &rec.schedule.frequency {
+            Frequency::EventDriven { rule } => asset_terms(&rule.terms).contains(id),
+            _ => false,
+        })
+        .map(|rec| format!("{} {}", rec.asset_type.word(), rec.asset_id))
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
     }
+    Err(ApiError::new(
+        ErrorCode::Conflict,
+        format!(
+            "{what} is in the event-driven schedule of {}: change or delete that schedule first",
+            waiting.join(", ")
+        ),
+    ))
+}
 
-    /// The assets a rule waits for must exist, and no chain of event-driven schedules may lead
-    /// back to the asset.
-    async fn check_rule(&self, target: &Target, terms: &[TriggerTerm]) -> ApiResult<()> {
-        let mut graph: HashMap<SalesforceId, Vec<SalesforceId>> = HashMap::new();
-        for rec in self.store.event_schedules().await? {
-            if let Frequency::EventDriven { rule } = rec.schedule.frequency {
-                graph.insert(rec.asset_id, asset_terms(&rule.terms));
-            }
+/// The assets a rule waits for must exist, and no chain of event-driven schedules may lead
+/// back to the asset.
+async fn check_rule(rules: &mut Rules, target: &Target, terms: &[TriggerTerm]) -> ApiResult<()> {
+    let mut graph: HashMap<SalesforceId, Vec<SalesforceId>> = HashMap::new();
+    for rec in rules.event_schedules().await? {
+        if let Frequency::EventDriven { rule } = rec.schedule.frequency {
+            graph.insert(rec.asset_id, asset_terms(&rule.terms));
         }
-        for id in asset_terms(terms) {
-            if id.has_prefix(KeyPrefix::Recipe) {
-                if self.store.recipe(&id).await.is_err() {
-                    return Err(ApiError::bad_request(format!("triggerRule: recipe {id} does not exist")));
-                }
-                continue;
-            }
-            match self.store.dataflow(&id).await.map(|d| d.kind) {
-                Ok(AssetKind::Dataflow) => {}
-                Ok(AssetKind::Recipe) => {
-                    return Err(ApiError::bad_request(format!(
-                        "triggerRule: dataflow:{id} is the target dataflow of a recipe; write recipe:<05v id> to wait for its runs"
-                    )));
-                }
-                _ => return Err(ApiError::bad_request(format!("triggerRule: dataflow {id} does not exist"))),
-            }
-        }
-        graph.insert(target.id.clone(), asset_terms(terms));
-        // does anything the asset waits for wait, through the chain, for the asset itself?
-        let mut seen = HashSet::new();
-        let mut stack = vec![target.id.clone()];
-        while let Some(n) = stack.pop() {
-            for next in graph.get(&n).into_iter().flatten() {
-                if *next == target.id {
-                    return Err(ApiError::bad_request(format!(
-                        "triggerRule: {} would start itself: it waits, directly or through other schedules, for its own runs",
-                        target.id
-                    )));
-                }
-                if seen.insert(next.clone()) {
-                    stack.push(next.clone());
-                }
-            }
-        }
-        Ok(())
     }
+    for id in asset_terms(terms) {
+        let kind = rules.asset_kind(&id).await?;
+        if id.has_prefix(KeyPrefix::Recipe) {
+            if kind.is_none() {
+                return Err(ApiError::bad_request(format!("triggerRule: recipe {id} does not exist")));
+            }
+            continue;
+        }
+        match kind {
+            Some(AssetKind::Dataflow) => {}
+            Some(AssetKind::Recipe) => {
+                return Err(ApiError::bad_request(format!(
+                    "triggerRule: dataflow:{id} is the target dataflow of a recipe; write recipe:<05v id> to wait for its runs"
+                )));
+            }
+            _ => return Err(ApiError::bad_request(format!("triggerRule: dataflow {id} does not exist"))),
+        }
+    }
+    graph.insert(target.id.clone(), asset_terms(terms));
+    // does anything the asset waits for wait, through the chain, for the asset itself?
+    let mut seen = HashSet::new();
+    let mut stack = vec![target.id.clone()];
+    while let Some(n) = stack.pop() {
+        for next in graph.get(&n).into_iter().flatten() {
+            if *next == target.id {
+                return Err(ApiError::bad_request(format!(
+                    "triggerRule: {} would start itself: it waits, directly or through other schedules, for its own runs",
+                    target.id
+                )));
+            }
+            if seen.insert(next.clone()) {
+                stack.push(next.clone());
+            }
+        }
+    }
+    Ok(())
 }

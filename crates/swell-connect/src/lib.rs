@@ -105,6 +105,27 @@ pub fn connect(
     }
 }
 
+/// A path that does not exist, as it would be once made: its deepest existing folder with
+/// symbolic links resolved, then the rest as written (so a missing folder under a link to the
+/// data dir is known to lie in the data dir).
+fn resolved(path: &std::path::Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut at = absolute.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(c, |p, part| p.join(part));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
 /// The local folders connections may read: only those under roots the operator named
 /// (`swell serve --allow-folder DIR`). Without it a connection could read any folder the
 /// server can (its own data dir, home directories) and show it through a data preview.
@@ -168,22 +189,28 @@ impl FolderPolicy {
             ))
         };
         let allowed = |p: &std::path::Path| self.any || self.roots.iter().any(|r| p.starts_with(r));
+        let denied = || {
+            ConnectError::Config(format!(
+                "FolderPath '{shown}': the server's own data dir is never read by a connection"
+            ))
+        };
         let Ok(canonical) = std::fs::canonicalize(folder) else {
-            // whether a folder outside the allowed ones exists is not told
-            let absolute = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-            return Err(if allowed(&absolute) {
-                ConnectError::Config(format!("FolderPath '{shown}': no such folder"))
-            } else {
+            // whether a folder outside the allowed ones, or inside the data dir, exists is not
+            // told: the refusal comes first
+            let resolved = resolved(folder);
+            return Err(if !allowed(&resolved) {
                 refused()
+            } else if self.is_denied(&resolved) {
+                denied()
+            } else {
+                ConnectError::Config(format!("FolderPath '{shown}': no such folder"))
             });
         };
         if !allowed(&canonical) {
             return Err(refused());
         }
         if self.is_denied(&canonical) {
-            return Err(ConnectError::Config(format!(
-                "FolderPath '{shown}': the server's own data dir is never read by a connection"
-            )));
+            return Err(denied());
         }
         if !canonical.is_dir() {
             return Err(ConnectError::Config(format!("FolderPath '{shown}': not a folder")));
@@ -224,8 +251,15 @@ mod tests {
         let mut policy = FolderPolicy::roots([root.path().to_path_buf()]).unwrap();
         policy.deny(&data).unwrap();
         assert!(policy.check(&files).is_ok());
+        let e = policy.check(&files.join("nope")).unwrap_err().to_string();
+        assert!(e.contains("no such folder"), "{e}");
         assert!(policy.check(root.path()).is_ok(), "a root that holds the data dir is still read");
-        for denied in [data.clone(), data.join("datasets"), files.join("../data/datasets")] {
+        // a missing folder in the data dir is refused as such, never "no such folder" (that
+        // would tell what the data dir holds), also through a link to it
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&data, files.join("link")).unwrap();
+        let missing = [data.join("nope"), files.join("link/nope/deeper")];
+        for denied in [data.clone(), data.join("datasets"), files.join("../data/datasets")].into_iter().chain(missing) {
             let e = policy.check(&denied).unwrap_err().to_string();
             assert!(e.contains("data dir is never read"), "{e}");
         }

@@ -34,12 +34,14 @@ pub fn head(files: &[PathBuf], limit: usize) -> io::Result<Head> {
     let mut out = Head::default();
     let options = FormatOptions::default();
     for file in files {
+        // a file that is not whole Parquet is damaged data (InvalidData), not a server fault
+        let damaged = |e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display()));
         let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file)?)
-            .map_err(io::Error::other)?
+            .map_err(damaged)?
             .with_batch_size(limit.clamp(1, 8192))
             .with_limit(limit.saturating_sub(out.rows.len()))
             .build()
-            .map_err(io::Error::other)?;
+            .map_err(damaged)?;
         if out.fields.is_empty() {
             out.fields = reader
                 .schema()
@@ -49,7 +51,8 @@ pub fn head(files: &[PathBuf], limit: usize) -> io::Result<Head> {
                 .collect();
         }
         for batch in reader {
-            let batch = batch.map_err(io::Error::other)?;
+            let batch =
+                batch.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display())))?;
             let columns: Vec<ArrayFormatter<'_>> = batch
                 .columns()
                 .iter()

@@ -189,7 +189,14 @@ impl Store {
         let definition = serde_json::json!({"connector": name});
         let dataflow = self
             .create_dataflow_of_kind(by, &sync_dataflow_name(name), label, description, &definition, AssetKind::Sync)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // a concurrent create of the same name (any case) took the sync dataflow's
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "a data connection named '{name}' already exists (names are compared regardless of case)"
+                )),
+                other => other,
+            })?;
         let id = self.next_id(KeyPrefix::DataConnector).await?;
         let now = millis(&Utc::now());
         let inserted = sqlx::query(

@@ -88,15 +88,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes a recipe, its dataflow, jobs and schedule; refused while it is queued or running.
-    pub async fn delete_recipe(&self, id: &SalesforceId) -> Result<()> {
-        let r = self.recipe(id).await?;
-        self.delete_dataflow(&r.dataflow.id).await?;
-        sqlx::query("DELETE FROM schedule WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        sqlx::query("DELETE FROM schedule_firing WHERE asset_id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        Ok(())
-    }
-
     /// Sets a recipe's notification level and long-running alert.
     pub async fn set_recipe_notification(
         &self,

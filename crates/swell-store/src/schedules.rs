@@ -55,7 +55,7 @@ pub struct Start<'a> {
     pub trigger: Trigger,
 }
 
-fn record(row: &DbRow) -> Result<ScheduleRecord> {
+pub(crate) fn record(row: &DbRow) -> Result<ScheduleRecord> {
     let text: String = row.get("definition");
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let schedule = Schedule::from_input(&value)
@@ -71,8 +71,40 @@ fn record(row: &DbRow) -> Result<ScheduleRecord> {
     })
 }
 
+/// Writes a schedule and returns it as written (never read back apart: another server may
+/// change or delete it the next moment).
+pub(crate) async fn put_schedule_in(
+    conn: &mut sqlx::AnyConnection,
+    by: &SalesforceId,
+    asset_id: &SalesforceId,
+    asset_type: AssetKind,
+    schedule: &Schedule,
+    next_run: Option<DateTime<Utc>>,
+) -> Result<ScheduleRecord> {
+    let now = Utc::now();
+    let row = sqlx::query(
+        "INSERT INTO schedule (asset_id, asset_type, frequency, definition, next_run, created_date, last_modified_date,
+                               last_modified_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+         ON CONFLICT (asset_id) DO UPDATE SET asset_type = $2, frequency = $3, definition = $4,
+            next_run = $5, last_modified_date = $6, last_modified_by = $7
+         RETURNING *",
+    )
+    .bind(asset_id.as_str())
+    .bind(asset_type.as_str())
+    .bind(schedule.frequency.as_str())
+    .bind(schedule.to_json(now).to_string())
+    .bind(next_run.as_ref().map(millis))
+    .bind(millis(&now))
+    .bind(by.as_str())
+    .fetch_one(conn)
+    .await?;
+    record(&row)
+}
+
 impl Store {
-    /// Sets (creates or replaces) the schedule of an asset, by user `by`.
+    /// Sets (creates or replaces) the schedule of an asset, by user `by`. Outside the rules'
+    /// lock: for tests and seeding; the app sets schedules through [`crate::Rules`].
     pub async fn put_schedule(
         &self,
         by: &SalesforceId,
@@ -81,24 +113,8 @@ impl Store {
         schedule: &Schedule,
         next_run: Option<DateTime<Utc>>,
     ) -> Result<ScheduleRecord> {
-        let now = Utc::now();
-        sqlx::query(
-            "INSERT INTO schedule (asset_id, asset_type, frequency, definition, next_run, created_date, last_modified_date,
-                                   last_modified_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
-             ON CONFLICT (asset_id) DO UPDATE SET asset_type = $2, frequency = $3, definition = $4,
-                next_run = $5, last_modified_date = $6, last_modified_by = $7",
-        )
-        .bind(asset_id.as_str())
-        .bind(asset_type.as_str())
-        .bind(schedule.frequency.as_str())
-        .bind(schedule.to_json(now).to_string())
-        .bind(next_run.as_ref().map(millis))
-        .bind(millis(&now))
-        .bind(by.as_str())
-        .execute(&self.pool)
-        .await?;
-        self.schedule(asset_id).await?.ok_or_else(|| StoreError::NotFound(format!("schedule of {asset_id}")))
+        let mut conn = self.pool.acquire().await?;
+        put_schedule_in(&mut conn, by, asset_id, asset_type, schedule, next_run).await
     }
 
     pub async fn schedule(&self, asset_id: &SalesforceId) -> Result<Option<ScheduleRecord>> {

@@ -14,6 +14,7 @@ use swell_store::{Firing, JobFilter, Start, Store, StoreError};
 on_both!(dataflow_histories, dataflows_keep_their_last_twenty_histories);
 on_both!(job_states, jobs_follow_the_state_machine);
 on_both!(restart, restart_fails_running_jobs_and_keeps_queued_ones);
+on_both_twice!(rules_lock, the_rules_lock_is_taken_in_turn_across_servers);
 on_both!(job_lists, list_jobs_filters_and_pages);
 on_both!(dataset_versions, dataset_versions_and_restore);
 on_both!(schedules, schedules_fire_each_tick_once);
@@ -228,6 +229,48 @@ async fn schedules_fire_each_tick_once(s: Store) {
     assert!(s.schedule(&d.id).await.unwrap().is_none());
 }
 
+/// The rules' lock is held across servers: a second store waits while the first holds it,
+/// then reads what it wrote; a holder that gives up without committing changes nothing.
+async fn the_rules_lock_is_taken_in_turn_across_servers(a: Store, b: Store) {
+    let admin = swell_store::admin_id();
+    let x = a.create_dataflow(&admin, "X", "X", None, &json!({})).await.unwrap();
+    let y = a.create_dataflow(&admin, "Y", "Y", None, &json!({})).await.unwrap();
+    let rule = |other: &swell_core::SalesforceId| {
+        Schedule::from_input(&json!({"frequency": "eventdriven", "triggerRule": format!("dataflow:{other}")})).unwrap()
+    };
+    let mut held = a.lock_rules().await.unwrap();
+    assert_eq!(held.asset_kind(&y.id).await.unwrap(), Some(AssetKind::Dataflow));
+    held.put_schedule(&admin, &x.id, AssetKind::Dataflow, &rule(&y.id), None).await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let mut next = b.lock_rules().await.unwrap();
+        let seen = next.event_schedules().await.unwrap();
+        next.commit().await.unwrap();
+        seen
+    });
+    // not a measure of speed: the second holder cannot get in at all until the first commits
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a second server took the rules' lock while it was held");
+    held.commit().await.unwrap();
+    let seen = waiting.await.unwrap();
+    assert_eq!(seen.iter().map(|r| r.asset_id.clone()).collect::<Vec<_>>(), vec![x.id.clone()]);
+    // dropped without commit: nothing changed
+    let mut dropped = a.lock_rules().await.unwrap();
+    dropped.put_schedule(&admin, &y.id, AssetKind::Dataflow, &rule(&x.id), None).await.unwrap();
+    assert!(dropped.delete_schedule(&x.id).await.unwrap());
+    drop(dropped);
+    let rules = a.event_schedules().await.unwrap();
+    assert_eq!(rules.iter().map(|r| r.asset_id.clone()).collect::<Vec<_>>(), vec![x.id.clone()]);
+    // a recipe deleted under the lock takes its dataflow and schedule with it
+    let mut lock = a.lock_rules().await.unwrap();
+    assert_eq!(
+        lock.asset_kind(&swell_core::SalesforceId::new(swell_core::KeyPrefix::Recipe, 999)).await.unwrap(),
+        None
+    );
+    lock.delete_dataflow(&y.id).await.unwrap();
+    lock.commit().await.unwrap();
+    assert!(a.dataflow(&y.id).await.is_err());
+}
+
 async fn concurrent_starts_queue_one_job(s: Store) {
     let d = s.create_dataflow(&swell_store::admin_id(), "Busy", "Busy", None, &json!({})).await.unwrap();
     let starts = (0..8).map(|_| {
@@ -292,9 +335,16 @@ async fn recipes_live_on_their_target_dataflow(s: Store) {
         .unwrap();
     assert!(job.id.as_str().starts_with("0eP"), "{}", job.id);
     assert_eq!(s.last_job_status(&r.dataflow.id).await.unwrap().as_deref(), Some("Queued"));
-    assert!(matches!(s.delete_recipe(&r.id).await, Err(StoreError::Conflict(_))));
+    // deleted under the rules' lock (a rule may wait for it); refused while it runs, and then
+    // nothing of it is gone
+    let mut rules = s.lock_rules().await.unwrap();
+    assert!(matches!(rules.delete_recipe(&r.id).await, Err(StoreError::Conflict(_))));
+    drop(rules);
+    assert!(s.recipe(&r.id).await.is_ok());
     s.transition(&job.id, Transition::Stop, None).await.unwrap();
-    s.delete_recipe(&r.id).await.unwrap();
+    let mut rules = s.lock_rules().await.unwrap();
+    rules.delete_recipe(&r.id).await.unwrap();
+    rules.commit().await.unwrap();
     assert!(matches!(s.recipe(&r.id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(s.dataflow(&r.dataflow.id).await, Err(StoreError::NotFound(_))));
 }

@@ -119,10 +119,26 @@ pub fn pairs(body: &str) -> Vec<(String, String)> {
 /// typed into an address or a form would otherwise be written back into the page raw (HTML
 /// escaping leaves them). Each becomes U+FFFD, so that what was wrong still shows.
 pub fn printable(s: String) -> String {
-    if s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-        s.chars().map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { '\u{FFFD}' } else { c }).collect()
-    } else {
-        s
+    if s.chars().any(hidden) { s.chars().map(|c| if hidden(c) { '\u{FFFD}' } else { c }).collect() } else { s }
+}
+
+fn hidden(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The pages' escaper (`askama.toml`): askama's HTML escaping of every value a template
+/// writes, and [`printable`] first. Values stored through the API (a dataset's label, a
+/// node's message) may hold control characters that HTML escaping leaves as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct Html;
+
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, s: &str) -> std::fmt::Result {
+        if s.chars().any(hidden) {
+            askama::filters::Html.write_escaped_str(dest, &printable(s.to_string()))
+        } else {
+            askama::filters::Html.write_escaped_str(dest, s)
+        }
     }
 }
 

@@ -136,6 +136,32 @@ async fn a_dataflows_page_saves_its_schedule_as_the_api_would_and_names_each_pro
     let iso = next.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     assert!(words.contains(&format!("datetime=\"{iso}\"")), "{iso} in {words}");
     assert!(page.contains("<option value=\"hourly\" selected>"), "the dialog shows the schedule");
+    // the dialog has no notification setting: a save keeps the one set through the API; a
+    // key sent twice keeps its first value
+    let mut with_level = api.clone();
+    with_level["notificationLevel"] = serde_json::json!("warnings");
+    let (s, _) = ui.api("PUT", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), Some(with_level)).await;
+    assert_eq!(s, StatusCode::OK);
+    let body =
+        format!("csrf={csrf}&frequency=daily&frequency=none&hour=5&hour=9&minute=0&timeZone=UTC&timeZone=Asia%2FTokyo");
+    let (s, _, _) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
+    assert_eq!(api["frequency"], "daily", "{api}");
+    assert_eq!(
+        (api["time"]["hour"].as_i64(), api["time"]["timeZone"]["zoneId"].as_str()),
+        (Some(5), Some("UTC")),
+        "{api}"
+    );
+    assert_eq!(api["notificationLevel"], "warnings", "{api}");
+    // a form without its frequency (lost, or empty) never unschedules: it is refused
+    for body in [format!("csrf={csrf}&hour=7&minute=0"), format!("csrf={csrf}&frequency=+&hour=7")] {
+        let (s, _, page) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {page}");
+        assert!(between(&page, "id=\"schedule-problems\"", "</div>").contains("frequency: is required"), "{page}");
+    }
+    let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
+    assert_eq!(api["frequency"], "daily", "{api}");
     // mistakes: each named by its field, the form as sent kept, nothing saved
     let body = format!("csrf={csrf}&frequency=weekly&hour=7&minute=75&timeZone=Mars%2FOlympus");
     let (s, _, page) = ui.request("POST", &format!("/ui/dataflows/{flow}/schedule"), &[FORM, cookie], &body).await;
@@ -147,7 +173,7 @@ async fn a_dataflows_page_saves_its_schedule_as_the_api_would_and_names_each_pro
     assert!(page.contains("<details class=\"dialog\" open>") && page.contains("<option value=\"weekly\" selected>"));
     assert!(page.contains("value=\"Mars/Olympus\""), "what was typed is kept");
     let (_, api) = ui.api("GET", &format!("/services/data/v62.0/wave/asset/{flow}/schedule"), None).await;
-    assert_eq!(api["frequency"], "hourly", "the stored schedule is unchanged");
+    assert_eq!(api["frequency"], "daily", "the stored schedule is unchanged");
     // an event rule the use case refuses (it names no dataflow or recipe that exists)
     let missing = swell_core::SalesforceId::parse("02KSw0000099999").unwrap();
     let body =
@@ -187,6 +213,13 @@ async fn a_connections_schedule_is_time_based_saved_as_the_api_would_and_only_by
     assert!(!page.contains("schedule-form"), "no dialog for a viewer");
     let body = format!("csrf={}&frequency=weekly&minute=99", csrf_of(&page));
     let (s, _, _) = ui.request("POST", &format!("{at}/schedule"), &[FORM, ("cookie", &vic)], &body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // the role before the asset: whether an id exists is not told to who may not schedule
+    let unknown = "/ui/connections/0ItSw0000099999/schedule";
+    let (s, _, _) = ui.request("POST", unknown, &[FORM, ("cookie", &vic)], &body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) =
+        ui.request("POST", "/ui/dataflows/02KSw0000099999/schedule", &[FORM, ("cookie", &vic)], &body).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // the admin's dialog offers every time-based frequency, not event-driven

@@ -486,6 +486,11 @@ impl Schedule {
                 r.err("frequency", format!("is required: one of {}", FREQUENCIES.join(", ")));
                 String::new()
             }
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                // never read as `none`: a form that lost its frequency must not unschedule
+                r.err("frequency", format!("is required: one of {}", FREQUENCIES.join(", ")));
+                String::new()
+            }
             Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
             Some(other) => {
                 r.err("frequency", format!("must be a string, got {other}"));

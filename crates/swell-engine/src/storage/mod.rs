@@ -346,6 +346,18 @@ impl Version {
         }
         Ok(files)
     }
+
+    /// [`Version::files`], each checked to be whole Parquet (its footer and schema read, not
+    /// its rows): a version whose files were cut short or overwritten is `InvalidData`, so it
+    /// is never made current again by a restore.
+    pub fn checked_files(&self) -> io::Result<Vec<PathBuf>> {
+        let files = self.files()?;
+        for file in &files {
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(fs::File::open(file)?)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display())))?;
+        }
+        Ok(files)
+    }
 }
 
 fn parquet_files(dir: &Path) -> io::Result<Vec<PathBuf>> {

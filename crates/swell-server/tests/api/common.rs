@@ -31,7 +31,19 @@ impl Api {
 
     pub async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("swell.db").display())).await.unwrap();
+        let url = format!("sqlite://{}", dir.path().join("swell.db").display());
+        Api::on(&url, dir).await
+    }
+
+    /// A second server on this one's database (its own data dir): what servers sharing one
+    /// database must agree on, without a lock in one process to hide behind.
+    pub async fn beside(&self) -> Api {
+        let url = format!("sqlite://{}", self._dir.path().join("swell.db").display());
+        Api::on(&url, tempfile::tempdir().unwrap()).await
+    }
+
+    async fn on(url: &str, dir: tempfile::TempDir) -> Api {
+        let store = Store::open(url).await.unwrap();
         let data = DataDir::new(dir.path());
         let mut settings = RunnerSettings::new("test-server");
         // local-folder connections read the test's temporary folders only

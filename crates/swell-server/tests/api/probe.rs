@@ -72,6 +72,66 @@ async fn event_rules_cannot_make_a_loop_at_once_nor_wait_for_deleted_assets() {
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
+/// Two servers on one database: rules that together make a loop, saved at once on each, are
+/// one saved and one refused; names that differ only in case, created at once on each, are
+/// one created and one a conflict. (Nothing in one process serialises them.)
+#[tokio::test]
+async fn two_servers_on_one_database_never_save_a_loop_nor_two_names_of_one_case() {
+    let a = std::sync::Arc::new(Api::new().await);
+    let b = std::sync::Arc::new(a.beside().await);
+    for round in 0..6 {
+        let (x, y) = (dataflow(&a, &format!("A{round}")).await, dataflow(&a, &format!("B{round}")).await);
+        let put = |api: std::sync::Arc<Api>, me: String, other: String| {
+            tokio::spawn(async move {
+                let rule = json!({"frequency": "eventdriven", "triggerRule": format!("dataflow:{other}")});
+                api.call("PUT", &format!("{BASE}/asset/{me}/schedule"), Some(rule)).await
+            })
+        };
+        let (p, q) = (put(a.clone(), x.clone(), y.clone()), put(b.clone(), y.clone(), x.clone()));
+        let ((s1, r1), (s2, r2)) = (p.await.unwrap(), q.await.unwrap());
+        assert!(
+            [s1, s2].contains(&StatusCode::BAD_REQUEST) && [s1, s2].contains(&StatusCode::OK),
+            "round {round}: {s1} {r1} / {s2} {r2}"
+        );
+        let refused = if s1 == StatusCode::BAD_REQUEST { r1 } else { r2 };
+        assert!(refused[0]["message"].as_str().unwrap().contains("would start itself"), "{refused}");
+        // what was saved is what each server reads
+        let rules = a.store().event_schedules().await.unwrap();
+        assert_eq!(rules.len(), round + 1, "{rules:?}");
+        assert_eq!(b.store().event_schedules().await.unwrap(), rules);
+    }
+    for round in 0..4 {
+        let create = |api: std::sync::Arc<Api>, name: String| {
+            tokio::spawn(async move {
+                let body = json!({"name": name, "definition": {}});
+                api.call("POST", &format!("{BASE}/dataflows"), Some(body)).await.0
+            })
+        };
+        let (p, q) = (create(a.clone(), format!("Case{round}")), create(b.clone(), format!("CASE{round}")));
+        let statuses = [p.await.unwrap(), q.await.unwrap()];
+        assert!(
+            statuses.contains(&StatusCode::CREATED) && statuses.contains(&StatusCode::CONFLICT),
+            "round {round}: {statuses:?}"
+        );
+        let create = |api: std::sync::Arc<Api>, name: String| {
+            tokio::spawn(async move {
+                let folder = std::env::temp_dir().display().to_string();
+                let body = json!({"name": name, "connectorType": "SfdcLocal",
+                                  "connectionProperties": [{"name": "FolderPath", "value": folder}]});
+                api.call("POST", &format!("{BASE}/dataConnectors"), Some(body)).await
+            })
+        };
+        let (p, q) = (create(a.clone(), format!("Conn{round}")), create(b.clone(), format!("CONN{round}")));
+        let ((s1, r1), (s2, r2)) = (p.await.unwrap(), q.await.unwrap());
+        assert!(
+            [s1, s2].contains(&StatusCode::CREATED) && [s1, s2].contains(&StatusCode::CONFLICT),
+            "round {round}: {s1} {r1} / {s2} {r2}"
+        );
+        let refused = if s1 == StatusCode::CONFLICT { r1 } else { r2 };
+        assert!(refused[0]["message"].as_str().unwrap().contains("data connection named"), "{refused}");
+    }
+}
+
 /// The mask stands for a stored secret: sent where none is stored, it is refused.
 #[tokio::test]
 async fn the_mask_is_never_stored_as_a_secret() {

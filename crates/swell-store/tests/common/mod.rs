@@ -19,6 +19,17 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// The database's address: a second store on it is a second server.
+    pub async fn second(&self) -> Store {
+        let url = match self {
+            Guard::Sqlite(dir) => format!("sqlite://{}", dir.path().join("swell.db").display()),
+            Guard::Postgres { admin, db } => format!("{}/{db}", admin.rsplit_once('/').unwrap().0),
+        };
+        Store::open(&url).await.unwrap()
+    }
+}
+
 /// A job node `n` of type `node_type` with one row in and out.
 pub fn node(node_type: &str, status: &str) -> NodeState {
     NodeState {
@@ -72,6 +83,28 @@ macro_rules! on_both {
             async fn postgres() {
                 if let Some((s, g)) = $crate::common::postgres().await {
                     super::$body(s).await;
+                    g.cleanup().await;
+                }
+            }
+        }
+    };
+}
+
+/// Runs a test body on two stores on one database (two servers), on SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! on_both_twice {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let (s, g) = $crate::common::sqlite().await;
+                super::$body(s, g.second().await).await;
+                g.cleanup().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some((s, g)) = $crate::common::postgres().await {
+                    super::$body(s, g.second().await).await;
                     g.cleanup().await;
                 }
             }

@@ -15,7 +15,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use swell_app::{Action, ApiError};
-use swell_core::Schedule;
+use swell_core::{SalesforceId, Schedule};
 
 /// The frequencies the dialog offers, with their words. (A `minutely` schedule set through
 /// the API is shown in words and can be replaced, not edited.)
@@ -138,11 +138,16 @@ impl ScheduleForm {
         }
     }
 
-    /// The fields of a sent form (repeated keys: the days).
+    /// The fields of a sent form. The days are repeated keys; any other key sent twice keeps
+    /// its first value, as everywhere in the UI's forms.
     fn read(pairs: &[(String, String)]) -> ScheduleForm {
         let mut f = ScheduleForm::default();
+        let mut seen = std::collections::HashSet::new();
         for (k, v) in pairs {
             let v = v.trim().to_string();
+            if !matches!(k.as_str(), "daysOfWeek" | "daysOfMonth") && !seen.insert(k.as_str()) {
+                continue;
+            }
             match k.as_str() {
                 "frequency" => f.frequency = v,
                 "hour" => f.hour = v,
@@ -221,28 +226,36 @@ enum Refusal {
     Other(ApiError),
 }
 
-/// Saves `form` as the schedule of `target` (an id, or an API name) or removes it (`none`);
-/// the notice that says what it is now.
-async fn apply(web: &Web, viewer: &Viewer, target: &str, form: &ScheduleForm) -> Result<String, Refusal> {
-    // the role before the form is read: a refusal is the role's, and audited
+/// The role a form needs (removing the schedule, or setting it), checked before anything
+/// else is read: a refusal is the role's, and audited, whatever the id or the form holds.
+async fn permit(web: &Web, viewer: &Viewer, form: &ScheduleForm) -> Result<(), Response> {
     let action = if form.frequency == "none" { Action::DeleteSchedule } else { Action::PutSchedule };
-    web.app().require(&viewer.actor, action).await.map_err(Refusal::Other)?;
-    let schedule = Schedule::from_input(&form.input())
+    web.app().require(&viewer.actor, action).await.map_err(|e| crate::pages::error(&e))
+}
+
+/// Saves `form` as the schedule of asset `target` or removes it (`none`); the notice that
+/// says what it is now. The dialog has no notification setting: a saved schedule keeps the
+/// stored one's `notificationLevel` (the API's PUT replaces it, as an org's does).
+async fn apply(web: &Web, viewer: &Viewer, target: &SalesforceId, form: &ScheduleForm) -> Result<String, Refusal> {
+    if form.frequency == "none" {
+        web.app().delete_schedule(&viewer.actor, target.as_str()).await.map_err(Refusal::Other)?;
+        return Ok("Not scheduled any more.".to_string());
+    }
+    let mut input = form.input();
+    let stored = web.app().store.schedule(target).await.map_err(|e| Refusal::Other(e.into()))?;
+    if let (Some(rec), Some(fields)) = (stored, input.as_object_mut()) {
+        fields.insert("notificationLevel".into(), Value::from(rec.schedule.notification_level.as_str()));
+    }
+    let schedule = Schedule::from_input(&input)
         .map_err(|errors| Refusal::Form(errors.iter().map(ToString::to_string).collect()))?;
-    let result = if form.frequency == "none" {
-        web.app().delete_schedule(&viewer.actor, target).await.map(|_| None)
-    } else {
-        web.app().put_schedule(&viewer.actor, target, schedule).await.map(Some)
-    };
-    match result {
-        Ok(Some(rec)) => {
+    match web.app().put_schedule(&viewer.actor, target.as_str(), schedule).await {
+        Ok(rec) => {
             let next = rec
                 .next_run
                 .map(|t| format!(" Next run: {}.", crate::format::Time(t)))
                 .unwrap_or_else(|| " It runs when its events happen.".to_string());
             Ok(format!("Schedule saved: {}.{next}", rec.schedule.words(|_| None)))
         }
-        Ok(None) => Ok("Not scheduled any more.".to_string()),
         Err(e) if e.status() == StatusCode::BAD_REQUEST => {
             Err(Refusal::Form(std::iter::once(e.message).chain(e.more).collect()))
         }
@@ -262,12 +275,15 @@ pub async fn save(
     if let Some(refused) = viewer.refuse(&csrf.csrf) {
         return refused;
     }
+    let form = ScheduleForm::read(&pairs);
+    if let Err(refused) = permit(&web, &viewer, &form).await {
+        return refused;
+    }
     let asset = match dataflow::Asset::load(&web, &id).await {
         Ok(a) => a,
         Err(e) => return crate::pages::error(&e),
     };
-    let form = ScheduleForm::read(&pairs);
-    match apply(&web, &viewer, asset.asset_id().as_str(), &form).await {
+    match apply(&web, &viewer, asset.asset_id(), &form).await {
         Ok(notice) => crate::pages::changed(&headers, &notice, &format!("{BASE}/dataflows/{}", asset.dataflow.id)),
         Err(Refusal::Form(problems)) => {
             let edits = Edits { schedule: Some((form, problems)), ..Edits::default() };
@@ -288,12 +304,15 @@ pub async fn save_connection(
     if let Some(refused) = viewer.refuse(&csrf.csrf) {
         return refused;
     }
+    let form = ScheduleForm::read(&pairs);
+    if let Err(refused) = permit(&web, &viewer, &form).await {
+        return refused;
+    }
     let c = match web.app().connection(&id).await {
         Ok(c) => c,
         Err(e) => return crate::pages::error(&e),
     };
-    let form = ScheduleForm::read(&pairs);
-    match apply(&web, &viewer, c.id.as_str(), &form).await {
+    match apply(&web, &viewer, &c.id, &form).await {
         Ok(notice) => crate::pages::changed(&headers, &notice, &format!("{BASE}/connections/{}", c.id)),
         Err(Refusal::Form(problems)) => {
             let edits = connections::Edits { schedule: Some((form, problems)), ..Default::default() };
