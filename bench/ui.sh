@@ -4,7 +4,7 @@
 # datasets with 20 versions (bench/ui_seed.py), then, with 10 concurrent clients (wrk), the server's
 # latency (p50, p95, p99) of the Monitor (default, filtered, an older page by key) and of a job
 # page with 100 nodes, Dataflows & Recipes, Connections, a connection, Data and a dataset; the SQL statements each page runs (from the server's log); the bytes of
-# script and style a page loads; the memory that 100 open live pages add over 60 seconds.
+# script and style a page loads; DOMContentLoaded in Chromium (bench/ui_browser.py); the memory that 100 open live pages add over 60 seconds.
 # Needs a release build (cargo build --release -p swell) and wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,14 @@ for href in $(echo "$PAGE" | sed -n 's/.*<link rel="stylesheet" href="\([^"]*\)"
   CSS=$((CSS + $(curl -s "$BASE$href" | wc -c)))
 done
 echo "  scripts $JS bytes, style $CSS bytes (uncompressed)"
+
+if command -v chromedriver >/dev/null; then
+  echo "DOMContentLoaded in Chromium (5 loads each):"
+  python3 bench/ui_browser.py "$BASE" "$COOKIE" "/ui/monitor" "/ui/monitor?status=Failure&type=dataflow&q=sales" \
+    "/ui/jobs/$JOB" "/ui/dataflows" "/ui/connections" "/ui/connections/$CONNECTION" "/ui/data" "/ui/data/$DATASET"
+else
+  echo "DOMContentLoaded: skipped, no chromedriver (apt-get install chromium chromium-driver)"
+fi
 
 echo "100 open live Monitor pages for 60 s:"
 RSS0=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)

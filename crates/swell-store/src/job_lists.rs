@@ -90,7 +90,38 @@ fn job_conditions(filter: &JobFilter) -> (String, Vec<Bind>) {
     (conditions.join(" AND "), binds)
 }
 
+/// The statement of [`Store::job_page`] and its values.
+fn job_page_query(filter: &JobFilter) -> (String, Vec<Bind>) {
+    let (mut where_, mut binds) = job_conditions(filter);
+    let newer = filter.after.is_some() && filter.before.is_none();
+    if let Some(k) = filter.before.as_ref().or(filter.after.as_ref()) {
+        binds.push(Bind::Int(millis(&k.created)));
+        binds.push(Bind::Text(k.id.as_str().to_string()));
+        let op = if newer { ">" } else { "<" };
+        where_.push_str(&format!(" AND (created_date, id) {op} (${}, ${})", binds.len() - 1, binds.len()));
+    }
+    let order = if newer { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM job WHERE {where_} ORDER BY created_date {order}, id {order} LIMIT {}",
+        filter.limit.max(1) + 1
+    );
+    (sql, binds)
+}
+
 impl Store {
+    /// How the database would run [`Store::job_page`]'s statement for `filter`, one line per
+    /// step (SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN`): tests check that
+    /// the Monitor's pages read an index on both backends, whatever the history's length.
+    #[cfg(feature = "test-support")]
+    pub async fn job_page_plan(&self, filter: &JobFilter) -> Result<Vec<String>> {
+        let (sql, binds) = job_page_query(filter);
+        let mut conn = self.pool.acquire().await?;
+        let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
+        let explain = if sqlite { format!("EXPLAIN QUERY PLAN {sql}") } else { format!("EXPLAIN {sql}") };
+        let rows = bind_all(sqlx::query(AssertSqlSafe(explain)), &binds).fetch_all(&mut *conn).await?;
+        Ok(rows.iter().map(|r| if sqlite { r.get::<String, _>("detail") } else { r.get::<String, _>(0) }).collect())
+    }
+
     /// Jobs matching `filter`, newest first, and how many match in all.
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<(Vec<JobRecord>, i64)> {
         let (where_, binds) = job_conditions(filter);
@@ -111,20 +142,9 @@ impl Store {
     /// and the first page, newer for `after`). One query, whatever the history's length (the
     /// index `job_by_created_id`); no count.
     pub async fn job_page(&self, filter: &JobFilter) -> Result<(Vec<JobRecord>, bool)> {
-        let (mut where_, mut binds) = job_conditions(filter);
+        let (sql, binds) = job_page_query(filter);
         let newer = filter.after.is_some() && filter.before.is_none();
-        if let Some(k) = filter.before.as_ref().or(filter.after.as_ref()) {
-            binds.push(Bind::Int(millis(&k.created)));
-            binds.push(Bind::Text(k.id.as_str().to_string()));
-            let op = if newer { ">" } else { "<" };
-            where_.push_str(&format!(" AND (created_date, id) {op} (${}, ${})", binds.len() - 1, binds.len()));
-        }
-        let order = if newer { "ASC" } else { "DESC" };
         let limit = filter.limit.max(1);
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM job WHERE {where_} ORDER BY created_date {order}, id {order} LIMIT {}",
-            limit + 1
-        );
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds).fetch_all(&self.pool).await?;
         let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>>>()?;
         let more = jobs.len() as i64 > limit;
