@@ -78,7 +78,7 @@ impl App {
         tokio::task::spawn_blocking(move || version.version(&storage_version).and_then(|v| v.checked_files()))
             .await
             .map_err(|e| failed(&e))?
-            .map_err(|e| unreadable(&what, e))?;
+            .map_err(|e| unreadable(&what, e, table.dir()))?;
         let (d, created) = self
             .store
             .record_dataset_version(&actor.id, &d.name, &d.label, &src.storage_version, src.row_count, None)
@@ -97,6 +97,7 @@ async fn head_of(
     version: Option<String>,
     what: String,
 ) -> ApiResult<Option<swell_engine::head::Head>> {
+    let dir = table.dir().to_path_buf();
     let read = move || -> std::io::Result<Option<swell_engine::head::Head>> {
         let version = match version {
             Some(id) => table.version(&id)?,
@@ -110,15 +111,18 @@ async fn head_of(
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ApiError::internal(format!("reading {what}: {e}")))?
-        .map_err(|e| unreadable(&what, e))
+        .map_err(|e| unreadable(&what, e, &dir))
 }
 
 /// Stored files that cannot be read: missing ones (deleted from the data dir by hand, or by a
 /// disk fault) and damaged ones (cut short, overwritten: `InvalidData`) are a conflict between
 /// the store and the disk that the user can see and act on, named as such; anything else is
-/// the server's error.
-fn unreadable(what: &str, e: std::io::Error) -> ApiError {
-    match e.kind() {
+/// the server's error. Files are named inside the dataset's folder (`versions/ID/part-0.parquet`):
+/// where the server keeps its data is not every reader's business.
+fn unreadable(what: &str, e: std::io::Error, dataset_dir: &std::path::Path) -> ApiError {
+    let kind = e.kind();
+    let e = e.to_string().replace(&format!("{}{}", dataset_dir.display(), std::path::MAIN_SEPARATOR), "");
+    match kind {
         std::io::ErrorKind::NotFound => ApiError::new(
             ErrorCode::Conflict,
             format!("The stored files of {what} are missing from the data dir: {e}. Its rows cannot be read."),

@@ -41,7 +41,7 @@ pub use recipes::{NOTIFICATION_LEVELS, NotificationChange, validate_recipe};
 pub use schedules::Target;
 /// The kinds of connection, with their properties (what a connection form asks for).
 pub use swell_connect::ConnectorType;
-pub use text::{check_text, name_and_label, unchanged_name};
+pub use text::{check_text, is_direction_override, name_and_label, unchanged_name};
 pub use users::{
     LOCKOUT_WINDOW, Login, LoginRefused, MAX_FAILED_LOGINS, MAX_FAILED_PER_ADDRESS, NewToken, NewUser, SESSION,
     TOKEN_PREFIX, check_password, org_id, sign,

@@ -49,7 +49,7 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// The embeddings, overrides and isolates of bidirectional text.
-fn is_direction_override(c: char) -> bool {
+pub fn is_direction_override(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -1,6 +1,11 @@
 //! The generated companion columns of date fields (`X_Year`, `X_Month`, `X_sec_epoch`, ...),
 //! which CRM Analytics adds when a date enters a dataflow and which later nodes can use like
 //! any field (`toDate(CloseDate_sec_epoch)`).
+//!
+//! They are in every schema from the node that makes the date on, but computed late: a node's
+//! rows may leave out companions of a date they hold, and [`complete`] computes them where a
+//! node names them or the rows are written (see [`crate::run`]). Ten columns, eight of them
+//! text, would otherwise be carried through every join, sort and window in between.
 
 use crate::saql::functions::Udf;
 use crate::schema::{DatePart, Field, FieldType, Schema, derived_date_fields};
@@ -86,6 +91,46 @@ pub fn with_companions(df: DataFrame, schema: Schema) -> DFResult<(DataFrame, Sc
         }
     }
     Ok((df.select(exprs)?, Schema::new(fields)))
+}
+
+/// `df` with the fields of `schema` it lacks that `compute` picks, each a companion of a date
+/// `df` holds, computed from that date, in `schema`'s order. Missing fields left out by
+/// `compute` stay out; `df` is returned unchanged when there is nothing to compute.
+pub fn complete(df: DataFrame, schema: &Schema, compute: impl Fn(&Field) -> bool) -> DFResult<DataFrame> {
+    let present: std::collections::HashSet<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+    if !schema.fields.iter().any(|f| !present.contains(&f.name) && compute(f)) {
+        return Ok(df);
+    }
+    let mut exprs = Vec::new();
+    for f in &schema.fields {
+        if present.contains(&f.name) {
+            exprs.push(ident(f.name.as_str()));
+            continue;
+        }
+        if !compute(f) {
+            continue;
+        }
+        let base = f.derived_from.as_deref().and_then(|b| schema.get(b)).filter(|b| b.ty.is_date());
+        let part = base
+            .filter(|b| present.contains(&b.name))
+            .and_then(|b| derived_date_fields(b).into_iter().find(|(_, d)| d.name == f.name).map(|(p, _)| (b, p)));
+        match part {
+            Some((b, p)) => exprs.push(companion_expr(b, p).alias(f.name.as_str())),
+            None => {
+                return Err(datafusion::error::DataFusionError::Internal(format!(
+                    "the field '{}' is missing from the rows and is no companion of a date they hold",
+                    f.name
+                )));
+            }
+        }
+    }
+    df.select(exprs)
+}
+
+/// The fields of `schema` that `df` leaves out (companions to be computed later).
+pub fn deferred(df: &DataFrame, schema: &Schema) -> Vec<String> {
+    let present: std::collections::HashSet<&str> = df.schema().fields().iter().map(|f| f.name().as_str()).collect();
+    schema.fields.iter().filter(|f| !present.contains(f.name.as_str())).map(|f| f.name.clone()).collect()
 }
 
 /// Companion fields for a new date field (schema only, for checking).

@@ -19,6 +19,18 @@ pub struct Node {
     pub inputs: Vec<usize>,
     /// The node's optional `schema` block (labels and system-field flags of its output).
     schema_block: Option<Value>,
+    /// The keys and texts of the node's parameters in lower case: a generated date companion it names
+    /// anywhere (`CloseDate_Year` in an expression) is computed before it runs
+    /// ([`crate::nodes::Transform::defers_companions`]).
+    params_text: String,
+}
+
+impl Node {
+    /// Whether the node's parameters name `field` (in any case, anywhere: a superset of what
+    /// it reads).
+    pub fn names(&self, field: &str) -> bool {
+        self.params_text.contains(&field.to_lowercase())
+    }
 }
 
 /// A dataflow (or a recipe, which compiles to the same graph) whose nodes parsed and whose
@@ -81,6 +93,8 @@ impl Dataflow {
             };
             // a recipe's schema block is part of its transformation; a dataflow's only labels
             let schema_block = if r.sources.is_some() { None } else { r.schema };
+            let mut params_text = String::new();
+            texts_of(&r.parameters, &mut params_text);
             match built {
                 Ok(transform) => {
                     check_file_names(&r.name, transform.as_ref(), &mut problems);
@@ -102,7 +116,7 @@ impl Dataflow {
                             }
                         }
                     }
-                    nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block });
+                    nodes.push(Node { name: r.name, action: r.action, transform, inputs, schema_block, params_text });
                 }
                 Err(mut p) => {
                     problems.append(&mut p);
@@ -112,10 +126,12 @@ impl Dataflow {
                         transform: Box::new(Broken),
                         inputs: vec![],
                         schema_block: None,
+                        params_text,
                     });
                 }
             }
         }
+        check_one_writer(&nodes, &mut problems);
         let order = match topological_order(&nodes) {
             Ok(order) => order,
             Err(mut cycle) => {
@@ -265,6 +281,50 @@ fn check_file_names(node: &str, transform: &dyn Transform, problems: &mut Vec<Pr
         Some(nodes::Sink::Export) => check("", "an export node's name names its folder:", node),
         Some(nodes::Sink::Dataset(target)) => check("parameters.alias", "the dataset", &target.alias),
         None => {}
+    }
+}
+
+/// Every key and text of `v`, in lower case, one a line (`"a\"b"` stays `a"b`, as a name).
+fn texts_of(v: &Value, out: &mut String) {
+    match v {
+        Value::String(t) => {
+            out.push_str(&t.to_lowercase());
+            out.push('\n');
+        }
+        Value::Array(items) => items.iter().for_each(|i| texts_of(i, out)),
+        Value::Object(map) => {
+            for (k, x) in map {
+                out.push_str(&k.to_lowercase());
+                out.push('\n');
+                texts_of(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Dataset names, like an org's API names, are compared regardless of case: two nodes
+/// registering `Dup` and `dup` would write two folders that collide where the file system
+/// ignores case (the store holds the same rule across definitions). Two nodes registering the
+/// very same alias write two versions of one dataset, the last one current, as two
+/// dataflows registering it do.
+fn check_one_writer(nodes: &[Node], problems: &mut Vec<Problem>) {
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for node in nodes {
+        let Some(nodes::Sink::Dataset(target)) = node.transform.sink() else { continue };
+        match seen.iter().find(|(_, alias)| alias.eq_ignore_ascii_case(&target.alias)) {
+            Some((first, alias)) if *alias != target.alias => problems.push(Problem::new(
+                &node.name,
+                "parameters.alias",
+                format!(
+                    "'{}' differs only in case from '{alias}', which node '{first}' registers (dataset names are \
+                     compared regardless of case)",
+                    target.alias
+                ),
+            )),
+            Some(_) => {}
+            None => seen.push((node.name.as_str(), target.alias.clone())),
+        }
     }
 }
 

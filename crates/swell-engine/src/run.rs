@@ -247,9 +247,27 @@ impl Run {
         let mut outputs = Vec::new();
         for &i in &flow.order {
             let node = &flow.nodes[i];
-            let inputs: Vec<DataFrame> =
-                node.inputs.iter().map(|&j| frames[j].clone().expect("inputs come first")).collect();
-            let in_schemas: Vec<&Schema> = node.inputs.iter().map(|&j| &schemas[j]).collect();
+            // the date companions an input leaves out are computed now if the node names them
+            // or cannot do without them (crate::dates); the others stay out of its input and
+            // output schemas too, and are computed further on
+            let mut inputs = Vec::new();
+            let mut reduced = Vec::new();
+            let mut deferred = std::collections::HashSet::new();
+            for &j in &node.inputs {
+                let df = frames[j].clone().expect("inputs come first");
+                let defer = |f: &crate::schema::Field| node.transform.defers_companions() && !node.names(&f.name);
+                let df = crate::dates::complete(df, &schemas[j], |f| !defer(f))
+                    .map_err(|e| self.attribute(&node.name, e))?;
+                let left_out = crate::dates::deferred(&df, &schemas[j]);
+                let mut schema = schemas[j].clone();
+                schema.fields.retain(|f| !left_out.contains(&f.name));
+                deferred.extend(left_out);
+                inputs.push(df);
+                reduced.push(schema);
+            }
+            let in_schemas: Vec<&Schema> = reduced.iter().collect();
+            let mut out = schemas[i].clone();
+            out.fields.retain(|f| f.derived_from.is_none() || !deferred.contains(&f.name));
             let cx = PlanCx {
                 ctx: &ctx,
                 cancel: &options.cancel,
@@ -258,11 +276,8 @@ impl Run {
                 source_schemas: &source_schemas,
                 now_millis,
             };
-            let df = node
-                .transform
-                .plan(&cx, inputs, &in_schemas, &schemas[i])
-                .await
-                .map_err(|e| self.attribute(&node.name, e))?;
+            let df =
+                node.transform.plan(&cx, inputs, &in_schemas, &out).await.map_err(|e| self.attribute(&node.name, e))?;
             let (state, plan) = df.into_parts();
             let df = DataFrame::new(state, tap(plan, i, self.progress.clone()));
             let mut nodes_in: BTreeSet<usize> = node.inputs.iter().flat_map(|&j| pending[j].iter().copied()).collect();
@@ -413,6 +428,9 @@ impl Run {
 
     /// Executes `df` into one Parquet file and marks the nodes whose rows it carried finished.
     async fn write(&self, df: DataFrame, path: &std::path::Path, node: &str, nodes_in: &BTreeSet<usize>) -> Result<()> {
+        if std::env::var_os(EXPLAIN_ANALYZE).is_some() {
+            explain_analyze(&df, node).await.map_err(|e| self.attribute(node, e))?;
+        }
         df.write_parquet(&path.display().to_string(), DataFrameWriteOptions::new().with_single_file_output(true), None)
             .await
             .map_err(|e| self.attribute(node, e))?;
@@ -454,6 +472,18 @@ impl Drop for TempDir {
 
 /// The DataFusion session of a run: `memory_limit` bytes for its operators, spilling under
 /// `spill_dir` beyond that.
+/// Set, a run prints the plan of each output it writes with DataFusion's metrics per
+/// operator (time, rows, bytes, spills) to stderr, for profiling (docs/engine.md, "Where the time goes"). The plan
+/// is executed once more to measure it, so nodes count their rows twice.
+pub const EXPLAIN_ANALYZE: &str = "SWELL_EXPLAIN_ANALYZE";
+
+async fn explain_analyze(df: &DataFrame, node: &str) -> datafusion::error::Result<()> {
+    let batches = df.clone().explain(false, true)?.collect().await?;
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?;
+    eprintln!("plan of {node}, with metrics:\n{text}");
+    Ok(())
+}
+
 pub fn new_context(
     target_partitions: Option<usize>,
     memory_limit: usize,

@@ -168,6 +168,29 @@ fn validate_without_data_reports_everything() {
     swell_engine::validate(edgemart).unwrap();
 }
 
+/// Dataset names differing only in case are one name (two folders that would collide where
+/// the file system ignores case); the very same alias twice writes two versions of one dataset.
+#[test]
+fn dataset_names_differing_only_in_case_are_refused() {
+    let text = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Opportunity", "fields": [{"name": "Amount"}]}},
+      "r1": {"action": "sfdcRegister", "parameters": {"alias": "Dup", "name": "Dup", "source": "d"}},
+      "r2": {"action": "sfdcRegister", "parameters": {"alias": "dup", "name": "dup", "source": "d"}},
+      "r3": {"action": "sfdcRegister", "parameters": {"alias": "Dup", "name": "Again", "source": "d"}},
+      "r4": {"action": "sfdcRegister", "parameters": {"alias": "Other", "name": "Other", "source": "d"}}
+    }"#;
+    let problems = swell_engine::validate(text).unwrap_err();
+    let text = problems.to_string();
+    assert_eq!(problems.0.len(), 1, "{text}");
+    assert!(
+        text.contains(
+            "r2.parameters.alias: 'dup' differs only in case from 'Dup', which node 'r1' registers (dataset names \
+             are compared regardless of case)"
+        ),
+        "{text}"
+    );
+}
+
 /// The paired dataflow and recipe of the benchmark (bench/dataflow.json, bench/recipe.json,
 /// transformations.md 3.4) give the same rows on the recipe's fields.
 #[tokio::test]

@@ -68,6 +68,18 @@ pub(crate) async fn record_version_in(
     let dataset_id = match existing {
         Some(row) => parse_id(row.get(0))?,
         None => {
+            let other = sqlx::query("SELECT name FROM dataset WHERE lower(name) = lower($1)")
+                .bind(&v.name)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(other) = other {
+                return Err(StoreError::Conflict(format!(
+                    "the dataset '{}' differs only in case from the dataset '{}' (dataset names are compared \
+                     regardless of case): register it under that name or another",
+                    v.name,
+                    other.get::<String, _>(0)
+                )));
+            }
             let id = crate::next_id_in(&mut *conn, KeyPrefix::Dataset).await?;
             sqlx::query(
                 "INSERT INTO dataset (id, name, label, created_date, last_modified_date, created_by, last_modified_by)

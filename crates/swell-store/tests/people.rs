@@ -86,6 +86,14 @@ async fn records_name_who_made_and_changed_them(s: Store) {
     // a restore is the restorer's change
     let (_, v2) = s.record_dataset_version(&admin_id(), "Out", "Out", "v2", 2, None).await.unwrap();
     assert_eq!(v2.created_by.id, admin.id);
+    // dataset names are unique regardless of case: a job registering `OUT` records nothing
+    let clash = s.record_dataset_version(&admin_id(), "OUT", "Out", "v3", 3, None).await.unwrap_err();
+    assert_eq!(
+        clash.to_string(),
+        "the dataset 'OUT' differs only in case from the dataset 'Out' (dataset names are compared regardless \
+         of case): register it under that name or another"
+    );
+    assert_eq!(s.dataset_versions(&out.id).await.unwrap().len(), 2, "nothing recorded");
     let back = s.set_current_version(&ana.id, &out.id, &versions[0].id).await.unwrap();
     assert_eq!((&back.created_by.id, &back.last_modified_by.id), (&ana.id, &ana.id));
 

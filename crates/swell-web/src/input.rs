@@ -126,16 +126,24 @@ fn hidden(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
+/// What a page shows of a text: [`printable`], and no bidirectional override either (U+202E
+/// shows `abc` as `cba`; the API refuses them in labels, but a dataset's label comes from a
+/// definition, a cell from the data). Each becomes U+FFFD.
+pub fn shown(s: String) -> String {
+    let hide = |c: char| hidden(c) || swell_app::is_direction_override(c);
+    if s.chars().any(hide) { s.chars().map(|c| if hide(c) { '\u{FFFD}' } else { c }).collect() } else { s }
+}
+
 /// The pages' escaper (`askama.toml`): askama's HTML escaping of every value a template
-/// writes, and [`printable`] first. Values stored through the API (a dataset's label, a
-/// node's message) may hold control characters that HTML escaping leaves as they are.
+/// writes, and [`shown`] first. Values stored through the API (a dataset's label, a node's
+/// message) may hold control characters that HTML escaping leaves as they are.
 #[derive(Debug, Clone, Copy)]
 pub struct Html;
 
 impl askama::filters::Escaper for Html {
     fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, s: &str) -> std::fmt::Result {
         if s.chars().any(hidden) {
-            askama::filters::Html.write_escaped_str(dest, &printable(s.to_string()))
+            askama::filters::Html.write_escaped_str(dest, &shown(s.to_string()))
         } else {
             askama::filters::Html.write_escaped_str(dest, s)
         }

@@ -125,6 +125,10 @@ impl Transform for Augment {
         Some(out)
     }
 
+    fn defers_companions(&self) -> bool {
+        true
+    }
+
     async fn plan(
         &self,
         _cx: &PlanCx<'_>,

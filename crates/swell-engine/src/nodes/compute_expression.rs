@@ -203,6 +203,10 @@ impl Transform for ComputeExpression {
         Some(out)
     }
 
+    fn defers_companions(&self) -> bool {
+        true
+    }
+
     async fn plan(
         &self,
         cx: &PlanCx<'_>,

@@ -353,6 +353,10 @@ impl Transform for ComputeRelative {
         Some(schema)
     }
 
+    fn defers_companions(&self) -> bool {
+        true
+    }
+
     async fn plan(
         &self,
         cx: &PlanCx<'_>,

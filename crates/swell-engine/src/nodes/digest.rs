@@ -275,13 +275,8 @@ impl Transform for Digest {
                 let d = default_literal(d, &target).map_err(DataFusionError::Plan)?;
                 e = f::coalesce(vec![e, d]);
             }
-            exprs.push(e.clone().alias(f.name.as_str()));
-            if target.is_date() {
-                let field = out.get(&f.name).expect("checked");
-                for (part, d) in derived_date_fields(field) {
-                    exprs.push(crate::dates::companion_expr_of(e.clone(), field, part).alias(d.name.as_str()));
-                }
-            }
+            // a date's companions are computed where they are read or written (crate::dates)
+            exprs.push(e.alias(f.name.as_str()));
         }
         df.select(exprs)
     }

@@ -226,6 +226,10 @@ impl Transform for Filter {
         Some(inputs[0].clone())
     }
 
+    fn defers_companions(&self) -> bool {
+        true
+    }
+
     async fn plan(
         &self,
         cx: &PlanCx<'_>,

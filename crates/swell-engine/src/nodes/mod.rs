@@ -112,6 +112,16 @@ pub trait Transform: Send + Sync + Debug {
     fn sink(&self) -> Option<Sink> {
         None
     }
+
+    /// Whether the node's rows may leave out the generated companions of dates
+    /// ([`crate::dates`]) that its parameters do not name: it reads no field it does not name
+    /// and passes the others through unchanged, so the companions can be computed later,
+    /// once, where a node names them or the rows are written (see [`crate::run`]). Nodes that
+    /// read every field (append) or may change a date (update) keep the default: their inputs
+    /// come with every companion.
+    fn defers_companions(&self) -> bool {
+        false
+    }
 }
 
 type Build = fn(&str, &Value) -> Result<Box<dyn Transform>, Vec<Problem>>;

@@ -347,14 +347,28 @@ impl Version {
         Ok(files)
     }
 
-    /// [`Version::files`], each checked to be whole Parquet (its footer and schema read, not
-    /// its rows): a version whose files were cut short or overwritten is `InvalidData`, so it
-    /// is never made current again by a restore.
+    /// [`Version::files`], each checked to be whole Parquet: its footer, schema and every row
+    /// decoded (a file whose data pages were overwritten keeps a readable footer), so a version
+    /// whose files were cut short or damaged is `InvalidData` and never made current again by a
+    /// restore. Reads the whole version: a restore is rare and must not publish bad data.
     pub fn checked_files(&self) -> io::Result<Vec<PathBuf>> {
         let files = self.files()?;
         for file in &files {
-            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(fs::File::open(file)?)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display())))?;
+            let damaged = |e: &dyn std::fmt::Display| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display()))
+            };
+            let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                fs::File::open(file)?,
+            )
+            .map_err(|e| damaged(&e))?;
+            let expected = reader.metadata().file_metadata().num_rows();
+            let mut rows = 0i64;
+            for batch in reader.build().map_err(|e| damaged(&e))? {
+                rows += batch.map_err(|e| damaged(&e))?.num_rows() as i64;
+            }
+            if rows != expected {
+                return Err(damaged(&format!("holds {rows} rows where its footer says {expected}")));
+            }
         }
         Ok(files)
     }
