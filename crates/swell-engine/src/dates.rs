@@ -14,17 +14,10 @@ use datafusion::common::Result as DFResult;
 use datafusion::logical_expr::{Expr, cast, ident, lit};
 use datafusion::prelude::DataFrame;
 
-/// The expression of one companion column of date column `base`.
+/// The expression of one companion column of date column `base`, computed from the column
+/// (companions are computed where they are needed, from the date the rows hold).
 pub fn companion_expr(base: &Field, part: DatePart) -> Expr {
-    companion_expr_of(ident(base.name.as_str()), base, part)
-}
-
-/// The companion column `part` computed from `column`, an expression of date field `base`.
-pub fn companion_expr_of(column: Expr, base: &Field, part: DatePart) -> Expr {
-    let column = match column {
-        Expr::Alias(a) => *a.expr,
-        other => other,
-    };
+    let column = ident(base.name.as_str());
     let millis = cast(column.clone(), DataType::Int64);
     match part {
         DatePart::SecEpoch => cast(millis, DataType::Float64) / lit(1000.0),
