@@ -9,7 +9,9 @@ COPY (
   a AS (SELECT "Id", "Name", "Industry", "Region" FROM "Account"),
   j AS (
     SELECT o.*, a."Name" AS "Account.Name", a."Industry" AS "Account.Industry", a."Region" AS "Account.Region"
-    FROM o LEFT JOIN a ON o."AccountId" = a."Id"
+    -- written as a right join so that the 1M accounts are the hash table, as swell's augment
+    -- builds it (the session turns join reordering off, so the written side is kept)
+    FROM a RIGHT JOIN o ON o."AccountId" = a."Id"
   ),
   d AS (
     SELECT *,

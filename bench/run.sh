@@ -18,7 +18,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 python3 -c "import duckdb, numpy, pyarrow" 2>/dev/null || pip install -q -r bench/requirements.txt
-[ -x "$SWELL" ] && [ -x "$SQL" ] || cargo build --release -p swell -p swell-engine --example sql
+[ -x "$SWELL" ] && [ -x "$SQL" ] || cargo build --release -p swell -p swell-engine --bin swell --example sql
 [ -f "$DATA/Opportunity.parquet" ] || python3 bench/generate.py "$DATA" --scale "$SCALE"
 
 measure() { # name, command...: prints "name seconds peak_rss_mb"

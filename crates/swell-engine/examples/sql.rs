@@ -2,7 +2,9 @@
 //! (same settings as a run: partitions, memory pool, spill directory, Parquet writer) with
 //! every `*.parquet` file of a folder registered as a table of its stem.
 //!
-//!   cargo run --release -p swell-engine --example sql -- FILE.sql OBJECTS_DIR OUT.parquet [THREADS]
+//!   cargo build --release -p swell -p swell-engine --bin swell --example sql  (not -p swell-engine alone:
+//!   cargo then unifies DataFusion's features differently and rebuilds it)
+//!   target/release/examples/sql FILE.sql OBJECTS_DIR OUT.parquet [THREADS]
 //!
 //! The file holds one statement; `{out}` in it is replaced with OUT.parquet. Prints the wall
 //! time of the statement.

@@ -132,7 +132,8 @@ impl UserDefinedLogicalNodeCore for TapNode {
     }
 }
 
-/// Plans [`TapNode`]s; everything else goes to DataFusion's default planner.
+/// Plans [`TapNode`]s and computeRelative's neighbours; everything else goes to DataFusion's
+/// default planner.
 #[derive(Debug)]
 pub struct TapQueryPlanner;
 
@@ -143,9 +144,12 @@ impl QueryPlanner for TapQueryPlanner {
         logical_plan: &LogicalPlan,
         session_state: &dyn Session,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(TapPlanner)])
-            .create_physical_plan(logical_plan, session_state)
-            .await
+        DefaultPhysicalPlanner::with_extension_planners(vec![
+            Arc::new(TapPlanner),
+            Arc::new(crate::nodes::compute_relative::NeighboursPlanner),
+        ])
+        .create_physical_plan(logical_plan, session_state)
+        .await
     }
 }
 

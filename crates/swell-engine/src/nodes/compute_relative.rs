@@ -14,12 +14,19 @@
 //!   no such row). A field may read its own previous value (`previous(RunningTotal)`), which
 //!   makes it a running computation.
 //!
-//! Non-recursive fields are DataFusion window functions (lag, lead, first_value). A field that
-//! reads its own previous value cannot be vectorised: it is a window function of swell's
-//! ([`recursive`]) that evaluates the expression row by row within each sorted partition,
-//! feeding each row's result to the next.
+//! Fields that read only `previous()` and `next()` of the node's input fields read them from
+//! swell's [`neighbours`] operator: the rows sorted by partition and order, each compared with
+//! the row above and below (DataFusion's window functions cost microseconds per partition,
+//! and computeRelative's partitions are often a record id with a few rows each). Other fields
+//! are DataFusion window functions (lag, lead, first_value), and a field that reads its own
+//! previous value cannot be vectorised: it is a window function of swell's ([`recursive`])
+//! that evaluates the expression row by row within each sorted partition, feeding each row's
+//! result to the next. Both forms give the same values; the tests run both.
 
+pub(crate) mod neighbours;
 mod recursive;
+
+pub use neighbours::Planner as NeighboursPlanner;
 
 use super::compute_expression::ComputedField;
 use super::digest::default_literal;
@@ -34,7 +41,7 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, cast, ident, lit
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,6 +96,10 @@ pub struct ComputeRelative {
     order_by: Vec<(String, bool)>,
     fields: Vec<Computed>,
 }
+
+/// Set (to anything), computeRelative reads other rows with window functions only, never with
+/// the [`neighbours`] operator: for tests that compare the two.
+pub const WINDOWS_ONLY: &str = "SWELL_RELATIVE_WINDOWS_ONLY";
 
 /// Placeholder column for a field's own previous value.
 const PREVIOUS_SELF: &str = "__swell_previous_self";
@@ -151,8 +162,14 @@ impl ComputeRelative {
     }
 
     /// Compiles field `i` against `schema`: the output field, its expression and whether it
-    /// reads its own previous value.
-    fn compile(&self, i: usize, schema: &Schema, now_millis: i64) -> Result<(Field, Expr, bool), (String, String)> {
+    /// reads its own previous value. `reads` says how other rows are read.
+    fn compile(
+        &self,
+        i: usize,
+        schema: &Schema,
+        now_millis: i64,
+        reads: Reads<'_>,
+    ) -> Result<(Field, Expr, bool), (String, String)> {
         let (partition, order) = self.window();
         match &self.fields[i] {
             Computed::Legacy(l) => {
@@ -194,10 +211,28 @@ impl ComputeRelative {
                         .build()
                         .map_err(|e| ("expression".to_string(), e.to_string()))
                 };
-                let (e, exists) = match l.expression.offset.replace(' ', "").to_ascii_lowercase().as_str() {
+                let offset = l.expression.offset.replace(' ', "").to_ascii_lowercase();
+                if let (Reads::Neighbours { reads, .. }, "previous()" | "next()") = (reads, offset.as_str()) {
+                    let previous = offset == "previous()";
+                    reads.borrow_mut().push((src.name.clone(), previous));
+                    let value = ident(neighbours::column_name(&src.name, previous));
+                    let exists = ident(if previous { neighbours::HAS_PREVIOUS } else { neighbours::HAS_NEXT });
+                    let otherwise = match default {
+                        _ if own_value => column,
+                        Some(d) => lit(d),
+                        None => return Ok((field, value, false)),
+                    };
+                    let e =
+                        when(exists, value).otherwise(otherwise).map_err(|e| ("expression".into(), e.to_string()))?;
+                    return Ok((field, e, false));
+                }
+                let (e, exists) = match offset.as_str() {
                     "previous()" => (lag(column.clone(), Some(1), default), lag(lit(true), Some(1), None)),
                     "next()" => (lead(column.clone(), Some(1), default), lead(lit(true), Some(1), None)),
-                    "first()" => return Ok((field, build(first_value(column))?, false)),
+                    "first()" => {
+                        reads.needs_windows();
+                        return Ok((field, build(first_value(column))?, false));
+                    }
                     "current()" => return Ok((field, column, false)),
                     other => {
                         return Err((
@@ -218,7 +253,7 @@ impl ComputeRelative {
             }
             Computed::Saql(cf) => {
                 let field = cf.field()?;
-                let rel = Rel { schema, field: &field, partition, order, recursive: Cell::new(false) };
+                let rel = Rel { schema, field: &field, partition, order, recursive: Cell::new(false), reads };
                 let scope = Scope { schema, now_millis, relative: Some(&rel) };
                 let e = cf.compile(&field, &scope)?;
                 let recursive = rel.recursive.get();
@@ -242,6 +277,25 @@ struct Rel<'a> {
     partition: Vec<Expr>,
     order: Vec<SortExpr>,
     recursive: Cell<bool>,
+    reads: Reads<'a>,
+}
+
+/// How fields read other rows (see the module docs).
+#[derive(Clone, Copy)]
+enum Reads<'a> {
+    /// Window functions.
+    Windows,
+    /// The columns of the [`neighbours`] operator: the (field, previous?) pairs read are
+    /// collected, and `windows` is set when a field needs a window function anyway.
+    Neighbours { reads: &'a RefCell<Vec<(String, bool)>>, windows: &'a Cell<bool> },
+}
+
+impl Reads<'_> {
+    fn needs_windows(self) {
+        if let Reads::Neighbours { windows, .. } = self {
+            windows.set(true);
+        }
+    }
 }
 
 impl Relative for Rel<'_> {
@@ -268,6 +322,15 @@ impl Relative for Rel<'_> {
             return Err(format!("multi-value field '{name}' cannot be used here"));
         }
         let column = ident(name);
+        if let (Reads::Neighbours { reads, .. }, RelFn::Previous | RelFn::Next) = (self.reads, func) {
+            let previous = func == RelFn::Previous;
+            reads.borrow_mut().push((name.to_string(), previous));
+            let value = ident(neighbours::column_name(name, previous));
+            return Ok(Typed { ty: stype(&f.ty), expr: as_saql(value, &f.ty) });
+        }
+        if func == RelFn::First {
+            self.reads.needs_windows();
+        }
         let e = match func {
             RelFn::Current => return Ok(Typed { ty: stype(&f.ty), expr: as_saql(column, &f.ty) }),
             RelFn::Previous => lag(column, Some(1), None),
@@ -327,7 +390,7 @@ impl Transform for ComputeRelative {
                 );
                 continue;
             }
-            match self.compile(i, &schema, cx.now_millis) {
+            match self.compile(i, &schema, cx.now_millis, Reads::Windows) {
                 Ok((field, _, _)) => {
                     // a date field gets its parts, as a digest's does (templates read
                     // `ValidFromDate_sec_epoch` of a computeRelative field)
@@ -365,10 +428,13 @@ impl Transform for ComputeRelative {
         out: &Schema,
     ) -> DFResult<DataFrame> {
         let mut df = inputs.remove(0);
+        if let Some(df) = self.plan_neighbours(cx, df.clone(), in_schemas[0], out)? {
+            return Ok(df);
+        }
         let mut schema = in_schemas[0].clone();
         for i in 0..self.fields.len() {
             let (field, e, is_recursive) = self
-                .compile(i, &schema, cx.now_millis)
+                .compile(i, &schema, cx.now_millis, Reads::Windows)
                 .map_err(|(p, m)| DataFusionError::Plan(format!("computedFields[{i}].{p}: {m}")))?;
             let e = if is_recursive { self.recursive_expr(cx, &mut df, &field, e)? } else { e };
             df = super::add_field(df, &schema, cast(e, field.ty.run_type()), &field.name)?;
@@ -380,6 +446,58 @@ impl Transform for ComputeRelative {
 }
 
 impl ComputeRelative {
+    /// The plan with the [`neighbours`] operator, when every field reads other rows only by
+    /// `previous()` and `next()` of input fields, by partition fields rows can be compared on;
+    /// `None` otherwise (and for a node without partition fields, whose one window partition
+    /// costs DataFusion nothing per partition).
+    fn plan_neighbours(
+        &self,
+        cx: &PlanCx<'_>,
+        df: DataFrame,
+        input: &Schema,
+        out: &Schema,
+    ) -> DFResult<Option<DataFrame>> {
+        if self.partition_by.is_empty() || std::env::var_os(WINDOWS_ONLY).is_some() {
+            return Ok(None);
+        }
+        let arrow = df.schema().clone();
+        let arrow_type = |name: &str| arrow.field_with_unqualified_name(name).ok().map(|f| f.data_type().clone());
+        if !self.partition_by.iter().all(|k| arrow_type(k).is_some_and(|t| neighbours::comparable(&t))) {
+            return Ok(None);
+        }
+        let (reads, windows) = (RefCell::new(Vec::new()), Cell::new(false));
+        let mut schema = input.clone();
+        let mut computed = Vec::new();
+        for i in 0..self.fields.len() {
+            // a field that does not compile is reported by the window path
+            let Ok((field, e, recursive)) =
+                self.compile(i, &schema, cx.now_millis, Reads::Neighbours { reads: &reads, windows: &windows })
+            else {
+                return Ok(None);
+            };
+            if recursive || windows.get() {
+                return Ok(None);
+            }
+            schema.fields.push(field.clone());
+            computed.push((field, e));
+        }
+        let mut reads = reads.into_inner();
+        reads.sort();
+        reads.dedup();
+        // a read of a field this node computes needs it computed first: windows do that
+        if reads.iter().any(|(f, _)| input.get(f).is_none() || arrow_type(f).is_none()) {
+            return Ok(None);
+        }
+        let (state, plan) = df.into_parts();
+        let order = self.order_by.clone();
+        let mut df = DataFrame::new(state, neighbours::neighbours(plan, self.partition_by.clone(), order, reads)?);
+        for (field, e) in computed {
+            df = df.with_column(&field.name, cast(e, field.ty.run_type()))?;
+        }
+        let (df, _) = crate::dates::with_companions(df, schema)?;
+        super::project_to(df, out).map(Some)
+    }
+
     /// Turns an expression that reads `previous(self)` into swell's recursive window function:
     /// window sub-expressions become columns first, then the rest is evaluated row by row.
     fn recursive_expr(&self, cx: &PlanCx<'_>, df: &mut DataFrame, field: &Field, e: Expr) -> DFResult<Expr> {

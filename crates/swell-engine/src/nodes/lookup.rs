@@ -2,11 +2,13 @@
 //! matching right row.
 //!
 //! The right side is reduced to one row per key first (the row whose selected values sort
-//! lowest, so the choice is deterministic), then hash-joined with the right side as the build
+//! lowest, so the choice is deterministic; found by swell's neighbours operator, see
+//! compute_relative/neighbours.rs), then hash-joined with the right side as the build
 //! side: the compiler pins the build side itself instead of trusting DataFusion's file
 //! statistics, which picked the 10M-row side in measurements (3.7x slower; see
 //! spec/dependencies.md). Null keys never match; empty strings match empty strings.
 
+use super::compute_relative::neighbours;
 use crate::schema::Schema;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result as DFResult;
@@ -152,13 +154,25 @@ pub fn lookup(
         right_keys.iter().enumerate().map(|(i, k)| key_expr(&right, k).alias(key_name(i))).collect();
     exprs.extend(right_cols.iter().map(|(e, name)| e.clone().alias(name.as_str())));
     let right = right.select(exprs)?.filter(not_null_keys(right_keys.len()))?;
-    let keys: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
-    let order = right_cols.iter().map(|(_, name)| ident(name.as_str()).sort(true, false)).collect();
-    let rank = row_number().partition_by(keys).order_by(order).build()?;
     let mut kept: Vec<Expr> = (0..right_keys.len()).map(|i| ident(key_name(i))).collect();
     kept.extend(right_cols.iter().map(|(_, name)| ident(name.as_str())));
-    let one_per_key =
-        right.window(vec![rank.alias("__swell_rank")])?.filter(ident("__swell_rank").eq(lit(1u64)))?.select(kept)?;
+    let key_names: Vec<String> = (0..right_keys.len()).map(key_name).collect();
+    let comparable = key_names
+        .iter()
+        .all(|k| right.schema().field_with_unqualified_name(k).is_ok_and(|f| neighbours::comparable(f.data_type())));
+    let one_per_key = if comparable {
+        // sorted by key and values, the first row of each key is the one with no previous row
+        // in its key (a window's row_number costs microseconds per key: 1.5 s for 1M keys)
+        let order = right_cols.iter().map(|(_, name)| (name.clone(), true)).collect();
+        let (state, plan) = right.into_parts();
+        let plan = neighbours::neighbours(plan, key_names, order, Vec::new())?;
+        DataFrame::new(state, plan).filter(!ident(neighbours::HAS_PREVIOUS))?.select(kept)?
+    } else {
+        let keys: Vec<Expr> = key_names.iter().map(|k| ident(k.as_str())).collect();
+        let order = right_cols.iter().map(|(_, name)| ident(name.as_str()).sort(true, false)).collect();
+        let rank = row_number().partition_by(keys).order_by(order).build()?;
+        right.window(vec![rank.alias("__swell_rank")])?.filter(ident("__swell_rank").eq(lit(1u64)))?.select(kept)?
+    };
     join_right_build(left, left_keys, one_per_key, right_cols.iter().map(|(_, n)| n.clone()).collect())
 }
 

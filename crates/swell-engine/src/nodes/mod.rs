@@ -6,7 +6,7 @@
 mod append;
 mod augment;
 mod compute_expression;
-mod compute_relative;
+pub(crate) mod compute_relative;
 mod delta;
 pub mod digest;
 mod dim2mea;

@@ -298,39 +298,73 @@ pub(super) fn date_part(args: &[ArrayRef], rows: usize) -> DFResult<ArrayRef> {
     let year_end = opt_num(&year_end, 0).unwrap_or(1.0) != 0.0;
     let fdow = opt_num(&fdow, 0).unwrap_or(0.0) as u32;
     let mut b = StringBuilder::with_capacity(rows, rows * 4);
-    // A part depends on the day only (or, for hours to seconds, on the time of day only), and
-    // days repeat heavily (a few thousand across millions of rows): each key is rendered once,
-    // looked up with a cheap hash, and a run of equal keys reuses the last text.
     const DAY_MS: i64 = 86_400_000;
-    let by_time = matches!(part, DatePart::Second | DatePart::Minute | DatePart::Hour);
-    let key_of = |ms: i64| if by_time { ms.rem_euclid(DAY_MS) } else { ms.div_euclid(DAY_MS) * DAY_MS };
-    let mut index: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<KeyHasher>> =
-        std::collections::HashMap::default();
-    let mut texts: Vec<String> = Vec::new();
-    let mut last: Option<(i64, usize)> = None;
-    for i in 0..rows {
-        if d.is_null(i) {
-            b.append_null();
-            continue;
-        }
-        let key = key_of(d.value(i));
-        let at = match last {
-            Some((k, at)) if k == key => at,
-            _ => {
-                let at = *index.entry(key).or_insert_with(|| {
-                    texts.push(match from_millis(key) {
-                        Some(dt) => render_part(&dt, part, offset, year_end, fdow),
-                        None => String::new(),
-                    });
-                    texts.len() - 1
-                });
-                last = Some((key, at));
-                at
+    // Hours to seconds depend on the time of day only: plain arithmetic, no calendar.
+    let time_of_day = match part {
+        DatePart::Second => Some((1_000, 60)),
+        DatePart::Minute => Some((60_000, 60)),
+        DatePart::Hour => Some((3_600_000, 24)),
+        _ => None,
+    };
+    if let Some((unit, modulus)) = time_of_day {
+        for i in 0..rows {
+            if d.is_null(i) {
+                b.append_null();
+            } else {
+                let n = (d.value(i).rem_euclid(DAY_MS) / unit % modulus) as usize;
+                b.append_value(&TWO_DIGITS[2 * n..2 * n + 2]);
             }
-        };
-        b.append_value(texts[at].as_str());
+        }
+        return Ok(Arc::new(b.finish()));
     }
+    // The other parts depend on the day only, and days repeat heavily (a few thousand across
+    // millions of rows, spread over every batch): each day's text is rendered once per thread
+    // and part and kept across batches; a run of equal days reuses the last text.
+    let params = (part as u64) << 48 | u64::from(offset) << 16 | u64::from(year_end) << 8 | u64::from(fdow);
+    DAY_TEXTS.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() > 64 {
+            memo.clear();
+        }
+        let texts = memo.entry(params).or_default();
+        if texts.len() > 1 << 20 {
+            texts.clear();
+        }
+        let mut last: Option<i64> = None;
+        let mut last_text = String::new();
+        for i in 0..rows {
+            if d.is_null(i) {
+                b.append_null();
+                continue;
+            }
+            let day = d.value(i).div_euclid(DAY_MS);
+            if last != Some(day) {
+                let text = texts.entry(day).or_insert_with(|| {
+                    from_millis(day * DAY_MS)
+                        .map(|dt| render_part(&dt, part, offset, year_end, fdow))
+                        .unwrap_or_default()
+                        .into_boxed_str()
+                });
+                last_text.clear();
+                last_text.push_str(text);
+                last = Some(day);
+            }
+            b.append_value(last_text.as_str());
+        }
+    });
     Ok(Arc::new(b.finish()))
+}
+
+/// "00" to "99", two bytes each.
+const TWO_DIGITS: &str = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+    5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+type DayTexts = std::collections::HashMap<i64, Box<str>, std::hash::BuildHasherDefault<KeyHasher>>;
+
+thread_local! {
+    /// Rendered day parts by (part, fiscal offset, year end, first day of week), then by day
+    /// number: bounded (cleared past 64 calendars or a million days).
+    static DAY_TEXTS: std::cell::RefCell<std::collections::HashMap<u64, DayTexts>> = Default::default();
 }
 
 /// A hasher for integer keys: one multiply (Fx-style) instead of SipHash, which costs more
