@@ -3,7 +3,7 @@
 # swell against DuckDB in the same run, and against the engine's own limit: the same pipeline
 # as plain DataFusion SQL on the engine's session settings (crates/swell-engine/examples/sql.rs).
 #   bench/run.sh [SCALE]      (1.0 = Opportunity 10M rows, Account 1M)
-# Prints wall time and peak RSS of each, and the ratios. Needs a release build of swell and of
+# Prints the best wall time of RUNS runs (default 3) and the peak RSS of each, and the ratios. Needs a release build of swell and of
 # the SQL runner (built here if missing: -p swell and -p swell-engine together, so that
 # DataFusion's features are the binary's and nothing is rebuilt) and Python 3 with the
 # packages of bench/requirements.txt.
@@ -21,18 +21,25 @@ python3 -c "import duckdb, numpy, pyarrow" 2>/dev/null || pip install -q -r benc
 [ -x "$SWELL" ] && [ -x "$SQL" ] || cargo build --release -p swell -p swell-engine --bin swell --example sql
 [ -f "$DATA/Opportunity.parquet" ] || python3 bench/generate.py "$DATA" --scale "$SCALE"
 
-measure() { # name, command...: prints "name seconds peak_rss_mb"
-  local name="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out"; exit 1; }
-  read -r secs kb < "$WORK/$name.time"
-  echo "$name $secs $((kb / 1024))"
+RUNS="${RUNS:-3}"
+measure() { # name, outputs to remove before each run, command...: prints "name best_seconds peak_rss_mb"
+  local name="$1" outputs="$2"; shift 2
+  local best="" peak=0
+  for _ in $(seq "$RUNS"); do
+    rm -rf $outputs
+    /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out" >&2; exit 1; }
+    read -r secs kb < "$WORK/$name.time"
+    best=$(python3 -c "print(min($secs, ${best:-$secs}))")
+    peak=$(( kb / 1024 > peak ? kb / 1024 : peak ))
+  done
+  echo "$name $best $peak"
 }
 
 echo "scale $SCALE: $(python3 -c "import pyarrow.parquet as pq; print(f'{pq.ParquetFile(\"$DATA/Opportunity.parquet\").metadata.num_rows:,}')") opportunities"
-S=$(measure swell env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/dataflow.json --objects "$DATA" --data-dir "$WORK/swell-data" --out "$WORK/swell-out" --quiet)
-R=$(measure recipe env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/recipe.json --objects "$DATA" --data-dir "$WORK/recipe-data" --out "$WORK/recipe-out" --quiet)
-D=$(measure duckdb python3 bench/run_duckdb.py "$DATA" "$WORK/duckdb.parquet" 2)
-F=$(measure datafusion "$SQL" bench/datafusion.sql "$DATA" "$WORK/datafusion.parquet" 2)
+S=$(measure swell "$WORK/swell-data $WORK/swell-out" env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/dataflow.json --objects "$DATA" --data-dir "$WORK/swell-data" --out "$WORK/swell-out" --quiet)
+R=$(measure recipe "$WORK/recipe-data $WORK/recipe-out" env SWELL_NOW=2025-01-01T00:00:00Z "$SWELL" run bench/recipe.json --objects "$DATA" --data-dir "$WORK/recipe-data" --out "$WORK/recipe-out" --quiet)
+D=$(measure duckdb "$WORK/duckdb.parquet" python3 bench/run_duckdb.py "$DATA" "$WORK/duckdb.parquet" 2)
+F=$(measure datafusion "$WORK/datafusion.parquet" "$SQL" bench/datafusion.sql "$DATA" "$WORK/datafusion.parquet" 2)
 grep -E "registered" "$WORK/swell.out" "$WORK/recipe.out" || true
 cat "$WORK/duckdb.out" "$WORK/datafusion.out"
 read -r _ ss sm <<< "$S"; read -r _ rs rm <<< "$R"; read -r _ ds dm <<< "$D"; read -r _ fs fm <<< "$F"
