@@ -11,8 +11,13 @@
 use super::{CheckCx, PlanCx, Sink, Transform, parse};
 use crate::error::Problem;
 use crate::schema::{FieldType, MAX_PRECISION, Schema};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result as DFResult, ScalarValue};
-use datafusion::logical_expr::{cast, ident, lit, when};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, cast, ident,
+};
 use datafusion::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
@@ -97,11 +102,8 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
                 let c = ident(f.name.as_str());
                 let e = match &f.ty {
                     FieldType::Numeric { scale, .. } => {
-                        let finite =
-                            datafusion::logical_expr::not(datafusion::functions::math::expr_fn::isnan(c.clone()))
-                                .and(datafusion::functions::math::expr_fn::abs(c.clone()).lt(lit(f64::INFINITY)));
                         let stored = FieldType::numeric(MAX_PRECISION, *scale).storage_type();
-                        cast(when(finite, c).otherwise(lit(ScalarValue::Float64(None)))?, stored)
+                        ScalarUDF::new_from_impl(StoredMeasure::new(stored)).call(vec![c])
                     }
                     FieldType::Date { .. } => cast(c, f.ty.storage_type()),
                     _ => c,
@@ -110,4 +112,109 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
             })
             .collect::<DFResult<Vec<_>>>()?,
     )
+}
+
+/// A measure as it is stored: the number as `Decimal128(18, scale)` (as Arrow's cast: half
+/// away from zero, an error past 18 digits), null where it is not finite.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct StoredMeasure {
+    stored: DataType,
+    signature: Signature,
+}
+
+impl StoredMeasure {
+    fn new(stored: DataType) -> Self {
+        StoredMeasure { stored, signature: Signature::any(1, Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for StoredMeasure {
+    fn name(&self) -> &str {
+        "swell_stored_measure"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
+        Ok(self.stored.clone())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
+        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let values = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
+        let values = datafusion::arrow::compute::cast(&values, &DataType::Float64)?;
+        let finite = values.as_primitive::<Float64Type>().unary_opt::<_, Float64Type>(|v| v.is_finite().then_some(v));
+        let out = match self.stored {
+            DataType::Decimal128(precision, scale) => to_decimal(&finite, precision, scale)?,
+            _ => cast_with_options(&finite, &self.stored, &CastOptions { safe: false, ..Default::default() })?,
+        };
+        if scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}
+
+/// Arrow's float-to-decimal cast for precisions up to 18, whose values fit an `i64`: the
+/// rounded value is converted by the processor, where Arrow converts every value to `i128` in
+/// software and checks its precision apart (most of the 1.25 s that storing seven measures of
+/// 8.6M rows took). A value past the precision falls back to Arrow's cast for its error.
+fn to_decimal(
+    values: &datafusion::arrow::array::Float64Array,
+    precision: u8,
+    scale: i8,
+) -> DFResult<datafusion::arrow::array::ArrayRef> {
+    use datafusion::arrow::array::Decimal128Array;
+    let arrow_cast = || -> DFResult<_> {
+        let options = CastOptions { safe: false, ..Default::default() };
+        Ok(cast_with_options(values, &DataType::Decimal128(precision, scale), &options)?)
+    };
+    if precision > 18 {
+        return arrow_cast();
+    }
+    let mul = 10_f64.powi(i32::from(scale));
+    let limit = 10_f64.powi(i32::from(precision));
+    let fits = std::cell::Cell::new(true);
+    let out: Decimal128Array = values.unary::<_, datafusion::arrow::datatypes::Decimal128Type>(|v| {
+        let r = (mul * v).round();
+        if r.abs() >= limit {
+            fits.set(false);
+        }
+        r as i64 as i128
+    });
+    if !fits.get() {
+        return arrow_cast();
+    }
+    Ok(std::sync::Arc::new(out.with_precision_and_scale(precision, scale)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Float64Array;
+
+    /// The fast conversion gives Arrow's values, ties and all, and Arrow's error past the
+    /// precision.
+    #[test]
+    fn measures_convert_as_arrow_casts_them() {
+        let mut values: Vec<Option<f64>> =
+            vec![Some(0.5), Some(-0.5), Some(2.5), Some(-2.5), Some(1.005), Some(-0.0), None, Some(123456.789)];
+        let mut x: u64 = 7;
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let magnitude = 10_f64.powi(((x >> 58) % 12) as i32);
+            values.push(Some(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * magnitude));
+        }
+        values.push(Some(999_999_999_999.999_4));
+        let values = Float64Array::from(values);
+        for scale in [0, 2, 6] {
+            let fast = to_decimal(&values, 18, scale).unwrap();
+            let options = CastOptions { safe: false, ..Default::default() };
+            let arrow = cast_with_options(&values, &DataType::Decimal128(18, scale), &options).unwrap();
+            assert_eq!(fast.as_ref(), arrow.as_ref(), "scale {scale}");
+        }
+        let past = Float64Array::from(vec![Some(1.0), Some(1e13)]);
+        let e = to_decimal(&past, 18, 6).unwrap_err().to_string();
+        assert!(e.contains("too large"), "{e}");
+    }
 }
