@@ -20,7 +20,8 @@ pub fn companion_expr(base: &Field, part: DatePart) -> Expr {
     let column = ident(base.name.as_str());
     let millis = cast(column.clone(), DataType::Int64);
     match part {
-        DatePart::SecEpoch => cast(millis, DataType::Float64) / lit(1000.0),
+        // whole seconds, floored as days are: 23:59:59.999 is still that second, that day
+        DatePart::SecEpoch => datafusion::functions::expr_fn::floor(cast(millis, DataType::Float64) / lit(1000.0)),
         DatePart::DayEpoch => {
             datafusion::functions::expr_fn::floor(cast(millis, DataType::Float64) / lit(86_400_000.0))
         }

@@ -549,3 +549,51 @@ async fn previous_and_next_rows_match_an_oracle() {
     let wrong: Vec<_> = got.iter().zip(&expected).filter(|(g, e)| g != e).take(5).collect();
     assert!(wrong.is_empty(), "rows differing (got, expected): {wrong:?}");
 }
+
+/// `X_sec_epoch` is whole seconds, floored as `X_day_epoch` is days: the last millisecond of a
+/// day stays in that day's last second (it was rounded into the next day), before 1970 too.
+#[tokio::test]
+async fn second_epochs_are_floored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = tmp.path().join("objects");
+    std::fs::create_dir_all(&objects).unwrap();
+    std::fs::write(
+        objects.join("T.csv"),
+        "Id,D\n1,2024-02-29T23:59:59.999Z\n2,1970-01-01T00:00:00.500Z\n3,1969-12-31T23:59:59.500Z\n",
+    )
+    .unwrap();
+    let flow = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "T", "fields": [
+          {"name": "Id"}, {"name": "D", "type": "Date", "format": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"}]}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "T", "name": "T", "source": "d"}}
+    }"#;
+    let data = tmp.path().join("data");
+    let out = Run::new(Dataflow::parse(flow).unwrap()).execute(options(&data, &objects)).await.unwrap();
+    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
+    ctx.register_parquet("t", out.datasets[0].dir.join("part-0.parquet").display().to_string(), Default::default())
+        .await
+        .unwrap();
+    let sql = r#"SELECT CAST("D_sec_epoch" AS BIGINT), CAST("D_day_epoch" AS BIGINT), "D_Day" FROM t ORDER BY "Id""#;
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let text = swell_engine::datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+    let rows: Vec<String> = text.lines().skip(3).filter(|l| l.starts_with("| ")).map(|l| l.replace(' ', "")).collect();
+    assert_eq!(rows, ["|1709251199|19782|29|", "|0|0|01|", "|-1|-1|31|"], "{text}");
+}
+
+/// A measure past 18 digits fails the run with the field's name, not Arrow's message alone.
+#[tokio::test]
+async fn a_measure_past_its_digits_names_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = tmp.path().join("objects");
+    write_sales(&objects, 10);
+    let flow = r#"{
+      "d": {"action": "sfdcDigest", "parameters": {"object": "Sales", "fields": [{"name": "Amount"}]}},
+      "c": {"action": "computeExpression", "parameters": {"source": "d", "mergeWithSource": true, "computedFields": [
+          {"name": "Huge", "type": "Numeric", "precision": 18, "scale": 2, "saqlExpression": "Amount * 1e17"}]}},
+      "r": {"action": "sfdcRegister", "parameters": {"alias": "Huge", "name": "Huge", "source": "c"}}
+    }"#;
+    let data = tmp.path().join("data");
+    let e = Run::new(Dataflow::parse(flow).unwrap()).execute(options(&data, &objects)).await.unwrap_err().to_string();
+    assert!(e.contains("field 'Huge' cannot be stored as a measure of 18 digits"), "{e}");
+    assert!(e.contains("too large"), "{e}");
+}

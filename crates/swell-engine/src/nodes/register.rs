@@ -103,7 +103,7 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
                 let e = match &f.ty {
                     FieldType::Numeric { scale, .. } => {
                         let stored = FieldType::numeric(MAX_PRECISION, *scale).storage_type();
-                        ScalarUDF::new_from_impl(StoredMeasure::new(stored)).call(vec![c])
+                        ScalarUDF::new_from_impl(StoredMeasure::new(&f.name, stored)).call(vec![c])
                     }
                     FieldType::Date { .. } => cast(c, f.ty.storage_type()),
                     _ => c,
@@ -118,13 +118,15 @@ pub fn storage_projection(df: DataFrame, out: &Schema) -> DFResult<DataFrame> {
 /// away from zero, an error past 18 digits), null where it is not finite.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct StoredMeasure {
+    /// The field, named in the error of a value past the precision.
+    field: String,
     stored: DataType,
     signature: Signature,
 }
 
 impl StoredMeasure {
-    fn new(stored: DataType) -> Self {
-        StoredMeasure { stored, signature: Signature::any(1, Volatility::Immutable) }
+    fn new(field: &str, stored: DataType) -> Self {
+        StoredMeasure { field: field.to_string(), stored, signature: Signature::any(1, Volatility::Immutable) }
     }
 }
 
@@ -144,9 +146,20 @@ impl ScalarUDFImpl for StoredMeasure {
         let values = datafusion::arrow::compute::cast(&values, &DataType::Float64)?;
         let finite = values.as_primitive::<Float64Type>().unary_opt::<_, Float64Type>(|v| v.is_finite().then_some(v));
         let out = match self.stored {
-            DataType::Decimal128(precision, scale) => to_decimal(&finite, precision, scale)?,
-            _ => cast_with_options(&finite, &self.stored, &CastOptions { safe: false, ..Default::default() })?,
-        };
+            DataType::Decimal128(precision, scale) => to_decimal(&finite, precision, scale),
+            _ => cast_with_options(&finite, &self.stored, &CastOptions { safe: false, ..Default::default() })
+                .map_err(Into::into),
+        }
+        .map_err(|e| {
+            let why = match &e {
+                datafusion::error::DataFusionError::ArrowError(a, _) => a.to_string(),
+                other => other.to_string(),
+            };
+            datafusion::error::DataFusionError::Execution(format!(
+                "field '{}' cannot be stored as a measure of {} digits: {why}",
+                self.field, MAX_PRECISION
+            ))
+        })?;
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {
