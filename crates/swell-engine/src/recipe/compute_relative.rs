@@ -4,7 +4,7 @@
 //! `last_value(f)` (of the whole partition), `current(f)` (this row), `row_number()`, `rank()`,
 //! `dense_rank()`. The function may sit inside a larger formula (`Amount - lag(Amount)`).
 
-use super::formula::{FormulaField, field_type, set_field};
+use super::formula::{FormulaField, field_type, set_field, set_fields};
 use super::{enum_eq, sql};
 use crate::error::Problem;
 use crate::nodes::{CheckCx, PlanCx, Transform, parse};
@@ -169,6 +169,54 @@ fn single_arg(f: &datafusion::sql::sqlparser::ast::Function) -> Option<SqlExpr> 
     }
 }
 
+impl ComputeRelative {
+    /// The fields computed from the dataflow's neighbours operator (see
+    /// nodes/compute_relative/neighbours.rs) when every window call is `lag(field)` or
+    /// `lead(field)` of an input field and the partition fields can be compared; `None`
+    /// otherwise, and when a field replaces an input field (fields are then set one after the
+    /// other, as they always were).
+    fn plan_neighbours(
+        &self,
+        df: DataFrame,
+        input: &Schema,
+        exprs: &[(datafusion::logical_expr::Expr, &FormulaField, &FieldType)],
+    ) -> DFResult<Option<DataFrame>> {
+        use crate::nodes::compute_relative::{WINDOWS_ONLY, neighbours};
+        if self.params.partition_by.is_empty()
+            || std::env::var_os(WINDOWS_ONLY).is_some()
+            || exprs.iter().any(|(_, f, _)| input.contains(&f.name))
+        {
+            return Ok(None);
+        }
+        let arrow = df.schema().clone();
+        let comparable =
+            |name: &str| arrow.field_with_unqualified_name(name).is_ok_and(|f| neighbours::comparable(f.data_type()));
+        if !self.params.partition_by.iter().all(|k| comparable(k)) {
+            return Ok(None);
+        }
+        let mut reads = Vec::new();
+        let mut fields = Vec::new();
+        for (e, f, _) in exprs {
+            let Some(e) = neighbours::reads_of(e.clone(), &mut reads) else { return Ok(None) };
+            fields.push((e, f.name.clone()));
+        }
+        reads.sort();
+        reads.dedup();
+        if reads.iter().any(|(c, _)| arrow.field_with_unqualified_name(c).is_err()) {
+            return Ok(None);
+        }
+        let order = self
+            .params
+            .order_by
+            .iter()
+            .map(|o| (o.field_name.clone(), !o.direction.as_deref().is_some_and(|d| enum_eq(d, "DESC"))))
+            .collect();
+        let (state, plan) = df.into_parts();
+        let plan = neighbours::neighbours(plan, self.params.partition_by.clone(), order, reads)?;
+        set_fields(DataFrame::new(state, plan), input, fields).map(Some)
+    }
+}
+
 /// How many window function calls a formula makes.
 fn window_calls(e: &SqlExpr) -> usize {
     let mut e = e.clone();
@@ -226,6 +274,9 @@ impl Transform for ComputeRelative {
         for (f, ty) in self.params.fields.iter().zip(&self.types) {
             let windowed = self.windowed(&f.formula_expression).map_err(DataFusionError::Plan)?;
             exprs.push((cast(sql::lower(cx.ctx, windowed, in_schemas[0], cx.now_millis)?, ty.run_type()), f, ty));
+        }
+        if let Some(df) = self.plan_neighbours(df.clone(), in_schemas[0], &exprs)? {
+            return Ok(df);
         }
         for (e, f, ty) in exprs {
             df = set_field(df, &schema, e, &f.name)?;

@@ -62,6 +62,40 @@ pub fn comparable(ty: &DataType) -> bool {
     ty.is_primitive() || matches!(ty, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean)
 }
 
+/// `e` with each `lag(column)` and `lead(column)` window call replaced by the column of that
+/// field's previous or next value, the reads collected in `reads`; `None` when `e` holds any
+/// other window call (another function, another offset, a default, `IGNORE NULLS`). The
+/// caller vouches that every window in `e` is over its node's partitions and order.
+pub fn reads_of(e: Expr, reads: &mut Vec<(String, bool)>) -> Option<Expr> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    let mut other = false;
+    let out = e
+        .transform_up(|x| {
+            let Expr::WindowFunction(w) = &x else { return Ok(Transformed::no(x)) };
+            let previous = match w.fun.name() {
+                "lag" => true,
+                "lead" => false,
+                _ => {
+                    other = true;
+                    return Ok(Transformed::no(x));
+                }
+            };
+            match w.params.args.as_slice() {
+                [Expr::Column(c)] if w.params.null_treatment.is_none() && w.params.filter.is_none() => {
+                    reads.push((c.name.clone(), previous));
+                    Ok(Transformed::yes(datafusion::prelude::ident(column_name(&c.name, previous))))
+                }
+                _ => {
+                    other = true;
+                    Ok(Transformed::no(x))
+                }
+            }
+        })
+        .ok()?
+        .data;
+    (!other).then_some(out)
+}
+
 /// `plan` with the columns of the previous and next values of the fields `reads` names
 /// (field, previous?), for partitions `keys` ordered by `order` (field, ascending?; nulls
 /// last ascending, first descending), and the two flags.
