@@ -455,6 +455,21 @@ async fn an_export_writes_multi_value_fields_and_counts_rows_once() {
     assert!(dir.join("data.parquet").is_file());
 }
 
+/// Runs `flow` on the objects in `dir/objects` into `dir/data` and answers `sql` over its one
+/// dataset (table `t`), as pretty-printed text.
+async fn run_and_query(flow: &str, dir: &Path, sql: &str) -> String {
+    let out = Run::new(Dataflow::parse(flow).unwrap())
+        .execute(options(&dir.join("data"), &dir.join("objects")))
+        .await
+        .unwrap();
+    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
+    ctx.register_parquet("t", out.datasets[0].dir.join("part-0.parquet").display().to_string(), Default::default())
+        .await
+        .unwrap();
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    swell_engine::datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+}
+
 /// computeRelative's previous() and next() (swell's neighbours operator) against a plain
 /// oracle: 20,000 rows in 3,000 partitions of two fields (one partition of 4,000 rows spans
 /// several batches; null and empty keys are partitions too), ordered by a date descending
@@ -507,16 +522,9 @@ async fn previous_and_next_rows_match_an_oracle() {
             {"name": "NextId", "type": "Text", "saqlExpression": "next(Id)"}]}},
       "r": {"action": "sfdcRegister", "parameters": {"alias": "Rel", "name": "Rel", "source": "rel"}}
     }"#;
-    let data = tmp.path().join("data");
-    let out = Run::new(Dataflow::parse(flow).unwrap()).execute(options(&data, &objects)).await.unwrap();
-    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
-    ctx.register_parquet("t", out.datasets[0].dir.join("part-0.parquet").display().to_string(), Default::default())
-        .await
-        .unwrap();
     let sql = r#"SELECT "Id", CAST("Prev" AS DOUBLE), CAST("NextOwn" AS DOUBLE), CAST("Delta" AS DOUBLE), "NextId"
                  FROM t ORDER BY "Id""#;
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    let text = swell_engine::datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+    let text = run_and_query(flow, tmp.path(), sql).await;
     let got: Vec<Vec<String>> = text
         .lines()
         .filter(|l| l.starts_with("| R"))
@@ -567,15 +575,8 @@ async fn second_epochs_are_floored() {
           {"name": "Id"}, {"name": "D", "type": "Date", "format": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"}]}},
       "r": {"action": "sfdcRegister", "parameters": {"alias": "T", "name": "T", "source": "d"}}
     }"#;
-    let data = tmp.path().join("data");
-    let out = Run::new(Dataflow::parse(flow).unwrap()).execute(options(&data, &objects)).await.unwrap();
-    let ctx = swell_engine::datafusion::prelude::SessionContext::new();
-    ctx.register_parquet("t", out.datasets[0].dir.join("part-0.parquet").display().to_string(), Default::default())
-        .await
-        .unwrap();
     let sql = r#"SELECT CAST("D_sec_epoch" AS BIGINT), CAST("D_day_epoch" AS BIGINT), "D_Day" FROM t ORDER BY "Id""#;
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    let text = swell_engine::datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+    let text = run_and_query(flow, tmp.path(), sql).await;
     let rows: Vec<String> = text.lines().skip(3).filter(|l| l.starts_with("| ")).map(|l| l.replace(' ', "")).collect();
     assert_eq!(rows, ["|1709251199|19782|29|", "|0|0|01|", "|-1|-1|31|"], "{text}");
 }

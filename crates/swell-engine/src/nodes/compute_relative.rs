@@ -21,7 +21,8 @@
 //! are DataFusion window functions (lag, lead, first_value), and a field that reads its own
 //! previous value cannot be vectorised: it is a window function of swell's ([`recursive`])
 //! that evaluates the expression row by row within each sorted partition, feeding each row's
-//! result to the next. Both forms give the same values; the tests run both.
+//! result to the next. Both forms give the same values (the neighbours form is checked
+//! against an oracle in tests/engine.rs, the window form by the conformance fixtures).
 
 pub(crate) mod neighbours;
 mod recursive;
@@ -96,10 +97,6 @@ pub struct ComputeRelative {
     order_by: Vec<(String, bool)>,
     fields: Vec<Computed>,
 }
-
-/// Set (to anything), computeRelative reads other rows with window functions only, never with
-/// the [`neighbours`] operator: for tests that compare the two.
-pub const WINDOWS_ONLY: &str = "SWELL_RELATIVE_WINDOWS_ONLY";
 
 /// Placeholder column for a field's own previous value.
 const PREVIOUS_SELF: &str = "__swell_previous_self";
@@ -457,14 +454,11 @@ impl ComputeRelative {
         input: &Schema,
         out: &Schema,
     ) -> DFResult<Option<DataFrame>> {
-        if self.partition_by.is_empty() || std::env::var_os(WINDOWS_ONLY).is_some() {
+        if self.partition_by.is_empty() || !neighbours::comparable(df.schema(), &self.partition_by) {
             return Ok(None);
         }
         let arrow = df.schema().clone();
         let arrow_type = |name: &str| arrow.field_with_unqualified_name(name).ok().map(|f| f.data_type().clone());
-        if !self.partition_by.iter().all(|k| arrow_type(k).is_some_and(|t| neighbours::comparable(&t))) {
-            return Ok(None);
-        }
         let (reads, windows) = (RefCell::new(Vec::new()), Cell::new(false));
         let mut schema = input.clone();
         let mut computed = Vec::new();

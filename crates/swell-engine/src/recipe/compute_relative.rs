@@ -181,19 +181,14 @@ impl ComputeRelative {
         input: &Schema,
         exprs: &[(datafusion::logical_expr::Expr, &FormulaField, &FieldType)],
     ) -> DFResult<Option<DataFrame>> {
-        use crate::nodes::compute_relative::{WINDOWS_ONLY, neighbours};
+        use crate::nodes::compute_relative::neighbours;
         if self.params.partition_by.is_empty()
-            || std::env::var_os(WINDOWS_ONLY).is_some()
+            || !neighbours::comparable(df.schema(), &self.params.partition_by)
             || exprs.iter().any(|(_, f, _)| input.contains(&f.name))
         {
             return Ok(None);
         }
         let arrow = df.schema().clone();
-        let comparable =
-            |name: &str| arrow.field_with_unqualified_name(name).is_ok_and(|f| neighbours::comparable(f.data_type()));
-        if !self.params.partition_by.iter().all(|k| comparable(k)) {
-            return Ok(None);
-        }
         let mut reads = Vec::new();
         let mut fields = Vec::new();
         for (e, f, _) in exprs {

@@ -57,9 +57,16 @@ pub fn column_name(field: &str, previous: bool) -> String {
     format!("__swell_{}_{field}", if previous { "previous" } else { "next" })
 }
 
-/// Whether rows can be compared on a field of this type (the fields of a partition).
-pub fn comparable(ty: &DataType) -> bool {
-    ty.is_primitive() || matches!(ty, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean)
+/// Whether rows of `schema` can be compared on the fields `keys` (the fields of a partition):
+/// every one exists and is of a primitive, text or boolean type.
+pub fn comparable(schema: &DFSchema, keys: &[String]) -> bool {
+    keys.iter().all(|k| {
+        schema.field_with_unqualified_name(k).is_ok_and(|f| {
+            let ty = f.data_type();
+            ty.is_primitive()
+                || matches!(ty, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean)
+        })
+    })
 }
 
 /// `e` with each `lag(column)` and `lead(column)` window call replaced by the column of that
