@@ -2,23 +2,30 @@
 """Sync benchmark: a ROWS-row PostgreSQL table (default 1,000,000) synced by a release
 `swell serve` through the API (connection, connected object, Run Now, wait for the job),
 next to `psql -c "\\copy (select ...) to '/dev/null' csv"` on the same table in the same run.
+Then incremental syncs, each after 1 % of the rows changed (the later ones also delete and
+insert 0.1 %), each against the best full sync: they write layers (issue 17) and compact
+them when they pile up. The rows of the last version are checked against the table (count
+and sums).
 
 The table has the usual column kinds: integer key, text, numeric(12,2), double, boolean,
 date, timestamp. Needs the machine's PostgreSQL (SWELL_BENCH_PG, default
 postgres@127.0.0.1:5432/test) and a release build (cargo build --release).
 
-    python3 bench/sync.py [ROWS] [REPEATS]
+    python3 bench/sync.py [ROWS] [REPEATS] [ROUNDS]
 """
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import time
 
-from swellapi import Server
+import duckdb
+from swellapi import SWELL, Server
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 HOST, PORT, DB, USER = "127.0.0.1", "5432", "test", "postgres"
 COLUMNS = "id, name, amount, rate, active, close_date, updated_at"
 
@@ -75,8 +82,32 @@ try:
     server.call("PATCH", f"/replicatedDatasets/{objects[0]['id']}", {
         "connectionMode": "Incremental", "advancedProperties": [{"name": "watermarkField", "value": "updated_at"}]})
     run_now()
-    psql(f"UPDATE bench_sync SET name = name || ' (changed)', updated_at = timestamp '2026-06-01' WHERE id % 100 = 0")
-    incremental = run_now()
+    incremental = []
+    for round in range(ROUNDS):
+        stamp = f"timestamp '2026-06-01' + interval '{round} hours'"
+        psql(f"UPDATE bench_sync SET name = name || ' (changed {round})', updated_at = {stamp} "
+             f"WHERE id % 100 = {round}")
+        if round > 0:
+            psql(f"DELETE FROM bench_sync WHERE id % 1000 = {500 + round}")
+            psql(f"INSERT INTO bench_sync SELECT {ROWS} + {round} * {ROWS // 1000} + g, 'New ' || g, 1, 0.5, true, "
+                 f"date '2026-01-01', {stamp} FROM generate_series(1, {ROWS // 1000}) g")
+        incremental.append(run_now())
+    # the synced rows are the table's: `swell run` reads the object (its layers merged) from
+    # the server's data dir into a Parquet file, summed here next to the same sums in psql
+    expected = subprocess.run(
+        ["psql", "-h", HOST, "-p", PORT, "-U", USER, "-d", DB, "-At", "-F", ",", "-c",
+         "select count(*), sum(id), sum(length(name)) from bench_sync"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    flow = os.path.join(server.work, "check.json")
+    with open(flow, "w") as f:
+        json.dump({"d": {"action": "sfdcDigest", "parameters": {
+            "connectionName": "Bench_PG", "object": "bench_sync", "fields": [{"name": "id"}, {"name": "name"}]}},
+            "r": {"action": "sfdcRegister", "parameters": {"source": "d", "alias": "check", "name": "check"}}}, f)
+    out = os.path.join(server.work, "out")
+    subprocess.run([SWELL, "run", flow, "--data-dir", os.path.join(server.work, "data"), "--out", out, "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    got = duckdb.sql(f"select count(*), sum(id::bigint), sum(length(name)) from '{out}/check.parquet'").fetchone()
+    got = ",".join(str(int(v)) for v in got)
 finally:
     server.close()
 
@@ -86,6 +117,10 @@ for wall, job, _, rows in runs:
     print(f"swell full sync: {wall:.2f} s wall from Run Now to Success (job {job:.2f} s), {rows:,} rows")
 best = min(r[0] for r in runs)
 print(f"ratio swell / psql: {best / best_copy:.2f}x (best of {REPEATS} each)")
-wall, job, read, rows = incremental
-print(f"swell incremental sync after {ROWS // 100:,} updates: {wall:.2f} s wall (job {job:.2f} s), "
-      f"{read:,} rows read, {rows:,} rows in the new version")
+for round, (wall, job, read, rows) in enumerate(incremental):
+    changed = "1 % updated" + (", 0.1 % deleted and 0.1 % inserted" if round else "")
+    print(f"swell incremental sync {round + 1} ({changed}): {wall:.2f} s wall (job {job:.2f} s), "
+          f"{wall / best:.1%} of the best full sync; {read:,} rows read, {rows:,} rows in the new version")
+print(f"rows of the last version (count, sum of id, sum of name lengths): {got}; in PostgreSQL: {expected}")
+if got != expected:
+    raise SystemExit("the synced rows differ from the table's")

@@ -106,7 +106,7 @@ async fn head_of(
                 None => return Ok(None),
             },
         };
-        swell_engine::head::head(&version.files()?, PREVIEW_ROWS).map(Some)
+        swell_engine::head::head_version(&version, PREVIEW_ROWS).map(Some)
     };
     tokio::task::spawn_blocking(read)
         .await

@@ -2,36 +2,46 @@
 //!
 //! - **Full**: every row the source sends (after `passThroughFilter`) is streamed into a
 //!   Parquet file of a staged version.
-//! - **Incremental** (upsert by key): rows changed since the watermark are staged, then the
-//!   new version is the previous one minus the rows whose key changed or disappeared, plus
-//!   the changed rows. Deletions are found two ways: a source that reports them (Salesforce
-//!   `queryAll` with `IsDeleted`) flags them among the changes; any other source is asked for
-//!   its current keys (one narrow column), and rows whose key is gone are dropped. A sync
-//!   without a previous version, or whose fields differ from it, runs full.
+//! - **Incremental** (upsert by key): rows changed since the watermark are read, and the new
+//!   version is the previous one minus the rows whose key changed or disappeared, plus the
+//!   changed rows. It is written as a layer on top of the previous version's files (shared by
+//!   hard links), so that a sync costs what changed rather than the whole object; a sync
+//!   compacts the layers into a whole version when they pile up ([`MAX_LAYERS`],
+//!   [`COMPACT_EVERY`]). Readers merge the layers ([`swell_engine::storage::read_version`]).
+//!   Deletions are found two ways: a source that reports them (Salesforce `queryAll` with
+//!   `IsDeleted`) flags them among the changes; any other source is asked for its current
+//!   keys (one narrow column), and rows whose key is gone are dropped. A sync without a
+//!   previous version, or whose fields differ from it, runs full.
 //!
 //! Either way the version is committed atomically, under the table's lock held for the whole
 //! sync (see [`swell_engine::storage`]): a failed
 //! or stopped sync leaves the previous version current and readable, and no partial files
-//! where readers look. The newest [`KEEP_VERSIONS`] versions are kept and older ones removed:
-//! a run reads the version that was current when it planned, so only a run that outlives
-//! three more syncs of an object it reads would find its files gone (and fail, naming them).
+//! where readers look. The newest [`KEEP_VERSIONS`] versions are kept and older ones removed
+//! (a version's folder holds every file it reads, so removing an older one never takes a
+//! newer one's rows): a run reads the version that was current when it planned, so only a run
+//! that outlives three more syncs of an object it reads would find its files gone (and fail,
+//! naming them).
 
 use crate::source::{BatchStream, Read, Source, SourceField, storage_schema};
 use crate::{ConnectError, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use datafusion::arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use datafusion::arrow::compute::max;
-use datafusion::common::JoinType;
+use datafusion::common::{JoinType, ScalarValue};
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::prelude::{ParquetReadOptions, ident, lit};
+use datafusion::prelude::{ParquetReadOptions, col, ident, lit};
 use futures::StreamExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use swell_engine::schema::Field;
-use swell_engine::storage::{StagedVersion, VersionMetadata, VersionedTable, new_version_id};
+use swell_engine::storage::{
+    LAYER_COLUMN, LayersMetadata, REMOVED_FILE, StagedVersion, Version, VersionMetadata, VersionedTable, layer_file,
+    link_or_copy, new_version_id, read_version, same_as,
+};
 use tokio_util::sync::CancellationToken;
 
 /// Versions of a connected object kept on disk.
@@ -182,7 +192,7 @@ pub async fn prepare_sync(
     // a current version whose files are gone (deleted from the data dir by hand) is nothing to
     // merge with: the sync reads every row and writes the object anew
     let previous = match table.current() {
-        Ok(Some(v)) if v.files().is_ok_and(|f| !f.is_empty()) => Some(v),
+        Ok(Some(v)) if v.all_files().is_ok_and(|f| !f.is_empty()) => Some(v),
         Ok(Some(_)) => None,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Ok(None) => None,
@@ -204,6 +214,7 @@ pub async fn prepare_sync(
     let watermark_index = watermark_field.as_ref().and_then(|w| request.fields.iter().position(|f| &f.name == w));
     let version_id = new_version_id();
     let mut staged = table.stage(&version_id).map_err(io_error)?;
+    let mut layers = None;
     let outcome = match incremental {
         None => {
             let read = Read {
@@ -226,17 +237,16 @@ pub async fn prepare_sync(
             }
         }
         Some((key, watermark, since, prev)) => {
-            let prev_files = prev.files().map_err(io_error)?;
             let previous_watermark = since;
-            merge(source, &staged, request, &key, &watermark, since, &prev_files, watermark_index, cancel, progress)
-                .await
-                .map(|mut o| {
-                    o.unchanged =
-                        o.watermark.is_none_or(|w| Some(w) <= previous_watermark) && o.rows == prev.metadata.row_count;
-                    // nothing changed: keep the watermark where it was
-                    o.watermark = o.watermark.or(previous_watermark);
-                    o
-                })?
+            let (mut o, l) =
+                upsert(source, &staged, request, &key, &watermark, since, prev, watermark_index, cancel, progress)
+                    .await?;
+            o.unchanged =
+                o.watermark.is_none_or(|w| Some(w) <= previous_watermark) && o.rows == prev.metadata.row_count;
+            // nothing changed: keep the watermark where it was
+            o.watermark = o.watermark.or(previous_watermark);
+            layers = l;
+            o
         }
     };
     if cancel.is_cancelled() {
@@ -251,6 +261,7 @@ pub async fn prepare_sync(
         fields,
         row_level_security_filter: None,
         source: Some(request.connection.clone()),
+        layers,
     };
     staged.prepare(&metadata).map_err(io_error)?;
     Ok(PreparedSync { staged, outcome })
@@ -276,19 +287,71 @@ fn prune(table: &VersionedTable) {
     }
 }
 
+/// Layers on top of a base before a sync compacts them into a whole version.
+pub const MAX_LAYERS: u32 = 16;
+
+/// A sync compacts the layers into a whole version when layer rows and removed keys together
+/// reach this fraction (1/N) of the base rows: reads merge them past every base row, and
+/// the files they hold twice (an old row in the base, its new one in a layer) cost disk.
+pub const COMPACT_EVERY: u64 = 8;
+
+/// Names the layered form uses for its own columns: a source field of one of these names
+/// syncs into whole versions only.
+const OWN_COLUMNS: [&str; 3] = [LAYER_COLUMN, "__swell_removed_key", "__swell_removed_layer"];
+
+/// Writes `df` into one Parquet file at `path`; returns its rows.
+async fn write_one(
+    df: datafusion::dataframe::DataFrame,
+    path: &Path,
+    cancel: &CancellationToken,
+) -> std::result::Result<u64, Stop> {
+    let path = path.display().to_string();
+    let write = df.write_parquet(&path, DataFrameWriteOptions::new().with_single_file_output(true), None);
+    let counts = tokio::select! {
+        r = write => r.map_err(Stop::Engine)?,
+        _ = cancel.cancelled() => return Err(Stop::Cancelled),
+    };
+    Ok(counts
+        .iter()
+        .filter_map(|b| {
+            b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>().map(|a| a.value(0))
+        })
+        .sum())
+}
+
+/// Why an upsert did not finish: the engine failed, changed rows had no key, or the sync
+/// was stopped.
+enum Stop {
+    Engine(datafusion::error::DataFusionError),
+    NoKey(usize),
+    Cancelled,
+}
+
+impl From<datafusion::error::DataFusionError> for Stop {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        Stop::Engine(e)
+    }
+}
+
+/// An incremental sync: the rows changed since the watermark become a new layer on top of
+/// the previous version (see [`swell_engine::storage::read_version`]), or, when layers pile
+/// up ([`MAX_LAYERS`], [`COMPACT_EVERY`]), the previous rows and the changes are written as a
+/// whole version. Keys whose rows changed or were deleted are the keys the layer touches:
+/// deletions come flagged from a source that reports them, and otherwise are the previous
+/// version's keys that the source no longer has (its keys are read, one narrow column).
 #[allow(clippy::too_many_arguments)]
-async fn merge(
+async fn upsert(
     source: &dyn Source,
     staged: &StagedVersion,
     request: &SyncRequest,
     key: &str,
     watermark: &str,
     since: Option<DateTime<Utc>>,
-    prev_files: &[std::path::PathBuf],
+    previous: &Version,
     watermark_index: Option<usize>,
     cancel: &CancellationToken,
     progress: &AtomicU64,
-) -> Result<SyncOutcome> {
+) -> Result<(SyncOutcome, Option<LayersMetadata>)> {
     // scratch files live beside the staged version and are removed before it is committed
     let scratch = staged.dir().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io_error)?;
@@ -317,72 +380,155 @@ async fn merge(
         let stream = source.read(&keys).await?;
         write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0)).await?;
     }
-    let df_error = |e: datafusion::error::DataFusionError| {
-        let message = format!(
-            "merging the changes of {}: {}",
-            request.object,
-            swell_engine::error::clean_df_message(&e.to_string())
-        );
-        if matches!(e.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)) {
-            ConnectError::Resources(message)
-        } else {
-            ConnectError::Source(message)
-        }
-    };
     // the runs' session: the same memory limit, spilling into the scratch folder, so that a
     // large merge neither takes the process's memory nor fails where a run of its size would not
     let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
-    let paths = |files: &[std::path::PathBuf]| files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
-    let prev = ctx.read_parquet(paths(prev_files), ParquetReadOptions::default()).await.map_err(df_error)?;
-    let delta =
-        ctx.read_parquet(delta_path.display().to_string(), ParquetReadOptions::default()).await.map_err(df_error)?;
-    let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
-    let changed_keys = delta.clone().select(vec![ident(key).alias("__swell_changed")]).map_err(df_error)?;
-    // join_on with exact identifiers: join() would fold a name like "Id" to lower case
-    let mut kept =
-        prev.join_on(changed_keys, JoinType::LeftAnti, [ident(key).eq(ident("__swell_changed"))]).map_err(df_error)?;
-    if !reports_deletes {
-        let current = ctx
-            .read_parquet(keys_path.display().to_string(), ParquetReadOptions::default())
-            .await
-            .map_err(df_error)?
-            .select(vec![ident(key).alias("__swell_current")])
-            .map_err(df_error)?;
-        kept =
-            kept.join_on(current, JoinType::LeftSemi, [ident(key).eq(ident("__swell_current"))]).map_err(df_error)?;
+    let merged = async {
+        let read = |path: &Path| ctx.read_parquet(path.display().to_string(), ParquetReadOptions::default());
+        let changes = read(&delta_path).await?;
+        let keyless = changes.clone().filter(ident(key).is_null())?.count().await?;
+        if keyless > 0 {
+            return Err(Stop::NoKey(keyless));
+        }
+        let view = read_version(&ctx, previous).await?;
+        // the watermark is inclusive: rows stamped at it are read again, and those the
+        // previous version holds with the same stamp are the same rows (a source stamps each
+        // change), left out so that a sync that found nothing new writes no layer
+        let changes = match since {
+            Some(at) => {
+                let at = lit(ScalarValue::TimestampMillisecond(Some(at.timestamp_millis()), Some("UTC".into())));
+                let again = changes
+                    .clone()
+                    .filter(ident(watermark).eq(at.clone()))?
+                    .select(vec![ident(key).alias("__swell_again")])?;
+                let held = view.clone().filter(ident(watermark).eq(at))?.select(vec![ident(key)])?;
+                let same = again
+                    .join_on(held, JoinType::RightSemi, [col("__swell_again").eq(ident(key))])?
+                    .select(vec![ident(key).alias("__swell_same")])?;
+                same.join_on(changes, JoinType::RightAnti, [col("__swell_same").eq(ident(key))])?
+            }
+            None => changes,
+        };
+        let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
+        let mut fresh = changes.clone();
+        if reports_deletes {
+            let deleted = ident(IS_DELETED);
+            fresh = fresh.filter(deleted.clone().is_null().or(deleted.not_eq(lit("true"))))?;
+        }
+        let fresh = fresh.select(columns.clone())?;
+        // the keys this sync touches: changed rows' and deleted ones', once each
+        let mut touched = changes.select(vec![ident(key)])?;
+        if !reports_deletes {
+            let current = read(&keys_path).await?.select(vec![ident(key).alias("__swell_current")])?;
+            let gone = current
+                .join_on(
+                    view.clone().select(vec![ident(key)])?,
+                    JoinType::RightAnti,
+                    [same_as(col("__swell_current"), ident(key))],
+                )?
+                .select(vec![ident(key)])?;
+            touched = touched.union(gone)?;
+        }
+        let touched_path = scratch.join("touched.parquet");
+        let touched_keys = write_one(touched.distinct()?, &touched_path, cancel).await?;
+        let touched = read(&touched_path).await?.select(vec![ident(key).alias("__swell_touched")])?;
+        let same_key = || same_as(col("__swell_touched"), ident(key));
+
+        let prior = previous.metadata.layers.clone();
+        let (count, base_rows, layer_rows, removed_keys) = match &prior {
+            Some(l) => (l.count, l.base_rows, l.layer_rows, l.removed_keys),
+            None => (0, previous.metadata.row_count, 0, 0),
+        };
+        let fresh_path = scratch.join("fresh.parquet");
+        let fresh_rows = write_one(fresh.clone(), &fresh_path, cancel).await?;
+        let layered = request.fields.iter().all(|f| !OWN_COLUMNS.contains(&f.name.as_str()))
+            && prior.as_ref().is_none_or(|l| l.key == key)
+            && count < MAX_LAYERS
+            && (layer_rows + fresh_rows + removed_keys + touched_keys).saturating_mul(COMPACT_EVERY) <= base_rows;
+        if !layered {
+            let kept = touched.join_on(view, JoinType::RightAnti, [same_key()])?.select(columns.clone())?;
+            let whole = kept.union(read(&fresh_path).await?.select(columns)?)?;
+            let rows = write_one(whole, &staged.dir().join("part-0.parquet"), cancel).await?;
+            return Ok((rows, None));
+        }
+        // the previous version's files, shared
+        for file in previous.all_files().map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))? {
+            let name = file.file_name().unwrap_or_default();
+            if name != REMOVED_FILE {
+                link_or_copy(&file, &staged.dir().join(name)).map_err(|e| DataFusionError::External(Box::new(e)))?;
+            }
+        }
+        if touched_keys == 0 {
+            // nothing changed: the previous version's rows, as they were
+            if let Some(layers) = previous.layers().map_err(|e| DataFusionError::External(Box::new(e)))? {
+                link_or_copy(&layers.removed, &staged.dir().join(REMOVED_FILE))
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            }
+            return Ok((previous.metadata.row_count, prior));
+        }
+        let n = count + 1;
+        let layer = read(&fresh_path)
+            .await?
+            .select(columns.iter().cloned().chain([lit(n).alias(LAYER_COLUMN)]).collect::<Vec<_>>())?;
+        write_one(layer, &staged.dir().join(layer_file(n)), cancel).await?;
+        // rows the touched keys take away from the previous version
+        let replaced = touched.clone().join_on(view, JoinType::RightSemi, [same_key()])?.count().await? as u64;
+        let mut removed = read(&touched_path).await?.select(vec![ident(key), lit(n).alias(LAYER_COLUMN)])?;
+        if let Some(layers) = previous.layers().map_err(|e| DataFusionError::External(Box::new(e)))? {
+            let earlier = touched
+                .join_on(read(&layers.removed).await?, JoinType::RightAnti, [same_key()])?
+                .select(vec![ident(key), col(LAYER_COLUMN)])?;
+            removed = earlier.union(removed)?;
+        }
+        let removed_keys = write_one(removed, &staged.dir().join(REMOVED_FILE), cancel).await?;
+        let rows = previous.metadata.row_count - replaced.min(previous.metadata.row_count) + fresh_rows;
+        let layers = LayersMetadata {
+            key: key.to_string(),
+            count: n,
+            base_rows,
+            layer_rows: layer_rows + fresh_rows,
+            removed_keys,
+        };
+        Ok::<_, Stop>((rows, Some(layers)))
     }
-    let mut fresh = delta;
-    if reports_deletes {
-        let deleted = ident(IS_DELETED);
-        fresh = fresh.filter(deleted.clone().is_null().or(deleted.not_eq(lit("true")))).map_err(df_error)?;
-    }
-    let merged = kept
-        .select(columns.clone())
-        .map_err(df_error)?
-        .union(fresh.select(columns).map_err(df_error)?)
-        .map_err(df_error)?;
-    let out = staged.dir().join("part-0.parquet").display().to_string();
-    let write = merged.write_parquet(&out, DataFrameWriteOptions::new().with_single_file_output(true), None);
-    let counts = tokio::select! {
-        r = write => r.map_err(df_error)?,
-        _ = cancel.cancelled() => return Err(ConnectError::Cancelled),
-    };
-    let rows: u64 = counts
-        .iter()
-        .filter_map(|b| {
-            b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>().map(|a| a.value(0))
-        })
-        .sum();
+    .await;
     drop(ctx);
+    let (rows, layers) = match merged {
+        Ok(done) => done,
+        Err(Stop::Cancelled) => return Err(ConnectError::Cancelled),
+        // rows upsert by their key: one without a value matches nothing, or every other
+        // keyless row (sources' own keys always have one; a chosen primaryKey may not)
+        Err(Stop::NoKey(n)) => {
+            let rows = if n == 1 { "1 changed row has".to_string() } else { format!("{n} changed rows have") };
+            return Err(ConnectError::Config(format!(
+                "{}: {rows} no value in the key field '{key}', which an incremental sync upserts by: set the \
+                 advanced property primaryKey to a field that always has a value, or use connectionMode full",
+                request.object
+            )));
+        }
+        Err(Stop::Engine(e)) => {
+            let message = format!(
+                "merging the changes of {}: {}",
+                request.object,
+                swell_engine::error::clean_df_message(&e.to_string())
+            );
+            return Err(if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
+                ConnectError::Resources(message)
+            } else {
+                ConnectError::Source(message)
+            });
+        }
+    };
     std::fs::remove_dir_all(&scratch).map_err(io_error)?;
-    Ok(SyncOutcome {
+    let outcome = SyncOutcome {
         version_id: staged.id().to_string(),
         rows,
         read_rows,
         full: false,
         watermark: stamp(newest),
         unchanged: false,
-    })
+    };
+    Ok((outcome, layers))
 }
 
 /// Rows of a data preview as JSON objects (the `dataListJson` of the API): text as strings,

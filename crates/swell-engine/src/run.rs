@@ -321,6 +321,7 @@ impl Run {
                         fields: schemas[i].fields.clone(),
                         row_level_security_filter: target.row_level_security_filter.clone(),
                         source: options.dataflow_name.clone(),
+                        layers: None,
                     };
                     staged.push((version, metadata, i));
                 }
@@ -544,7 +545,7 @@ pub async fn import_file(
         Some("csv") => crate::source::FileFormat::Csv,
         _ => return Err(EngineError::Source(format!("{}: expected a .csv or .parquet file", file.display()))),
     };
-    let located = crate::source::Located { files: vec![file.to_path_buf()], format, metadata: None };
+    let located = crate::source::Located { files: vec![file.to_path_buf()], format, metadata: None, layers: None };
     let ctx = SessionContext::new();
     let what = SourceRef::Dataset(name.to_string());
     let (df, schema) = load(&ctx, &located, &what).await.map_err(EngineError::Source)?;
@@ -579,6 +580,7 @@ pub async fn import_file(
         fields: schema.fields,
         row_level_security_filter: None,
         source: Some(file.display().to_string()),
+        layers: None,
     };
     Ok(staged.commit(&metadata)?)
 }

@@ -7,7 +7,7 @@
 
 use crate::dates::with_companions;
 use crate::schema::{Field, FieldType, Schema};
-use crate::storage::{DataDir, VersionMetadata};
+use crate::storage::{DataDir, Layers, VersionMetadata};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Expr, cast, ident};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
@@ -43,6 +43,8 @@ pub struct Located {
     pub files: Vec<PathBuf>,
     pub format: FileFormat,
     pub metadata: Option<VersionMetadata>,
+    /// Layers of changes merged onto `files` when read (see [`crate::storage::read_version`]).
+    pub layers: Option<Layers>,
 }
 
 /// Finds source tables.
@@ -61,7 +63,7 @@ fn file_in(dir: &Path, name: &str) -> Option<Located> {
     for (ext, format) in [("parquet", FileFormat::Parquet), ("csv", FileFormat::Csv)] {
         let path = dir.join(format!("{name}.{ext}"));
         if path.is_file() {
-            return Some(Located { files: vec![path], format, metadata: None });
+            return Some(Located { files: vec![path], format, metadata: None, layers: None });
         }
     }
     None
@@ -87,8 +89,10 @@ impl Catalog for FileCatalog {
             }
             .map_err(|e| format!("{source}: {e}"))?;
             if let Some(version) = table.current().map_err(|e| format!("cannot read {source}: {e}"))? {
-                let files = version.files().map_err(|e| format!("cannot read {source}: {e}"))?;
-                return Ok(Located { files, format: FileFormat::Parquet, metadata: Some(version.metadata) });
+                let unreadable = |e: std::io::Error| format!("cannot read {source}: {e}");
+                let files = version.files().map_err(unreadable)?;
+                let layers = version.layers().map_err(unreadable)?;
+                return Ok(Located { files, format: FileFormat::Parquet, metadata: Some(version.metadata), layers });
             }
         }
         let mut places = Vec::new();
@@ -178,7 +182,13 @@ pub async fn load(ctx: &SessionContext, located: &Located, what: &SourceRef) -> 
             if paths.is_empty() {
                 return Err(format!("{what} has no data files"));
             }
-            ctx.read_parquet(paths, ParquetReadOptions::default()).await
+            match ctx.read_parquet(paths, ParquetReadOptions::default()).await {
+                Ok(base) => match &located.layers {
+                    Some(layers) => crate::storage::merge_layers(ctx, base, layers).await,
+                    None => Ok(base),
+                },
+                Err(e) => Err(e),
+            }
         }
         FileFormat::Csv => read_csv(ctx, paths).await,
     }

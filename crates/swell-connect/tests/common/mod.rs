@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use std::sync::atomic::AtomicU64;
 use swell_connect::sync::{Mode, SyncOutcome, SyncRequest, sync_object};
 use swell_connect::{ConnectError, Properties, Source, SourceField};
@@ -91,9 +91,9 @@ pub fn describe(fields: &[SourceField]) -> Vec<String> {
 /// The current version's rows, sorted by the first column, as an Arrow text table.
 pub async fn rows(table: &VersionedTable) -> String {
     let version = table.current().unwrap().expect("a committed version");
-    let files: Vec<String> = version.files().unwrap().iter().map(|p| p.display().to_string()).collect();
     let ctx = SessionContext::new();
-    let df = ctx.read_parquet(files, ParquetReadOptions::default()).await.unwrap();
+    // with its layers merged, as runs read it
+    let df = swell_engine::storage::read_version(&ctx, &version).await.unwrap();
     let first = df.schema().field(0).name().clone();
     let df = df.sort(vec![datafusion::prelude::ident(first).sort(true, true)]).unwrap();
     let batches = df.collect().await.unwrap();

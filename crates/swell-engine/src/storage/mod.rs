@@ -34,7 +34,11 @@ use std::path::{Path, PathBuf};
 use swell_core::{NameError, PathName};
 
 mod commit;
+mod layers;
 pub use commit::{DeadCommit, Publication, publish_all};
+pub use layers::{
+    LAYER_COLUMN, Layers, LayersMetadata, REMOVED_FILE, layer_file, link_or_copy, merge_layers, read_version, same_as,
+};
 
 /// Metadata of one stored version (the XMD of CRM Analytics, simplified).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -51,6 +55,10 @@ pub struct VersionMetadata {
     /// The dataflow (or connection) that wrote this version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Layers of changes on top of the base files (a connected object's incremental sync);
+    /// none for a whole version. See [`read_version`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<LayersMetadata>,
 }
 
 /// The root of swell's data. Every path under it is built here, from [`PathName`]s only, so
@@ -352,7 +360,7 @@ impl Version {
     /// whose files were cut short or damaged is `InvalidData` and never made current again by a
     /// restore. Reads the whole version: a restore is rare and must not publish bad data.
     pub fn checked_files(&self) -> io::Result<Vec<PathBuf>> {
-        let files = self.files()?;
+        let files = self.all_files()?;
         for file in &files {
             let damaged = |e: &dyn std::fmt::Display| {
                 io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display()))
@@ -374,13 +382,23 @@ impl Version {
     }
 }
 
+/// The base files of a version (`part-*.parquet`), in name order. Layer files and removed
+/// keys (see [`read_version`]) have other names.
 fn parquet_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+    let mut files: Vec<PathBuf> = data_files(dir)?
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// Every Parquet file of a version's folder: its base, layers and removed keys.
+fn data_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    Ok(fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect())
 }
 
 /// The exclusive right to change which version of a table is current (commits of one table
@@ -544,7 +562,7 @@ impl StagedVersion {
         if files.is_empty() {
             return Err(io::Error::other(format!("version {} has no data files", self.id)));
         }
-        for f in &files {
+        for f in data_files(&self.dir)? {
             fs::File::open(f)?.sync_all()?;
         }
         let json = serde_json::to_vec_pretty(metadata).map_err(io::Error::other)?;
@@ -646,6 +664,7 @@ mod tests {
             fields: vec![],
             row_level_security_filter: None,
             source: None,
+            layers: None,
         }
     }
 
