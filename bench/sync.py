@@ -104,9 +104,15 @@ try:
             "connectionName": "Bench_PG", "object": "bench_sync", "fields": [{"name": "id"}, {"name": "name"}]}},
             "r": {"action": "sfdcRegister", "parameters": {"source": "d", "alias": "check", "name": "check"}}}, f)
     out = os.path.join(server.work, "out")
+    t = time.perf_counter()
     subprocess.run([SWELL, "run", flow, "--data-dir", os.path.join(server.work, "data"), "--out", out, "--quiet"],
                    check=True, stdout=subprocess.DEVNULL)
-    got = duckdb.sql(f"select count(*), sum(id::bigint), sum(length(name)) from '{out}/check.parquet'").fetchone()
+    check_run = time.perf_counter() - t
+    layers = json.load(open(os.path.join(server.work, "data", "connections", "Bench_PG", "objects", "bench_sync",
+                                         "versions", open(os.path.join(server.work, "data", "connections", "Bench_PG",
+                                                                       "objects", "bench_sync", "current")).read().strip(),
+                                         "metadata.json"))).get("layers")
+    got = duckdb.sql(f"select count(*), sum(id::bigint), sum(length(name)) from '{out}/check.parquet'").fetchall()[0]
     got = ",".join(str(int(v)) for v in got)
 finally:
     server.close()
@@ -121,6 +127,7 @@ for round, (wall, job, read, rows) in enumerate(incremental):
     changed = "1 % updated" + (", 0.1 % deleted and 0.1 % inserted" if round else "")
     print(f"swell incremental sync {round + 1} ({changed}): {wall:.2f} s wall (job {job:.2f} s), "
           f"{wall / best:.1%} of the best full sync; {read:,} rows read, {rows:,} rows in the new version")
+print(f"the last version: layers {layers}; `swell run` of a digest and register of two fields: {check_run:.2f} s")
 print(f"rows of the last version (count, sum of id, sum of name lengths): {got}; in PostgreSQL: {expected}")
 if got != expected:
     raise SystemExit("the synced rows differ from the table's")

@@ -319,6 +319,23 @@ async fn write_one(
         .sum())
 }
 
+/// The time each step of a sync took, logged at debug level (`RUST_LOG=swell_connect=debug`).
+struct Laps<'a> {
+    object: &'a str,
+    at: std::time::Instant,
+}
+
+impl<'a> Laps<'a> {
+    fn new(object: &'a str) -> Self {
+        Laps { object, at: std::time::Instant::now() }
+    }
+
+    fn lap(&mut self, step: &str) {
+        tracing::debug!(object = self.object, step, ms = self.at.elapsed().as_millis() as u64, "sync step");
+        self.at = std::time::Instant::now();
+    }
+}
+
 /// Why an upsert did not finish: the engine failed, changed rows had no key, or the sync
 /// was stopped.
 enum Stop {
@@ -365,11 +382,18 @@ async fn upsert(
         limit: None,
     };
     let delta_path = scratch.join("delta.parquet");
-    let stream = source.read(&changes).await?;
-    let (read_rows, newest) =
-        write_stream(stream, &request.fields, &delta_path, watermark_index, cancel, progress).await?;
+    let mut laps = Laps::new(&request.object);
     let keys_path = scratch.join("keys.parquet");
-    if !reports_deletes {
+    // the changes, and the source's keys where deletions are not reported, read at once (the
+    // source scans for both): a row deleted or added in between is seen by the next sync
+    let read_changes = async {
+        let stream = source.read(&changes).await?;
+        write_stream(stream, &request.fields, &delta_path, watermark_index, cancel, progress).await
+    };
+    let read_keys = async {
+        if reports_deletes {
+            return Ok(());
+        }
         let key_field: Vec<SourceField> = request.fields.iter().filter(|f| f.name == key).cloned().collect();
         let keys = Read {
             object: request.object.clone(),
@@ -378,8 +402,10 @@ async fn upsert(
             ..Read::default()
         };
         let stream = source.read(&keys).await?;
-        write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0)).await?;
-    }
+        write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0)).await.map(|_| ())
+    };
+    let ((read_rows, newest), ()) = futures::try_join!(read_changes, read_keys)?;
+    laps.lap("changes and keys read");
     // the runs' session: the same memory limit, spilling into the scratch folder, so that a
     // large merge neither takes the process's memory nor fails where a run of its size would not
     let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
@@ -431,6 +457,7 @@ async fn upsert(
         }
         let touched_path = scratch.join("touched.parquet");
         let touched_keys = write_one(touched.distinct()?, &touched_path, cancel).await?;
+        laps.lap("touched keys");
         let touched = read(&touched_path).await?.select(vec![ident(key).alias("__swell_touched")])?;
         let same_key = || same_as(col("__swell_touched"), ident(key));
 
@@ -441,6 +468,7 @@ async fn upsert(
         };
         let fresh_path = scratch.join("fresh.parquet");
         let fresh_rows = write_one(fresh.clone(), &fresh_path, cancel).await?;
+        laps.lap("fresh rows");
         let layered = request.fields.iter().all(|f| !OWN_COLUMNS.contains(&f.name.as_str()))
             && prior.as_ref().is_none_or(|l| l.key == key)
             && count < MAX_LAYERS
@@ -471,8 +499,10 @@ async fn upsert(
             .await?
             .select(columns.iter().cloned().chain([lit(n).alias(LAYER_COLUMN)]).collect::<Vec<_>>())?;
         write_one(layer, &staged.dir().join(layer_file(n)), cancel).await?;
+        laps.lap("layer written");
         // rows the touched keys take away from the previous version
         let replaced = touched.clone().join_on(view, JoinType::RightSemi, [same_key()])?.count().await? as u64;
+        laps.lap("replaced rows counted");
         let mut removed = read(&touched_path).await?.select(vec![ident(key), lit(n).alias(LAYER_COLUMN)])?;
         if let Some(layers) = previous.layers().map_err(|e| DataFusionError::External(Box::new(e)))? {
             let earlier = touched
@@ -481,6 +511,7 @@ async fn upsert(
             removed = earlier.union(removed)?;
         }
         let removed_keys = write_one(removed, &staged.dir().join(REMOVED_FILE), cancel).await?;
+        laps.lap("removed keys written");
         let rows = previous.metadata.row_count - replaced.min(previous.metadata.row_count) + fresh_rows;
         let layers = LayersMetadata {
             key: key.to_string(),
