@@ -27,7 +27,7 @@ use crate::{ConnectError, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use datafusion::arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use datafusion::arrow::compute::max;
-use datafusion::common::{JoinType, ScalarValue};
+use datafusion::common::JoinType;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -299,6 +299,15 @@ pub const COMPACT_EVERY: u64 = 8;
 /// syncs into whole versions only.
 const OWN_COLUMNS: [&str; 3] = [LAYER_COLUMN, "__swell_removed_key", "__swell_removed_layer"];
 
+/// `base`, or `base` with underscores added, so that no field has that name.
+fn unused_name(base: &str, fields: &[SourceField]) -> String {
+    let mut name = base.to_string();
+    while fields.iter().any(|f| f.name == name) {
+        name.push('_');
+    }
+    name
+}
+
 /// Writes `df` into one Parquet file at `path`; returns its rows.
 async fn write_one(
     df: datafusion::dataframe::DataFrame,
@@ -409,6 +418,9 @@ async fn upsert(
     // the runs' session: the same memory limit, spilling into the scratch folder, so that a
     // large merge neither takes the process's memory nor fails where a run of its size would not
     let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
+    // the joins' own columns, named unlike every field
+    let (current_col, touched_col) =
+        (unused_name("__swell_current", &request.fields), unused_name("__swell_touched", &request.fields));
     let merged = async {
         let read = |path: &Path| ctx.read_parquet(path.display().to_string(), ParquetReadOptions::default());
         let changes = read(&delta_path).await?;
@@ -417,24 +429,6 @@ async fn upsert(
             return Err(Stop::NoKey(keyless));
         }
         let view = read_version(&ctx, previous).await?;
-        // the watermark is inclusive: rows stamped at it are read again, and those the
-        // previous version holds with the same stamp are the same rows (a source stamps each
-        // change), left out so that a sync that found nothing new writes no layer
-        let changes = match since {
-            Some(at) => {
-                let at = lit(ScalarValue::TimestampMillisecond(Some(at.timestamp_millis()), Some("UTC".into())));
-                let again = changes
-                    .clone()
-                    .filter(ident(watermark).eq(at.clone()))?
-                    .select(vec![ident(key).alias("__swell_again")])?;
-                let held = view.clone().filter(ident(watermark).eq(at))?.select(vec![ident(key)])?;
-                let same = again
-                    .join_on(held, JoinType::RightSemi, [col("__swell_again").eq(ident(key))])?
-                    .select(vec![ident(key).alias("__swell_same")])?;
-                same.join_on(changes, JoinType::RightAnti, [col("__swell_same").eq(ident(key))])?
-            }
-            None => changes,
-        };
         let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
         let mut fresh = changes.clone();
         if reports_deletes {
@@ -445,12 +439,12 @@ async fn upsert(
         // the keys this sync touches: changed rows' and deleted ones', once each
         let mut touched = changes.select(vec![ident(key)])?;
         if !reports_deletes {
-            let current = read(&keys_path).await?.select(vec![ident(key).alias("__swell_current")])?;
+            let current = read(&keys_path).await?.select(vec![ident(key).alias(&current_col)])?;
             let gone = current
                 .join_on(
                     view.clone().select(vec![ident(key)])?,
                     JoinType::RightAnti,
-                    [same_as(col("__swell_current"), ident(key))],
+                    [same_as(ident(&current_col), ident(key))],
                 )?
                 .select(vec![ident(key)])?;
             touched = touched.union(gone)?;
@@ -458,8 +452,8 @@ async fn upsert(
         let touched_path = scratch.join("touched.parquet");
         let touched_keys = write_one(touched.distinct()?, &touched_path, cancel).await?;
         laps.lap("touched keys");
-        let touched = read(&touched_path).await?.select(vec![ident(key).alias("__swell_touched")])?;
-        let same_key = || same_as(col("__swell_touched"), ident(key));
+        let touched = read(&touched_path).await?.select(vec![ident(key).alias(&touched_col)])?;
+        let same_key = || same_as(ident(&touched_col), ident(key));
 
         let prior = previous.metadata.layers.clone();
         let (count, base_rows, layer_rows, removed_keys) = match &prior {
@@ -587,4 +581,19 @@ pub async fn preview(
     }
     out.truncate(rows);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hostile probe: a source column named like a join's own column failed every sync
+    /// ("Ambiguous reference").
+    #[test]
+    fn the_joins_own_columns_are_named_unlike_every_field() {
+        let field = |n: &str| SourceField::new(n, swell_engine::schema::FieldType::Text, "text");
+        assert_eq!(unused_name("__swell_touched", &[field("Id")]), "__swell_touched");
+        let taken = [field("__swell_touched"), field("__swell_touched_")];
+        assert_eq!(unused_name("__swell_touched", &taken), "__swell_touched__");
+    }
 }

@@ -59,6 +59,13 @@ impl Memory {
         self.rows.lock().unwrap().insert(key.to_string(), Row { name: name.map(str::to_string), amount, stamp });
     }
 
+    /// Changes a row without moving its stamp, as an application that does not bump it, or
+    /// a change within the precision of the source's stamp, does.
+    fn put_same_stamp(&self, key: &str, name: &str) {
+        let mut rows = self.rows.lock().unwrap();
+        rows.get_mut(key).expect("an existing row").name = Some(name.to_string());
+    }
+
     fn delete(&self, key: &str) {
         let stamp = self.tick();
         if let Some(mut row) = self.rows.lock().unwrap().remove(key) {
@@ -311,6 +318,28 @@ async fn a_layer_holds_only_the_changes_and_shares_the_rest() {
     let (a, b) = (&base.files().unwrap()[0], &layered.files().unwrap()[0]);
     assert_eq!(std::fs::metadata(a).unwrap().ino(), std::fs::metadata(b).unwrap().ino(), "the base is linked");
     same(&read_both(&DataDir::new(dir.path()), &table).await.1, &source.expected(), "the engine's reader");
+}
+
+/// The hostile probe: a row changed again without a new stamp is read again at the
+/// (inclusive) watermark and must be upserted, never assumed to be the stored row.
+#[tokio::test]
+async fn a_row_changed_at_the_watermark_stamp_is_upserted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let table = data.connected_object("C", "T").unwrap();
+    let source = Memory::new(false);
+    for i in 0..2000 {
+        source.put(&format!("K{i:05}"), Some("first"), i);
+    }
+    let mut watermark = sync(&source, &table, None).await.watermark;
+    source.put("K00007", Some("second"), 7);
+    watermark = sync(&source, &table, watermark).await.watermark;
+    source.put_same_stamp("K00007", "third");
+    sync(&source, &table, watermark).await;
+    let (stored, run) = read_both(&data, &table).await;
+    same(&stored, &source.expected(), "the sync's reader");
+    same(&run, &source.expected(), "the engine's reader");
+    assert!(stored.contains("K00007|third|7\n"));
 }
 
 /// Small changes pile up to [`MAX_LAYERS`] layers, then the next sync writes a whole version.
