@@ -328,7 +328,7 @@ async fn write_one(
         .sum())
 }
 
-/// The time each step of a sync took, logged at debug level (`RUST_LOG=swell_connect=debug`).
+/// The time each step of a sync took, logged at debug level (`SWELL_LOG=warn,swell_connect=debug`).
 struct Laps<'a> {
     object: &'a str,
     at: std::time::Instant,
