@@ -213,6 +213,23 @@ fn same(got: &str, expected: &str, what: &str) {
     }
 }
 
+/// A data dir with object `T` synced whole from a source of `rows` rows named "first";
+/// the watermark of that sync.
+async fn filled(
+    rows: i64,
+    reports_deletes: bool,
+) -> (tempfile::TempDir, DataDir, VersionedTable, Memory, Option<chrono::DateTime<chrono::Utc>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let table = data.connected_object("C", "T").unwrap();
+    let source = Memory::new(reports_deletes);
+    for i in 0..rows {
+        source.put(&format!("K{i:05}"), Some("first"), i);
+    }
+    let watermark = sync(&source, &table, None).await.watermark;
+    (dir, data, table, source, watermark)
+}
+
 /// A small random generator, so that a failure replays.
 struct Lcg(u64);
 impl Lcg {
@@ -324,14 +341,7 @@ async fn a_layer_holds_only_the_changes_and_shares_the_rest() {
 /// (inclusive) watermark and must be upserted, never assumed to be the stored row.
 #[tokio::test]
 async fn a_row_changed_at_the_watermark_stamp_is_upserted() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    let table = data.connected_object("C", "T").unwrap();
-    let source = Memory::new(false);
-    for i in 0..2000 {
-        source.put(&format!("K{i:05}"), Some("first"), i);
-    }
-    let mut watermark = sync(&source, &table, None).await.watermark;
+    let (_dir, data, table, source, mut watermark) = filled(2000, false).await;
     source.put("K00007", Some("second"), 7);
     watermark = sync(&source, &table, watermark).await.watermark;
     source.put_same_stamp("K00007", "third");
@@ -345,14 +355,7 @@ async fn a_row_changed_at_the_watermark_stamp_is_upserted() {
 /// Small changes pile up to [`MAX_LAYERS`] layers, then the next sync writes a whole version.
 #[tokio::test]
 async fn layers_are_compacted_past_their_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    let table = data.connected_object("C", "T").unwrap();
-    let source = Memory::new(true);
-    for i in 0..5000 {
-        source.put(&format!("K{i:05}"), Some("first"), i);
-    }
-    let mut watermark = sync(&source, &table, None).await.watermark;
+    let (_dir, data, table, source, mut watermark) = filled(5000, true).await;
     for round in 1..=MAX_LAYERS + 1 {
         source.put(&format!("K{:05}", round * 3), Some("changed"), round as i64);
         watermark = sync(&source, &table, watermark).await.watermark;
@@ -372,14 +375,7 @@ async fn layers_are_compacted_past_their_number() {
 /// changed row without a key fails naming the key field.
 #[tokio::test]
 async fn a_stopped_layered_sync_keeps_the_previous_version_and_an_empty_key_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    let table = data.connected_object("C", "T").unwrap();
-    let source = Memory::new(false);
-    for i in 0..5000 {
-        source.put(&format!("K{i:05}"), Some("first"), i);
-    }
-    let mut watermark = sync(&source, &table, None).await.watermark;
+    let (_dir, data, table, source, mut watermark) = filled(5000, false).await;
     source.put("K00001", Some("second"), 1);
     watermark = sync(&source, &table, watermark).await.watermark;
     let before = table.current().unwrap().unwrap();
