@@ -2,10 +2,15 @@
 """Sync benchmark: a ROWS-row PostgreSQL table (default 1,000,000) synced by a release
 `swell serve` through the API (connection, connected object, Run Now, wait for the job),
 next to `psql -c "\\copy (select ...) to '/dev/null' csv"` on the same table in the same run.
-Then incremental syncs, each after 1 % of the rows changed (the later ones also delete and
-insert 0.1 %), each against the best full sync: they write layers (issue 17) and compact
-them when they pile up. The rows of the last version are checked against the table (count
-and sums).
+Then incremental syncs, each after 1 % of the rows changed (the second also inserts 0.1 %,
+the later ones also delete 0.1 %), each against the best full sync: they write layers
+(issue 17) and compact them when they pile up, and read the table's keys only when its row
+count says rows were deleted. The rows of the last version are checked against the table
+(count and sums). Next to them, psql's own time for the reads an incremental sync makes:
+the changed rows, the row count, the keys.
+
+The watermark column `updated_at` is indexed, as a column an application reads changes by
+is (Salesforce indexes SystemModstamp); NO_WATERMARK_INDEX=1 leaves it without one.
 
 The table has the usual column kinds: integer key, text, numeric(12,2), double, boolean,
 date, timestamp. Needs the machine's PostgreSQL (SWELL_BENCH_PG, default
@@ -43,6 +48,8 @@ psql(f"""CREATE TABLE bench_sync AS SELECT g AS id, 'Account ' || g AS name,
           timestamp '2026-01-01' - (g || ' seconds')::interval AS updated_at
         FROM generate_series(1, {ROWS}) g""")
 psql("ALTER TABLE bench_sync ADD PRIMARY KEY (id)")
+if not os.environ.get("NO_WATERMARK_INDEX"):
+    psql("CREATE INDEX ON bench_sync (updated_at)")
 psql("VACUUM ANALYZE bench_sync")
 
 copy = []
@@ -87,11 +94,24 @@ try:
         stamp = f"timestamp '2026-06-01' + interval '{round} hours'"
         psql(f"UPDATE bench_sync SET name = name || ' (changed {round})', updated_at = {stamp} "
              f"WHERE id % 100 = {round}")
-        if round > 0:
+        if round > 1:
             psql(f"DELETE FROM bench_sync WHERE id % 1000 = {500 + round}")
+        if round > 0:
             psql(f"INSERT INTO bench_sync SELECT {ROWS} + {round} * {ROWS // 1000} + g, 'New ' || g, 1, 0.5, true, "
                  f"date '2026-01-01', {stamp} FROM generate_series(1, {ROWS // 1000}) g")
         incremental.append(run_now())
+    # psql's own time for what an incremental sync reads
+    def timed(sql):
+        t = time.perf_counter()
+        psql(sql)
+        return time.perf_counter() - t
+    last = f"timestamp '2026-06-01' + interval '{ROUNDS - 1} hours'"
+    psql_reads = {
+        "the changed rows": timed(f"\\copy (select {COLUMNS} from bench_sync where updated_at >= {last}) "
+                                  "to '/dev/null' csv"),
+        "count(*)": timed("select count(*) from bench_sync"),
+        "the keys": timed("\\copy (select id from bench_sync) to '/dev/null' csv"),
+    }
     # the synced rows are the table's: `swell run` reads the object (its layers merged) from
     # the server's data dir into a Parquet file, summed here next to the same sums in psql
     expected = subprocess.run(
@@ -124,9 +144,10 @@ for wall, job, _, rows in runs:
 best = min(r[0] for r in runs)
 print(f"ratio swell / psql: {best / best_copy:.2f}x (best of {REPEATS} each)")
 for round, (wall, job, read, rows) in enumerate(incremental):
-    changed = "1 % updated" + (", 0.1 % deleted and 0.1 % inserted" if round else "")
+    changed = "1 % updated" + (", 0.1 % inserted" if round else "") + (", 0.1 % deleted" if round > 1 else "")
     print(f"swell incremental sync {round + 1} ({changed}): {wall:.2f} s wall (job {job:.2f} s), "
           f"{wall / best:.1%} of the best full sync; {read:,} rows read, {rows:,} rows in the new version")
+print("psql alone, the reads of an incremental sync: " + ", ".join(f"{k} {v:.2f} s" for k, v in psql_reads.items()))
 print(f"the last version: layers {layers}; `swell run` of a digest and register of two fields: {check_run:.2f} s")
 print(f"rows of the last version (count, sum of id, sum of name lengths): {got}; in PostgreSQL: {expected}")
 if got != expected:

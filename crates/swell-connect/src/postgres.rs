@@ -103,12 +103,12 @@ impl PostgresSource {
 
     fn select(&self, read: &Read) -> String {
         let columns: Vec<String> = read.fields.iter().map(Self::column_sql).collect();
-        let mut sql = format!(
-            "SELECT {} FROM {}.{}",
-            columns.join(", "),
-            quote_ident(&self.schema, '"'),
-            quote_ident(&read.object, '"')
-        );
+        format!("SELECT {}{}", columns.join(", "), self.from(read))
+    }
+
+    /// ` FROM schema.object WHERE ... LIMIT n` of a read.
+    fn from(&self, read: &Read) -> String {
+        let mut sql = format!(" FROM {}.{}", quote_ident(&self.schema, '"'), quote_ident(&read.object, '"'));
         sql.push_str(&read_tail(read, |field, since| {
             format!(
                 "{} >= {}::timestamptz",
@@ -199,6 +199,14 @@ impl Source for PostgresSource {
                 f
             })
             .collect())
+    }
+
+    async fn count(&self, read: &Read) -> Result<Option<u64>> {
+        let mut conn = self.connect().await?;
+        let sql = format!("SELECT count(*){}", self.from(&Read { limit: None, ..read.clone() }));
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.map_err(|e| self.error(e))?;
+        Ok(Some(n as u64))
     }
 
     async fn read(&self, read: &Read) -> Result<BatchStream> {

@@ -145,6 +145,13 @@ pub trait Source: Send + Sync {
     /// Reads rows.
     async fn read(&self, read: &Read) -> Result<BatchStream>;
 
+    /// The number of rows a read would send (its fields and limit aside), when the source
+    /// can count them cheaply; `None` when it cannot (then an incremental sync reads the
+    /// source's keys to find deletions every time).
+    async fn count(&self, _read: &Read) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// Whether deleted rows come back with `include_deleted` (flagged by an `IsDeleted`
     /// field), so that an incremental sync needs no key scan to find deletions.
     fn reports_deletes(&self) -> bool {

@@ -30,6 +30,7 @@ use datafusion::arrow::compute::max;
 use datafusion::common::JoinType;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
+use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -345,11 +346,17 @@ impl<'a> Laps<'a> {
     }
 }
 
-/// Why an upsert did not finish: the engine failed, changed rows had no key, or the sync
-/// was stopped.
+/// Why an upsert did not finish: the engine or the source failed, changed rows had no key or
+/// shared one with other rows, or the sync was stopped.
 enum Stop {
     Engine(datafusion::error::DataFusionError),
-    NoKey(usize),
+    NoKey(u64),
+    NotUnique {
+        value: String,
+        rows: u64,
+    },
+    /// The source failed reading its keys.
+    Source(ConnectError),
     Cancelled,
 }
 
@@ -359,12 +366,42 @@ impl From<datafusion::error::DataFusionError> for Stop {
     }
 }
 
+fn external(e: std::io::Error) -> Stop {
+    Stop::Engine(DataFusionError::External(Box::new(e)))
+}
+
+/// The first value of the first column of `df`'s first row, as text (`None` without rows).
+async fn first_value(df: datafusion::dataframe::DataFrame) -> std::result::Result<Option<String>, Stop> {
+    let batches = df.limit(0, Some(1))?.collect().await?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };
+    let column = batch.column(0);
+    Ok(Some(if column.is_null(0) {
+        "null".to_string()
+    } else {
+        let text = datafusion::arrow::util::display::array_value_to_string(column, 0).map_err(DataFusionError::from)?;
+        if column.data_type().is_numeric() { text } else { format!("'{text}'") }
+    }))
+}
+
 /// An incremental sync: the rows changed since the watermark become a new layer on top of
 /// the previous version (see [`swell_engine::storage::read_version`]), or, when layers pile
 /// up ([`MAX_LAYERS`], [`COMPACT_EVERY`]), the previous rows and the changes are written as a
-/// whole version. Keys whose rows changed or were deleted are the keys the layer touches:
-/// deletions come flagged from a source that reports them, and otherwise are the previous
-/// version's keys that the source no longer has (its keys are read, one narrow column).
+/// whole version. Keys whose rows changed or were deleted are the keys the layer touches.
+///
+/// Deletions come flagged from a source that reports them. Any other source is asked how
+/// many rows it has (one `count(*)`, read with the changes): every row the source has is
+/// either stored already or among the changes (that is what the watermark promises), so
+/// when the count equals the stored rows less those the changes replace plus the changed
+/// rows, nothing was deleted. Only when it differs, and on every sync that compacts, are the
+/// source's keys read (one narrow column, the cost of a third of a full sync) and the stored
+/// keys the source no longer has dropped. A source that cannot count is always asked for its
+/// keys. The count can be fooled only when rows the watermark missed (inserted with a stamp
+/// older than the last sync's) balance rows deleted since; the key check at the next
+/// compaction, at most [`MAX_LAYERS`] syncs later, drops those.
+///
+/// The key must be unique: a changed row whose key another row of the changes or of the
+/// stored rows has fails the sync naming the value (an upsert by that key would replace
+/// every row of it by the changed ones, silently dropping the others).
 #[allow(clippy::too_many_arguments)]
 async fn upsert(
     source: &dyn Source,
@@ -390,31 +427,25 @@ async fn upsert(
         include_deleted: reports_deletes,
         limit: None,
     };
+    let key_field: Vec<SourceField> = request.fields.iter().filter(|f| f.name == key).cloned().collect();
+    let every_key = Read {
+        object: request.object.clone(),
+        fields: key_field.clone(),
+        filter: request.filter.clone(),
+        ..Read::default()
+    };
     let delta_path = scratch.join("delta.parquet");
     let mut laps = Laps::new(&request.object);
-    let keys_path = scratch.join("keys.parquet");
-    // the changes, and the source's keys where deletions are not reported, read at once (the
-    // source scans for both): a row deleted or added in between is seen by the next sync
+    // the changes, and the source's row count where deletions are not reported, read at once:
+    // a row deleted or added in between makes the count differ (the keys are read then) or
+    // is seen by the next sync
     let read_changes = async {
         let stream = source.read(&changes).await?;
         write_stream(stream, &request.fields, &delta_path, watermark_index, cancel, progress).await
     };
-    let read_keys = async {
-        if reports_deletes {
-            return Ok(());
-        }
-        let key_field: Vec<SourceField> = request.fields.iter().filter(|f| f.name == key).cloned().collect();
-        let keys = Read {
-            object: request.object.clone(),
-            fields: key_field.clone(),
-            filter: request.filter.clone(),
-            ..Read::default()
-        };
-        let stream = source.read(&keys).await?;
-        write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0)).await.map(|_| ())
-    };
-    let ((read_rows, newest), ()) = futures::try_join!(read_changes, read_keys)?;
-    laps.lap("changes and keys read");
+    let count_rows = async { if reports_deletes { Ok(None) } else { source.count(&every_key).await } };
+    let ((read_rows, newest), source_rows) = futures::try_join!(read_changes, count_rows)?;
+    laps.lap("changes read, source rows counted");
     // the runs' session: the same memory limit, spilling into the scratch folder, so that a
     // large merge neither takes the process's memory nor fails where a run of its size would not
     let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
@@ -424,21 +455,100 @@ async fn upsert(
     let merged = async {
         let read = |path: &Path| ctx.read_parquet(path.display().to_string(), ParquetReadOptions::default());
         let changes = read(&delta_path).await?;
-        let keyless = changes.clone().filter(ident(key).is_null())?.count().await?;
+        let keyless = changes.clone().filter(ident(key).is_null())?.count().await? as u64;
         if keyless > 0 {
             return Err(Stop::NoKey(keyless));
         }
         let view = read_version(&ctx, previous).await?;
         let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
+        // the changed keys, once each; a key read twice is not unique
+        let changed_path = scratch.join("changed.parquet");
+        let changed_keys =
+            write_one(changes.clone().select(vec![ident(key)])?.distinct()?, &changed_path, cancel).await?;
+        if changed_keys < read_rows {
+            let counted = changes.clone().aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
+            let shared = counted.clone().filter(col("n").gt(lit(1)))?;
+            let rows = first_value(shared.clone().select(vec![col("n")])?).await?;
+            let value = first_value(shared.select(vec![ident(key)])?).await?.unwrap_or_default();
+            return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
+        }
         let mut fresh = changes.clone();
         if reports_deletes {
             let deleted = ident(IS_DELETED);
             fresh = fresh.filter(deleted.clone().is_null().or(deleted.not_eq(lit("true"))))?;
         }
-        let fresh = fresh.select(columns.clone())?;
-        // the keys this sync touches: changed rows' and deleted ones', once each
-        let mut touched = changes.select(vec![ident(key)])?;
-        if !reports_deletes {
+        let fresh_path = scratch.join("fresh.parquet");
+        let fresh_rows = write_one(fresh.select(columns.clone())?, &fresh_path, cancel).await?;
+        laps.lap("changed keys, fresh rows");
+        let touched_view = |path: &Path| {
+            let path = path.to_path_buf();
+            let read = &read;
+            let touched_col = &touched_col;
+            async move { read(&path).await.and_then(|df| df.select(vec![ident(key).alias(touched_col)])) }
+        };
+        let same_key = || same_as(ident(&touched_col), ident(key));
+        // the stored rows the touched keys replace, and the most that share one key
+        let replaced = |path: &Path| {
+            let path = path.to_path_buf();
+            let view = view.clone();
+            let touched_view = &touched_view;
+            async move {
+                let hit = touched_view(&path).await?.join_on(
+                    view.select(vec![ident(key)])?,
+                    JoinType::RightSemi,
+                    [same_key()],
+                )?;
+                let per_key = hit.aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
+                let stats = per_key
+                    .clone()
+                    .aggregate(vec![], vec![agg::sum(col("n")).alias("rows"), agg::max(col("n")).alias("most")])?
+                    .collect()
+                    .await?;
+                let value = |i: usize| {
+                    stats.iter().find(|b| b.num_rows() > 0).and_then(|b| {
+                        datafusion::arrow::compute::cast(b.column(i), &datafusion::arrow::datatypes::DataType::Int64)
+                            .ok()
+                            .and_then(|a| {
+                                a.as_any()
+                                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                                    .filter(|a| a.is_valid(0))
+                                    .map(|a| a.value(0) as u64)
+                            })
+                    })
+                };
+                Ok::<_, Stop>((value(0).unwrap_or(0), value(1).unwrap_or(0), per_key))
+            }
+        };
+
+        let prior = previous.metadata.layers.clone();
+        let (count, base_rows, layer_rows, removed_keys) = match &prior {
+            Some(l) => (l.count, l.base_rows, l.layer_rows, l.removed_keys),
+            None => (0, previous.metadata.row_count, 0, 0),
+        };
+        let layerable = request.fields.iter().all(|f| !OWN_COLUMNS.contains(&f.name.as_str()))
+            && prior.as_ref().is_none_or(|l| l.key == key)
+            && count < MAX_LAYERS;
+        let small = |touched: u64| {
+            (layer_rows + fresh_rows + removed_keys + touched).saturating_mul(COMPACT_EVERY) <= base_rows
+        };
+
+        let (mut replaced_rows, most, per_key) = replaced(&changed_path).await?;
+        if most > 1 {
+            let value = first_value(per_key.filter(col("n").gt(lit(1)))?.select(vec![ident(key)])?).await?;
+            return Err(Stop::NotUnique { value: value.unwrap_or_default(), rows: most });
+        }
+        laps.lap("replaced rows counted");
+        let (mut touched_path, mut touched_keys) = (changed_path.clone(), changed_keys);
+        let expected = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
+        if !reports_deletes && (source_rows != Some(expected) || !(layerable && small(changed_keys))) {
+            // rows were deleted (or the source cannot count, or this sync compacts): the
+            // stored keys the source no longer has
+            let keys_path = scratch.join("keys.parquet");
+            let stream = source.read(&every_key).await.map_err(Stop::Source)?;
+            write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0))
+                .await
+                .map_err(Stop::Source)?;
+            laps.lap("keys read");
             let current = read(&keys_path).await?.select(vec![ident(key).alias(&current_col)])?;
             let gone = current
                 .join_on(
@@ -447,44 +557,30 @@ async fn upsert(
                     [same_as(ident(&current_col), ident(key))],
                 )?
                 .select(vec![ident(key)])?;
-            touched = touched.union(gone)?;
+            let touched = read(&changed_path).await?.select(vec![ident(key)])?.union(gone)?.distinct()?;
+            touched_path = scratch.join("touched.parquet");
+            touched_keys = write_one(touched, &touched_path, cancel).await?;
+            replaced_rows = replaced(&touched_path).await?.0;
+            laps.lap("deleted keys found");
         }
-        let touched_path = scratch.join("touched.parquet");
-        let touched_keys = write_one(touched.distinct()?, &touched_path, cancel).await?;
-        laps.lap("touched keys");
-        let touched = read(&touched_path).await?.select(vec![ident(key).alias(&touched_col)])?;
-        let same_key = || same_as(ident(&touched_col), ident(key));
-
-        let prior = previous.metadata.layers.clone();
-        let (count, base_rows, layer_rows, removed_keys) = match &prior {
-            Some(l) => (l.count, l.base_rows, l.layer_rows, l.removed_keys),
-            None => (0, previous.metadata.row_count, 0, 0),
-        };
-        let fresh_path = scratch.join("fresh.parquet");
-        let fresh_rows = write_one(fresh.clone(), &fresh_path, cancel).await?;
-        laps.lap("fresh rows");
-        let layered = request.fields.iter().all(|f| !OWN_COLUMNS.contains(&f.name.as_str()))
-            && prior.as_ref().is_none_or(|l| l.key == key)
-            && count < MAX_LAYERS
-            && (layer_rows + fresh_rows + removed_keys + touched_keys).saturating_mul(COMPACT_EVERY) <= base_rows;
-        if !layered {
+        let touched = touched_view(&touched_path).await?;
+        if !(layerable && small(touched_keys)) {
             let kept = touched.join_on(view, JoinType::RightAnti, [same_key()])?.select(columns.clone())?;
             let whole = kept.union(read(&fresh_path).await?.select(columns)?)?;
             let rows = write_one(whole, &staged.dir().join("part-0.parquet"), cancel).await?;
             return Ok((rows, None));
         }
         // the previous version's files, shared
-        for file in previous.all_files().map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))? {
+        for file in previous.all_files().map_err(external)? {
             let name = file.file_name().unwrap_or_default();
             if name != REMOVED_FILE {
-                link_or_copy(&file, &staged.dir().join(name)).map_err(|e| DataFusionError::External(Box::new(e)))?;
+                link_or_copy(&file, &staged.dir().join(name)).map_err(external)?;
             }
         }
         if touched_keys == 0 {
             // nothing changed: the previous version's rows, as they were
-            if let Some(layers) = previous.layers().map_err(|e| DataFusionError::External(Box::new(e)))? {
-                link_or_copy(&layers.removed, &staged.dir().join(REMOVED_FILE))
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            if let Some(layers) = previous.layers().map_err(external)? {
+                link_or_copy(&layers.removed, &staged.dir().join(REMOVED_FILE)).map_err(external)?;
             }
             return Ok((previous.metadata.row_count, prior));
         }
@@ -494,11 +590,8 @@ async fn upsert(
             .select(columns.iter().cloned().chain([lit(n).alias(LAYER_COLUMN)]).collect::<Vec<_>>())?;
         write_one(layer, &staged.dir().join(layer_file(n)), cancel).await?;
         laps.lap("layer written");
-        // rows the touched keys take away from the previous version
-        let replaced = touched.clone().join_on(view, JoinType::RightSemi, [same_key()])?.count().await? as u64;
-        laps.lap("replaced rows counted");
         let mut removed = read(&touched_path).await?.select(vec![ident(key), lit(n).alias(LAYER_COLUMN)])?;
-        if let Some(layers) = previous.layers().map_err(|e| DataFusionError::External(Box::new(e)))? {
+        if let Some(layers) = previous.layers().map_err(external)? {
             let earlier = touched
                 .join_on(read(&layers.removed).await?, JoinType::RightAnti, [same_key()])?
                 .select(vec![ident(key), col(LAYER_COLUMN)])?;
@@ -506,7 +599,7 @@ async fn upsert(
         }
         let removed_keys = write_one(removed, &staged.dir().join(REMOVED_FILE), cancel).await?;
         laps.lap("removed keys written");
-        let rows = previous.metadata.row_count - replaced.min(previous.metadata.row_count) + fresh_rows;
+        let rows = previous.metadata.row_count - replaced_rows.min(previous.metadata.row_count) + fresh_rows;
         let layers = LayersMetadata {
             key: key.to_string(),
             count: n,
@@ -521,22 +614,25 @@ async fn upsert(
     let (rows, layers) = match merged {
         Ok(done) => done,
         Err(Stop::Cancelled) => return Err(ConnectError::Cancelled),
+        Err(Stop::Source(e)) => return Err(e),
         // rows upsert by their key: one without a value matches nothing, or every other
         // keyless row (sources' own keys always have one; a chosen primaryKey may not)
         Err(Stop::NoKey(n)) => {
             let rows = if n == 1 { "1 changed row has".to_string() } else { format!("{n} changed rows have") };
             return Err(ConnectError::Config(format!(
-                "{}: {rows} no value in the key field '{key}', which an incremental sync upserts by: set the \
-                 advanced property primaryKey to a field that always has a value, or use connectionMode full",
-                request.object
+                "{rows} no value in the key field '{key}', which an incremental sync upserts by: set the \
+                 advanced property primaryKey to a field that always has a value, or use connectionMode full"
+            )));
+        }
+        Err(Stop::NotUnique { value, rows }) => {
+            return Err(ConnectError::Config(format!(
+                "the key field '{key}' is not unique: {rows} rows have the value {value}, and an incremental sync \
+                 upserts by it (it would replace them all by the changed ones): set the advanced property \
+                 primaryKey to a unique field, or use connectionMode full"
             )));
         }
         Err(Stop::Engine(e)) => {
-            let message = format!(
-                "merging the changes of {}: {}",
-                request.object,
-                swell_engine::error::clean_df_message(&e.to_string())
-            );
+            let message = format!("merging the changes: {}", swell_engine::error::clean_df_message(&e.to_string()));
             return Err(if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
                 ConnectError::Resources(message)
             } else {

@@ -11,7 +11,7 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{SessionContext, ident};
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use swell_connect::sync::{MAX_LAYERS, Mode, SyncOutcome, SyncRequest, prepare_sync, sync_object};
 use swell_connect::{BatchStream, ConnectError, Read, Source, SourceField, SourceObject, finish_batch};
@@ -28,23 +28,54 @@ struct Row {
     stamp: i64,
 }
 
-/// A table with a text key `Id`, changed by the test between syncs. With `reports_deletes`
-/// it keeps deleted rows, flagged, as Salesforce's `queryAll` does.
+/// How the made-up source lets a sync find deleted rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Deletions {
+    /// Deleted rows come back flagged, as Salesforce's `queryAll` does.
+    Reported,
+    /// The source counts its rows (as SQL databases do), and its keys are read when the count
+    /// says rows are gone.
+    Counted,
+    /// Only the source's keys tell (a source that cannot count).
+    Keys,
+}
+
+/// A table with a text key `Id`, changed by the test between syncs.
 struct Memory {
     rows: Mutex<BTreeMap<String, Row>>,
     deleted: Mutex<BTreeMap<String, Row>>,
+    deletions: Deletions,
     reports_deletes: bool,
     clock: Mutex<i64>,
+    /// Reads of every key (no watermark, the key field alone).
+    key_scans: AtomicU64,
 }
 
 impl Memory {
     fn new(reports_deletes: bool) -> Self {
+        Memory::with(if reports_deletes { Deletions::Reported } else { Deletions::Counted })
+    }
+
+    fn with(deletions: Deletions) -> Self {
         Memory {
             rows: Mutex::new(BTreeMap::new()),
             deleted: Mutex::new(BTreeMap::new()),
-            reports_deletes,
+            deletions,
+            reports_deletes: deletions == Deletions::Reported,
             clock: Mutex::new(1_700_000_000_000),
+            key_scans: AtomicU64::new(0),
         }
+    }
+
+    fn key_scans(&self) -> u64 {
+        self.key_scans.load(Ordering::SeqCst)
+    }
+
+    /// Adds a row stamped an hour back, as a row committed late or imported with its old
+    /// stamp is: the watermark misses it.
+    fn put_stamped_back(&self, key: &str, name: &str) {
+        let stamp = self.tick() - 3_600_000;
+        self.rows.lock().unwrap().insert(key.to_string(), Row { name: Some(name.to_string()), amount: 0, stamp });
     }
 
     fn tick(&self) -> i64 {
@@ -111,7 +142,14 @@ impl Source for Memory {
     async fn fields(&self, _: &str) -> swell_connect::Result<Vec<SourceField>> {
         Ok(Memory::fields(self))
     }
+    async fn count(&self, read: &Read) -> swell_connect::Result<Option<u64>> {
+        assert!(read.since.is_none() && read.filter.is_none());
+        Ok((self.deletions == Deletions::Counted).then(|| self.rows.lock().unwrap().len() as u64))
+    }
     async fn read(&self, read: &Read) -> swell_connect::Result<BatchStream> {
+        if read.since.is_none() && read.fields.len() == 1 {
+            self.key_scans.fetch_add(1, Ordering::SeqCst);
+        }
         let since = read.since.as_ref().map(|(_, at)| at.timestamp_millis());
         let mut picked: Vec<(String, Row, bool)> = Vec::new();
         for (k, r) in self.rows.lock().unwrap().iter() {
@@ -239,16 +277,20 @@ impl Lcg {
     }
 }
 
-async fn many_syncs_read_the_source(reports_deletes: bool) {
+async fn many_syncs_read_the_source(deletions: Deletions) {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
     let table = data.connected_object("C", "T").unwrap();
-    let source = Memory::new(reports_deletes);
+    let source = Memory::with(deletions);
     for i in 0..3000 {
         source.put(&format!("K{i:05}"), (i % 17 != 0).then_some("first"), i);
     }
     let mut watermark = sync(&source, &table, None).await.watermark;
-    let mut rng = Lcg(if reports_deletes { 7 } else { 11 });
+    let mut rng = Lcg(match deletions {
+        Deletions::Reported => 7,
+        Deletions::Counted => 11,
+        Deletions::Keys => 13,
+    });
     let (mut layered, mut compacted, mut max_layers) = (0, 0, 0);
     for round in 0..40 {
         // a few changes of every kind; some rounds change nothing
@@ -302,12 +344,97 @@ async fn many_syncs_read_the_source(reports_deletes: bool) {
 
 #[tokio::test]
 async fn many_syncs_read_the_source_when_keys_are_scanned_for_deletions() {
-    many_syncs_read_the_source(false).await;
+    many_syncs_read_the_source(Deletions::Keys).await;
+}
+
+#[tokio::test]
+async fn many_syncs_read_the_source_when_rows_are_counted_for_deletions() {
+    many_syncs_read_the_source(Deletions::Counted).await;
 }
 
 #[tokio::test]
 async fn many_syncs_read_the_source_when_deletions_are_reported() {
-    many_syncs_read_the_source(true).await;
+    many_syncs_read_the_source(Deletions::Reported).await;
+}
+
+/// A source that counts its rows is asked for its keys only when the count says rows are
+/// gone, or when the sync compacts.
+#[tokio::test]
+async fn keys_are_read_only_when_the_count_says_rows_are_gone() {
+    let (_dir, data, table, source, mut watermark) = filled(5000, false).await;
+    for i in 0..20 {
+        source.put(&format!("K{:05}", i * 11), Some("changed"), i);
+    }
+    source.put("K09999", Some("new"), 9999);
+    watermark = sync(&source, &table, watermark).await.watermark;
+    assert_eq!(source.key_scans(), 0, "updates and inserts alone");
+    source.delete("K00007");
+    source.put("K00008", Some("changed"), 8);
+    watermark = sync(&source, &table, watermark).await.watermark;
+    assert_eq!(source.key_scans(), 1, "a deletion");
+    same(&read_both(&data, &table).await.1, &source.expected(), "after the deletion");
+    sync(&source, &table, watermark).await;
+    assert_eq!(source.key_scans(), 1, "an idle sync");
+}
+
+/// The one case a count cannot see: a row the watermark missed (stamped before the last
+/// sync) balancing a deleted one. The deleted row stays until the next compaction, which
+/// always checks the keys.
+#[tokio::test]
+async fn a_deletion_balanced_by_a_missed_row_is_dropped_at_compaction() {
+    let (_dir, data, table, source, mut watermark) = filled(5000, false).await;
+    source.delete("K00100");
+    source.put_stamped_back("K77777", "late");
+    source.put("K00001", Some("changed"), 1);
+    watermark = sync(&source, &table, watermark).await.watermark;
+    assert_eq!(source.key_scans(), 0);
+    assert!(read_both(&data, &table).await.1.contains("K00100|first|100\n"), "not seen by the count");
+    let mut round = 0;
+    while table.current().unwrap().unwrap().metadata.layers.is_some() {
+        round += 1;
+        assert!(round <= MAX_LAYERS, "no compaction after {round} syncs");
+        source.put(&format!("K{:05}", round * 3), Some("changed"), round as i64);
+        watermark = sync(&source, &table, watermark).await.watermark;
+    }
+    assert_eq!(source.key_scans(), 1, "the compaction read the keys");
+    let run = read_both(&data, &table).await.1;
+    assert!(!run.contains("K00100|"), "dropped at compaction");
+    // the missed row itself is never read: a watermark cannot see it
+    assert!(!run.contains("K77777|"));
+}
+
+/// An upsert by a key that is not unique would replace every row of a changed key by the
+/// changed ones: the sync fails naming the value, whether the changes or the stored rows
+/// share it, and keeps the previous version.
+#[tokio::test]
+async fn a_key_that_is_not_unique_fails_naming_the_value() {
+    let (_dir, data, table, source, watermark) = filled(50, false).await;
+    let before = read_both(&data, &table).await.1;
+    let by_name = |since| {
+        let mut r = request(&source, since);
+        r.mode = Mode::Incremental { key: "Name".into(), watermark: "SystemModstamp".into(), since };
+        r
+    };
+    // (the watermark reads the fill's last row again: renamed, so the changes share no name)
+    source.put("K00049", Some("last"), 49);
+    source.put("K00003", Some("first"), 3);
+    let e = sync_object(&source, &table, &by_name(watermark), &CancellationToken::new(), &AtomicU64::new(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Config(m) if m.contains("the key field 'Name' is not unique: 50 rows have the value 'first'")),
+        "{e:?}"
+    );
+    source.put("K00003", Some("second"), 3);
+    source.put("K00004", Some("second"), 4);
+    let e = sync_object(&source, &table, &by_name(watermark), &CancellationToken::new(), &AtomicU64::new(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Config(m) if m.contains("the key field 'Name' is not unique: 2 rows have the value 'second'")),
+        "{e:?}"
+    );
+    assert_eq!(read_both(&data, &table).await.1, before);
 }
 
 /// A layer costs what changed: the files of the previous version are shared, not copied, and

@@ -108,6 +108,9 @@ async fn incremental_sync_upserts_changes_and_drops_deleted_rows() {
     .await;
     let second = sync(&source, &table, &t, fields, mode(first.watermark), None).await.unwrap();
     assert_eq!((second.full, second.read_rows, second.rows), (false, 3, 3));
+    // the row count an incremental sync checks deletions by, with a filter
+    let read = swell_connect::Read { object: t.clone(), filter: Some("id > 2".into()), ..Default::default() };
+    assert_eq!(source.count(&read).await.unwrap(), Some(2));
     let text = rows(&table).await;
     exec(&pool, &t, "DROP TABLE T_").await;
     assert_eq!(

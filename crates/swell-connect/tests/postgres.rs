@@ -178,6 +178,14 @@ async fn pass_through_filter_runs_in_the_source_and_bad_sql_is_the_sources_messa
     let fields = source.fields("account").await.unwrap();
     let o = sync(&source, &table, "account", fields.clone(), Mode::Full, Some("revenue > 0")).await.unwrap();
     assert_eq!(o.rows, 1);
+    // the row count an incremental sync checks deletions by counts what the filter keeps
+    let read = |filter: &str| swell_connect::Read {
+        object: "account".into(),
+        filter: Some(filter.into()),
+        ..Default::default()
+    };
+    assert_eq!(source.count(&read("revenue > 0")).await.unwrap(), Some(1));
+    assert_eq!(source.count(&read("true")).await.unwrap(), Some(3));
     let before = table.current().unwrap().unwrap().metadata.version_id;
     let e = sync(&source, &table, "account", fields, Mode::Full, Some("revenu > 0")).await.unwrap_err();
     assert!(e.to_string().contains("column \"revenu\" does not exist"), "{e}");
