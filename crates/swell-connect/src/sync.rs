@@ -557,11 +557,21 @@ async fn upsert(
                     [same_as(ident(&current_col), ident(key))],
                 )?
                 .select(vec![ident(key)])?;
-            let touched = read(&changed_path).await?.select(vec![ident(key)])?.union(gone)?.distinct()?;
+            // the stored rows of deleted keys, less those of keys among the changes (changed
+            // and then deleted while the keys were read): few, so the rest is cheap
+            let gone_path = scratch.join("gone.parquet");
+            write_one(gone, &gone_path, cancel).await?;
+            laps.lap("deleted keys found");
+            let gone = touched_view(&changed_path).await?.join_on(
+                read(&gone_path).await?,
+                JoinType::RightAnti,
+                [same_key()],
+            )?;
+            replaced_rows += gone.clone().count().await? as u64;
+            let touched = read(&changed_path).await?.select(vec![ident(key)])?.union(gone.distinct()?)?;
             touched_path = scratch.join("touched.parquet");
             touched_keys = write_one(touched, &touched_path, cancel).await?;
-            replaced_rows = replaced(&touched_path).await?.0;
-            laps.lap("deleted keys found");
+            laps.lap("touched keys");
         }
         let touched = touched_view(&touched_path).await?;
         if !(layerable && small(touched_keys)) {
