@@ -228,6 +228,23 @@ pub async fn prepare_sync(
             let path = staged.dir().join("part-0.parquet");
             let (rows, newest) =
                 write_stream(stream, &request.fields, &path, watermark_index, cancel, progress).await?;
+            // the rows the next syncs upsert by their key: one without a value could never be
+            // told apart from another (and would be lost at its first deletion)
+            if let Mode::Incremental { key, .. } = &request.mode {
+                let ctx = datafusion::prelude::SessionContext::new();
+                let keyless = async {
+                    ctx.read_parquet(path.display().to_string(), ParquetReadOptions::default())
+                        .await?
+                        .filter(ident(key.as_str()).is_null())?
+                        .count()
+                        .await
+                }
+                .await
+                .map_err(|e| ConnectError::Source(swell_engine::error::clean_df_message(&e.to_string())))?;
+                if keyless > 0 {
+                    return Err(no_key(keyless as u64, false, key));
+                }
+            }
             SyncOutcome {
                 version_id: version_id.clone(),
                 rows,
@@ -350,7 +367,11 @@ impl<'a> Laps<'a> {
 /// shared one with other rows, or the sync was stopped.
 enum Stop {
     Engine(datafusion::error::DataFusionError),
-    NoKey(u64),
+    /// Rows without a key value: among the changes, or among the source's rows.
+    NoKey {
+        rows: u64,
+        changed: bool,
+    },
     NotUnique {
         value: String,
         rows: u64,
@@ -368,6 +389,21 @@ impl From<datafusion::error::DataFusionError> for Stop {
 
 fn external(e: std::io::Error) -> Stop {
     Stop::Engine(DataFusionError::External(Box::new(e)))
+}
+
+/// Rows upsert by their key: one without a value matches nothing, or every other keyless row
+/// (sources' own keys always have one; a chosen primaryKey may not).
+fn no_key(rows: u64, changed: bool, key: &str) -> ConnectError {
+    let what = match (rows, changed) {
+        (1, true) => "1 changed row has".to_string(),
+        (1, false) => "1 row of the source has".to_string(),
+        (n, true) => format!("{n} changed rows have"),
+        (n, false) => format!("{n} rows of the source have"),
+    };
+    ConnectError::Config(format!(
+        "{what} no value in the key field '{key}', which an incremental sync upserts by: set the advanced \
+         property primaryKey to a field that always has a value, or use connectionMode full"
+    ))
 }
 
 /// The first value of the first column of `df`'s first row, as text (`None` without rows).
@@ -397,11 +433,12 @@ async fn first_value(df: datafusion::dataframe::DataFrame) -> std::result::Resul
 /// keys the source no longer has dropped. A source that cannot count is always asked for its
 /// keys. The count can be fooled only when rows the watermark missed (inserted with a stamp
 /// older than the last sync's) balance rows deleted since; the key check at the next
-/// compaction, at most [`MAX_LAYERS`] syncs later, drops those.
+/// compaction, at most [`MAX_LAYERS`] syncs that change something later, drops those.
 ///
-/// The key must be unique: a changed row whose key another row of the changes or of the
-/// stored rows has fails the sync naming the value (an upsert by that key would replace
-/// every row of it by the changed ones, silently dropping the others).
+/// The key must be unique and always have a value: a changed row whose key another row of the
+/// changes or of the stored rows has fails the sync naming the value (an upsert by that key
+/// would replace every row of it by the changed ones, silently dropping the others), and so
+/// do source rows without a key value or sharing one, where the keys are read.
 #[allow(clippy::too_many_arguments)]
 async fn upsert(
     source: &dyn Source,
@@ -457,7 +494,7 @@ async fn upsert(
         let changes = read(&delta_path).await?;
         let keyless = changes.clone().filter(ident(key).is_null())?.count().await? as u64;
         if keyless > 0 {
-            return Err(Stop::NoKey(keyless));
+            return Err(Stop::NoKey { rows: keyless, changed: true });
         }
         let view = read_version(&ctx, previous).await?;
         let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
@@ -545,10 +582,14 @@ async fn upsert(
             // stored keys the source no longer has
             let keys_path = scratch.join("keys.parquet");
             let stream = source.read(&every_key).await.map_err(Stop::Source)?;
-            write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0))
+            let (source_keys, _) = write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0))
                 .await
                 .map_err(Stop::Source)?;
             laps.lap("keys read");
+            let keyless = read(&keys_path).await?.filter(ident(key).is_null())?.count().await? as u64;
+            if keyless > 0 {
+                return Err(Stop::NoKey { rows: keyless, changed: false });
+            }
             let current = read(&keys_path).await?.select(vec![ident(key).alias(&current_col)])?;
             let gone = current
                 .join_on(
@@ -572,6 +613,27 @@ async fn upsert(
             touched_path = scratch.join("touched.parquet");
             touched_keys = write_one(touched, &touched_path, cancel).await?;
             laps.lap("touched keys");
+            // more rows at the source than the sync keeps: a key that source rows share (an
+            // upsert by it keeps one of them), or rows the watermark missed or that were added
+            // while the keys were read
+            let kept = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
+            if source_keys > kept {
+                let shared = read(&keys_path)
+                    .await?
+                    .aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?
+                    .filter(col("n").gt(lit(1)))?;
+                if let Some(value) = first_value(shared.clone().select(vec![ident(key)])?).await? {
+                    let rows = first_value(shared.select(vec![col("n")])?).await?;
+                    return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
+                }
+                tracing::warn!(
+                    object = request.object,
+                    rows = source_keys - kept,
+                    "rows of the source are not among the synced rows: stamped before the watermark, or added \
+                     while the sync ran; a full sync takes them in"
+                );
+                laps.lap("source keys checked");
+            }
         }
         let touched = touched_view(&touched_path).await?;
         if !(layerable && small(touched_keys)) {
@@ -625,20 +687,12 @@ async fn upsert(
         Ok(done) => done,
         Err(Stop::Cancelled) => return Err(ConnectError::Cancelled),
         Err(Stop::Source(e)) => return Err(e),
-        // rows upsert by their key: one without a value matches nothing, or every other
-        // keyless row (sources' own keys always have one; a chosen primaryKey may not)
-        Err(Stop::NoKey(n)) => {
-            let rows = if n == 1 { "1 changed row has".to_string() } else { format!("{n} changed rows have") };
-            return Err(ConnectError::Config(format!(
-                "{rows} no value in the key field '{key}', which an incremental sync upserts by: set the \
-                 advanced property primaryKey to a field that always has a value, or use connectionMode full"
-            )));
-        }
+        Err(Stop::NoKey { rows, changed }) => return Err(no_key(rows, changed, key)),
         Err(Stop::NotUnique { value, rows }) => {
             return Err(ConnectError::Config(format!(
                 "the key field '{key}' is not unique: {rows} rows have the value {value}, and an incremental sync \
-                 upserts by it (it would replace them all by the changed ones): set the advanced property \
-                 primaryKey to a unique field, or use connectionMode full"
+                 upserts by it (keeping one row per value): set the advanced property primaryKey to a unique \
+                 field, or use connectionMode full"
             )));
         }
         Err(Stop::Engine(e)) => {

@@ -73,9 +73,9 @@ impl Memory {
 
     /// Adds a row stamped an hour back, as a row committed late or imported with its old
     /// stamp is: the watermark misses it.
-    fn put_stamped_back(&self, key: &str, name: &str) {
+    fn put_stamped_back(&self, key: &str, name: Option<&str>) {
         let stamp = self.tick() - 3_600_000;
-        self.rows.lock().unwrap().insert(key.to_string(), Row { name: Some(name.to_string()), amount: 0, stamp });
+        self.rows.lock().unwrap().insert(key.to_string(), Row { name: name.map(str::to_string), amount: 0, stamp });
     }
 
     fn tick(&self) -> i64 {
@@ -384,7 +384,7 @@ async fn keys_are_read_only_when_the_count_says_rows_are_gone() {
 async fn a_deletion_balanced_by_a_missed_row_is_dropped_at_compaction() {
     let (_dir, data, table, source, mut watermark) = filled(5000, false).await;
     source.delete("K00100");
-    source.put_stamped_back("K77777", "late");
+    source.put_stamped_back("K77777", Some("late"));
     source.put("K00001", Some("changed"), 1);
     watermark = sync(&source, &table, watermark).await.watermark;
     assert_eq!(source.key_scans(), 0);
@@ -539,4 +539,60 @@ async fn a_stopped_layered_sync_keeps_the_previous_version_and_an_empty_key_is_n
     );
     assert_eq!(table.current().unwrap().unwrap().metadata.version_id, before.metadata.version_id);
     assert_eq!(read_both(&data, &table).await.0, expected);
+}
+
+/// A sync of `T` upserting by `Name`.
+async fn by_name(
+    source: &Memory,
+    table: &VersionedTable,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> swell_connect::Result<SyncOutcome> {
+    let mut r = request(source, since);
+    r.mode = Mode::Incremental { key: "Name".into(), watermark: "SystemModstamp".into(), since };
+    sync_object(source, table, &r, &CancellationToken::new(), &AtomicU64::new(0)).await
+}
+
+/// Rows the key cannot tell apart fail the sync before anything is lost: a source row without
+/// a key value (at the first sync, or when the keys are read), and two source rows sharing a
+/// value where only one of them changed.
+#[tokio::test]
+async fn rows_the_key_cannot_tell_apart_fail_the_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = DataDir::new(dir.path()).connected_object("C", "T").unwrap();
+    let source = Memory::new(false);
+    for i in 0..100 {
+        source.put(&format!("K{i:05}"), Some(&format!("n{i}")), i);
+    }
+    source.put("K00100", None, 100);
+    let run = |since| by_name(&source, &table, since);
+    let e = run(None).await.unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Config(m) if m.starts_with("1 row of the source has no value in the key field 'Name'")),
+        "{e:?}"
+    );
+    assert!(table.current().unwrap().is_none(), "nothing published");
+    source.delete("K00100");
+    let first = run(None).await.unwrap();
+    let before = table.current().unwrap().unwrap().metadata.version_id;
+
+    // a new row with the name of a row that did not change
+    source.put("K00200", Some("n5"), 200);
+    let e = run(first.watermark).await.unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Config(m) if m.starts_with("the key field 'Name' is not unique: 2 rows have the value 'n5'")),
+        "{e:?}"
+    );
+    source.delete("K00200");
+
+    // a row the watermark missed, without a name, found when deletions make the keys read
+    source.put_stamped_back("K00300", None);
+    source.delete("K00001");
+    source.delete("K00002");
+    let e = run(first.watermark).await.unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Config(m) if m.starts_with("1 row of the source has no value in the key field 'Name'")),
+        "{e:?}"
+    );
+    assert_eq!(table.current().unwrap().unwrap().metadata.version_id, before);
+    assert_eq!(source.key_scans(), 2);
 }
