@@ -480,43 +480,20 @@ async fn upsert(
         let stream = source.read(&changes).await?;
         write_stream(stream, &request.fields, &delta_path, watermark_index, cancel, progress).await
     };
-    let count_rows = async { if reports_deletes { Ok(None) } else { source.count(&every_key).await } };
-    let ((read_rows, newest), source_rows) = futures::try_join!(read_changes, count_rows)?;
-    laps.lap("changes read, source rows counted");
+    let count_rows =
+        async { if reports_deletes { Ok(None) } else { source.count(&every_key).await.map_err(Stop::Source) } };
     // the runs' session: the same memory limit, spilling into the scratch folder, so that a
     // large merge neither takes the process's memory nor fails where a run of its size would not
     let ctx = swell_engine::run::new_context(None, request.memory_limit, &scratch.join("spill"));
     // the joins' own columns, named unlike every field
     let (current_col, touched_col) =
         (unused_name("__swell_current", &request.fields), unused_name("__swell_touched", &request.fields));
+    let mut read_info = (0, None);
     let merged = async {
         let read = |path: &Path| ctx.read_parquet(path.display().to_string(), ParquetReadOptions::default());
-        let changes = read(&delta_path).await?;
-        let keyless = changes.clone().filter(ident(key).is_null())?.count().await? as u64;
-        if keyless > 0 {
-            return Err(Stop::NoKey { rows: keyless, changed: true });
-        }
         let view = read_version(&ctx, previous).await?;
         let columns: Vec<_> = request.fields.iter().map(|f| ident(f.name.as_str())).collect();
-        // the changed keys, once each; a key read twice is not unique
-        let changed_path = scratch.join("changed.parquet");
-        let changed_keys =
-            write_one(changes.clone().select(vec![ident(key)])?.distinct()?, &changed_path, cancel).await?;
-        if changed_keys < read_rows {
-            let counted = changes.clone().aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
-            let shared = counted.clone().filter(col("n").gt(lit(1)))?;
-            let rows = first_value(shared.clone().select(vec![col("n")])?).await?;
-            let value = first_value(shared.select(vec![ident(key)])?).await?.unwrap_or_default();
-            return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
-        }
-        let mut fresh = changes.clone();
-        if reports_deletes {
-            let deleted = ident(IS_DELETED);
-            fresh = fresh.filter(deleted.clone().is_null().or(deleted.not_eq(lit("true"))))?;
-        }
-        let fresh_path = scratch.join("fresh.parquet");
-        let fresh_rows = write_one(fresh.select(columns.clone())?, &fresh_path, cancel).await?;
-        laps.lap("changed keys, fresh rows");
+        let (changed_path, fresh_path) = (scratch.join("changed.parquet"), scratch.join("fresh.parquet"));
         let touched_view = |path: &Path| {
             let path = path.to_path_buf();
             let read = &read;
@@ -557,6 +534,45 @@ async fn upsert(
             }
         };
 
+        // the changes, the rows they replace and the checks of their keys, while the source
+        // counts its rows (in PostgreSQL, the longer of the two reads)
+        let changed = async {
+            let (read_rows, newest) = read_changes.await.map_err(Stop::Source)?;
+            laps.lap("changes read");
+            let changes = read(&delta_path).await?;
+            let keyless = changes.clone().filter(ident(key).is_null())?.count().await? as u64;
+            if keyless > 0 {
+                return Err(Stop::NoKey { rows: keyless, changed: true });
+            }
+            // the changed keys, once each; a key read twice is not unique
+            let changed_keys =
+                write_one(changes.clone().select(vec![ident(key)])?.distinct()?, &changed_path, cancel).await?;
+            if changed_keys < read_rows {
+                let counted = changes.clone().aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
+                let shared = counted.clone().filter(col("n").gt(lit(1)))?;
+                let rows = first_value(shared.clone().select(vec![col("n")])?).await?;
+                let value = first_value(shared.select(vec![ident(key)])?).await?.unwrap_or_default();
+                return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
+            }
+            let mut fresh = changes.clone();
+            if reports_deletes {
+                let deleted = ident(IS_DELETED);
+                fresh = fresh.filter(deleted.clone().is_null().or(deleted.not_eq(lit("true"))))?;
+            }
+            let fresh_rows = write_one(fresh.select(columns.clone())?, &fresh_path, cancel).await?;
+            laps.lap("changed keys, fresh rows");
+            let (replaced_rows, most, per_key) = replaced(&changed_path).await?;
+            if most > 1 {
+                let value = first_value(per_key.filter(col("n").gt(lit(1)))?.select(vec![ident(key)])?).await?;
+                return Err(Stop::NotUnique { value: value.unwrap_or_default(), rows: most });
+            }
+            laps.lap("replaced rows counted");
+            Ok::<_, Stop>((read_rows, newest, changed_keys, fresh_rows, replaced_rows))
+        };
+        let ((read_rows, newest, changed_keys, fresh_rows, mut replaced_rows), source_rows) =
+            futures::try_join!(changed, count_rows)?;
+        laps.lap("source rows counted");
+        read_info = (read_rows, newest);
         let prior = previous.metadata.layers.clone();
         let (count, base_rows, layer_rows, removed_keys) = match &prior {
             Some(l) => (l.count, l.base_rows, l.layer_rows, l.removed_keys),
@@ -569,12 +585,6 @@ async fn upsert(
             (layer_rows + fresh_rows + removed_keys + touched).saturating_mul(COMPACT_EVERY) <= base_rows
         };
 
-        let (mut replaced_rows, most, per_key) = replaced(&changed_path).await?;
-        if most > 1 {
-            let value = first_value(per_key.filter(col("n").gt(lit(1)))?.select(vec![ident(key)])?).await?;
-            return Err(Stop::NotUnique { value: value.unwrap_or_default(), rows: most });
-        }
-        laps.lap("replaced rows counted");
         let (mut touched_path, mut touched_keys) = (changed_path.clone(), changed_keys);
         let expected = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
         if !reports_deletes && (source_rows != Some(expected) || !(layerable && small(changed_keys))) {
@@ -705,6 +715,7 @@ async fn upsert(
         }
     };
     std::fs::remove_dir_all(&scratch).map_err(io_error)?;
+    let (read_rows, newest) = read_info;
     let outcome = SyncOutcome {
         version_id: staged.id().to_string(),
         rows,
