@@ -38,6 +38,18 @@ pub(crate) fn clean_sqlx(e: &sqlx::Error) -> String {
     }
 }
 
+/// A driver error as a connector error. The server refusing the SQL itself (SQLSTATE class
+/// 42: a syntax error, an unknown column or table, no right to read it; in practice the
+/// connected object's passThroughFilter or names) is the definition's fault, reported as
+/// such; anything else (the network, the server, credentials) is the source's.
+pub(crate) fn sqlx_error(place: &str, e: &sqlx::Error) -> ConnectError {
+    let message = format!("{place}: {}", clean_sqlx(e));
+    match e {
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("42")) => ConnectError::Config(message),
+        _ => ConnectError::Source(message),
+    }
+}
+
 impl MySqlSource {
     pub fn from_properties(p: &Properties) -> Result<Self> {
         let host = p.require("host", "MySQL")?;
@@ -66,7 +78,7 @@ impl MySqlSource {
     }
 
     fn error(&self, e: sqlx::Error) -> ConnectError {
-        ConnectError::Source(format!("MySQL {}: {}", self.place, clean_sqlx(&e)))
+        sqlx_error(&format!("MySQL {}", self.place), &e)
     }
 
     fn column_sql(f: &SourceField) -> String {
@@ -218,7 +230,7 @@ impl Source for MySqlSource {
         let place = self.place.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
-            let fail = |e: sqlx::Error| ConnectError::Source(format!("MySQL {place}: {}", clean_sqlx(&e)));
+            let fail = |e: sqlx::Error| sqlx_error(&format!("MySQL {place}"), &e);
             let mut columns: Vec<Column> = fields
                 .iter()
                 .map(|f| {

@@ -73,7 +73,7 @@ impl PostgresSource {
     }
 
     fn error(&self, e: sqlx::Error) -> ConnectError {
-        ConnectError::Source(format!("PostgreSQL {}: {}", self.place, crate::mysql::clean_sqlx(&e)))
+        crate::mysql::sqlx_error(&format!("PostgreSQL {}", self.place), &e)
     }
 
     /// The SELECT expression of a field. CSV output is each value's text form already, so most
@@ -225,7 +225,7 @@ impl Source for PostgresSource {
             let mut stream = match conn.copy_out_raw(&copy).await {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = tx.send(Err(fail(crate::mysql::clean_sqlx(&e)))).await;
+                    let _ = tx.send(Err(crate::mysql::sqlx_error(&format!("PostgreSQL {place}"), &e))).await;
                     return;
                 }
             };
@@ -240,7 +240,7 @@ impl Source for PostgresSource {
                 let chunk = match stream.next().await {
                     Some(Ok(c)) => c,
                     Some(Err(e)) => {
-                        let _ = tx.send(Err(fail(crate::mysql::clean_sqlx(&e)))).await;
+                        let _ = tx.send(Err(crate::mysql::sqlx_error(&format!("PostgreSQL {place}"), &e))).await;
                         return;
                     }
                     None => break,

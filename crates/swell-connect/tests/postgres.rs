@@ -189,6 +189,8 @@ async fn pass_through_filter_runs_in_the_source_and_bad_sql_is_the_sources_messa
     let before = table.current().unwrap().unwrap().metadata.version_id;
     let e = sync(&source, &table, "account", fields, Mode::Full, Some("revenu > 0")).await.unwrap_err();
     assert!(e.to_string().contains("column \"revenu\" does not exist"), "{e}");
+    // the filter is the connected object's definition, not the source failing
+    assert!(matches!(e, ConnectError::Config(_)), "{e:?}");
     assert_eq!(table.current().unwrap().unwrap().metadata.version_id, before);
 }
 
