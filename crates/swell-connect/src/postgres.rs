@@ -101,8 +101,14 @@ impl PostgresSource {
         }
     }
 
+    /// The SELECT of a read. A read of one field gets a constant second column: a NULL alone
+    /// on its CSV line is an empty line, which the decoder skips (a key read or a one-column
+    /// table lost its null rows).
     fn select(&self, read: &Read) -> String {
-        let columns: Vec<String> = read.fields.iter().map(Self::column_sql).collect();
+        let mut columns: Vec<String> = read.fields.iter().map(Self::column_sql).collect();
+        if columns.len() == 1 {
+            columns.push("0".to_string());
+        }
         format!("SELECT {}{}", columns.join(", "), self.from(read))
     }
 
@@ -213,7 +219,11 @@ impl Source for PostgresSource {
         let mut conn = self.connect().await?;
         let copy = format!("COPY ({}) TO STDOUT (FORMAT csv)", self.select(read));
         let raw = Arc::new(ArrowSchema::new(
-            read.fields.iter().map(|f| ArrowField::new(f.name.as_str(), Self::raw_type(f), true)).collect::<Vec<_>>(),
+            read.fields
+                .iter()
+                .map(|f| ArrowField::new(f.name.as_str(), Self::raw_type(f), true))
+                .chain((read.fields.len() == 1).then(|| ArrowField::new("__swell_pad", DataType::Int64, true)))
+                .collect::<Vec<_>>(),
         ));
         let fields = read.fields.clone();
         let object = read.object.clone();
@@ -232,7 +242,7 @@ impl Source for PostgresSource {
             let mut decoder = ReaderBuilder::new(raw).with_header(false).with_batch_size(BATCH_ROWS).build_decoder();
             let emit = |decoder: &mut datafusion::arrow::csv::reader::Decoder| -> Result<Option<_>> {
                 match decoder.flush().map_err(|e| ConnectError::Source(format!("{object}: {e}")))? {
-                    Some(b) => finish_batch(b.columns().to_vec(), &fields, &object).map(Some),
+                    Some(b) => finish_batch(b.columns()[..fields.len()].to_vec(), &fields, &object).map(Some),
                     None => Ok(None),
                 }
             };

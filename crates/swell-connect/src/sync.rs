@@ -430,7 +430,8 @@ async fn first_value(df: datafusion::dataframe::DataFrame) -> std::result::Resul
 /// when the count equals the stored rows less those the changes replace plus the changed
 /// rows, nothing was deleted. Only when it differs, and on every sync that compacts, are the
 /// source's keys read (one narrow column, the cost of a third of a full sync) and the stored
-/// keys the source no longer has dropped. A source that cannot count is always asked for its
+/// keys the source no longer has dropped. A source that cannot count, or whose key is a
+/// chosen primaryKey rather than its declared one-field primary key, is always asked for its
 /// keys. The count can be fooled only when rows the watermark missed (inserted with a stamp
 /// older than the last sync's) balance rows deleted since; the key check at the next
 /// compaction, at most [`MAX_LAYERS`] syncs that change something later, drops those.
@@ -465,6 +466,10 @@ async fn upsert(
         limit: None,
     };
     let key_field: Vec<SourceField> = request.fields.iter().filter(|f| f.name == key).cloned().collect();
+    // a key the source declares as its one-field primary key is unique and never null there; a
+    // chosen primaryKey may be neither, and a count cannot tell (a row sharing the key of a
+    // changed one, balanced by a deletion): its keys are read and checked on every sync
+    let declared_key = request.fields.iter().filter(|f| f.primary_key).map(|f| f.name.as_str()).eq([key]);
     let every_key = Read {
         object: request.object.clone(),
         fields: key_field.clone(),
@@ -587,9 +592,9 @@ async fn upsert(
 
         let (mut touched_path, mut touched_keys) = (changed_path.clone(), changed_keys);
         let expected = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
-        if !reports_deletes && (source_rows != Some(expected) || !(layerable && small(changed_keys))) {
-            // rows were deleted (or the source cannot count, or this sync compacts): the
-            // stored keys the source no longer has
+        if !reports_deletes && (!declared_key || source_rows != Some(expected) || !(layerable && small(changed_keys))) {
+            // rows were deleted (or the source cannot count, or does not hold the key unique,
+            // or this sync compacts): the stored keys the source no longer has
             let keys_path = scratch.join("keys.parquet");
             let stream = source.read(&every_key).await.map_err(Stop::Source)?;
             let (source_keys, _) = write_stream(stream, &key_field, &keys_path, None, cancel, &AtomicU64::new(0))

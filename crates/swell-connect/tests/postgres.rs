@@ -194,6 +194,21 @@ async fn pass_through_filter_runs_in_the_source_and_bad_sql_is_the_sources_messa
     assert_eq!(table.current().unwrap().unwrap().metadata.version_id, before);
 }
 
+/// A NULL alone on a CSV line is an empty line: a one-column read (a key read, a table of one
+/// column) keeps its null rows.
+#[tokio::test]
+async fn a_one_column_read_keeps_its_nulls() {
+    let Some((pool, props, s)) = postgres().await else { return };
+    exec(&pool, &s, "CREATE TABLE S.one (k integer); INSERT INTO S.one VALUES (1), (NULL), (3)").await;
+    let source = PostgresSource::from_properties(&props).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let table = DataDir::new(dir.path()).connected_object("PG", "one").unwrap();
+    let fields = source.fields("one").await.unwrap();
+    let o = sync(&source, &table, "one", fields, Mode::Full, None).await.unwrap();
+    assert_eq!(o.rows, 3);
+    assert!(rows(&table).await.contains("|   |"), "{}", rows(&table).await);
+}
+
 #[tokio::test]
 async fn wrong_credentials_and_settings_are_named_without_the_secret() {
     let Some((_pool, props, _s)) = postgres().await else { return };
