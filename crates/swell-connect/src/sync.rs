@@ -592,7 +592,11 @@ async fn upsert(
 
         let (mut touched_path, mut touched_keys) = (changed_path.clone(), changed_keys);
         let expected = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
-        if !reports_deletes && (!declared_key || source_rows != Some(expected) || !(layerable && small(changed_keys))) {
+        // deletions come flagged, or the count of a source that holds the key unique says none
+        // happened and the sync adds a layer (a compaction checks every key)
+        let keys_unneeded =
+            reports_deletes || (declared_key && source_rows == Some(expected) && layerable && small(changed_keys));
+        if !keys_unneeded {
             // rows were deleted (or the source cannot count, or does not hold the key unique,
             // or this sync compacts): the stored keys the source no longer has
             let keys_path = scratch.join("keys.parquet");
