@@ -406,17 +406,32 @@ fn no_key(rows: u64, changed: bool, key: &str) -> ConnectError {
     ))
 }
 
-/// The first value of the first column of `df`'s first row, as text (`None` without rows).
-async fn first_value(df: datafusion::dataframe::DataFrame) -> std::result::Result<Option<String>, Stop> {
-    let batches = df.limit(0, Some(1))?.collect().await?;
+/// Rows per value of `key` in `df`: the key and `n`.
+fn per_key(
+    df: datafusion::dataframe::DataFrame,
+    key: &str,
+) -> std::result::Result<datafusion::dataframe::DataFrame, DataFusionError> {
+    df.aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])
+}
+
+/// A key value that several rows share, quoted as a message shows it, and how many rows have
+/// it, from rows per key ([`per_key`]); `None` when every value is one row's.
+async fn shared_value(
+    per_key: datafusion::dataframe::DataFrame,
+    key: &str,
+) -> std::result::Result<Option<(String, u64)>, Stop> {
+    let shared = per_key.filter(col("n").gt(lit(1)))?.select(vec![ident(key), col("n")])?.limit(0, Some(1))?;
+    let batches = shared.collect().await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };
-    let column = batch.column(0);
-    Ok(Some(if column.is_null(0) {
+    let (column, n) = (batch.column(0), batch.column(1));
+    let value = if column.is_null(0) {
         "null".to_string()
     } else {
         let text = datafusion::arrow::util::display::array_value_to_string(column, 0).map_err(DataFusionError::from)?;
         if column.data_type().is_numeric() { text } else { format!("'{text}'") }
-    }))
+    };
+    let rows = datafusion::arrow::util::display::array_value_to_string(n, 0).map_err(DataFusionError::from)?;
+    Ok(Some((value, rows.parse().unwrap_or(2))))
 }
 
 /// An incremental sync: the rows changed since the watermark become a new layer on top of
@@ -517,7 +532,7 @@ async fn upsert(
                     JoinType::RightSemi,
                     [same_key()],
                 )?;
-                let per_key = hit.aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
+                let per_key = per_key(hit, key)?;
                 let stats = per_key
                     .clone()
                     .aggregate(vec![], vec![agg::sum(col("n")).alias("rows"), agg::max(col("n")).alias("most")])?
@@ -552,12 +567,10 @@ async fn upsert(
             // the changed keys, once each; a key read twice is not unique
             let changed_keys =
                 write_one(changes.clone().select(vec![ident(key)])?.distinct()?, &changed_path, cancel).await?;
-            if changed_keys < read_rows {
-                let counted = changes.clone().aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?;
-                let shared = counted.clone().filter(col("n").gt(lit(1)))?;
-                let rows = first_value(shared.clone().select(vec![col("n")])?).await?;
-                let value = first_value(shared.select(vec![ident(key)])?).await?.unwrap_or_default();
-                return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
+            if changed_keys < read_rows
+                && let Some((value, rows)) = shared_value(per_key(changes.clone(), key)?, key).await?
+            {
+                return Err(Stop::NotUnique { value, rows });
             }
             let mut fresh = changes.clone();
             if reports_deletes {
@@ -567,9 +580,10 @@ async fn upsert(
             let fresh_rows = write_one(fresh.select(columns.clone())?, &fresh_path, cancel).await?;
             laps.lap("changed keys, fresh rows");
             let (replaced_rows, most, per_key) = replaced(&changed_path).await?;
-            if most > 1 {
-                let value = first_value(per_key.filter(col("n").gt(lit(1)))?.select(vec![ident(key)])?).await?;
-                return Err(Stop::NotUnique { value: value.unwrap_or_default(), rows: most });
+            if most > 1
+                && let Some((value, _)) = shared_value(per_key, key).await?
+            {
+                return Err(Stop::NotUnique { value, rows: most });
             }
             laps.lap("replaced rows counted");
             Ok::<_, Stop>((read_rows, newest, changed_keys, fresh_rows, replaced_rows))
@@ -637,13 +651,8 @@ async fn upsert(
             // while the keys were read
             let kept = previous.metadata.row_count.saturating_sub(replaced_rows) + fresh_rows;
             if source_keys > kept {
-                let shared = read(&keys_path)
-                    .await?
-                    .aggregate(vec![ident(key)], vec![agg::count(lit(1)).alias("n")])?
-                    .filter(col("n").gt(lit(1)))?;
-                if let Some(value) = first_value(shared.clone().select(vec![ident(key)])?).await? {
-                    let rows = first_value(shared.select(vec![col("n")])?).await?;
-                    return Err(Stop::NotUnique { value, rows: rows.and_then(|n| n.parse().ok()).unwrap_or(2) });
+                if let Some((value, rows)) = shared_value(per_key(read(&keys_path).await?, key)?, key).await? {
+                    return Err(Stop::NotUnique { value, rows });
                 }
                 tracing::warn!(
                     object = request.object,
